@@ -1,0 +1,499 @@
+"""Problems: data, a loss, an initial point and, where known, the exact optimum.
+
+A :class:`Problem` knows nothing of optimizers, loops or sweeps. It carries
+
+* ``data``: a dict of arrays whose leading axis is the sample axis ``n`` (``X``, ``y``);
+* ``loss_fn(params, X, y)``: the mean loss over the given rows (a module-level
+  function, so compiled programs are shared between problems of the same kind);
+* ``full_loss_fn(params, aux)``: the loss over all rows; for least squares it is the
+  exact O(d²) form ``min_loss + ‖Cᵀ(w − w*)‖²`` with ``C Cᵀ = XᵀX/n`` (no O(n·d)
+  pass and no cancellation), otherwise the direct mean over the data;
+* ``w_star``/``min_loss`` (exact optimum, float64 on the host) when known, and the
+  Hessian spectrum ``mu``, ``L``, ``kappa`` for quadratic problems.
+
+The homework recipe (``linear_regression``): ``X ~ U(-5, 5)^(n×d)`` with column ``j``
+multiplied by ``2j + 1`` and ``y = X w_true + N(0, noise²)``, ``w_true ~ N(0, I)``.
+The loss is ``mean((X w − y)²)``, whose gradient is ``2 Xᵀ(X w − y)/B`` and Hessian
+``2 XᵀX/n``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from typing import Any, Callable, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Params = Any
+
+__all__ = [
+    "Problem",
+    "linear_regression",
+    "least_squares",
+    "homework_problem",
+    "logistic_regression",
+    "mlp_regression",
+    "rosenbrock",
+    "HOMEWORK_SIZES",
+]
+
+#: The three problem sizes of the homework notebook, ``(n, d)``.
+HOMEWORK_SIZES = {"small": (500, 2), "medium": (10_000, 5), "large": (150_000, 7)}
+
+_GRAM_CHUNK_ROWS = 65_536
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Problem:
+    """A differentiable objective over a data set (see the module docstring).
+
+    Attributes:
+      name: a short label, e.g. ``"linear_regression(n=500, d=2)"``.
+      data: ``{"X": (n, ...), "y": (n, ...)}``; minibatches are rows of these.
+      loss_fn: ``(params, X, y) -> scalar``, the mean loss over the given rows.
+      full_loss_fn: ``(params, aux) -> scalar``, the loss over all rows.
+      aux: arrays ``full_loss_fn`` reads (the data itself, or ``chol``/``w_star``).
+      initial_params: ``key -> params``, the seeded initial point.
+      w_star: the exact minimizer, or ``None`` when unknown.
+      min_loss: the loss at ``w_star`` (float64 on the host), or ``None``.
+      w_true: the generating parameters of a synthetic problem, or ``None``.
+      mu, L: the extreme eigenvalues of the loss's Hessian (quadratic problems).
+      error_fn: ``(params, X, y) -> scalar``, the mean absolute error of a batch
+        (the homework's "error"), or ``None``.
+    """
+
+    name: str
+    data: dict
+    loss_fn: Callable
+    full_loss_fn: Callable
+    aux: dict
+    initial_params: Callable
+    w_star: Optional[Params] = None
+    min_loss: Optional[float] = None
+    w_true: Optional[Params] = None
+    mu: Optional[float] = None
+    L: Optional[float] = None
+    error_fn: Optional[Callable] = None
+
+    @property
+    def X(self):
+        return self.data["X"]
+
+    @property
+    def y(self):
+        return self.data["y"]
+
+    @property
+    def n(self) -> int:
+        """Number of rows (samples)."""
+        return int(jax.tree.leaves(self.data)[0].shape[0])
+
+    @property
+    def kappa(self) -> Optional[float]:
+        """Condition number ``L / mu`` of the Hessian, when known."""
+        if self.mu is None or self.L is None:
+            return None
+        return math.inf if self.mu <= 0 else self.L / self.mu
+
+    def loss(self, params, X=None, y=None):
+        """Mean loss over the rows ``X, y``, or over all data when they are omitted."""
+        if X is None and y is None:
+            return self.full_loss_fn(params, self.aux)
+        return self.loss_fn(params, X, y)
+
+    def init_params(self, seed: int = 0):
+        """The initial point for ``seed`` (the one :func:`jaxopt_hw.run` uses)."""
+        return self.initial_params(jax.random.fold_in(jax.random.key(seed), 0))
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def mse_loss(w, X, y):
+    r"""Mean squared error :math:`\frac1B \sum_i (x_i^\top w - y_i)^2`."""
+    return jnp.mean(jnp.square(X @ w - y))
+
+
+def mean_absolute_error(w, X, y):
+    r"""Mean absolute error :math:`\frac1B \sum_i |x_i^\top w - y_i|`."""
+    return jnp.mean(jnp.abs(X @ w - y))
+
+
+def quadratic_full_loss(w, aux):
+    r"""Exact least-squares loss :math:`f^* + \|C^\top (w - w^*)\|^2`, O(d²)."""
+    offset = (w - aux["w_star"]) @ aux["chol"]
+    return aux["min_loss"] + jnp.sum(jnp.square(offset))
+
+
+def data_full_loss(params, aux, loss_fn):
+    """The direct loss over all rows, for problems without a closed form."""
+    return loss_fn(params, aux["X"], aux["y"])
+
+
+def logistic_loss(w, X, y, l2):
+    r"""Mean log-loss :math:`\frac1B \sum_i \mathrm{softplus}(x_i^\top w) - y_i x_i^\top w
+    + \frac{\lambda}{2}\|w\|^2`, with labels :math:`y_i \in \{0, 1\}`."""
+    logits = X @ w
+    return jnp.mean(jax.nn.softplus(logits) - y * logits) + 0.5 * l2 * jnp.sum(jnp.square(w))
+
+
+def mlp_loss(params, X, y):
+    """Mean squared error of a one-hidden-layer tanh network (params a nested dict)."""
+    hidden = jnp.tanh(X @ params["hidden"]["w"] + params["hidden"]["b"])
+    prediction = hidden @ params["out"]["w"] + params["out"]["b"]
+    return jnp.mean(jnp.square(prediction - y))
+
+
+def rosenbrock_loss(params, X, y, a=1.0, b=100.0):
+    r"""Rosenbrock's function :math:`(a - x)^2 + b (y - x^2)^2` (data unused)."""
+    del X, y
+    u, v = params[0], params[1]
+    return jnp.square(a - u) + b * jnp.square(v - jnp.square(u))
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_size(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return int(value)
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    return int(seed)
+
+
+def _check_finite_number(name: str, value, minimum=None) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value) or (minimum is not None and value < minimum):
+        bound = f" and >= {minimum}" if minimum is not None else ""
+        raise ValueError(f"{name} must be finite{bound}, got {value!r}")
+    return float(value)
+
+
+def _as_host_array(name: str, value, ndim: int) -> np.ndarray:
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # noqa: BLE001 - report any conversion failure by name
+        raise TypeError(f"{name} must be array-like, got {type(value).__name__}") from error
+    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return array
+
+
+def _float_dtype(dtype):
+    return jnp.dtype(dtype) if dtype is not None else jnp.zeros(()).dtype
+
+
+# --------------------------------------------------------------------------- least squares
+
+
+def _gram(X: np.ndarray) -> np.ndarray:
+    """``XᵀX`` in float64, accumulated over row chunks (memory O(chunk·d + d²))."""
+    d = X.shape[1]
+    gram = np.zeros((d, d))
+    for start in range(0, X.shape[0], _GRAM_CHUNK_ROWS):
+        block = np.asarray(X[start : start + _GRAM_CHUNK_ROWS], dtype=np.float64)
+        gram += block.T @ block
+    return gram
+
+
+def _mean_squared_residual(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    total = 0.0
+    for start in range(0, X.shape[0], _GRAM_CHUNK_ROWS):
+        block = np.asarray(X[start : start + _GRAM_CHUNK_ROWS], dtype=np.float64)
+        residual = block @ w - np.asarray(y[start : start + _GRAM_CHUNK_ROWS], dtype=np.float64)
+        total += float(residual @ residual)
+    return total / X.shape[0]
+
+
+def _least_squares_solution(X: np.ndarray, y: np.ndarray, gram: np.ndarray) -> np.ndarray:
+    """The minimum-norm least-squares solution in float64: QR/SVD (``lstsq``) when the
+    data fits comfortably, else the normal equations through ``eigh`` of the Gram."""
+    if X.shape[0] * X.shape[1] <= 20_000_000:
+        return np.linalg.lstsq(X.astype(np.float64), y.astype(np.float64), rcond=None)[0]
+    rhs = np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], _GRAM_CHUNK_ROWS):
+        block = np.asarray(X[start : start + _GRAM_CHUNK_ROWS], dtype=np.float64)
+        rhs += block.T @ np.asarray(y[start : start + _GRAM_CHUNK_ROWS], dtype=np.float64)
+    return np.linalg.lstsq(gram, rhs, rcond=None)[0]
+
+
+def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
+    """Builds the problem over host arrays: exact optimum and spectrum in float64."""
+    n = X.shape[0]
+    gram = _gram(X)
+    w_star = _least_squares_solution(X, y, gram)
+    min_loss = _mean_squared_residual(X, y, w_star)
+    eigenvalues, eigenvectors = np.linalg.eigh(gram / n)
+    eigenvalues = np.clip(eigenvalues, 0.0, None)
+    chol = eigenvectors * np.sqrt(eigenvalues)  # C with C Cᵀ = XᵀX/n
+    dtype = _float_dtype(dtype)
+    d = X.shape[1]
+
+    def initial_params(key):
+        return jax.random.normal(key, (d,), dtype)
+
+    return Problem(
+        name=name,
+        data={"X": jnp.asarray(X, dtype), "y": jnp.asarray(y, dtype)},
+        loss_fn=mse_loss,
+        full_loss_fn=quadratic_full_loss,
+        aux={
+            "chol": jnp.asarray(chol, dtype),
+            "w_star": jnp.asarray(w_star, dtype),
+            "min_loss": jnp.asarray(min_loss, dtype),
+        },
+        initial_params=initial_params,
+        w_star=jnp.asarray(w_star, dtype),
+        min_loss=float(min_loss),
+        w_true=None if w_true is None else jnp.asarray(w_true, dtype),
+        mu=2.0 * float(eigenvalues[0]),
+        L=2.0 * float(eigenvalues[-1]),
+        error_fn=mean_absolute_error,
+    )
+
+
+def _design_with_condition_number(rng, n, d, condition_number):
+    """``X`` whose ``XᵀX/n`` has eigenvalues geometric from 1 to ``condition_number``."""
+    gaussian = rng.standard_normal((n, d))
+    whitening = np.linalg.inv(np.linalg.cholesky(_gram(gaussian) / n)).T  # GᵀG/n → I
+    eigenvalues = np.geomspace(1.0, condition_number, d) if d > 1 else np.ones(1)
+    rotation, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    return gaussian @ (whitening * np.sqrt(eigenvalues)) @ rotation.T
+
+
+def linear_regression(
+    n: int,
+    d: int,
+    noise: float = 1.0,
+    seed: int = 0,
+    condition_number: Optional[float] = None,
+    dtype=None,
+) -> Problem:
+    r"""A synthetic least-squares problem :math:`\min_w \frac1n\|Xw - y\|^2`.
+
+    By default the homework's recipe: :math:`X \sim U(-5, 5)^{n\times d}`, column
+    :math:`j` multiplied by :math:`2j+1`, :math:`w_{true} \sim N(0, I)`,
+    :math:`y = X w_{true} + N(0, \sigma^2)`. With ``condition_number=κ`` the design is
+    instead built so that :math:`X^\top X/n` has eigenvalues spaced geometrically from
+    1 to κ (so the Hessian :math:`2X^\top X/n` has condition number exactly κ, up to the
+    rounding of the stored data).
+
+    The exact optimum ``w_star``, ``min_loss`` and the Hessian spectrum ``mu``, ``L`` are
+    computed in float64 on the host from the stored (rounded) data.
+
+    Args:
+      n: number of samples (> 0).
+      d: number of features (> 0).
+      noise: standard deviation σ ≥ 0 of the label noise.
+      seed: seed of the data generator (NumPy's PCG64).
+      condition_number: κ ≥ 1, or ``None`` for the homework recipe.
+      dtype: float dtype of the stored data (default: JAX's default float).
+
+    Returns:
+      A :class:`Problem`.
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> prob = jh.linear_regression(500, 2, seed=0)
+      >>> prob.X.shape, prob.w_star.shape
+      ((500, 2), (2,))
+    """
+    n = _check_size("n", n)
+    d = _check_size("d", d)
+    noise = _check_finite_number("noise", noise, minimum=0.0)
+    rng = np.random.default_rng(_check_seed(seed))
+    w_true = rng.standard_normal(d)
+    store = np.float64 if _float_dtype(dtype) == jnp.float64 else np.float32
+    if condition_number is None:
+        X = rng.uniform(-5.0, 5.0, (n, d)).astype(store)
+        X *= (2 * np.arange(d) + 1).astype(store)
+        label = f"linear_regression(n={n}, d={d})"
+    else:
+        condition_number = _check_finite_number("condition_number", condition_number, 1.0)
+        X = _design_with_condition_number(rng, n, d, condition_number).astype(store)
+        label = f"linear_regression(n={n}, d={d}, kappa={condition_number:g})"
+    y = (X @ w_true.astype(store)).astype(np.float64) + noise * rng.standard_normal(n)
+    return _least_squares_problem(label, X, y.astype(store), w_true=w_true, dtype=dtype)
+
+
+def homework_problem(size: str = "small", seed: int = 0, dtype=None) -> Problem:
+    """One of the homework's problems by name: ``"small"`` (500, 2), ``"medium"``
+    (10 000, 5) or ``"large"`` (150 000, 7), built with :func:`linear_regression`.
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> jh.homework_problem("medium").X.shape
+      (10000, 5)
+    """
+    if size not in HOMEWORK_SIZES:
+        raise ValueError(f"size must be one of {sorted(HOMEWORK_SIZES)}, got {size!r}")
+    n, d = HOMEWORK_SIZES[size]
+    return linear_regression(n, d, seed=seed, dtype=dtype)
+
+
+def least_squares(X, y, dtype=None, name: str = "least_squares") -> Problem:
+    r"""Least squares :math:`\min_w \frac1n\|Xw - y\|^2` over the user's own data.
+
+    Same interface as :func:`linear_regression` (``w_true`` is ``None``).
+
+    Args:
+      X: design matrix, shape ``(n, d)``, finite real numbers.
+      y: targets, shape ``(n,)``, finite real numbers.
+      dtype: float dtype of the stored data (default: JAX's default float).
+      name: a label for plots and tables.
+
+    Returns:
+      A :class:`Problem`.
+
+    Raises:
+      TypeError / ValueError: naming ``X`` or ``y`` when the shapes disagree, an array
+        is empty or not 2-D/1-D, or holds NaN or inf.
+
+    Example:
+      >>> import numpy as np, jaxopt_hw as jh
+      >>> prob = jh.least_squares(np.eye(3), np.arange(3.0))
+      >>> [round(float(v), 6) for v in prob.w_star]
+      [0.0, 1.0, 2.0]
+    """
+    X = _as_host_array("X", X, ndim=2)
+    y = _as_host_array("y", y, ndim=1)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y must have the same number of rows, got X {X.shape} and y {y.shape}")
+    return _least_squares_problem(name, X, y, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- non-quadratic
+
+
+def logistic_regression(n: int, d: int, seed: int = 0, l2: float = 1e-3, dtype=None) -> Problem:
+    r"""Synthetic binary logistic regression with a small ridge term.
+
+    :math:`x_i \sim N(0, I_d)`, :math:`y_i \sim \mathrm{Bernoulli}(\sigma(x_i^\top
+    w_{true}))`; loss :math:`\frac1n\sum_i \mathrm{softplus}(x_i^\top w) - y_i x_i^\top w +
+    \frac{\lambda}{2}\|w\|^2`. The optimum is found by Newton's method in float64.
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> prob = jh.logistic_regression(200, 3)
+      >>> prob.min_loss < float(prob.loss(prob.init_params(0)))
+      True
+    """
+    n = _check_size("n", n)
+    d = _check_size("d", d)
+    l2 = _check_finite_number("l2", l2, minimum=0.0)
+    if l2 == 0:
+        raise ValueError("l2 must be > 0 (separable data has no finite optimum otherwise)")
+    rng = np.random.default_rng(_check_seed(seed))
+    w_true = rng.standard_normal(d)
+    X = rng.standard_normal((n, d))
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-X @ w_true))).astype(np.float64)
+    w = np.zeros(d)
+    for _ in range(50):  # Newton's method on a strongly convex objective
+        p = 1.0 / (1.0 + np.exp(-X @ w))
+        grad = X.T @ (p - y) / n + l2 * w
+        hess = (X * (p * (1 - p))[:, None]).T @ X / n + l2 * np.eye(d)
+        w -= np.linalg.solve(hess, grad)
+    logits = X @ w
+    min_loss = float(np.mean(np.logaddexp(0.0, logits) - y * logits) + 0.5 * l2 * w @ w)
+    dtype = _float_dtype(dtype)
+    data = {"X": jnp.asarray(X, dtype), "y": jnp.asarray(y, dtype)}
+    loss_fn = jax.tree_util.Partial(logistic_loss, l2=l2)
+    return Problem(
+        name=f"logistic_regression(n={n}, d={d})",
+        data=data,
+        loss_fn=loss_fn,
+        full_loss_fn=jax.tree_util.Partial(data_full_loss, loss_fn=loss_fn),
+        aux=data,
+        initial_params=lambda key: jax.random.normal(key, (d,), dtype),
+        w_star=jnp.asarray(w, dtype),
+        min_loss=min_loss,
+        w_true=jnp.asarray(w_true, dtype),
+    )
+
+
+def mlp_regression(n: int, d: int, hidden: int = 16, noise: float = 0.1, seed: int = 0, dtype=None) -> Problem:
+    """A small regression network whose parameters are a nested dict (pytree demo).
+
+    ``x ~ N(0, I_d)``, ``y = sin(x·v) + N(0, noise²)``; the model is
+    ``tanh(x W₁ + b₁) · w₂ + b₂`` with ``params = {"hidden": {"w", "b"}, "out": {"w", "b"}}``.
+    The optimum is unknown (``w_star`` and ``min_loss`` are ``None``).
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> sorted(jh.mlp_regression(100, 3).init_params(0))
+      ['hidden', 'out']
+    """
+    n = _check_size("n", n)
+    d = _check_size("d", d)
+    hidden = _check_size("hidden", hidden)
+    noise = _check_finite_number("noise", noise, minimum=0.0)
+    rng = np.random.default_rng(_check_seed(seed))
+    X = rng.standard_normal((n, d))
+    y = np.sin(X @ rng.standard_normal(d)) + noise * rng.standard_normal(n)
+    dtype = _float_dtype(dtype)
+    data = {"X": jnp.asarray(X, dtype), "y": jnp.asarray(y, dtype)}
+
+    def initial_params(key):
+        k1, k2 = jax.random.split(key)
+        return {
+            "hidden": {"w": jax.random.normal(k1, (d, hidden), dtype) / math.sqrt(d), "b": jnp.zeros(hidden, dtype)},
+            "out": {"w": jax.random.normal(k2, (hidden,), dtype) / math.sqrt(hidden), "b": jnp.zeros((), dtype)},
+        }
+
+    return Problem(
+        name=f"mlp_regression(n={n}, d={d}, hidden={hidden})",
+        data=data,
+        loss_fn=mlp_loss,
+        full_loss_fn=jax.tree_util.Partial(data_full_loss, loss_fn=mlp_loss),
+        aux=data,
+        initial_params=initial_params,
+    )
+
+
+def rosenbrock(a: float = 1.0, b: float = 100.0, start=(-1.2, 1.0), dtype=None) -> Problem:
+    r"""Rosenbrock's banana :math:`(a-u)^2 + b(v-u^2)^2`, minimum 0 at :math:`(a, a^2)`.
+
+    A deterministic 2-D problem for trajectory pictures: it has no data (one dummy row),
+    so run it with ``batch_size=None``. Every seed starts at ``start``.
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> float(jh.rosenbrock().loss(jh.rosenbrock().w_star))
+      0.0
+    """
+    a = _check_finite_number("a", a)
+    b = _check_finite_number("b", b, minimum=0.0)
+    dtype = _float_dtype(dtype)
+    data = {"X": jnp.zeros((1, 0), dtype), "y": jnp.zeros((1,), dtype)}
+    loss_fn = jax.tree_util.Partial(rosenbrock_loss, a=a, b=b)
+    start = jnp.asarray(start, dtype)
+    return Problem(
+        name=f"rosenbrock(a={a:g}, b={b:g})",
+        data=data,
+        loss_fn=loss_fn,
+        full_loss_fn=jax.tree_util.Partial(data_full_loss, loss_fn=loss_fn),
+        aux=data,
+        initial_params=lambda key: start,
+        w_star=jnp.asarray([a, a * a], dtype),
+        min_loss=0.0,
+    )
