@@ -13,10 +13,19 @@ concatenating the epochs' permutations, so:
   way of handling the remainder).
 
 The permutation is never materialised: row ``i`` of epoch ``e`` is ``π_e(i)``, a keyed
-Feistel bijection on ``[0, 2^b)`` (``2^b ≥ n``) with cycle-walking back into ``[0, n)``,
-the idea behind TensorFlow's ``index_shuffle`` and Grain's index sampler. A batch
-costs O(batch_size) integer hashes, whatever ``n``, and no memory grows with ``n`` or the
-number of epochs. ``batch_size=None`` means the full batch in row order (plain GD).
+Feistel bijection on mixed-radix digits of ``[0, a·b)`` with cycle-walking back into
+``[0, n)`` (the idea behind TensorFlow's ``index_shuffle`` and Grain's index sampler).
+``a·b = n`` exactly when ``n`` has a divisor ``a ≥ 16`` in ``[√n/2, √n]`` (nothing walks),
+else ``a = b = ⌈√n⌉`` and a point walks with probability below ``2/√n``. The round keys
+come from the run's two ``shuffle_words`` (SplitMix64 of the seed, on the host) and the
+epoch number. Drawing a row costs a few integer hashes, whatever ``n``, and no memory
+grows with ``n`` or the number of epochs. ``batch_size=None`` means the full batch in row
+order (plain GD).
+
+Inside :func:`run` the rows of a block of about 64 consecutive steps are drawn and
+gathered at once (:func:`fetch_block`) and the steps then slice their batches off the
+block; the batches are exactly those of the stream above (:func:`next_batch`, which
+:func:`jaxopt_hw.sweep` uses step by step).
 
 Logged metrics
 --------------
@@ -75,36 +84,90 @@ def _round_keys(words, epoch):
     return _mix32(epoch_key[..., None] + rounds)
 
 
-def _feistel(x, keys, bits: int):
-    """A keyed bijection of ``[0, 2^bits)``: unbalanced Feistel rounds whose halves
-    alternate between ``bits // 2`` and ``bits - bits // 2`` bits."""
-    left_bits, right_bits = bits // 2, bits - bits // 2
-    for r in range(FEISTEL_ROUNDS):
-        left, right = x >> right_bits, x & jnp.uint32((1 << right_bits) - 1)
-        mixed = _mix32(right ^ keys[..., r]) & jnp.uint32((1 << left_bits) - 1)
-        x = (right << left_bits) | (left ^ mixed)
-        left_bits, right_bits = right_bits, left_bits
-    return x
+@functools.lru_cache(maxsize=None)
+def _radices(n: int) -> tuple:
+    """``(a, b)``: the Feistel domain is ``[0, a·b)``, ``a·b ≥ n``.
+
+    When ``n`` has a divisor ``a ≥ 16`` in ``[√n/2, √n]``, ``a·b = n`` exactly and nothing
+    walks. Otherwise ``a = b = ⌈√n⌉`` and ``a·b − n < 2a``: a point walks with probability
+    below ``2/√n``. (Unbalanced rounds with a radix below 16 mix pairs of rows visibly
+    worse in chi-square tests, so small ``n`` always uses the square domain.)"""
+    root = math.isqrt(n)
+    for a in range(root, 15, -1):
+        if 4 * a * a < n:
+            break
+        if n % a == 0:
+            return a, n // a
+    m = root if root * root == n else root + 1
+    return m, m
 
 
-def _permuted_rows(positions, keys, n: int):
-    """``π(positions)`` for the keyed bijection π of ``[0, n)`` (cycle-walking)."""
-    bits = max(1, (n - 1).bit_length())
-    encrypt = functools.partial(_feistel, keys=keys, bits=bits)
+def _feistel(x, round_keys, radices):
+    """A keyed bijection of ``[0, a·b)``: Feistel rounds on mixed-radix digits. With
+    ``x = L·b + R`` (``L < a``, ``R < b``) a round maps ``(L, R) ↦ (R, (L + F_k(R)) mod a)``,
+    ``F_k(R) = mix32(R ⊕ k)``, and the radices swap. ``round_keys`` holds one uint32 array
+    (broadcastable to ``x``) per round."""
+    a, b = radices
+    left, right = x // jnp.uint32(b), x % jnp.uint32(b)
+    for key in round_keys:
+        mixed = left + _mix32(right ^ key) % jnp.uint32(a)
+        left, right = right, jnp.where(mixed >= a, mixed - jnp.uint32(a), mixed)
+        a, b = b, a
+    return left * jnp.uint32(b) + right
+
+
+def _permute(positions, round_keys, n: int):
+    """``π(positions)``, π the keyed bijection of ``[0, n)``: the Feistel bijection of
+    ``[0, a·b)`` (:func:`_radices`), walked along its cycles until it lands in ``[0, n)``."""
+    radices = _radices(n)
+    encrypt = functools.partial(_feistel, round_keys=round_keys, radices=radices)
     rows = encrypt(positions.astype(jnp.uint32))
-    if (1 << bits) == n:
+    if radices[0] * radices[1] == n:
         return rows.astype(jnp.int32)
 
     def walk(rows):
         return jnp.where(rows >= n, encrypt(rows), rows)
 
-    rows = jax.lax.while_loop(lambda rows: jnp.any(rows >= n), walk, rows)
+    # A point walks with probability < 2/√n, twice with < 4/n: one step unconditionally
+    # (fused with the first pass), then a loop that rarely runs.
+    rows = jax.lax.while_loop(lambda rows: jnp.any(rows >= n), walk, walk(rows))
     return rows.astype(jnp.int32)
 
 
+def _permuted_rows(positions, keys, n: int):
+    """``π(positions)`` for the keyed bijection π of ``[0, n)`` (cycle-walking); ``keys``
+    has shape ``(..., FEISTEL_ROUNDS)``, as :func:`_round_keys` returns."""
+    return _permute(positions, [keys[..., r] for r in range(keys.shape[-1])], n)
+
+
+def _splitmix64(state: int) -> tuple:
+    """One step of SplitMix64 (Steele, Lea & Flood 2014) on Python ints: (next state, output)."""
+    mask = (1 << 64) - 1
+    state = (state + 0x9E3779B97F4A7C15) & mask
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return state, z ^ (z >> 31)
+
+
 def shuffle_words(seed) -> jax.Array:
-    """The two uint32 words that key a run's batch order, derived from its seed."""
-    return jax.random.bits(jax.random.fold_in(jax.random.key(seed), 1), (2,), jnp.uint32)
+    """The two uint32 words that key a run's batch order, derived from its seed.
+
+    Computed on the host (SplitMix64 over the seed's 64-bit limbs), so deriving them
+    compiles nothing."""
+    return jax.device_put(_host_shuffle_words(seed))
+
+
+def _host_shuffle_words(seed) -> np.ndarray:
+    seed = int(seed)
+    state = 0
+    while True:  # absorb the seed 64 bits at a time (seeds are ints >= 0)
+        state, _ = _splitmix64(state ^ (seed & ((1 << 64) - 1)))
+        seed >>= 64
+        if not seed:
+            break
+    _, z = _splitmix64(state)
+    return np.array([z & 0xFFFFFFFF, z >> 32], dtype=np.uint32)
 
 
 def epoch_permutation(seed: int, epoch: int, n: int) -> np.ndarray:
@@ -115,6 +178,9 @@ def epoch_permutation(seed: int, epoch: int, n: int) -> np.ndarray:
       >>> sorted(jh.epoch_permutation(seed=0, epoch=3, n=10)) == list(range(10))
       True
     """
+    seed = check_int("seed", seed, minimum=0)
+    epoch = check_int("epoch", epoch, minimum=0, maximum=2**31 - 1)
+    n = check_int("n", n, maximum=2**31 - 1)
     positions = jnp.arange(n, dtype=jnp.uint32)
     keys = _round_keys(shuffle_words(seed), jnp.full((n,), epoch, jnp.int32))
     return np.asarray(_permuted_rows(positions, keys, n))
@@ -127,16 +193,22 @@ class Cursor(NamedTuple):
     offset: jax.Array
 
 
-def _next_batch_rows(cursor: Cursor, words, n: int, batch_size: int):
-    """The rows of the next batch and the advanced cursor (``batch_size ≤ n``)."""
-    positions = cursor.offset + jnp.arange(batch_size, dtype=jnp.int32)
-    wrapped = positions >= n
-    positions = jnp.where(wrapped, positions - n, positions)
-    epochs = cursor.epoch + wrapped.astype(jnp.int32)
-    rows = _permuted_rows(positions, _round_keys(words, epochs), n)
-    end = cursor.offset + batch_size
-    advanced = Cursor(epoch=cursor.epoch + (end >= n), offset=jnp.where(end >= n, end - n, end))
-    return rows, advanced
+def _stream_rows(cursor: Cursor, words, n: int, count: int):
+    """The rows at the next ``count`` positions of the stream of epoch permutations
+    (which may span several epochs) and the advanced cursor."""
+    positions = cursor.offset + jnp.arange(count, dtype=jnp.int32)
+    spanned = (n - 1 + count) // n + 1  # epochs the positions can touch (a static bound)
+    epoch_keys = _round_keys(words, cursor.epoch + jnp.arange(spanned, dtype=jnp.int32))
+    if spanned == 2:  # count <= n: at most one epoch boundary; select each round's key
+        wrapped = positions >= n
+        offsets = jnp.where(wrapped, positions - n, positions)
+        round_keys = [jnp.where(wrapped, epoch_keys[1, r], epoch_keys[0, r]) for r in range(FEISTEL_ROUNDS)]
+    else:
+        offsets = positions % n
+        round_keys = list(epoch_keys[positions // n].T)
+    rows = _permute(offsets, round_keys, n)
+    end = cursor.offset + count
+    return rows, Cursor(epoch=cursor.epoch + end // n, offset=end % n)
 
 
 def next_batch(data, cursor: Cursor, words, batch_size: Optional[int]):
@@ -144,7 +216,7 @@ def next_batch(data, cursor: Cursor, words, batch_size: Optional[int]):
     if batch_size is None:
         return data, cursor
     n = jax.tree.leaves(data)[0].shape[0]
-    rows, cursor = _next_batch_rows(cursor, words, n, batch_size)
+    rows, cursor = _stream_rows(cursor, words, n, batch_size)
     return jax.tree.map(lambda a: a[rows], data), cursor
 
 
@@ -255,32 +327,143 @@ def simulate(step, log, carry, steps: int, log_every: int, record: Optional[Call
     return carry, logs, records
 
 
+#: A run with minibatches draws the rows of about ``BLOCK_STEPS`` consecutive steps at once
+#: (at most ``BLOCK_ROWS`` rows and ``BLOCK_BYTES`` bytes), then slices its batches off the
+#: block. A block is drawn in pieces of about ``PIECE_ROWS`` rows, each written in place
+#: into the block: small enough that XLA:CPU runs it on the calling thread rather than
+#: splitting it over its thread pool, whose hand-offs cost more than these tiny kernels.
+BLOCK_STEPS, BLOCK_ROWS, BLOCK_BYTES, PIECE_ROWS = 64, 4096, 8 << 20, 512
+
+
+def _block_size(count: int, target: int) -> int:
+    """A divisor of ``count`` in ``[target/2, target]`` if there is one, else ``target``
+    (``count`` is then run as full blocks plus one shorter block)."""
+    target = max(1, min(target, count))
+    for size in range(target, (target + 1) // 2 - 1, -1):
+        if count % size == 0:
+            return size
+    return target
+
+
+def _advance(cursor: Cursor, count, n: int) -> Cursor:
+    end = cursor.offset + count
+    return Cursor(epoch=cursor.epoch + end // n, offset=end % n)
+
+
+def fetch_block(data, cursor: Cursor, words, batch_size: int, steps: int):
+    """The batches of the next ``steps`` steps stacked on a leading axis (the batches
+    :func:`next_batch` would give one by one) and the advanced cursor."""
+    n = jax.tree.leaves(data)[0].shape[0]
+    piece = max(1, PIECE_ROWS // batch_size)  # steps per piece; the last may overshoot
+    pieces = -(-steps // piece)
+
+    def draw(cursor, _):
+        rows, cursor = _stream_rows(cursor, words, n, piece * batch_size)
+        return cursor, jax.tree.map(lambda a: a[rows].reshape((piece, batch_size) + a.shape[1:]), data)
+
+    _, batches = jax.lax.scan(draw, cursor, None, length=pieces)
+    batches = jax.tree.map(lambda a: a.reshape((pieces * piece,) + a.shape[2:])[:steps], batches)
+    return batches, _advance(cursor, steps * batch_size, n)
+
+
 def run_single(fns, tx, data, aux, w_star, min_loss, params, words, divergence_factor, *, steps, batch_size, log_every, record_params):
     """The traceable body of :func:`run`; returns ``(logs, final state, initial loss,
-    trajectory or None)``."""
+    trajectory or None)``.
+
+    With minibatches, the rows of a block of consecutive steps are drawn and gathered at
+    once (:func:`fetch_block`); the batches are those :func:`next_batch` gives."""
     state, initial_loss = initial_state(fns, tx, params, aux, divergence_factor)
     cursor = Cursor(epoch=jnp.zeros((), jnp.int32), offset=jnp.zeros((), jnp.int32))
 
-    def step(carry):
+    def log(state, batch_error):
+        # the metrics stacked into one vector: one in-place write per log, not five
+        return jnp.stack(measure(fns, state.params, aux, w_star, min_loss, batch_error))
+
+    record = (lambda state: state.params) if record_params else (lambda state: None)
+
+    def unstack(logs):
+        return Metrics(*jnp.moveaxis(logs, -1, 0))
+
+    if batch_size is None:
+        def step(carry):
+            state, cursor = carry
+            batch, cursor = next_batch(data, cursor, words, batch_size)
+            state, error = train_step(fns, tx, state, batch)
+            return (state, cursor), error
+
+        (state, _), logs, trajectory = simulate(
+            step, lambda carry, e: log(carry[0], e), (state, cursor), steps, log_every,
+            (lambda carry: carry[0].params) if record_params else None,
+        )
+        return unstack(logs), state, initial_loss, trajectory
+
+    row_bytes = sum(leaf.dtype.itemsize * math.prod(leaf.shape[1:]) for leaf in jax.tree.leaves(data))
+    target = max(1, min(BLOCK_STEPS, BLOCK_ROWS // batch_size, BLOCK_BYTES // max(1, batch_size * row_bytes)))
+
+    def train_on(state, batches):
+        return jax.lax.scan(lambda s, b: train_step(fns, tx, s, b), state, batches)
+
+    def repeat(body, carry, count: int, size: int):
+        """``body(carry, size)`` over ``count // size`` blocks, then the remainder block."""
+        full, rest = divmod(count, size)
+        carry, out = jax.lax.scan(lambda c, _: body(c, size), carry, None, length=full)
+        out = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), out)
+        if rest:
+            carry, tail = body(carry, rest)
+            out = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), out, tail)
+        return carry, out
+
+    if log_every >= target:  # one or more blocks between logs
+        def train_block(carry, size):
+            state, cursor = carry
+            batches, cursor = fetch_block(data, cursor, words, batch_size, size)
+            state, errors = train_on(state, batches)
+            return (state, cursor), errors
+
+        def chunk(carry, _):
+            carry, errors = repeat(train_block, carry, log_every, _block_size(log_every, target))
+            return carry, (log(carry[0], jnp.mean(errors)), record(carry[0]))
+
+        (state, _), (logs, trajectory) = jax.lax.scan(chunk, (state, cursor), None, length=steps // log_every)
+        return unstack(logs), state, initial_loss, trajectory
+
+    def logged_block(carry, chunks):  # several logs per block
         state, cursor = carry
-        batch, cursor = next_batch(data, cursor, words, batch_size)
-        state, error = train_step(fns, tx, state, batch)
-        return (state, cursor), error
+        batches, cursor = fetch_block(data, cursor, words, batch_size, chunks * log_every)
+        batches = jax.tree.map(lambda a: a.reshape((chunks, log_every) + a.shape[1:]), batches)
 
-    def log(carry, batch_error):
-        return measure(fns, carry[0].params, aux, w_star, min_loss, batch_error)
+        def chunk(state, chunk_batches):
+            state, errors = train_on(state, chunk_batches)
+            return state, (log(state, jnp.mean(errors)), record(state))
 
-    record = (lambda carry: carry[0].params) if record_params else None
-    (state, _), logs, trajectory = simulate(step, log, (state, cursor), steps, log_every, record)
-    return logs, state, initial_loss, trajectory
+        state, out = jax.lax.scan(chunk, state, batches)
+        return (state, cursor), out
+
+    n_logs = steps // log_every
+    (state, _), (logs, trajectory) = repeat(logged_block, (state, cursor), n_logs, _block_size(n_logs, target // log_every))
+    return unstack(logs), state, initial_loss, trajectory if record_params else None
 
 
-@functools.partial(jax.jit, static_argnames=("fns", "tx", "steps", "batch_size", "log_every", "record_params"))
-def _run_compiled(data, aux, w_star, min_loss, params, words, divergence_factor, *, fns, tx, steps, batch_size, log_every, record_params):
-    return run_single(
+def _run_body(data, aux, w_star, min_loss, params, seed, words, divergence_factor, *, fns, tx, initializer, steps, batch_size, log_every, record_params):
+    """:func:`run_single` from a seed: the initial point (unless given) is drawn inside the
+    program, so a first call compiles one program only (``jax.random.key`` of a uint32
+    seed is the key of the same Python int)."""
+    if params is None:
+        params = initializer(jax.random.fold_in(jax.random.key(seed), 0))
+    logs, state, initial_loss, trajectory = run_single(
         fns, tx, data, aux, w_star, min_loss, params, words, divergence_factor,
         steps=steps, batch_size=batch_size, log_every=log_every, record_params=record_params,
     )
+    if record_params:
+        trajectory = jax.tree.map(lambda p0, ps: jnp.concatenate([p0[None], ps]), params, trajectory)
+    return logs, state, initial_loss, trajectory
+
+
+_RUN_STATIC = ("fns", "tx", "initializer", "steps", "batch_size", "log_every", "record_params")
+_run_compiled = jax.jit(_run_body, static_argnames=_RUN_STATIC)
+#: On CPU, XLA's legacy fusion emitters compile this small program ~40% faster and run it
+#: as fast (see docs/benchmarks.md).
+_run_compiled_cpu = jax.jit(_run_body, static_argnames=_RUN_STATIC, compiler_options={"xla_cpu_use_fusion_emitters": False})
 
 
 # --------------------------------------------------------------------------- validation
@@ -317,28 +500,40 @@ def check_run_args(problem, optimizer, steps, batch_size, log_every, divergence_
 
 def check_init(problem: Problem, init):
     """``init`` as arrays, checked against the structure and shapes of the problem's own
-    initial point."""
+    initial point (on the host: nothing is compiled before the checks pass)."""
     reference = jax.eval_shape(problem.init_params, 0)
-    try:
-        leaves = jax.tree.map(jnp.asarray, init)
-    except TypeError as error:
-        raise TypeError(f"init must be a pytree of arrays, got {type(init).__name__}") from error
+
+    def host(value):
+        array = np.asarray(value)
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+            raise TypeError(f"init must hold numbers, got dtype {array.dtype}")
+        return array
+
+    try:  # a single-array problem also takes a list or tuple of numbers
+        if jax.tree_util.treedef_is_leaf(jax.tree.structure(reference)):
+            leaves = host(init)
+        else:
+            leaves = jax.tree.map(host, init)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"init must be a pytree of arrays, got {type(init).__name__}: {error}") from error
     if jax.tree.structure(leaves) != jax.tree.structure(reference):
         raise TypeError(f"init must have the structure {jax.tree.structure(reference)}, got {jax.tree.structure(leaves)}")
     for got, want in zip(jax.tree.leaves(leaves), jax.tree.leaves(reference)):
         if got.shape != want.shape:
             raise ValueError(f"init has a leaf of shape {got.shape} where {want.shape} is expected")
-    if not _all_finite(leaves):
+    if not all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(leaves)):
         raise ValueError("init contains NaN or inf")
-    return jax.tree.map(lambda got, want: got.astype(want.dtype), leaves, reference)
+    return jax.tree.map(lambda got, want: jnp.asarray(got.astype(want.dtype)), leaves, reference)
 
 
 def _check_seed(seed) -> int:
-    return check_int("seed", seed, minimum=0)
+    # jax.random.key keeps only the low 32 bits of a seed without 64-bit mode
+    return check_int("seed", seed, minimum=0, maximum=2**32 - 1)
 
 
 def _optimum(problem: Problem):
-    min_loss = None if problem.min_loss is None else jnp.asarray(problem.min_loss, problem.X.dtype)
+    # a host scalar: no eager device op per call
+    min_loss = None if problem.min_loss is None else np.asarray(problem.min_loss, np.dtype(problem.X.dtype))
     return problem.w_star, min_loss
 
 
@@ -394,7 +589,7 @@ def run(
       optimizer: an :class:`optax.GradientTransformation` (ours or optax's).
       steps: number of optimizer steps (> 0, a multiple of ``log_every``).
       batch_size: rows per minibatch in ``[1, n]``, or ``None`` for the full batch (GD).
-      seed: keys the initial point and the batch order (int ≥ 0).
+      seed: keys the initial point and the batch order (int in ``[0, 2**32)``).
       init: initial parameters (default: ``problem.init_params(seed)``).
       log_every: log the metrics every this many steps.
       record_params: also return the trajectory of parameters.
@@ -411,19 +606,30 @@ def run(
       >>> bool(trace.excess_loss[-1] < 0.1)
       True
     """
+    if optimizer is None:
+        raise TypeError("optimizer must be an optax GradientTransformation, got None")
     steps, batch_size, log_every = check_run_args(problem, optimizer, steps, batch_size, log_every, divergence_factor)
     seed = _check_seed(seed)
     if not isinstance(record_params, bool):
         raise TypeError(f"record_params must be a bool, got {type(record_params).__name__}")
-    params = problem.init_params(seed) if init is None else check_init(problem, init)
+    initializer = problem.initial_params
+    try:
+        hash(initializer)
+    except TypeError:
+        initializer = None
+    if init is not None:
+        params, initializer = check_init(problem, init), None
+    elif initializer is None:
+        params = problem.init_params(seed)
+    else:
+        params = None
     w_star, min_loss = _optimum(problem)
-    logs, state, initial_loss, trajectory = _run_compiled(
-        problem.data, problem.aux, w_star, min_loss, params, shuffle_words(seed), divergence_factor,
-        fns=ProblemFns.of(problem), tx=optimizer, steps=steps, batch_size=batch_size,
+    on_cpu = all(device.platform == "cpu" for device in problem.X.devices())
+    logs, state, initial_loss, trajectory = (_run_compiled_cpu if on_cpu else _run_compiled)(
+        problem.data, problem.aux, w_star, min_loss, params, np.uint32(seed), _host_shuffle_words(seed), divergence_factor,
+        fns=ProblemFns.of(problem), tx=optimizer, initializer=initializer, steps=steps, batch_size=batch_size,
         log_every=log_every, record_params=record_params,
     )
-    if record_params:
-        trajectory = jax.tree.map(lambda p0, ps: jnp.concatenate([p0[None], ps]), params, trajectory)
     return Trace(
         **logs._asdict(),
         params=trajectory,

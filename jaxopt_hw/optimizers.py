@@ -115,15 +115,42 @@ def _zeros_like(tree):
     return jax.tree.map(jnp.zeros_like, tree)
 
 
+def _cast(hyperparameter, leaf):
+    """A hyperparameter in the dtype of ``leaf``, so that a Python float and a traced JAX
+    scalar of the same value give bitwise the same arithmetic (``1 - 0.9`` rounded
+    from float64 differs from ``1 - 0.9f`` in float32)."""
+    return jnp.asarray(hyperparameter, dtype=jnp.asarray(leaf).dtype)
+
+
+def _cast_wide(hyperparameter, leaf):
+    """Like :func:`_cast`, but in float32 for float16 / bfloat16 leaves (where, e.g.,
+    ``0.999`` rounds to ``1``): for arithmetic on hyperparameters alone."""
+    dtype = jnp.promote_types(jnp.asarray(leaf).dtype, jnp.float32)
+    return jnp.asarray(hyperparameter, dtype=dtype)
+
+
 def _ema(moment, value, decay):
     r""":math:`m \leftarrow (1-\beta)\,x + \beta\,m`, leaf-wise (optax's order of terms)."""
-    return jax.tree.map(lambda x, m: (1 - decay) * x + decay * m, value, moment)
+
+    def average(x, m):
+        # 1 - beta in at least float32: beta = 0.999 rounds to 1 in bfloat16, which would
+        # freeze the average.
+        beta = _cast_wide(decay, x)
+        return (1 - beta).astype(x.dtype) * x + beta.astype(x.dtype) * m
+
+    return jax.tree.map(average, value, moment)
 
 
 def _bias_corrected(moment, decay, count):
     r""":math:`\hat m = m / (1 - \beta^t)` with the step count :math:`t \geq 1`."""
-    correction = 1 - decay**count
-    return jax.tree.map(lambda m: m / correction.astype(m.dtype), moment)
+
+    def corrected(m):
+        # 1 - beta^t in at least float32, then in the moment's dtype (as optax): in
+        # bfloat16, beta = 0.999 rounds to 1 and 1 - beta^t would be 0.
+        correction = 1 - _cast_wide(decay, m) ** count
+        return m / correction.astype(m.dtype)
+
+    return jax.tree.map(corrected, moment)
 
 
 def _increment(count):
@@ -138,7 +165,7 @@ def _learning_rate_at(learning_rate: ScalarOrSchedule, count):
 def _descent(direction, learning_rate: ScalarOrSchedule, count):
     r""":math:`u = -\alpha_t\,d`, each leaf in the dtype of its direction."""
     step_size = _learning_rate_at(learning_rate, count)
-    return jax.tree.map(lambda d: (-step_size * d).astype(d.dtype), direction)
+    return jax.tree.map(lambda d: -_cast(step_size, d) * d, direction)
 
 
 def _count():
@@ -264,7 +291,7 @@ def momentum(learning_rate: ScalarOrSchedule, beta=0.9) -> optax.GradientTransfo
       >>> tx = jh.momentum(0.1, beta=0.9)
       >>> params = jnp.array([1.0])
       >>> updates, state = tx.update(jnp.array([2.0]), tx.init(params))
-      >>> updates   # -0.1 * (0.1 * 2.0)
+      >>> updates.round(6)   # -0.1 * (0.1 * 2.0)
       Array([-0.02], dtype=float32)
 
     References:
@@ -331,10 +358,9 @@ def heavy_ball(
 
     def update(grads, state, params=None):
         del params
-        velocity = jax.tree.map(lambda g, v: g + beta * v, grads, state.velocity)
-        direction = (
-            jax.tree.map(lambda g, v: g + beta * v, grads, velocity) if nesterov else velocity
-        )
+        accumulate = lambda g, v: g + _cast(beta, g) * v  # noqa: E731
+        velocity = jax.tree.map(accumulate, grads, state.velocity)
+        direction = jax.tree.map(accumulate, grads, velocity) if nesterov else velocity
         updates = _descent(direction, learning_rate, state.count)
         return updates, HeavyBallState(count=_increment(state.count), velocity=velocity)
 
@@ -367,8 +393,8 @@ def rmsprop(
       >>> import jax.numpy as jnp, jaxopt_hw as jh
       >>> tx = jh.rmsprop(0.01, decay=0.9, eps=0.0)
       >>> updates, _ = tx.update(jnp.array([4.0]), tx.init(jnp.zeros(1)))
-      >>> updates   # -0.01 * 4 / sqrt(0.1 * 16)
-      Array([-0.03162278], dtype=float32)
+      >>> updates.round(6)   # -0.01 * 4 / sqrt(0.1 * 16)
+      Array([-0.031623], dtype=float32)
 
     References:
       Tieleman & Hinton, *Lecture 6.5 — RMSprop*, COURSERA: Neural Networks for Machine
@@ -382,8 +408,8 @@ def rmsprop(
 
     def normalized(g, nu):
         if eps_in_sqrt:
-            return g * jax.lax.rsqrt(nu + eps)
-        return g / (jnp.sqrt(nu) + eps)
+            return g * jax.lax.rsqrt(nu + _cast(eps, nu))
+        return g / (jnp.sqrt(nu) + _cast(eps, nu))
 
     def init(params):
         return RmspropState(count=_count(), nu=_zeros_like(params))
@@ -407,7 +433,9 @@ def _adam_moments(grads, state, b1, b2):
 
 
 def _adam_direction(mu_hat, nu_hat, eps, eps_root):
-    return jax.tree.map(lambda m, v: m / (jnp.sqrt(v + eps_root) + eps), mu_hat, nu_hat)
+    return jax.tree.map(
+        lambda m, v: m / (jnp.sqrt(v + _cast(eps_root, v)) + _cast(eps, v)), mu_hat, nu_hat
+    )
 
 
 def _check_adam(learning_rate, b1, b2, eps, eps_root):
@@ -513,7 +541,7 @@ def adamw(
             raise ValueError("adamw.update needs params (for the weight decay term)")
         mu, nu, count, mu_hat, nu_hat = _adam_moments(grads, state, b1, b2)
         adam_direction = _adam_direction(mu_hat, nu_hat, eps, eps_root)
-        direction = jax.tree.map(lambda d, w: d + weight_decay * w, adam_direction, params)
+        direction = jax.tree.map(lambda d, w: d + _cast(weight_decay, d) * w, adam_direction, params)
         updates = _descent(direction, learning_rate, state.count)
         return updates, AdamState(count=count, mu=mu, nu=nu)
 
@@ -601,7 +629,7 @@ def adagrad(
     _check_nonnegative("eps", eps)
 
     def normalized(g, s):
-        return jnp.where(s > 0, jax.lax.rsqrt(s + eps), 0.0) * g
+        return jnp.where(s > 0, jax.lax.rsqrt(s + _cast(eps, s)), 0.0) * g
 
     def init(params):
         accumulator = jax.tree.map(
@@ -627,8 +655,8 @@ def constant_schedule(value) -> Schedule:
 
     Example:
       >>> import jaxopt_hw as jh
-      >>> float(jh.constant_schedule(0.1)(7))
-      0.1
+      >>> jh.constant_schedule(0.1)(7)
+      Array(0.1, dtype=float32)
     """
     _check_learning_rate(value)
     return lambda count: jnp.asarray(value, dtype=jnp.result_type(float))
@@ -685,7 +713,7 @@ def cosine_decay(init_value, decay_steps, alpha=0.0) -> Schedule:
 
     Example:
       >>> import jaxopt_hw as jh
-      >>> float(jh.cosine_decay(1.0, 100)(50))
+      >>> round(float(jh.cosine_decay(1.0, 100)(50)), 6)
       0.5
     """
     _check_learning_rate(init_value)

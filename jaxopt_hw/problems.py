@@ -45,6 +45,9 @@ __all__ = [
 HOMEWORK_SIZES = {"small": (500, 2), "medium": (10_000, 5), "large": (150_000, 7)}
 
 _GRAM_CHUNK_ROWS = 65_536
+#: Up to this many entries in ``X``, ``w_star`` comes from ``np.linalg.lstsq`` on the data
+#: (QR/SVD); above, from the normal equations accumulated in row chunks (memory O(d²)).
+_LSTSQ_MAX_ENTRIES = 20_000_000
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -113,19 +116,32 @@ class Problem:
 # --------------------------------------------------------------------------- losses
 
 
+#: Up to this many features, ``X @ w`` is written as a multiply and a sum: XLA:CPU then
+#: fuses it with its neighbours instead of calling a matrix-vector kernel, which for
+#: these tiny products costs more in dispatch than in arithmetic (about 15% of a step).
+_SMALL_D = 32
+
+
+def _matvec(X, w):
+    """``X @ w`` (shapes are static, so the choice of form is made once, at trace time)."""
+    if X.shape[-1] <= _SMALL_D:
+        return jnp.sum(X * w, axis=-1)
+    return X @ w
+
+
 def mse_loss(w, X, y):
     r"""Mean squared error :math:`\frac1B \sum_i (x_i^\top w - y_i)^2`."""
-    return jnp.mean(jnp.square(X @ w - y))
+    return jnp.mean(jnp.square(_matvec(X, w) - y))
 
 
 def mean_absolute_error(w, X, y):
     r"""Mean absolute error :math:`\frac1B \sum_i |x_i^\top w - y_i|`."""
-    return jnp.mean(jnp.abs(X @ w - y))
+    return jnp.mean(jnp.abs(_matvec(X, w) - y))
 
 
 def quadratic_full_loss(w, aux):
     r"""Exact least-squares loss :math:`f^* + \|C^\top (w - w^*)\|^2`, O(d²)."""
-    offset = (w - aux["w_star"]) @ aux["chol"]
+    offset = _matvec(aux["chol"].T, w - aux["w_star"])
     return aux["min_loss"] + jnp.sum(jnp.square(offset))
 
 
@@ -153,6 +169,56 @@ def rosenbrock_loss(params, X, y, a=1.0, b=100.0):
     del X, y
     u, v = params[0], params[1]
     return jnp.square(a - u) + b * jnp.square(v - jnp.square(u))
+
+
+# --------------------------------------------------------------------------- initial points
+# Initializers are small frozen dataclasses (hashable by value, not closures), so problems
+# of the same kind and shapes share compiled programs that draw their initial point inside.
+
+
+@dataclasses.dataclass(frozen=True)
+class NormalInit:
+    """``key -> N(0, I)`` of ``shape`` and ``dtype``."""
+
+    shape: tuple
+    dtype: str
+
+    def __call__(self, key):
+        return jax.random.normal(key, self.shape, self.dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class MlpInit:
+    """``key ->`` the nested-dict parameters of :func:`mlp_loss` (scaled normal weights)."""
+
+    d: int
+    hidden: int
+    dtype: str
+
+    def __call__(self, key):
+        k1, k2 = jax.random.split(key)
+        return {
+            "hidden": {
+                "w": jax.random.normal(k1, (self.d, self.hidden), self.dtype) / math.sqrt(self.d),
+                "b": jnp.zeros(self.hidden, self.dtype),
+            },
+            "out": {
+                "w": jax.random.normal(k2, (self.hidden,), self.dtype) / math.sqrt(self.hidden),
+                "b": jnp.zeros((), self.dtype),
+            },
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class ConstantInit:
+    """``key -> values`` whatever the key (a fixed starting point)."""
+
+    values: tuple
+    dtype: str
+
+    def __call__(self, key):
+        del key
+        return jnp.asarray(self.values, self.dtype)
 
 
 # --------------------------------------------------------------------------- validation
@@ -200,7 +266,22 @@ def _as_host_array(name: str, value, ndim: int) -> np.ndarray:
 
 
 def _float_dtype(dtype):
-    return jnp.dtype(dtype) if dtype is not None else jnp.zeros(()).dtype
+    """The float dtype to store data in; float64 only where JAX has x64 enabled (else JAX
+    would silently store float32 next to a float64 optimum)."""
+    if dtype is None:
+        return jnp.zeros(()).dtype
+    try:
+        dtype = jnp.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"dtype must be a float dtype, got {dtype!r}") from error
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"dtype must be a float dtype, got {dtype}")
+    if dtype.itemsize > 4 and not jax.config.jax_enable_x64:
+        raise ValueError(
+            f"dtype {dtype} needs JAX's 64-bit mode: build the problem inside "
+            "`with jax.enable_x64(True):` (or set jax_enable_x64)"
+        )
+    return dtype
 
 
 # --------------------------------------------------------------------------- least squares
@@ -228,7 +309,7 @@ def _mean_squared_residual(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float
 def _least_squares_solution(X: np.ndarray, y: np.ndarray, gram: np.ndarray) -> np.ndarray:
     """The minimum-norm least-squares solution in float64: QR/SVD (``lstsq``) when the
     data fits comfortably, else the normal equations through ``eigh`` of the Gram."""
-    if X.shape[0] * X.shape[1] <= 20_000_000:
+    if X.shape[0] * X.shape[1] <= _LSTSQ_MAX_ENTRIES:
         return np.linalg.lstsq(X.astype(np.float64), y.astype(np.float64), rcond=None)[0]
     rhs = np.zeros(X.shape[1])
     for start in range(0, X.shape[0], _GRAM_CHUNK_ROWS):
@@ -248,10 +329,6 @@ def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
     chol = eigenvectors * np.sqrt(eigenvalues)  # C with C Cᵀ = XᵀX/n
     dtype = _float_dtype(dtype)
     d = X.shape[1]
-
-    def initial_params(key):
-        return jax.random.normal(key, (d,), dtype)
-
     return Problem(
         name=name,
         data={"X": jnp.asarray(X, dtype), "y": jnp.asarray(y, dtype)},
@@ -262,7 +339,7 @@ def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
             "w_star": jnp.asarray(w_star, dtype),
             "min_loss": jnp.asarray(min_loss, dtype),
         },
-        initial_params=initial_params,
+        initial_params=NormalInit((d,), dtype.name),
         w_star=jnp.asarray(w_star, dtype),
         min_loss=float(min_loss),
         w_true=None if w_true is None else jnp.asarray(w_true, dtype),
@@ -325,7 +402,12 @@ def linear_regression(
     w_true = rng.standard_normal(d)
     store = np.float64 if _float_dtype(dtype) == jnp.float64 else np.float32
     if condition_number is None:
-        X = rng.uniform(-5.0, 5.0, (n, d)).astype(store)
+        # drawn in row chunks straight into the stored dtype: the same numbers as one
+        # (n, d) draw, without an n×d float64 intermediate (8 GB at n = 10⁶, d = 10³)
+        X = np.empty((n, d), store)
+        for start in range(0, n, _GRAM_CHUNK_ROWS):
+            stop = min(n, start + _GRAM_CHUNK_ROWS)
+            X[start:stop] = rng.uniform(-5.0, 5.0, (stop - start, d))
         X *= (2 * np.arange(d) + 1).astype(store)
         label = f"linear_regression(n={n}, d={d})"
     else:
@@ -424,7 +506,7 @@ def logistic_regression(n: int, d: int, seed: int = 0, l2: float = 1e-3, dtype=N
         loss_fn=loss_fn,
         full_loss_fn=jax.tree_util.Partial(data_full_loss, loss_fn=loss_fn),
         aux=data,
-        initial_params=lambda key: jax.random.normal(key, (d,), dtype),
+        initial_params=NormalInit((d,), dtype.name),
         w_star=jnp.asarray(w, dtype),
         min_loss=min_loss,
         w_true=jnp.asarray(w_true, dtype),
@@ -453,20 +535,13 @@ def mlp_regression(n: int, d: int, hidden: int = 16, noise: float = 0.1, seed: i
     dtype = _float_dtype(dtype)
     data = {"X": jnp.asarray(X, dtype), "y": jnp.asarray(y, dtype)}
 
-    def initial_params(key):
-        k1, k2 = jax.random.split(key)
-        return {
-            "hidden": {"w": jax.random.normal(k1, (d, hidden), dtype) / math.sqrt(d), "b": jnp.zeros(hidden, dtype)},
-            "out": {"w": jax.random.normal(k2, (hidden,), dtype) / math.sqrt(hidden), "b": jnp.zeros((), dtype)},
-        }
-
     return Problem(
         name=f"mlp_regression(n={n}, d={d}, hidden={hidden})",
         data=data,
         loss_fn=mlp_loss,
         full_loss_fn=jax.tree_util.Partial(data_full_loss, loss_fn=mlp_loss),
         aux=data,
-        initial_params=initial_params,
+        initial_params=MlpInit(d, hidden, dtype.name),
     )
 
 
@@ -486,14 +561,20 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, start=(-1.2, 1.0), dtype=None) 
     dtype = _float_dtype(dtype)
     data = {"X": jnp.zeros((1, 0), dtype), "y": jnp.zeros((1,), dtype)}
     loss_fn = jax.tree_util.Partial(rosenbrock_loss, a=a, b=b)
-    start = jnp.asarray(start, dtype)
+    try:
+        start_array = np.asarray(start, np.float64)
+    except (TypeError, ValueError):
+        start_array = np.full(3, np.nan)
+    if start_array.shape != (2,) or not np.all(np.isfinite(start_array)):
+        raise ValueError(f"start must be two finite numbers (u, v), got {start!r}")
+    start = tuple(float(v) for v in start_array)
     return Problem(
         name=f"rosenbrock(a={a:g}, b={b:g})",
         data=data,
         loss_fn=loss_fn,
         full_loss_fn=jax.tree_util.Partial(data_full_loss, loss_fn=loss_fn),
         aux=data,
-        initial_params=lambda key: start,
+        initial_params=ConstantInit(start, dtype.name),
         w_star=jnp.asarray([a, a * a], dtype),
         min_loss=0.0,
     )

@@ -1,0 +1,138 @@
+"""Summaries of training curves: steps to a tolerance, intervals over seeds, rates.
+
+Pure NumPy functions over arrays whose last axis is the logged step (curves) or whose
+``axis`` is the seed axis (intervals). They know nothing of how the curves were made.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+__all__ = [
+    "steps_to_tolerance",
+    "final_value",
+    "mean_interval",
+    "Interval",
+    "fitted_rate",
+    "t_quantile_975",
+]
+
+# Two-sided 95% Student-t quantiles t_{0.975, df} for df = 1..30 (standard tables).
+_T_975 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)
+
+
+def t_quantile_975(df: int) -> float:
+    """The 97.5% quantile of Student's t with ``df`` degrees of freedom (normal for
+    ``df > 30``, where the table and 1.96 differ by < 4%)."""
+    if df < 1:
+        raise ValueError(f"df must be >= 1, got {df}")
+    return _T_975[df - 1] if df <= len(_T_975) else 1.96 + 2.4 / df
+
+
+def steps_to_tolerance(curve, steps, tol) -> np.ndarray:
+    r"""The first logged step at which ``curve ≤ tol``, :math:`\min\{s_k : c_k \le \tau\}`,
+    or ``inf`` where it never gets there.
+
+    Args:
+      curve: array ``(..., T)``, e.g. excess loss per logged step.
+      steps: the ``T`` step numbers that were logged.
+      tol: the tolerance :math:`\tau` (a scalar or an array broadcasting to ``curve[..., 0]``).
+
+    Returns:
+      A float array of shape ``curve.shape[:-1]``.
+
+    Example:
+      >>> steps_to_tolerance(np.array([4.0, 2.0, 0.5, 0.1]), np.array([10, 20, 30, 40]), 1.0)
+      array(30.)
+    """
+    curve = np.asarray(curve, dtype=float)
+    steps = np.asarray(steps, dtype=float)
+    reached = curve <= np.asarray(tol, dtype=float)[..., None]
+    first = np.argmax(reached, axis=-1)
+    return np.where(reached.any(axis=-1), steps[first], np.inf)
+
+
+def final_value(curve) -> np.ndarray:
+    """The last logged value of each curve, ``curve[..., -1]``."""
+    return np.asarray(curve)[..., -1]
+
+
+class Interval(NamedTuple):
+    """Mean over seeds and the half-width of its 95% confidence interval."""
+
+    mean: np.ndarray
+    half_width: np.ndarray
+
+    @property
+    def low(self):
+        return self.mean - self.half_width
+
+    @property
+    def high(self):
+        return self.mean + self.half_width
+
+
+def mean_interval(values, axis: int = -1) -> Interval:
+    r"""Mean and 95% Student-t interval over ``axis``:
+    :math:`\bar x \pm t_{0.975, k-1}\, s / \sqrt k` (half-width 0 for a single seed;
+    non-finite entries are ignored).
+
+    Example:
+      >>> iv = mean_interval(np.array([1.0, 2.0, 3.0]))
+      >>> float(iv.mean), round(float(iv.half_width), 3)
+      (2.0, 2.484)
+    """
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    count = finite.sum(axis=axis)
+    safe = np.where(finite, values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = safe.sum(axis=axis) / count
+        deviations = np.where(finite, values - np.expand_dims(mean, axis), 0.0)
+        variance = (deviations**2).sum(axis=axis) / np.maximum(count - 1, 1)
+        quantile = np.vectorize(lambda k: t_quantile_975(int(k) - 1) if k >= 2 else 0.0, otypes=[float])(count)
+        half = quantile * np.sqrt(variance / np.maximum(count, 1))
+    return Interval(mean=mean, half_width=half)
+
+
+def fitted_rate(curve, steps, lower: Optional[float] = None, upper: Optional[float] = None) -> float:
+    r"""Empirical linear-convergence rate :math:`\rho` of a curve :math:`c_k \approx C\rho^{s_k}`,
+    from a least-squares line through :math:`(s_k, \log c_k)`.
+
+    Only the points with ``lower < c_k ≤ upper`` enter the fit (default: from 1e-2 of
+    the first value down to 1e3 times the smallest positive value, cutting the transient
+    and the floor set by rounding or noise).
+
+    Args:
+      curve: a positive 1-D curve, e.g. ``‖w_k − w*‖``.
+      steps: the step numbers of its entries.
+      lower, upper: the band of values used for the fit.
+
+    Returns:
+      :math:`\rho` per step (``nan`` when fewer than 3 points fall in the band).
+
+    Example:
+      >>> s = np.arange(1, 50)
+      >>> round(fitted_rate(3.0 * 0.9**s, s), 6)
+      0.9
+    """
+    curve = np.asarray(curve, dtype=float)
+    steps = np.asarray(steps, dtype=float)
+    positive = np.isfinite(curve) & (curve > 0)
+    if positive.sum() < 3:
+        return math.nan
+    values = curve[positive]
+    upper = values[0] * 1e-2 if upper is None else upper
+    lower = values.min() * 1e3 if lower is None else lower
+    band = positive & (curve > lower) & (curve <= upper)
+    if band.sum() < 3:  # too short a band: fit every positive point
+        band = positive
+    slope = np.polyfit(steps[band], np.log(curve[band]), 1)[0]
+    return float(np.exp(slope))

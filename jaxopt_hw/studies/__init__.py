@@ -1,0 +1,141 @@
+"""The studies behind the report: one module per question of the homework.
+
+Each study module defines ``NAME``, ``TITLE`` and ``run(settings) -> StudyResult``. A study
+computes everything it states: its conclusions are sentences whose every number is one of
+its ``facts`` (formatted by :func:`fmt`), so the report never states a number the run did
+not produce (``tests/test_report.py`` checks it). Studies use problems, optimizers,
+``run``/``sweep``, metrics and plots; they know nothing of the report or the CLI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "StudyResult", "fmt", "numbers_in", "write_json", "STUDY_NAMES"]
+
+#: The studies in report order (module names inside this package).
+STUDY_NAMES = ("comparison", "scaling", "theory", "noise_floor", "homework_bugs", "parity")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How big a study runs and where its figures go.
+
+    Attributes:
+      out: folder for figures (``out / "figures"``) and results (``out / "results"``).
+      quick: smaller grids, fewer steps and seeds (the whole report in about a minute).
+      seeds: seeds for the studies that report intervals over seeds.
+    """
+
+    out: Path
+    quick: bool = False
+    seeds: tuple = (0, 1, 2, 3, 4)
+
+    @property
+    def figures(self) -> Path:
+        path = Path(self.out) / "figures"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def results(self) -> Path:
+        path = Path(self.out) / "results"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def figure_path(self, name: str) -> Path:
+        """Where the figure ``name`` (e.g. ``"comparison_contours.png"``) is written."""
+        return self.figures / name
+
+
+@dataclasses.dataclass
+class StudyResult:
+    """What a study measured and what it concludes.
+
+    Attributes:
+      name: the study's module name.
+      title: a section title for the report.
+      facts: ``{name: number}``; every number in ``conclusions`` is ``fmt`` of one of these.
+      data: any further JSON-able results (curves, grids, tables as lists).
+      figures: ``[(file name inside settings.figures, caption)]``.
+      tables: markdown tables.
+      conclusions: markdown sentences built from ``facts`` with :func:`fmt`.
+      text: an optional markdown paragraph describing the setup (numbers in it must be facts too).
+    """
+
+    name: str
+    title: str
+    facts: dict = dataclasses.field(default_factory=dict)
+    data: dict = dataclasses.field(default_factory=dict)
+    figures: list = dataclasses.field(default_factory=list)
+    tables: list = dataclasses.field(default_factory=list)
+    conclusions: list = dataclasses.field(default_factory=list)
+    text: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "facts": self.facts,
+            "data": self.data,
+            "figures": [list(f) for f in self.figures],
+            "tables": self.tables,
+            "conclusions": self.conclusions,
+            "text": self.text,
+        }
+
+
+def fmt(value: Any) -> str:
+    """The one way a number is written in a conclusion: integers in full, other numbers
+    with 3 significant digits (``0.0123`` → ``"0.0123"``, ``12345.6`` → ``"1.23e+04"``)."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e6):
+        return str(int(value))
+    if isinstance(value, float) and not math.isfinite(value):
+        return "∞" if value > 0 else ("−∞" if value < 0 else "nan")
+    return f"{float(value):.3g}"
+
+
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def numbers_in(text: str) -> list:
+    """The number tokens of ``text`` (as written), ignoring ones inside words like ``d5``
+    or ``β2``, inside inline code or LaTeX-free figure names."""
+    text = re.sub(r"`[^`]*`", " ", text)
+    return _NUMBER.findall(text)
+
+
+def _json_default(value):
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def write_json(path, obj) -> None:
+    """Writes ``obj`` as JSON to ``path`` atomically (a temp file, then ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(obj, handle, indent=1, default=_json_default, allow_nan=True)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,625 @@
+"""Hyperparameter sweeps: a whole grid × seeds in one compiled call.
+
+``sweep(problem, factory, grid, seeds=...)`` runs every combination of the grid's values
+and every seed as one ``jax.jit`` of ``vmap(configs) ∘ vmap(seeds)`` inside one ``lax.scan``:
+
+* **traced hyperparameters** (axes whose values are all real numbers, at least one a
+  float) become arrays of shape ``(configs,)``; the factory is called *inside* the vmap
+  on scalars, so ``optax.adam``, ``optax.lion``… need no ``inject_hyperparams``;
+* **static hyperparameters** (bools, strings, ints, ``None``, callables: ``nesterov``,
+  ``eps_in_sqrt``, a schedule) change the program: one compile per static combination,
+  merged into one :class:`SweepResult` whose axes read as one grid;
+* **common random numbers**: configs that share a seed share the initial point and the
+  batch order, and each step gathers the batch once per seed for all configs, so the
+  per-step work is one product over the config axis;
+* **chunks**: the result's size is predicted up front; grids over ``memory_budget``
+  run in equal chunks through the same compiled executable (a tqdm bar counts them);
+* **devices**: with several devices (or processes after ``jax.distributed.initialize()``)
+  the config axis is sharded over a 1-D mesh and every process gets the whole result;
+* **divergence**: a config that blows up is frozen and flagged (see :mod:`jaxopt_hw.loop`);
+  it cannot affect its neighbours, which share nothing with it but the batch indices;
+* **saving**: ``out=dir`` saves each finished chunk atomically; re-running the same call
+  skips the chunks on disk, so an interrupted sweep resumes without losing work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import inspect
+import itertools
+import json
+import math
+import numbers
+import os
+import tempfile
+import time
+from typing import Any, Callable, Optional, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxopt_hw import metrics as metrics_lib
+from jaxopt_hw.loop import (
+    Cursor,
+    Metrics,
+    ProblemFns,
+    _optimum,
+    check_int,
+    check_run_args,
+    initial_state,
+    measure,
+    next_batch,
+    shuffle_words,
+    simulate,
+    train_step,
+)
+from jaxopt_hw.problems import Problem
+
+__all__ = ["sweep", "SweepResult", "METRIC_NAMES"]
+
+METRIC_NAMES = Metrics._fields
+_RESULT_FORMAT = 1
+
+
+# --------------------------------------------------------------------------- the result
+
+
+@dataclasses.dataclass
+class SweepResult:
+    """The measurements of a sweep, as arrays over the grid's axes, then seeds, then logs.
+
+    Attributes:
+      axes: ``{name: values}`` for each grid axis in the order given, then ``"seed"``.
+      curves: ``{metric: array (*grid shape, n_seeds, n_logged_steps)}`` for each of
+        ``loss``, ``excess_loss``, ``dist_to_opt``, ``grad_norm``, ``batch_error``.
+      steps: the logged step numbers.
+      diverged: ``(*grid shape, n_seeds)`` flags of the divergence guard.
+      initial_loss: ``(n_seeds,)`` full loss at each seed's initial point.
+      tol: the tolerance that ``steps_to_tol`` uses (on excess loss, or on loss when the
+        optimum is unknown).
+      meta: problem, optimizer, fixed hyperparameters, batch size, timings, …
+    """
+
+    axes: dict
+    curves: dict
+    steps: np.ndarray
+    diverged: np.ndarray
+    initial_loss: np.ndarray
+    tol: float
+    meta: dict = dataclasses.field(default_factory=dict)
+
+    # -- views ------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple:
+        """``(*grid shape, n_seeds)``."""
+        return self.diverged.shape
+
+    @property
+    def loss(self) -> np.ndarray:
+        """Full-data loss, ``(*grid shape, n_seeds, n_logged_steps)``."""
+        return self.curves["loss"]
+
+    @property
+    def excess_loss(self) -> np.ndarray:
+        return self.curves["excess_loss"]
+
+    @property
+    def final_loss(self) -> np.ndarray:
+        """Loss after the last step, ``(*grid shape, n_seeds)`` (frozen value if diverged)."""
+        return metrics_lib.final_value(self.loss)
+
+    @property
+    def final_excess_loss(self) -> np.ndarray:
+        return metrics_lib.final_value(self.excess_loss)
+
+    @property
+    def steps_to_tol(self) -> np.ndarray:
+        """First logged step with excess loss ≤ ``tol`` (``inf`` if never, or diverged)."""
+        curve = self.loss if np.all(np.isnan(self.excess_loss)) else self.excess_loss
+        reached = metrics_lib.steps_to_tolerance(curve, self.steps, self.tol)
+        return np.where(self.diverged, np.inf, reached)
+
+    def config_names(self) -> list:
+        return [name for name in self.axes if name != "seed"]
+
+    def best(self, metric: str = "final_loss") -> dict:
+        """The config with the lowest mean of ``metric`` over seeds, among those that no
+        seed flagged as diverged: ``{hyperparameter: value, ..., metric: mean}``."""
+        values = np.asarray(getattr(self, metric), dtype=float)
+        mean = np.where(self.diverged.any(axis=-1), np.inf, values.mean(axis=-1))
+        if not np.isfinite(mean).any():
+            raise ValueError(f"no config has a finite mean {metric} without diverging")
+        index = np.unravel_index(int(np.nanargmin(mean)), mean.shape)
+        chosen = {name: self.axes[name][i] for name, i in zip(self.config_names(), index)}
+        chosen[metric] = float(mean[index])
+        return chosen
+
+    def sel(self, **values) -> "SweepResult":
+        """The sub-result at the given hyperparameter values (those axes are dropped).
+
+        Example: ``res.sel(learning_rate=1e-2, b1=0.9).final_loss`` → ``(n_seeds,)``."""
+        index = []
+        axes = {}
+        for name, axis_values in self.axes.items():
+            if name in values:
+                index.append(_position(name, axis_values, values.pop(name)))
+            else:
+                index.append(slice(None))
+                axes[name] = axis_values
+        if values:
+            raise ValueError(f"unknown axes {sorted(values)}; axes are {list(self.axes)}")
+        index = tuple(index)
+        return dataclasses.replace(
+            self,
+            axes=axes,
+            curves={k: v[index] for k, v in self.curves.items()},
+            diverged=self.diverged[index],
+            initial_loss=self.initial_loss if "seed" in axes else self.initial_loss[index[-1]],
+        )
+
+    def summary(self, metric: str = "final_loss") -> tuple:
+        """Mean and 95% interval of ``metric`` over seeds, ``(*grid shape)`` each."""
+        return metrics_lib.mean_interval(getattr(self, metric), axis=-1)
+
+    # -- storage ----------------------------------------------------------------------
+
+    def save(self, path) -> None:
+        """Writes the result to ``path`` (an ``.npz`` with the metadata as JSON), atomically."""
+        arrays = {f"curve_{k}": v for k, v in self.curves.items()}
+        arrays.update(steps=self.steps, diverged=self.diverged, initial_loss=self.initial_loss)
+        header = {"format": _RESULT_FORMAT, "axes": self.axes, "tol": self.tol, "meta": self.meta}
+        arrays["header_json"] = np.array(json.dumps(header, default=_json_default))
+        _atomic_savez(path, arrays)
+
+    @classmethod
+    def load(cls, path) -> "SweepResult":
+        """Reads a result written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as stored:
+            header = json.loads(str(stored["header_json"]))
+            curves = {k[len("curve_"):]: stored[k] for k in stored.files if k.startswith("curve_")}
+            return cls(
+                axes=header["axes"],
+                curves=curves,
+                steps=stored["steps"],
+                diverged=stored["diverged"],
+                initial_loss=stored["initial_loss"],
+                tol=header["tol"],
+                meta=header["meta"],
+            )
+
+
+def _position(name, axis_values, value):
+    for i, candidate in enumerate(axis_values):
+        if candidate == value or (
+            isinstance(candidate, float) and isinstance(value, numbers.Real) and math.isclose(candidate, value, rel_tol=1e-12)
+        ):
+            return i
+    raise ValueError(f"{name}={value!r} is not on the axis {axis_values}")
+
+
+def _json_default(value):
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if callable(value):
+        return getattr(value, "__qualname__", repr(value))
+    return repr(value)
+
+
+def _atomic_savez(path, arrays) -> None:
+    """``np.savez`` to a temporary file in the same folder, then ``os.replace``."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp.npz")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _accepted_names(factory) -> Optional[set]:
+    """Keyword names ``factory`` accepts, or ``None`` if it takes ``**kwargs``."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {
+        p.name
+        for p in parameters
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+
+
+def _is_traceable_axis(values) -> bool:
+    """An axis is traced when all its values are real numbers and one is a float."""
+    numeric = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
+    return numeric and any(isinstance(v, (float, np.floating)) for v in values)
+
+
+def _check_grid(factory, grid, fixed, static) -> tuple:
+    if not callable(factory):
+        raise TypeError(f"optimizer_factory must be callable, got {type(factory).__name__}")
+    if not isinstance(grid, dict) or not grid:
+        raise TypeError("grid must be a non-empty dict {hyperparameter name: list of values}")
+    fixed = dict(fixed or {})
+    accepted = _accepted_names(factory)
+    factory_name = getattr(factory, "__name__", repr(factory))
+    for name in list(grid) + list(fixed):
+        if not isinstance(name, str):
+            raise TypeError(f"hyperparameter names must be strings, got {name!r}")
+        if accepted is not None and name not in accepted:
+            raise ValueError(
+                f"unknown hyperparameter {name!r} for {factory_name}; it accepts: {', '.join(sorted(accepted))}"
+            )
+        if name == "seed":
+            raise ValueError("'seed' is not a hyperparameter: pass seeds=[...]")
+    overlap = set(grid) & set(fixed)
+    if overlap:
+        raise ValueError(f"hyperparameters {sorted(overlap)} are both in grid and fixed")
+    cleaned = {}
+    for name, values in grid.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) and not isinstance(values, np.ndarray):
+            raise TypeError(f"grid[{name!r}] must be a list of values, got {type(values).__name__}")
+        values = [v.item() if isinstance(v, np.generic) else v for v in values]
+        if not values:
+            raise ValueError(f"grid[{name!r}] is empty")
+        for value in values:
+            if isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isfinite(value):
+                raise ValueError(f"grid[{name!r}] contains a non-finite value {value!r}")
+        cleaned[name] = values
+    for name, value in fixed.items():
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isfinite(value):
+            raise ValueError(f"fixed[{name!r}] is not finite: {value!r}")
+    static = set(static or ())
+    unknown_static = static - set(cleaned)
+    if unknown_static:
+        raise ValueError(f"static names {sorted(unknown_static)} are not grid axes")
+    traced = [n for n in cleaned if n not in static and _is_traceable_axis(cleaned[n])]
+    # Build each value once with Python numbers, so the factory's own checks run eagerly.
+    first = {name: values[0] for name, values in cleaned.items()}
+    for name, values in cleaned.items():
+        for value in values:
+            try:
+                factory(**{**fixed, **first, name: value})
+            except (ValueError, TypeError) as error:
+                raise type(error)(f"grid[{name!r}] = {value!r}: {error}") from error
+    return cleaned, fixed, traced
+
+
+def _check_seeds(seeds) -> list:
+    if isinstance(seeds, numbers.Integral):
+        seeds = [seeds]
+    seeds = [check_int("seeds", s, minimum=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    return seeds
+
+
+# --------------------------------------------------------------------------- the program
+
+
+def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words, divergence_factor, *, steps, batch_size, log_every):
+    """Metrics ``(configs, seeds, logs)`` and final divergence flags ``(configs, seeds)``.
+
+    ``hyper`` holds ``(configs,)`` arrays; ``params0``/``words`` have a leading seed axis."""
+    kwargs = dict(static_kwargs)
+
+    def optimizer(h):
+        return factory(**kwargs, **h)
+
+    def start(h, params):
+        return initial_state(fns, optimizer(h), params, aux, divergence_factor)[0]
+
+    # states: (configs, seeds, ...); cursors: (seeds,)
+    states = jax.vmap(lambda h: jax.vmap(lambda p: start(h, p))(params0))(hyper)
+    n_seeds = words.shape[0]
+    cursors = Cursor(epoch=jnp.zeros(n_seeds, jnp.int32), offset=jnp.zeros(n_seeds, jnp.int32))
+
+    def step(carry):
+        states, cursors = carry
+        batches, cursors = jax.vmap(lambda c, w: next_batch(data, c, w, batch_size))(cursors, words)
+        per_seed = jax.vmap(lambda h, s, b: train_step(fns, optimizer(h), s, b), in_axes=(None, 0, 0))
+        states, errors = jax.vmap(per_seed, in_axes=(0, 0, None))(hyper, states, batches)
+        return (states, cursors), errors
+
+    def log(carry, batch_error):
+        states, _ = carry
+        measure_one = lambda p, e: measure(fns, p, aux, w_star, min_loss, e)  # noqa: E731
+        return jax.vmap(jax.vmap(measure_one))(states.params, batch_error)
+
+    (states, _), logs, _ = simulate(step, log, (states, cursors), steps, log_every)
+    logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1), logs)  # (configs, seeds, logs)
+    return logs, states.diverged
+
+
+_sweep_program = jax.jit(
+    _sweep_body,
+    static_argnames=("fns", "factory", "static_kwargs", "steps", "batch_size", "log_every"),
+)
+
+
+def _mesh_sharding(devices):
+    mesh = jax.sharding.Mesh(np.asarray(devices), ("config",))
+    return (
+        jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("config")),
+        jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()),
+    )
+
+
+def _global_array(host_array, sharding):
+    """A (possibly multi-process) global array from the same host array on every process."""
+    host_array = np.asarray(host_array)
+    return jax.make_array_from_callback(host_array.shape, sharding, lambda index: host_array[index])
+
+
+def _to_host(tree):
+    """The whole value of every leaf on every process (all-gather across processes)."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        return jax.tree.map(np.asarray, multihost_utils.process_allgather(tree, tiled=True))
+    return jax.tree.map(np.asarray, tree)
+
+
+# --------------------------------------------------------------------------- chunking
+
+
+def _bytes_per_config(n_seeds, n_logs, itemsize) -> int:
+    return n_seeds * (n_logs * len(METRIC_NAMES) * itemsize + 1)
+
+
+def _chunk_size(n_configs, per_config, memory_budget, chunk_size, n_devices) -> int:
+    if chunk_size is None:
+        chunk_size = max(1, int(memory_budget // per_config))
+    chunk_size = min(chunk_size, n_configs)
+    return int(math.ceil(chunk_size / n_devices) * n_devices)
+
+
+def _fingerprint(spec: dict) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=_json_default).encode()).hexdigest()[:16]
+
+
+def _problem_signature(problem: Problem) -> dict:
+    y = np.asarray(problem.y)
+    return {
+        "name": problem.name,
+        "shapes": {k: list(v.shape) for k, v in problem.data.items()},
+        "y_sum": float(np.sum(y, dtype=np.float64)),
+        "y_head": [float(v) for v in y.reshape(-1)[:8]],
+    }
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+def sweep(
+    problem: Problem,
+    optimizer_factory: Callable,
+    grid: dict,
+    fixed: Optional[dict] = None,
+    seeds=(0,),
+    steps: int = 1000,
+    batch_size: Optional[int] = None,
+    log_every: int = 1,
+    tol: Optional[float] = None,
+    divergence_factor: float = 1e6,
+    memory_budget: float = 2**30,
+    chunk_size: Optional[int] = None,
+    static: Sequence[str] = (),
+    out=None,
+    devices=None,
+    progress: bool = True,
+) -> SweepResult:
+    """Runs ``optimizer_factory(**config)`` on ``problem`` for every config of ``grid`` ×
+    ``seeds``, as one compiled program per static combination (see the module docstring).
+
+    Args:
+      problem: a :class:`~jaxopt_hw.problems.Problem`.
+      optimizer_factory: any callable with keyword hyperparameters returning an
+        :class:`optax.GradientTransformation` (``jh.adam``, ``optax.lion``, …).
+      grid: ``{name: [values]}``; the Cartesian product is swept.
+      fixed: ``{name: value}`` passed to every config.
+      seeds: seeds (ints ≥ 0); each keys an initial point and a batch order shared by
+        all configs.
+      steps, batch_size, log_every, divergence_factor: as in :func:`jaxopt_hw.run`.
+      tol: tolerance for ``steps_to_tol`` on the excess loss (default: 1% of
+        ``min_loss`` when it is positive, else 1e-6).
+      memory_budget: bytes of logged results per chunk; larger grids run in chunks.
+      chunk_size: configs per chunk (overrides ``memory_budget``).
+      static: grid names to treat as static even though their values are numbers.
+      out: a folder; each finished chunk is saved there atomically and a rerun of the
+        same sweep skips the chunks already saved. The merged result is saved as
+        ``out/result.npz``.
+      devices: devices to shard the config axis over (default: all, ``jax.devices()``).
+      progress: show a tqdm progress bar over chunks.
+
+    Returns:
+      A :class:`SweepResult`.
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> prob = jh.linear_regression(500, 2)
+      >>> res = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 1e-1], "b1": [0.8, 0.9]},
+      ...                seeds=[0, 1], steps=200, batch_size=32, progress=False)
+      >>> res.loss.shape
+      (2, 2, 2, 200)
+      >>> sorted(res.best())
+      ['b1', 'final_loss', 'learning_rate']
+    """
+    steps, batch_size, log_every = check_run_args(problem, None, steps, batch_size, log_every, divergence_factor)
+    grid, fixed, traced = _check_grid(optimizer_factory, grid, fixed, static)
+    seeds = _check_seeds(seeds)
+    if tol is None:
+        tol = 0.01 * problem.min_loss if problem.min_loss else 1e-6
+    devices = list(jax.devices() if devices is None else devices)
+    n_logs = steps // log_every
+
+    names = list(grid)
+    static_names = [n for n in names if n not in traced]
+    traced_shape = tuple(len(grid[n]) for n in traced)
+    n_configs = int(np.prod(traced_shape)) if traced else 1
+    dtype = jnp.asarray(problem.X).dtype
+    per_config = _bytes_per_config(len(seeds), n_logs, dtype.itemsize)
+    size = _chunk_size(n_configs, per_config, memory_budget, chunk_size, len(devices))
+    n_chunks = math.ceil(n_configs / size)
+    static_combos = list(itertools.product(*(grid[n] for n in static_names)))
+
+    spec = {
+        "problem": _problem_signature(problem),
+        "optimizer": getattr(optimizer_factory, "__module__", "") + "." + getattr(optimizer_factory, "__qualname__", repr(optimizer_factory)),
+        "grid": grid, "fixed": fixed, "seeds": seeds, "steps": steps, "batch_size": batch_size,
+        "log_every": log_every, "divergence_factor": divergence_factor, "chunk": size, "traced": traced,
+    }
+    fingerprint = _fingerprint(spec)
+    if out is not None:
+        _claim_folder(out, fingerprint, spec)
+
+    fns = ProblemFns.of(problem)
+    w_star, min_loss = _optimum(problem)
+    params0 = jax.vmap(problem.initial_params)(jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), 0))(jnp.asarray(seeds)))
+    words = jnp.stack([shuffle_words(s) for s in seeds])
+    traced_values = np.array(list(itertools.product(*(grid[n] for n in traced)))) if traced else np.zeros((1, 0))
+
+    config_sharding = replicated = None
+    if len(devices) > 1:
+        config_sharding, replicated = _mesh_sharding(devices)
+
+    timings = {"compile_seconds": 0.0, "run_seconds": 0.0, "chunks_loaded": 0}
+    per_static = []
+    bar = _progress_bar(len(static_combos) * n_chunks, progress)
+    for static_index, combo in enumerate(static_combos):
+        static_kwargs = tuple(sorted({**fixed, **dict(zip(static_names, combo))}.items()))
+        program = None
+        pieces = []
+        for chunk in range(n_chunks):
+            chunk_path = None if out is None else os.path.join(out, f"chunk_{static_index:04d}_{chunk:05d}.npz")
+            if chunk_path is not None and os.path.exists(chunk_path):
+                with np.load(chunk_path) as stored:
+                    pieces.append({k: stored[k] for k in stored.files})
+                timings["chunks_loaded"] += 1
+                bar.update(1)
+                continue
+            rows = np.arange(chunk * size, (chunk + 1) * size)
+            rows = np.minimum(rows, n_configs - 1)  # pad the last chunk with repeats
+            hyper_host = {name: traced_values[rows, i].astype(dtype) for i, name in enumerate(traced)}
+            args = [problem.data, problem.aux, w_star, min_loss, hyper_host, params0, words, divergence_factor]
+            if config_sharding is not None:
+                hyper = {k: _global_array(v, config_sharding) for k, v in hyper_host.items()}
+                args = [jax.tree.map(lambda a: _global_array(a, replicated), x) if x is not None else None for x in args[:4]] + [
+                    hyper,
+                    jax.tree.map(lambda a: _global_array(a, replicated), params0),
+                    _global_array(words, replicated),
+                    divergence_factor,
+                ]
+            if program is None:
+                started = time.perf_counter()
+                program = _sweep_program.lower(
+                    fns, optimizer_factory, static_kwargs, *args,
+                    steps=steps, batch_size=batch_size, log_every=log_every,
+                ).compile()
+                timings["compile_seconds"] += time.perf_counter() - started
+            started = time.perf_counter()
+            logs, diverged = _to_host(program(*args))
+            timings["run_seconds"] += time.perf_counter() - started
+            valid = min(size, n_configs - chunk * size)
+            piece = {f"curve_{k}": v[:valid] for k, v in logs._asdict().items()}
+            piece["diverged"] = diverged[:valid]
+            if chunk_path is not None and jax.process_index() == 0:
+                _atomic_savez(chunk_path, piece)
+            pieces.append(piece)
+            bar.update(1)
+        per_static.append({k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]})
+    bar.close()
+
+    result = _assemble(per_static, grid, names, static_names, traced, traced_shape, seeds)
+    initial = np.asarray(jax.vmap(lambda p: problem.full_loss_fn(p, problem.aux))(params0))
+    res = SweepResult(
+        axes={**{n: grid[n] for n in names}, "seed": seeds},
+        curves=result["curves"],
+        steps=np.arange(log_every, steps + 1, log_every),
+        diverged=result["diverged"],
+        initial_loss=initial,
+        tol=float(tol),
+        meta={
+            "problem": problem.name,
+            "optimizer": spec["optimizer"],
+            "fixed": fixed,
+            "batch_size": batch_size,
+            "steps": steps,
+            "log_every": log_every,
+            "traced": traced,
+            "static": static_names,
+            "chunk_size": size,
+            "n_chunks": n_chunks,
+            "devices": len(devices),
+            "processes": jax.process_count(),
+            "fingerprint": fingerprint,
+            **timings,
+        },
+    )
+    if out is not None and jax.process_index() == 0:
+        res.save(os.path.join(out, "result.npz"))
+    return res
+
+
+def _assemble(per_static, grid, names, static_names, traced, traced_shape, seeds):
+    """Merges the per-static-combination pieces ``(configs, seeds, ...)`` into arrays over
+    the grid's axes in the user's order."""
+    static_shape = tuple(len(grid[n]) for n in static_names)
+    stacked = {k: np.stack([piece[k] for piece in per_static]) for k in per_static[0]}
+    order = static_names + traced  # the axes as stacked
+    permutation = [order.index(n) for n in names]
+    assembled = {}
+    for key, array in stacked.items():
+        trailing = array.shape[2:]  # (seeds, [logs])
+        array = array.reshape(static_shape + traced_shape + trailing)
+        tail = list(range(len(order), array.ndim))
+        assembled[key] = np.transpose(array, permutation + tail)
+    return {
+        "curves": {k[len("curve_"):]: v for k, v in assembled.items() if k.startswith("curve_")},
+        "diverged": assembled["diverged"],
+    }
+
+
+def _claim_folder(out, fingerprint, spec) -> None:
+    """Makes ``out`` the home of this sweep, or checks that it already is."""
+    os.makedirs(out, exist_ok=True)
+    manifest = os.path.join(out, "manifest.json")
+    if os.path.exists(manifest):
+        with open(manifest) as file:
+            existing = json.load(file).get("fingerprint")
+        if existing != fingerprint:
+            raise ValueError(
+                f"out={out!r} holds a different sweep (fingerprint {existing}, this one {fingerprint}); "
+                "use another folder or delete it"
+            )
+        return
+    if jax.process_index() != 0:
+        return
+    handle, temporary = tempfile.mkstemp(dir=out, suffix=".tmp.json")
+    with os.fdopen(handle, "w") as file:
+        json.dump({"fingerprint": fingerprint, "spec": spec}, file, default=_json_default, indent=1)
+    os.replace(temporary, manifest)
+
+
+def _progress_bar(total, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="sweep chunks", unit="chunk", disable=not enabled or total <= 1)

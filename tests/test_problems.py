@@ -1,0 +1,288 @@
+"""Problems: the homework recipe, exact optima, the O(d²) loss, conditioning, validation."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxopt_hw as jh
+from jaxopt_hw import problems as problems_lib
+
+
+def host(a):
+    return np.asarray(a, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- the homework recipe
+
+
+def test_homework_recipe_shapes_and_column_scaling():
+    n, d, noise = 4000, 4, 1.0
+    prob = jh.linear_regression(n, d, noise=noise, seed=1)
+    X, y, w_true = host(prob.X), host(prob.y), host(prob.w_true)
+    assert X.shape == (n, d) and y.shape == (n,) and w_true.shape == (d,)
+    assert prob.w_star.shape == (d,) and prob.n == n
+    for j in range(d):
+        bound = 5.0 * (2 * j + 1)
+        column = X[:, j]
+        assert np.all(np.abs(column) <= bound * (1 + 1e-6)), j
+        # uniform on [-bound, bound]: the extremes are nearly reached and the spread is bound/√3
+        assert column.max() > 0.99 * bound and column.min() < -0.99 * bound, j
+        np.testing.assert_allclose(column.std(), bound / np.sqrt(3), rtol=0.05)
+    residual = y - X @ w_true
+    assert abs(residual.mean()) < 0.1
+    np.testing.assert_allclose(residual.std(), noise, rtol=0.05)
+
+
+def test_noise_zero_makes_labels_exact():
+    prob = jh.linear_regression(300, 3, noise=0.0, seed=2)
+    np.testing.assert_allclose(host(prob.X) @ host(prob.w_true), host(prob.y), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(host(prob.w_star), host(prob.w_true), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("size, shape", [("small", (500, 2)), ("medium", (10_000, 5)), ("large", (150_000, 7))])
+def test_homework_sizes_are_one_call_each(size, shape):
+    prob = jh.homework_problem(size)
+    assert prob.X.shape == shape
+    assert prob.y.shape == shape[:1]
+    assert jh.HOMEWORK_SIZES[size] == shape
+
+
+def test_homework_problem_rejects_unknown_size():
+    with pytest.raises(ValueError, match="size"):
+        jh.homework_problem("huge")
+
+
+def test_same_seed_same_data_other_seed_other_data():
+    a, b, c = (jh.linear_regression(200, 3, seed=s) for s in (7, 7, 8))
+    np.testing.assert_array_equal(np.asarray(a.X), np.asarray(b.X))
+    np.testing.assert_array_equal(np.asarray(a.y), np.asarray(b.y))
+    assert not np.array_equal(np.asarray(a.X), np.asarray(c.X))
+
+
+# --------------------------------------------------------------------------- the exact optimum
+
+
+def test_w_star_is_the_float64_least_squares_solution_of_the_stored_data():
+    prob = jh.linear_regression(2000, 5, seed=3)
+    X, y = host(prob.X), host(prob.y)
+    expected = np.linalg.lstsq(X, y, rcond=None)[0]
+    np.testing.assert_allclose(host(prob.w_star), expected, rtol=2e-6)  # stored as float32
+    np.testing.assert_allclose(prob.min_loss, np.mean((X @ expected - y) ** 2), rtol=1e-12)
+
+
+def test_float64_problem_is_exact():
+    with jax.enable_x64(True):
+        prob = jh.linear_regression(2000, 5, seed=3, dtype=jnp.float64)
+        assert prob.X.dtype == jnp.float64 and prob.w_star.dtype == jnp.float64
+        X, y = host(prob.X), host(prob.y)
+        expected = np.linalg.lstsq(X, y, rcond=None)[0]
+        np.testing.assert_allclose(host(prob.w_star), expected, rtol=1e-10)
+        np.testing.assert_allclose(prob.min_loss, np.mean((X @ expected - y) ** 2), rtol=1e-12)
+        w = np.random.default_rng(0).normal(size=5) * 3
+        np.testing.assert_allclose(float(prob.loss(jnp.asarray(w))), np.mean((X @ w - y) ** 2), rtol=1e-11)
+
+
+def test_float64_without_x64_is_a_clear_error():
+    with pytest.raises(ValueError, match="enable_x64"):
+        jh.linear_regression(10, 2, dtype=jnp.float64)
+    with pytest.raises(TypeError, match="dtype"):
+        jh.linear_regression(10, 2, dtype=jnp.int32)
+
+
+def test_min_loss_is_the_mean_squared_residual_at_w_star():
+    prob = jh.linear_regression(1500, 4, noise=2.0, seed=4)
+    X, y, w = host(prob.X), host(prob.y), host(prob.w_star)
+    np.testing.assert_allclose(prob.min_loss, np.mean((X @ w - y) ** 2), rtol=1e-6)
+    # and it is the minimum: nearby points are worse
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        other = w + 1e-2 * rng.normal(size=w.shape)
+        assert np.mean((X @ other - y) ** 2) > prob.min_loss
+
+
+def test_exact_full_loss_equals_the_direct_mean_float32():
+    prob = jh.linear_regression(3000, 6, seed=5)
+    X, y = host(prob.X), host(prob.y)
+    rng = np.random.default_rng(1)
+    for scale in (0.01, 1.0, 10.0):
+        w = host(prob.w_star) + scale * rng.normal(size=6)
+        direct = np.mean((X @ w - y) ** 2)
+        np.testing.assert_allclose(float(prob.loss(jnp.asarray(w, jnp.float32))), direct, rtol=1e-5)
+        # the batch form over all rows agrees too
+        np.testing.assert_allclose(float(prob.loss(jnp.asarray(w, jnp.float32), prob.X, prob.y)), direct, rtol=1e-4)
+
+
+def test_gradient_of_the_loss_is_two_xt_residual_over_b():
+    prob = jh.linear_regression(64, 3, seed=6)
+    w = jnp.asarray([0.3, -0.2, 0.1])
+    X, y = prob.X[:32], prob.y[:32]
+    expected = 2 * host(X).T @ (host(X) @ host(w) - host(y)) / 32
+    np.testing.assert_allclose(host(jax.grad(prob.loss)(w, X, y)), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kappa", [10.0, 100.0, 1000.0])
+def test_condition_number_is_exact(kappa):
+    prob = jh.linear_regression(2000, 5, seed=7, condition_number=kappa)
+    np.testing.assert_allclose(prob.kappa, kappa, rtol=1e-3)
+    X = host(prob.X)
+    eig = np.linalg.eigvalsh(X.T @ X / X.shape[0])
+    np.testing.assert_allclose([prob.mu, prob.L], [2 * eig[0], 2 * eig[-1]], rtol=1e-8)
+    np.testing.assert_allclose(host(prob.w_star), np.linalg.lstsq(X, host(prob.y), rcond=None)[0], rtol=1e-5, atol=1e-6)
+
+
+def test_homework_recipe_spectrum_matches_the_data():
+    prob = jh.homework_problem("small")
+    X = host(prob.X)
+    eig = np.linalg.eigvalsh(X.T @ X / X.shape[0])
+    np.testing.assert_allclose([prob.mu, prob.L], [2 * eig[0], 2 * eig[-1]], rtol=1e-8)
+    assert prob.kappa == pytest.approx(prob.L / prob.mu)
+
+
+def test_chunked_gram_and_normal_equations_path(monkeypatch):
+    """The large-n path (Gram in row chunks, normal equations) agrees with lstsq."""
+    reference = jh.linear_regression(5000, 8, seed=8)
+    monkeypatch.setattr(problems_lib, "_GRAM_CHUNK_ROWS", 777)
+    monkeypatch.setattr(problems_lib, "_LSTSQ_MAX_ENTRIES", 0)
+    chunked = jh.linear_regression(5000, 8, seed=8)
+    np.testing.assert_allclose(host(chunked.w_star), host(reference.w_star), rtol=1e-5)
+    np.testing.assert_allclose(chunked.min_loss, reference.min_loss, rtol=1e-9)
+    np.testing.assert_allclose([chunked.mu, chunked.L], [reference.mu, reference.L], rtol=1e-9)
+
+
+def test_moderate_size_generation():
+    """n·d = 4·10⁶ (the 10⁶ × 1000 case is checked by hand: see docs/benchmarks.md)."""
+    prob = jh.linear_regression(100_000, 40, seed=9)
+    assert prob.X.shape == (100_000, 40)
+    assert np.isfinite(prob.min_loss) and 0.5 < prob.min_loss < 1.5  # ≈ noise² = 1
+    np.testing.assert_allclose(host(prob.w_star), host(prob.w_true), atol=0.01)
+
+
+# --------------------------------------------------------------------------- the user's data
+
+
+def test_least_squares_on_user_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=50)
+    prob = jh.least_squares(X, y)
+    assert prob.w_true is None
+    np.testing.assert_allclose(host(prob.w_star), np.linalg.lstsq(host(prob.X), host(prob.y), rcond=None)[0], rtol=1e-5)
+    prob_list = jh.least_squares(X.tolist(), y.tolist())
+    np.testing.assert_allclose(host(prob_list.w_star), host(prob.w_star), rtol=1e-6)
+
+
+def _bad_inputs():
+    good_X, good_y = np.ones((4, 2)), np.ones(4)
+    nan_X = good_X.copy()
+    nan_X[1, 1] = np.nan
+    inf_y = good_y.copy()
+    inf_y[2] = np.inf
+    return [
+        ("mismatched rows", good_X, np.ones(3), r"\bX\b.*\by\b"),
+        ("1-D X", np.ones(4), good_y, r"\bX\b"),
+        ("3-D X", np.ones((4, 2, 1)), good_y, r"\bX\b"),
+        ("2-D y", good_X, np.ones((4, 1)), r"\by\b"),
+        ("NaN in X", nan_X, good_y, r"\bX\b"),
+        ("inf in y", good_X, inf_y, r"\by\b"),
+        ("-inf in X", np.full((4, 2), -np.inf), good_y, r"\bX\b"),
+        ("empty X", np.ones((0, 2)), np.ones(0), r"\bX\b"),
+        ("empty y", np.ones((1, 2)), np.ones(0), r"\by\b"),
+        ("strings in X", np.array([["a", "b"]] * 4), good_y, r"\bX\b"),
+        ("complex y", good_X, np.ones(4) * 1j, r"\by\b"),
+        ("None as X", None, good_y, r"\bX\b"),
+    ]
+
+
+@pytest.mark.parametrize("label, X, y, pattern", _bad_inputs(), ids=[case[0] for case in _bad_inputs()])
+def test_least_squares_rejects_bad_data_naming_it(label, X, y, pattern):
+    with pytest.raises((ValueError, TypeError), match=pattern):
+        jh.least_squares(X, y)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"n": 0, "d": 2}, "n"),
+        ({"n": -5, "d": 2}, "n"),
+        ({"n": 10, "d": 0}, "d"),
+        ({"n": 10, "d": -1}, "d"),
+        ({"n": 10.0, "d": 2}, "n"),
+        ({"n": "10", "d": 2}, "n"),
+        ({"n": True, "d": 2}, "n"),
+        ({"n": 10, "d": 2.5}, "d"),
+        ({"n": 10, "d": 2, "noise": -1.0}, "noise"),
+        ({"n": 10, "d": 2, "noise": float("nan")}, "noise"),
+        ({"n": 10, "d": 2, "noise": "1"}, "noise"),
+        ({"n": 10, "d": 2, "seed": -1}, "seed"),
+        ({"n": 10, "d": 2, "seed": 1.5}, "seed"),
+        ({"n": 10, "d": 2, "condition_number": 0.5}, "condition_number"),
+        ({"n": 10, "d": 2, "condition_number": float("inf")}, "condition_number"),
+    ],
+)
+def test_linear_regression_rejects_bad_arguments_naming_them(kwargs, name):
+    with pytest.raises((ValueError, TypeError), match=rf"\b{name}\b"):
+        jh.linear_regression(**kwargs)
+
+
+# --------------------------------------------------------------------------- other problems
+
+
+def test_logistic_regression_optimum():
+    with jax.enable_x64(True):
+        prob = jh.logistic_regression(400, 4, seed=1, dtype=jnp.float64)
+        grad = jax.grad(prob.loss)(prob.w_star)
+        assert float(jnp.linalg.norm(grad)) < 1e-8
+        np.testing.assert_allclose(float(prob.loss(prob.w_star)), prob.min_loss, rtol=1e-12)
+        rng = np.random.default_rng(2)
+        for _ in range(20):
+            w = host(prob.w_star) + rng.normal(size=4) * rng.choice([0.01, 0.3, 3.0])
+            assert float(prob.loss(jnp.asarray(w))) >= prob.min_loss
+    prob32 = jh.logistic_regression(400, 4, seed=1)
+    assert float(jnp.linalg.norm(jax.grad(prob32.loss)(prob32.w_star))) < 1e-4
+    labels = np.asarray(prob32.y)
+    assert set(np.unique(labels)) <= {0.0, 1.0} and 0.1 < labels.mean() < 0.9
+
+
+def test_logistic_regression_rejects_zero_ridge():
+    with pytest.raises(ValueError, match="l2"):
+        jh.logistic_regression(10, 2, l2=0.0)
+
+
+def test_mlp_params_are_a_nested_dict():
+    prob = jh.mlp_regression(100, 3, hidden=8, seed=0)
+    params = prob.init_params(0)
+    assert set(params) == {"hidden", "out"}
+    assert set(params["hidden"]) == {"w", "b"} and set(params["out"]) == {"w", "b"}
+    assert params["hidden"]["w"].shape == (3, 8) and params["hidden"]["b"].shape == (8,)
+    assert params["out"]["w"].shape == (8,) and params["out"]["b"].shape == ()
+    loss = prob.loss(params)
+    assert np.isfinite(float(loss))
+    grads = jax.grad(prob.loss)(params)
+    assert jax.tree.structure(grads) == jax.tree.structure(params)
+    assert prob.w_star is None and prob.min_loss is None
+    # the seeded initial point is reproducible and seed-dependent
+    same = prob.init_params(0)
+    other = prob.init_params(1)
+    assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(same)))
+    assert not np.array_equal(params["hidden"]["w"], other["hidden"]["w"])
+
+
+def test_rosenbrock():
+    prob = jh.rosenbrock()
+    assert float(prob.loss(prob.w_star)) == 0.0
+    np.testing.assert_allclose(host(jax.grad(prob.loss)(prob.w_star)), [0.0, 0.0], atol=1e-6)
+    start = prob.init_params(123)
+    np.testing.assert_allclose(host(start), [-1.2, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(float(prob.loss(start)), 24.2, rtol=1e-5)
+    shifted = jh.rosenbrock(a=2.0, b=10.0)
+    assert float(shifted.loss(jnp.asarray([2.0, 4.0]))) == 0.0
+    with pytest.raises(ValueError, match="start"):
+        jh.rosenbrock(start=(1.0, 2.0, 3.0))
+
+
+def test_initializers_compare_by_value():
+    """Problems of the same kind and shapes share compiled programs (see test_loop)."""
+    assert jh.linear_regression(50, 3, seed=0).initial_params == jh.linear_regression(80, 3, seed=1).initial_params
+    assert jh.linear_regression(50, 3).initial_params != jh.linear_regression(50, 4).initial_params
+    assert hash(jh.mlp_regression(20, 2).initial_params) == hash(jh.mlp_regression(30, 2, seed=4).initial_params)
