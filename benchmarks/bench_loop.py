@@ -347,11 +347,13 @@ about 4× and 2× NumPy, and its first call about 0.65 s):
 """
 
 
-def write_section(text):
+def write_section(text, section=SECTION):
+    """Replaces the section headed ``section`` of docs/benchmarks.md by ``text`` (or
+    appends it), leaving the other sections as they are."""
     DOC.parent.mkdir(parents=True, exist_ok=True)
     if DOC.exists():
         doc = DOC.read_text()
-        pattern = re.compile(r"^## Training loop \(`jh\.run`\).*?(?=^## |\Z)", re.S | re.M)
+        pattern = re.compile("^" + re.escape(section) + r".*?(?=^## |\Z)", re.S | re.M)
         doc = pattern.sub(lambda _: text + "\n", doc, count=1) if pattern.search(doc) else doc.rstrip() + "\n\n" + text
     else:
         doc = "# Benchmarks\n\n" + text

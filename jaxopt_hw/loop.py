@@ -397,51 +397,79 @@ def run_single(fns, tx, data, aux, w_star, min_loss, params, words, divergence_f
         )
         return unstack(logs), state, initial_loss, trajectory
 
-    row_bytes = sum(leaf.dtype.itemsize * math.prod(leaf.shape[1:]) for leaf in jax.tree.leaves(data))
-    target = max(1, min(BLOCK_STEPS, BLOCK_ROWS // batch_size, BLOCK_BYTES // max(1, batch_size * row_bytes)))
-
     def train_on(state, batches):
         return jax.lax.scan(lambda s, b: train_step(fns, tx, s, b), state, batches)
 
-    def repeat(body, carry, count: int, size: int):
-        """``body(carry, size)`` over ``count // size`` blocks, then the remainder block."""
-        full, rest = divmod(count, size)
-        carry, out = jax.lax.scan(lambda c, _: body(c, size), carry, None, length=full)
-        out = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), out)
-        if rest:
-            carry, tail = body(carry, rest)
-            out = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), out, tail)
-        return carry, out
+    state, logs, trajectory = simulate_blocks(
+        lambda cursor, size: fetch_block(data, cursor, words, batch_size, size),
+        train_on, log, record, state, cursor,
+        steps=steps, log_every=log_every, target=block_target(data, batch_size),
+    )
+    return unstack(logs), state, initial_loss, trajectory if record_params else None
 
+
+def block_target(data, batch_size: int, copies: int = 1) -> int:
+    """Steps per block: ``BLOCK_STEPS``, fewer when ``copies`` blocks of that many
+    batches would pass ``BLOCK_ROWS`` rows or ``BLOCK_BYTES`` bytes."""
+    row_bytes = copies * sum(leaf.dtype.itemsize * math.prod(leaf.shape[1:]) for leaf in jax.tree.leaves(data))
+    return max(1, min(BLOCK_STEPS, BLOCK_ROWS // (copies * batch_size), BLOCK_BYTES // max(1, batch_size * row_bytes)))
+
+
+def _repeat(body, carry, count: int, size: int):
+    """``body(carry, size)`` over ``count // size`` blocks, then the remainder block; the
+    outputs concatenated along their leading (step) axis."""
+    full, rest = divmod(count, size)
+    carry, out = jax.lax.scan(lambda c, _: body(c, size), carry, None, length=full)
+    out = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), out)
+    if rest:
+        carry, tail = body(carry, rest)
+        out = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), out, tail)
+    return carry, out
+
+
+def simulate_blocks(fetch, train_on, log, record, state, cursor, *, steps: int, log_every: int, target: int):
+    """Minibatch training with the batches of about ``target`` consecutive steps fetched at
+    once: the block-wise counterpart of :func:`simulate`.
+
+    Args:
+      fetch: ``(cursor, count) -> (batches stacked on a leading step axis, cursor)``.
+      train_on: ``(state, batches) -> (state, batch errors stacked on the step axis)``.
+      log: ``(state, mean batch error since the last log) -> logged values``.
+      record: ``state -> recorded values`` (or ``None``), after each log.
+      state, cursor: the initial state and batch cursor.
+      steps, log_every: as in :func:`run`; ``target``: steps per block.
+
+    Returns:
+      The final state, the stacked logs and the stacked records."""
     if log_every >= target:  # one or more blocks between logs
         def train_block(carry, size):
             state, cursor = carry
-            batches, cursor = fetch_block(data, cursor, words, batch_size, size)
+            batches, cursor = fetch(cursor, size)
             state, errors = train_on(state, batches)
             return (state, cursor), errors
 
         def chunk(carry, _):
-            carry, errors = repeat(train_block, carry, log_every, _block_size(log_every, target))
-            return carry, (log(carry[0], jnp.mean(errors)), record(carry[0]))
+            carry, errors = _repeat(train_block, carry, log_every, _block_size(log_every, target))
+            return carry, (log(carry[0], jnp.mean(errors, axis=0)), record(carry[0]))
 
-        (state, _), (logs, trajectory) = jax.lax.scan(chunk, (state, cursor), None, length=steps // log_every)
-        return unstack(logs), state, initial_loss, trajectory
+        (state, _), (logs, records) = jax.lax.scan(chunk, (state, cursor), None, length=steps // log_every)
+        return state, logs, records
 
     def logged_block(carry, chunks):  # several logs per block
         state, cursor = carry
-        batches, cursor = fetch_block(data, cursor, words, batch_size, chunks * log_every)
+        batches, cursor = fetch(cursor, chunks * log_every)
         batches = jax.tree.map(lambda a: a.reshape((chunks, log_every) + a.shape[1:]), batches)
 
         def chunk(state, chunk_batches):
             state, errors = train_on(state, chunk_batches)
-            return state, (log(state, jnp.mean(errors)), record(state))
+            return state, (log(state, jnp.mean(errors, axis=0)), record(state))
 
         state, out = jax.lax.scan(chunk, state, batches)
         return (state, cursor), out
 
     n_logs = steps // log_every
-    (state, _), (logs, trajectory) = repeat(logged_block, (state, cursor), n_logs, _block_size(n_logs, target // log_every))
-    return unstack(logs), state, initial_loss, trajectory if record_params else None
+    (state, _), (logs, records) = _repeat(logged_block, (state, cursor), n_logs, _block_size(n_logs, target // log_every))
+    return state, logs, records
 
 
 def _run_body(data, aux, w_star, min_loss, params, seed, words, divergence_factor, *, fns, tx, initializer, steps, batch_size, log_every, record_params):

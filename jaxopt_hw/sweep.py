@@ -51,12 +51,14 @@ from jaxopt_hw.loop import (
     check_run_args,
     initial_state,
     measure,
-    next_batch,
+    block_target,
+    fetch_block,
     shuffle_words,
     simulate,
+    simulate_blocks,
     train_step,
 )
-from jaxopt_hw.problems import Problem
+from jaxopt_hw.problems import Problem, matvec_as_product
 
 __all__ = ["sweep", "SweepResult", "METRIC_NAMES"]
 
@@ -332,19 +334,30 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
     n_seeds = words.shape[0]
     cursors = Cursor(epoch=jnp.zeros(n_seeds, jnp.int32), offset=jnp.zeros(n_seeds, jnp.int32))
 
-    def step(carry):
-        states, cursors = carry
-        batches, cursors = jax.vmap(lambda c, w: next_batch(data, c, w, batch_size))(cursors, words)
-        per_seed = jax.vmap(lambda h, s, b: train_step(fns, optimizer(h), s, b), in_axes=(None, 0, 0))
-        states, errors = jax.vmap(per_seed, in_axes=(0, 0, None))(hyper, states, batches)
-        return (states, cursors), errors
+    def step_all(states, batch, seed_axis):
+        """One step of every config and seed; ``batch`` has a seed axis (or none: shared)."""
+        per_seed = jax.vmap(lambda h, s, b: train_step(fns, optimizer(h), s, b), in_axes=(None, 0, seed_axis))
+        return jax.vmap(per_seed, in_axes=(0, 0, None))(hyper, states, batch)
 
-    def log(carry, batch_error):
-        states, _ = carry
+    def train_on(states, batches):  # batches: (block steps, seeds, B, ...)
+        return jax.lax.scan(lambda s, b: step_all(s, b, 0), states, batches)
+
+    def log(states, batch_error):
         measure_one = lambda p, e: measure(fns, p, aux, w_star, min_loss, e)  # noqa: E731
         return jax.vmap(jax.vmap(measure_one))(states.params, batch_error)
 
-    (states, _), logs, _ = simulate(step, log, (states, cursors), steps, log_every)
+    if batch_size is None:  # full batch: every step's batch is all the data
+        states, logs, _ = simulate(lambda states: step_all(states, data, None), log, states, steps, log_every)
+    else:
+        def fetch(cursors, count):  # the same rows for every config of a seed
+            batches, cursors = jax.vmap(lambda c, w: fetch_block(data, c, w, batch_size, count))(cursors, words)
+            return jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), batches), cursors
+
+        target = block_target(data, batch_size, copies=n_seeds)
+        states, logs, _ = simulate_blocks(
+            fetch, train_on, log, lambda states: None, states, cursors,
+            steps=steps, log_every=log_every, target=target,
+        )
     logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1), logs)  # (configs, seeds, logs)
     return logs, states.diverged
 
@@ -530,10 +543,12 @@ def sweep(
                 ]
             if program is None:
                 started = time.perf_counter()
-                program = _sweep_program.lower(
-                    fns, optimizer_factory, static_kwargs, *args,
-                    steps=steps, batch_size=batch_size, log_every=log_every,
-                ).compile()
+                with matvec_as_product():  # one matrix product over the configs per step
+                    lowered = _sweep_program.lower(
+                        fns, optimizer_factory, static_kwargs, *args,
+                        steps=steps, batch_size=batch_size, log_every=log_every,
+                    )
+                program = lowered.compile()
                 timings["compile_seconds"] += time.perf_counter() - started
             started = time.perf_counter()
             logs, diverged = _to_host(program(*args))
