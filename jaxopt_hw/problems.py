@@ -134,6 +134,7 @@ def matvec_as_product():
     For programs that ``vmap`` a loss over many ``w`` sharing one ``X`` (a sweep over a
     grid): there the product becomes one matrix–matrix product over the whole grid,
     while the multiply-and-sum form becomes a ``(configs, B, d)`` broadcast, ~20× slower.
+    The form is fixed when a program is traced: compiled programs keep theirs.
     """
     token = _MATVEC_AS_PRODUCT.set(True)
     try:

@@ -167,6 +167,32 @@ class SweepResult:
         """Mean and 95% interval of ``metric`` over seeds, ``(*grid shape)`` each."""
         return metrics_lib.mean_interval(getattr(self, metric), axis=-1)
 
+    def table(self, metric: str = "final_loss", sort: bool = True, limit: Optional[int] = None) -> str:
+        """A markdown table, one row per config: its hyperparameters, the mean of
+        ``metric`` over seeds ± the 95% half-width, the seeds that diverged and the median
+        steps to ``tol``; best first when ``sort``."""
+        interval = self.summary(metric)
+        diverged = self.diverged.sum(axis=-1)
+        reach = np.median(self.steps_to_tol, axis=-1)
+        names = self.config_names()
+        n_seeds = self.diverged.shape[-1]
+        rows = []
+        for index in np.ndindex(*self.shape[:-1]):
+            mean = float(interval.mean[index])
+            rank = np.inf if diverged[index] else mean
+            rows.append((rank, [_cell(self.axes[n][i]) for n, i in zip(names, index)] + [
+                f"{mean:.4g} ± {float(interval.half_width[index]):.2g}",
+                f"{int(diverged[index])}/{n_seeds}",
+                "never" if not np.isfinite(reach[index]) else f"{reach[index]:.0f}",
+            ]))
+        if sort:
+            rows.sort(key=lambda row: row[0])
+        rows = rows[:limit]
+        header = names + [f"{metric} (mean ± 95%)", "diverged", f"steps to {self.tol:.3g}"]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(cells) + " |" for _, cells in rows]
+        return "\n".join(lines)
+
     # -- storage ----------------------------------------------------------------------
 
     def save(self, path) -> None:
@@ -192,6 +218,10 @@ class SweepResult:
                 tol=header["tol"],
                 meta=header["meta"],
             )
+
+
+def _cell(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _position(name, axis_values, value):

@@ -1,0 +1,481 @@
+"""The homework notebook's four bugs, each switched on alone: which conclusions they make.
+
+The notebook compares Momentum, RMSprop and Adam on the homework's least-squares problems
+(batch 32, 1000 iterations, learning rate 1e-2, β = 0.9) and concludes that Adam converges
+fastest along the steadiest trajectory and that Momentum does not converge on the large
+problem. Its code has four bugs (:mod:`jaxopt_hw.homework_faithful`):
+
+1. RMSprop and Adam *assign* the step to the weights (``w_cur = step``);
+2. Adam's bias correction divides by ``1 - beta`` instead of ``1 - beta**t``;
+3. the functions return the initial weights;
+4. minibatch gradients are divided by ``n`` instead of the batch size ``B``.
+
+Here the comparison is re-run with the notebook's hyperparameters (its calls are cut off
+after the learning rate's first digit: :data:`~jaxopt_hw.homework_faithful.NOTEBOOK_HYPERPARAMETERS`)
+with all bugs off, each bug alone, and bugs 1, 2 and 4 together (what the notebook's
+curves show; bug 3 changes only what is returned), over ``settings.seeds``. With the step
+assigned, RMSprop and Adam also run at the notebook's other learning rates (1e-3, 1e-4).
+
+All variants of one problem and seed run as one compiled ``jh.run`` (see
+:func:`jaxopt_hw.studies.parity.side_by_side`): the same initial point, the same batches.
+A run that diverges freezes every copy, so then each variant is re-run on its own.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import jaxopt_hw as jh
+from jaxopt_hw import homework_faithful as hf
+from jaxopt_hw import metrics, plots
+from jaxopt_hw.problems import HOMEWORK_SIZES
+from jaxopt_hw.studies import Settings, StudyResult, fmt
+from jaxopt_hw.studies.parity import excess_loss, parallel, side_by_side
+
+__all__ = ["NAME", "TITLE", "run"]
+
+NAME = "homework_bugs"
+TITLE = "The homework notebook's bugs, one at a time"
+
+OPTIMIZERS = ("momentum", "rmsprop", "adam")
+LABELS = {"momentum": "Momentum", "rmsprop": "RMSprop", "adam": "Adam"}
+VARIANTS = ("correct", "assign_step", "bias_1_minus_beta", "returns_initial", "grad_over_n", "notebook")
+#: the bugs switched on in each variant ("notebook": all four; bug 3 only changes what
+#: is returned, so the notebook's curves are those of bugs 1, 2 and 4)
+VARIANT_BUGS = {
+    "correct": (),
+    "assign_step": ("assign_step",),
+    "bias_1_minus_beta": ("bias_1_minus_beta",),
+    "returns_initial": ("returns_initial",),
+    "grad_over_n": ("grad_over_n",),
+    "notebook": tuple(hf.BUGS),
+}
+BUG_NUMBER = {"assign_step": 1, "bias_1_minus_beta": 2, "returns_initial": 3, "grad_over_n": 4}
+VARIANT_LABELS = {
+    "correct": "correct",
+    "assign_step": "bug 1: step assigned, `w = step`",
+    "bias_1_minus_beta": "bug 2: `m / (1 - beta)`",
+    "returns_initial": "bug 3: initial weights returned",
+    "grad_over_n": "bug 4: gradient `/ n`",
+    "notebook": "as written (its curves: bugs 1, 2, 4)",
+}
+#: the notebook's other learning rates, run with the step assigned (RMSprop and Adam)
+SWEEP_LRS = (1e-3, 1e-4)
+BATCH_SIZE = 32
+STEPS = 1000
+SIZES_QUICK = ("medium",)
+SIZES_FULL = ("small", "medium", "large")
+MAIN = "medium"
+#: "steps to cover this fraction of the drop from the initial to the final excess loss"
+DROP = 0.95
+CONFIDENCE = 95
+#: "excess loss after this many steps, as a multiple of the final one": how soon a curve is flat
+EARLY_STEP = 10
+
+
+def _key(optimizer: str, variant: str) -> str:
+    """The dynamics of ``variant`` for ``optimizer``: the bugs its function has that change
+    the trajectory (variants with the same dynamics share one run)."""
+    bugs = sorted(set(VARIANT_BUGS[variant]) & set(hf.bugs_of(optimizer)) - {"returns_initial"})
+    return f"{optimizer}:{'+'.join(bugs) or 'correct'}"
+
+
+def _optimizers(n: int, with_sweep: bool) -> dict:
+    txs = {}
+    for optimizer in OPTIMIZERS:
+        for variant in VARIANTS:
+            key = _key(optimizer, variant)
+            if key not in txs:
+                bugs = key.split(":")[1].split("+") if not key.endswith(":correct") else ()
+                txs[key] = hf.notebook_optimizer(optimizer, bugs=bugs, n=n, batch_size=BATCH_SIZE)
+        if with_sweep and optimizer != "momentum":
+            for lr in SWEEP_LRS:
+                txs[f"{optimizer}:assign_step@{lr:g}"] = hf.notebook_optimizer(optimizer, bugs=["assign_step"], learning_rate=lr)
+    return txs
+
+
+def _simulate(prob, txs: dict, seeds, steps: int):
+    """``{key: trajectories (n_seeds, steps+1, d)}`` and ``{key: diverged (n_seeds,)}``."""
+    names = list(txs)
+    combined, tx = side_by_side(prob, names), parallel(txs)
+    runs = []
+    for seed in seeds:
+        trace = jh.run(combined, tx, steps=steps, batch_size=BATCH_SIZE, seed=int(seed), record_params=True)
+        if bool(trace.diverged):
+            break
+        runs.append(trace.params)
+    else:
+        trajectories = {k: np.stack([np.asarray(r[k], np.float64) for r in runs]) for k in names}
+        return trajectories, {k: np.zeros(len(runs), bool) for k in names}
+    # one copy blew up and froze them all: one run per variant, each with its own guard
+    trajectories, diverged = {}, {}
+    for k in names:
+        traces = [jh.run(prob, txs[k], steps=steps, batch_size=BATCH_SIZE, seed=int(s), record_params=True) for s in seeds]
+        trajectories[k] = np.stack([np.asarray(t.params, np.float64) for t in traces])
+        diverged[k] = np.array([bool(t.diverged) for t in traces])
+    return trajectories, diverged
+
+
+def _steps_to_drop(curves: np.ndarray) -> np.ndarray:
+    """Per seed, the first step at which the excess loss is within ``1 - DROP`` of the way
+    from its initial to its final value (``|e_t − e_T| ≤ (1−DROP)·|e_0 − e_T|``)."""
+    final, initial = curves[:, -1:], curves[:, :1]
+    close = np.abs(curves - final) <= (1 - DROP) * np.abs(initial - final)
+    # the first step from which the curve stays close
+    stays = np.flip(np.cumprod(np.flip(close, axis=1), axis=1), axis=1).astype(bool)
+    return np.argmax(stays, axis=1).astype(float)
+
+
+def _mae(prob, params) -> np.ndarray:
+    """The notebook's error, the mean absolute error ``mean|Xw − y|``, over all rows."""
+    X = np.asarray(prob.X, np.float64)
+    y = np.asarray(prob.y, np.float64)
+    return np.mean(np.abs(np.atleast_2d(params) @ X.T - y), axis=-1)
+
+
+def _measure(size: str, seeds, steps: int, with_sweep: bool) -> dict:
+    prob = jh.homework_problem(size)
+    txs = _optimizers(prob.n, with_sweep)
+    trajectories, diverged = _simulate(prob, txs, seeds, steps)
+    curves = {k: excess_loss(prob, t) for k, t in trajectories.items()}  # (n_seeds, steps+1)
+    d = prob.X.shape[1]
+    w_star = np.asarray(prob.aux["w_star"], np.float64)
+    return {
+        "prob": prob,
+        "trajectories": trajectories,
+        "curves": curves,
+        "diverged": diverged,
+        "zero_excess": float(excess_loss(prob, np.zeros(d))),
+        "mae_zero": float(_mae(prob, np.zeros(d))[0]),
+        "mae_opt": float(_mae(prob, w_star)[0]),
+    }
+
+
+def _values(run: dict, optimizer: str, variant: str) -> tuple:
+    """Per seed: the final excess loss (what each variant reports), the steps to the drop,
+    the excess loss after ``EARLY_STEP`` steps over the final one, and divergence."""
+    key = _key(optimizer, variant)
+    curves, diverged = run["curves"][key], run["diverged"][key]
+    if variant == "returns_initial":
+        nan = np.full(len(curves), np.nan)
+        return curves[:, 0], nan, nan, np.zeros(len(curves), bool)
+    final = np.where(diverged, np.inf, curves[:, -1])
+    return final, _steps_to_drop(curves), curves[:, EARLY_STEP] / curves[:, -1], diverged
+
+
+def _cell(facts: dict, prefix: str) -> str:
+    diverged = facts.get(prefix + ".diverged", 0)
+    if diverged == facts["n_seeds"]:
+        return f"diverged ({fmt(diverged)} of {fmt(facts['n_seeds'])} seeds)"
+    text = f"{fmt(facts[prefix + '.mean'])} ± {fmt(facts[prefix + '.half'])}"
+    if diverged:
+        text += f" ({fmt(diverged)} of {fmt(facts['n_seeds'])} seeds diverged)"
+    return text
+
+
+def _figure(run: dict, steps: int, path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(15.0, 4.4), layout="constrained")
+    axes = fig.subplots(1, len(OPTIMIZERS))
+    x = np.arange(steps + 1)
+    for ax, optimizer in zip(axes, OPTIMIZERS):
+        shared = {}  # dynamics -> the variants that have them (Momentum as written = bug 4)
+        for variant in VARIANTS:
+            if variant == "returns_initial" or (variant != "correct" and variant != "notebook" and variant not in hf.bugs_of(optimizer)):
+                continue
+            shared.setdefault(_key(optimizer, variant), []).append(VARIANT_LABELS[variant])
+        curves = {}
+        for key, labels in shared.items():
+            curves[" = ".join(labels)] = np.where(run["diverged"][key][:, None], np.nan, run["curves"][key])
+        initial = run["curves"][_key(optimizer, "correct")][:, :1]
+        curves[VARIANT_LABELS["returns_initial"]] = np.repeat(initial, steps + 1, axis=1)
+        plots.convergence(curves, x, ax=ax, title=f"{LABELS[optimizer]}", ylabel="excess loss f(w) − f*")
+        ax.axhline(run["zero_excess"], color="black", linestyle=":", linewidth=1.0)
+        ax.annotate("w = 0", (x[-1], run["zero_excess"]), ha="right", va="bottom", fontsize=8)
+    plots.save_figure(fig, path)
+
+
+def _contour_figure(run: dict, path) -> None:
+    """The small (2-D) problem: trajectories of the correct and the written Adam and
+    RMSprop, first seed."""
+    trajectories = {}
+    for optimizer in ("adam", "rmsprop"):
+        for variant in ("correct", "notebook"):
+            label = f"{LABELS[optimizer]} ({'correct' if variant == 'correct' else 'as written'})"
+            trajectories[label] = run["trajectories"][_key(optimizer, variant)][0]
+    plots.contour_trajectories(run["prob"], trajectories, path=path, title="Small problem: correct vs as written")
+
+
+def run(settings: Settings) -> StudyResult:
+    sizes = SIZES_QUICK if settings.quick else SIZES_FULL
+    seeds = tuple(int(s) for s in settings.seeds)
+    steps = STEPS
+    hyper = hf.NOTEBOOK_HYPERPARAMETERS
+    facts: dict = {
+        "steps": steps,
+        "batch_size": BATCH_SIZE,
+        "n_seeds": len(seeds),
+        "confidence": CONFIDENCE,
+        "drop_percent": int(round(100 * DROP)),
+        "early_step": EARLY_STEP,
+        "learning_rate": hyper["adam"]["learning_rate"],
+        "beta": hyper["momentum"]["beta"],
+        "b2": hyper["adam"]["b2"],
+        "assign_bound": hyper["rmsprop"]["learning_rate"] / math.sqrt(1 - hyper["rmsprop"]["decay"]),
+        "bias_factor": math.sqrt(1 - hyper["adam"]["b2"]) / (1 - hyper["adam"]["b1"]),
+    }
+    for bug, number in BUG_NUMBER.items():
+        facts[f"bug.{bug}"] = number
+    for i, lr in enumerate(SWEEP_LRS, start=1):
+        facts[f"sweep_lr.{i}"] = lr
+    for size, (n, d) in HOMEWORK_SIZES.items():
+        facts[f"{size}.grad_scale"] = BATCH_SIZE / n
+
+    runs, tables = {}, []
+    for size in sizes:
+        measured = runs[size] = _measure(size, seeds, steps, with_sweep=size == MAIN)
+        n, d = HOMEWORK_SIZES[size]
+        facts[f"{size}.n"], facts[f"{size}.d"] = n, d
+        facts[f"{size}.zero_excess"] = measured["zero_excess"]
+        facts[f"{size}.mae_zero"] = measured["mae_zero"]
+        facts[f"{size}.mae_opt"] = measured["mae_opt"]
+        for optimizer in OPTIMIZERS:
+            for variant in VARIANTS:
+                final, to_drop, early, diverged = _values(measured, optimizer, variant)
+                interval = metrics.mean_interval(final)
+                prefix = f"{size}.{optimizer}.{variant}"
+                facts[prefix + ".mean"] = float(interval.mean)
+                facts[prefix + ".half"] = float(interval.half_width)
+                facts[prefix + ".diverged"] = int(diverged.sum())
+                if variant != "returns_initial":  # medians over the seeds that did not diverge
+                    ok = ~diverged
+                    facts[prefix + ".steps_to_drop"] = float(np.median(to_drop[ok])) if ok.any() else math.inf
+                    facts[prefix + ".early_over_final"] = float(np.median(early[ok])) if ok.any() else math.nan
+            for variant in ("correct", "notebook"):
+                key = _key(optimizer, variant)
+                final_w = measured["trajectories"][key][:, -1]
+                facts[f"{size}.{optimizer}.{variant}.mae"] = float(np.mean(_mae(measured["prob"], final_w)))
+        for optimizer in ("rmsprop", "adam"):
+            trajectory = measured["trajectories"][_key(optimizer, "assign_step")]
+            facts[f"{size}.{optimizer}.assign_step.max_abs_w"] = float(np.max(np.abs(trajectory[:, 1:])))
+        facts[f"{size}.initial_excess"] = facts[f"{size}.momentum.returns_initial.mean"]
+        if size == MAIN:
+            for optimizer in ("rmsprop", "adam"):
+                for i, lr in enumerate(SWEEP_LRS, start=1):
+                    final = measured["curves"][f"{optimizer}:assign_step@{lr:g}"][:, -1]
+                    facts[f"{size}.{optimizer}.assign_step.lr{i}.mean"] = float(np.mean(final))
+
+        header = "| variant | " + " | ".join(LABELS[o] for o in OPTIMIZERS) + " |"
+        rows = [f"Final excess loss on the {size} problem (n = {n}, d = {d}), mean ± {CONFIDENCE}% interval over {len(seeds)} seeds.", "", header, "|" + " --- |" * (len(OPTIMIZERS) + 1)]
+        for variant in VARIANTS:
+            cells = []
+            for optimizer in OPTIMIZERS:
+                applies = variant in ("correct", "notebook") or variant in hf.bugs_of(optimizer)
+                cells.append(_cell(facts, f"{size}.{optimizer}.{variant}") if applies else "— (no such bug)")
+            rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
+        rows.append("| zero vector `w = 0` | " + " | ".join(fmt(facts[f"{size}.zero_excess"]) for _ in OPTIMIZERS) + " |")
+        tables.append("\n".join(rows))
+    main = runs[MAIN]
+
+    steps_rows = [
+        f"Steps until the excess loss has covered {int(round(100 * DROP))}% of its drop from the initial to the final value ({MAIN} problem, median over seeds).",
+        "",
+        "| variant | " + " | ".join(LABELS[o] for o in OPTIMIZERS) + " |",
+        "|" + " --- |" * (len(OPTIMIZERS) + 1),
+    ]
+    for variant in VARIANTS:
+        if variant == "returns_initial":
+            continue
+        cells = []
+        for optimizer in OPTIMIZERS:
+            applies = variant in ("correct", "notebook") or variant in hf.bugs_of(optimizer)
+            cells.append(fmt(facts[f"{MAIN}.{optimizer}.{variant}.steps_to_drop"]) if applies else "—")
+        steps_rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
+    tables.append("\n".join(steps_rows))
+
+    conclusions = _conclusions(facts, sizes)
+    f = {k: fmt(v) for k, v in facts.items()}
+    text = (
+        f"The notebook's comparison re-run on the homework problem '{MAIN}' (n = {f[MAIN + '.n']}, "
+        f"d = {f[MAIN + '.d']})"
+        + ("" if len(sizes) == 1 else " and the others")
+        + f": Momentum, RMSprop and Adam at the notebook's hyperparameters (learning rate {f['learning_rate']}, "
+        f"β = γ = β1 = {f['beta']}, β2 = {f['b2']}, ε inside the square root), batch {f['batch_size']}, "
+        f"{f['steps']} steps, {f['n_seeds']} seeds, with all bugs off, each bug alone, and bugs "
+        f"{f['bug.assign_step']}, {f['bug.bias_1_minus_beta']} and {f['bug.grad_over_n']} together (what the "
+        f"notebook's curves show; bug {f['bug.returns_initial']} changes only the returned weights). Entries are "
+        f"the final excess loss `f(w) − f*` of the full data, mean ± {f['confidence']}% interval over seeds. Every "
+        f"variant of a seed starts at the same point and sees the same batches."
+    )
+
+    figures = []
+    curves_name = f"{NAME}_convergence.png"
+    _figure(main, steps, settings.figure_path(curves_name))
+    figures.append(
+        (curves_name, f"Excess loss per step on the {MAIN} problem: correct vs each bug (mean over seeds, 95% band); dotted: the zero vector.")
+    )
+    if "small" in runs:
+        contour_name = f"{NAME}_trajectories_small.png"
+        _contour_figure(runs["small"], settings.figure_path(contour_name))
+        figures.append((contour_name, "Small problem: Adam and RMSprop as written jump to near 0 and stay there."))
+
+    data = {
+        "sizes": list(sizes),
+        "seeds": list(seeds),
+        "curves": {
+            f"{size}.{key}": np.mean(np.where(runs[size]["diverged"][key][:, None], np.nan, c), axis=0)[:: max(1, steps // 200)].tolist()
+            for size in sizes
+            for key, c in runs[size]["curves"].items()
+        },
+    }
+    return StudyResult(
+        name=NAME,
+        title=TITLE,
+        facts=facts,
+        data=data,
+        figures=figures,
+        tables=tables,
+        conclusions=conclusions,
+        text=text,
+    )
+
+
+def _conclusions(facts: dict, sizes) -> list:
+    f = {k: fmt(v) for k, v in facts.items()}
+    m = MAIN
+
+    def g(optimizer, variant, what="mean"):
+        return f[f"{m}.{optimizer}.{variant}.{what}"]
+
+    def v(optimizer, variant, what="mean"):
+        return facts[f"{m}.{optimizer}.{variant}.{what}"]
+
+    out = []
+    # bug 1
+    max_w = max(facts[f"{m}.rmsprop.assign_step.max_abs_w"], facts[f"{m}.adam.assign_step.max_abs_w"])
+    facts[f"{m}.assign_step.max_abs_w"] = max_w
+    f[f"{m}.assign_step.max_abs_w"] = fmt(max_w)
+    out.append(
+        f"With the step assigned instead of subtracted (bug {f['bug.assign_step']}), RMSprop's final excess loss is "
+        f"{g('rmsprop', 'assign_step')} and Adam's {g('adam', 'assign_step')}, against {g('rmsprop', 'correct')} and "
+        f"{g('adam', 'correct')} when the step is subtracted and {f[m + '.zero_excess']} at the zero vector: after the "
+        f"first step no weight exceeds {f[m + '.assign_step.max_abs_w']} in absolute value (for RMSprop "
+        f"`|w| ≤ α/sqrt(1-γ)` = {f['assign_bound']}), so the weights stay next to 0 and never approach the optimum. "
+        f"In the notebook's own error (mean absolute error) the written Adam ends at {g('adam', 'notebook', 'mae')}, "
+        f"the zero vector's is {f[m + '.mae_zero']} and the optimum's {f[m + '.mae_opt']}."
+    )
+    flat = max(v("adam", "assign_step", "early_over_final"), v("rmsprop", "assign_step", "early_over_final"))
+    if flat < 1.5 and v("adam", "correct", "early_over_final") > 10:
+        out.append(
+            f"Such a curve is flat at once: after {f['early_step']} steps the excess loss of the assigned-step Adam "
+            f"is already {g('adam', 'assign_step', 'early_over_final')} times its final value (RMSprop: "
+            f"{g('rmsprop', 'assign_step', 'early_over_final')}), that of the correct Adam "
+            f"{g('adam', 'correct', 'early_over_final')} times (medians over seeds). On a plot of error against "
+            f"iteration this reads as the fastest, steadiest, \"non-looping\" convergence — the notebook's verdict on "
+            f"Adam — while it is the weights jumping next to 0 and staying there."
+        )
+    else:
+        out.append(
+            f"After {f['early_step']} steps the excess loss of the assigned-step Adam is "
+            f"{g('adam', 'assign_step', 'early_over_final')} times its final value, that of the correct Adam "
+            f"{g('adam', 'correct', 'early_over_final')} times (medians over seeds)."
+        )
+    zero = facts[f"{m}.zero_excess"]
+    sweep = [v(o, "assign_step") for o in ("rmsprop", "adam")]
+    sweep += [facts[f"{m}.{o}.assign_step.lr{i}.mean"] for o in ("rmsprop", "adam") for i in (1, 2)]
+    spread = max(abs(x / zero - 1) for x in sweep) * 100
+    facts[f"{m}.assign_step.sweep_max_percent_from_zero"] = spread
+    f[f"{m}.assign_step.sweep_max_percent_from_zero"] = fmt(spread)
+    out.append(
+        f"With the step assigned the learning rate hardly matters: at learning rates {f['learning_rate']}, "
+        f"{f['sweep_lr.1']} and {f['sweep_lr.2']} RMSprop ends at {g('rmsprop', 'assign_step')}, "
+        f"{f[m + '.rmsprop.assign_step.lr1.mean']} and {f[m + '.rmsprop.assign_step.lr2.mean']} and Adam at "
+        f"{g('adam', 'assign_step')}, {f[m + '.adam.assign_step.lr1.mean']} and {f[m + '.adam.assign_step.lr2.mean']}, "
+        f"all within {f[m + '.assign_step.sweep_max_percent_from_zero']}% of the zero vector's {f[m + '.zero_excess']}. "
+        f"The notebook's learning-rate and β comparisons for RMSprop and Adam rank curves of this kind."
+    )
+    # bug 2
+    correct, bias = v("adam", "correct"), v("adam", "bias_1_minus_beta")
+    overlap = abs(correct - bias) <= v("adam", "correct", "half") + v("adam", "bias_1_minus_beta", "half")
+    if overlap:
+        verdict = "the two intervals overlap"
+    elif bias < correct:
+        verdict = "lower, because the smaller late steps average out more of the minibatch noise"
+    else:
+        verdict = "higher"
+    out.append(
+        f"The `1-beta` bias correction (bug {f['bug.bias_1_minus_beta']}) alone takes Adam's final excess loss from "
+        f"{g('adam', 'correct')} ± {g('adam', 'correct', 'half')} to {g('adam', 'bias_1_minus_beta')} ± "
+        f"{g('adam', 'bias_1_minus_beta', 'half')} ({verdict}): once `t` is large it multiplies Adam's step by "
+        f"`sqrt(1-beta2)/(1-beta1)` = {f['bias_factor']}, a smaller learning rate rather than a failure. None of the "
+        f"notebook's conclusions rests on it: with bug {f['bug.assign_step']} also on, Adam's weights stay next to 0 "
+        f"whatever the correction."
+    )
+    # bug 3
+    out.append(
+        f"Returning the initial weights (bug {f['bug.returns_initial']}) reports an excess loss of "
+        f"{f[m + '.initial_excess']} (the starting point's) for every optimizer. The notebook never uses the returned "
+        f"weights — its plots read `w_history` and the error history — so none of its conclusions depends on this "
+        f"bug. A related quirk: Momentum's `w_history[0]` is the array that `w_cur -= alpha * v` keeps updating in "
+        f"place, so its trajectory plots start at the final point."
+    )
+    # bug 4
+    text = (
+        f"Dividing the minibatch gradient by n instead of B (bug {f['bug.grad_over_n']}) multiplies it by `B/n` = "
+        f"{f[m + '.grad_scale']} on this problem ({f['large.grad_scale']} on the large one). For Momentum, whose step "
+        f"is proportional to the gradient, that is a learning rate `B/n` times smaller: it needs "
+        f"{g('momentum', 'grad_over_n', 'steps_to_drop')} steps to cover {f['drop_percent']}% of its drop instead of "
+        f"{g('momentum', 'correct', 'steps_to_drop')}, and ends at {g('momentum', 'grad_over_n')} ± "
+        f"{g('momentum', 'grad_over_n', 'half')} against {g('momentum', 'correct')} ± {g('momentum', 'correct', 'half')}. "
+        f"RMSprop and Adam divide the scale out (final {g('rmsprop', 'grad_over_n')} and {g('adam', 'grad_over_n')} "
+        f"against {g('rmsprop', 'correct')} and {g('adam', 'correct')})."
+    )
+    if "small" in sizes:
+        sm = lambda variant, what="mean": f[f"small.momentum.{variant}.{what}"]  # noqa: E731
+        text += (
+            f" On the small problem (`B/n` = {f['small.grad_scale']}) the smaller step even helps Momentum, "
+            f"{sm('grad_over_n')} against {sm('correct')}: a smaller step averages out more of the minibatch noise."
+            if facts["small.momentum.grad_over_n.mean"] < facts["small.momentum.correct.mean"]
+            else f" On the small problem Momentum ends at {sm('grad_over_n')} with the bug, {sm('correct')} without."
+        )
+    if "large" in sizes:
+        lm = lambda variant, what="mean": f[f"large.momentum.{variant}.{what}"]  # noqa: E731
+        text += (
+            f" On the large problem Momentum with the bug crawls from an initial excess loss of "
+            f"{f['large.initial_excess']} to {lm('grad_over_n')} — the notebook's \"Momentum does not converge\""
+        )
+        if facts["large.momentum.correct.diverged"]:
+            text += (
+                f" — while the correctly scaled Momentum at the notebook's learning rate diverges in "
+                f"{f['large.momentum.correct.diverged']} of {f['n_seeds']} seeds: that learning rate was only "
+                f"usable because the bug shrank the gradient."
+            )
+        else:
+            text += f" — while the correctly scaled Momentum ends at {lm('correct')}."
+    else:
+        text += (
+            f" The notebook's verdict that Momentum does not converge on the large problem fits this bug: there "
+            f"the gradient is scaled down a further {fmt(facts[m + '.grad_scale'] / facts['large.grad_scale'])} times."
+        )
+    facts["grad_scale.medium_over_large"] = facts[m + ".grad_scale"] / facts["large.grad_scale"]
+    out.append(text)
+    # the ranking
+    ranked = lambda variant: sorted(OPTIMIZERS, key=lambda o: v(o, variant))  # noqa: E731
+    right, written = ranked("correct"), ranked("notebook")
+    listing = lambda order, variant: ", ".join(f"{LABELS[o]} {g(o, variant)}" for o in order)  # noqa: E731
+    sentence = (
+        f"Correctly implemented, the final excess losses rank {listing(right, 'correct')}; as written (bugs "
+        f"{f['bug.assign_step']}, {f['bug.bias_1_minus_beta']} and {f['bug.grad_over_n']}) they rank "
+        f"{listing(written, 'notebook')}."
+    )
+    stuck = [o for o in OPTIMIZERS if v(o, "notebook") >= 0.5 * facts[f"{m}.zero_excess"]]
+    if right[0] == "adam" and written[0] != "adam" and set(stuck) == {"rmsprop", "adam"}:
+        sentence += (
+            " So Adam is indeed the best of the three, but the notebook's code cannot show it: as written, RMSprop "
+            f"and Adam stay at the zero vector's level and only {LABELS[written[0]]} approaches the optimum."
+        )
+    out.append(sentence)
+    return out

@@ -1,0 +1,149 @@
+"""The theory and noise-floor studies: measured rates and floors against their predictions."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from jaxopt_hw.studies import Settings, fmt, noise_floor, numbers_in, theory, write_json
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def theory_run(tmp_path_factory):
+    settings = Settings(out=tmp_path_factory.mktemp("theory"), quick=True, seeds=(0, 1))
+    return settings, theory.run(settings)
+
+
+@pytest.fixture(scope="module")
+def noise_run(tmp_path_factory):
+    settings = Settings(out=tmp_path_factory.mktemp("noise_floor"), quick=True, seeds=(0, 1))
+    return settings, noise_floor.run(settings)
+
+
+def _check_study_output(settings, result, name, tmp_path):
+    assert result.name == name
+    for figure, caption in result.figures:
+        path = settings.figure_path(figure)
+        assert path.exists() and path.read_bytes()[:8] == PNG
+        assert caption
+    allowed = {fmt(value) for value in result.facts.values()}
+    for sentence in result.conclusions + [result.text]:
+        stray = [token for token in numbers_in(sentence) if token not in allowed]
+        assert not stray, f"numbers not among the facts: {stray} in {sentence!r}"
+    assert all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in result.facts.values())
+    path = tmp_path / f"{name}.json"
+    write_json(path, result.to_json())
+    assert json.loads(path.read_text())["facts"] == pytest.approx(result.facts)
+
+
+# --------------------------------------------------------------------------- theory
+
+
+def test_theory_rates_match_predictions_within_ten_percent(theory_run):
+    _, result = theory_run
+    rows = result.data["rows"]
+    assert sorted({r["kappa"] for r in rows}) == [10, 100, 1000]
+    for kappa in (10, 100, 1000):
+        for method in ("gd", "hb", "nag"):
+            (row,) = [r for r in rows if r["kappa"] == kappa and r["method"] == method]
+            root = math.sqrt(kappa)
+            expected = {"gd": (kappa - 1) / (kappa + 1), "hb": (root - 1) / (root + 1), "nag": 1 - 1 / root}[method]
+            assert row["predicted"] == pytest.approx(expected, rel=1e-9)
+            for fit in row["fits"]:  # every seed, not only the mean
+                assert abs(fit["rate"] / expected - 1) < 0.1, (kappa, method, fit)
+                # the stricter check: steps per e-fold (−1/log ρ) within 10% as well
+                assert abs(math.log(fit["rate"]) / math.log(expected) - 1) < 0.1, (kappa, method, fit)
+            assert abs(result.facts[f"{method}_k{kappa}_measured"] / expected - 1) < 0.1
+
+
+def test_theory_heavy_ball_transient_has_a_linear_polynomial_factor(theory_run):
+    _, result = theory_run
+    for row in result.data["rows"]:
+        if row["method"] == "hb":
+            assert 0.7 < row["poly_exponent"] < 1.2
+    # GD needs about κ times more steps per decade of accuracy, heavy ball about √κ
+    assert result.facts["gd_steps_slope"] == pytest.approx(1.0, abs=0.1)
+    assert result.facts["hb_steps_slope"] == pytest.approx(0.5, abs=0.1)
+
+
+def test_theory_figures_and_facts(theory_run, tmp_path):
+    settings, result = theory_run
+    _check_study_output(settings, result, "theory", tmp_path)
+    assert result.facts["max_rel_error"] < 0.1
+
+
+def test_fit_rate_recovers_rates_with_and_without_polynomial_factor():
+    steps = np.arange(1, 400)
+    pure = 3.0 * 0.95**steps
+    fit = theory.fit_rate(pure, steps, polynomial=False)
+    assert fit["rate"] == pytest.approx(0.95, rel=1e-10)
+    defective = 2.0 * steps * 0.9**steps + 1e-14  # t·ρ^t above a round-off floor
+    with_factor = theory.fit_rate(defective, steps, polynomial=True)
+    assert with_factor["rate"] == pytest.approx(0.9, rel=1e-3)
+    assert with_factor["exponent"] == pytest.approx(1.0, abs=0.05)
+    assert theory.fit_rate(defective, steps, polynomial=False)["rate"] > 0.9 * 1.005  # biased slow
+
+
+# --------------------------------------------------------------------------- noise floor
+
+
+def test_noise_floor_decreases_with_batch_and_increases_with_step(noise_run):
+    _, result = noise_run
+    measured = np.asarray(result.data["measured"])  # (batches, step sizes)
+    assert measured.shape == (len(noise_floor.BATCHES_QUICK), len(noise_floor.STEPS_L_QUICK))
+    assert np.all(np.diff(measured, axis=0) < 0), measured
+    assert np.all(np.diff(measured, axis=1) > 0), measured
+    assert -1.3 < result.facts["slope_batch_mean"] < -0.8
+    assert 0.8 < result.facts["slope_alpha_mean"] < 1.4
+
+
+def test_noise_floor_matches_prediction(noise_run):
+    _, result = noise_run
+    ratio = np.asarray(result.data["ratio"])
+    assert np.all((ratio > 0.8) & (ratio < 1.25)), ratio  # stated band: 0.8–1.25
+    # the additive-noise Lyapunov equation misses the state-dependent noise at B = 1, large α
+    assert result.facts["additive_ratio_b1_amax"] > 1.3
+    # reshuffling lowers the floor at the largest batch, smallest step
+    assert result.facts["rr_factor_bmax_amin"] < 0.9
+
+
+def test_noise_floor_figures_and_facts(noise_run, tmp_path):
+    settings, result = noise_run
+    _check_study_output(settings, result, "noise_floor", tmp_path)
+
+
+def test_stationary_excess_loss_in_one_dimension_is_the_closed_form():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4096, 1))
+    y = 0.7 * x[:, 0] + rng.standard_normal(4096)
+    w_star = np.linalg.lstsq(x, y, rcond=None)[0]
+    moments = noise_floor.noise_moments(x, y, w_star)
+    h, c = moments["H"][0, 0], moments["C"][0, 0]
+    alpha, batch = 0.05, 4
+    sigma = alpha**2 * c / (batch * (1 - (1 - alpha * h) ** 2))
+    assert noise_floor.iid_excess_loss(moments, alpha, batch, multiplicative=False) == pytest.approx(0.5 * h * sigma)
+    # with the state-dependent term: Σ(1 − (1−αh)² − α²(F − h²)/B) = α²c/B
+    f = moments["F"][0, 0]
+    sigma_full = alpha**2 * c / batch / (1 - (1 - alpha * h) ** 2 - alpha**2 * (f - h**2) / batch)
+    assert noise_floor.iid_excess_loss(moments, alpha, batch) == pytest.approx(0.5 * h * sigma_full)
+    # no stationary second moment past the stability edge
+    assert noise_floor.iid_excess_loss(moments, 3.0 / h, 1) == math.inf
+
+
+def test_reshuffling_factor_limits():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4096, 3))
+    y = x @ np.ones(3) + rng.standard_normal(4096)
+    moments = noise_floor.noise_moments(x, y, np.linalg.lstsq(x, y, rcond=None)[0])
+    steps = np.arange(200, 2000)
+    # long epochs against the relaxation time: as with replacement
+    assert noise_floor.reshuffling_factor(moments, 0.1, 1, steps) == pytest.approx(1.0, abs=0.01)
+    # one batch per epoch (B = n): every step sees the full gradient, no noise at all
+    assert noise_floor.reshuffling_factor(moments, 0.1, 4096, steps) == pytest.approx(0.0, abs=1e-12)
+    # short epochs lower the floor
+    assert noise_floor.reshuffling_factor(moments, 0.01, 256, steps) < 0.8
+    with pytest.raises(ValueError, match="divide"):
+        noise_floor.reshuffling_factor(moments, 0.1, 3000, steps)

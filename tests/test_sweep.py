@@ -1,0 +1,328 @@
+"""Sweeps: every config equals its own run, optax factories, sharding (4 virtual devices and
+two real processes), divergence isolation, chunking with one compile, save/resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import jaxopt_hw as jh
+from jaxopt_hw.problems import matvec_as_product
+from test_loop import compile_log
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: A sweep against the same run: equal up to float32 rounding. XLA vectorises the config
+#: axis (FMA contraction and summation order differ by a few ulps per step) and the
+#: training dynamics amplify that to ~1e-6 of the loss over a hundred steps.
+RTOL = 2e-6
+
+
+@pytest.fixture(scope="module")
+def prob():
+    return jh.linear_regression(1_000, 5, seed=3)
+
+
+def assert_curves_close(result, trace, rtol):
+    """Loss and batch error to ``rtol``. ‖w − w*‖ and the gradient norm shrink towards
+    float32 round-off of ``w`` near the optimum (their relative error grows as they do),
+    so they are compared to ``rtol`` of their curve's largest value."""
+    for name in ("loss", "batch_error", "dist_to_opt", "grad_norm"):
+        expected = np.asarray(getattr(trace, name))
+        atol = 0 if name in ("loss", "batch_error") else rtol * np.max(np.abs(expected))
+        np.testing.assert_allclose(result.curves[name], expected, rtol=rtol, atol=atol, err_msg=name)
+
+
+def run_like_sweep(*args, **kwargs):
+    """``jh.run`` with the arithmetic of a sweep (``X @ w`` as a product, see
+    ``problems.matvec_as_product``); the default run writes it as multiply-and-sum for
+    small ``d``, which rounds differently. The form is chosen when a program is traced, so
+    the caches are cleared around it (equal optimizers hash equal and would hit them)."""
+    jax.clear_caches()
+    with matvec_as_product():
+        trace = jh.run(*args, **kwargs)
+    jax.clear_caches()
+    return trace
+
+
+# --------------------------------------------------------------------------- equal to run
+
+
+def test_every_config_equals_its_run(prob):
+    grid = {"learning_rate": [1e-2, 0.1], "b1": [0.8, 0.9]}
+    res = jh.sweep(prob, jh.adam, grid=grid, fixed={"b2": 0.99}, seeds=[0, 7], steps=150, batch_size=32,
+                   log_every=3, progress=False)
+    assert res.loss.shape == (2, 2, 2, 50)
+    assert list(res.axes) == ["learning_rate", "b1", "seed"]
+    for lr in grid["learning_rate"]:
+        for b1 in grid["b1"]:
+            for seed in (0, 7):
+                kwargs = dict(steps=150, batch_size=32, seed=seed, log_every=3)
+                one = res.sel(learning_rate=lr, b1=b1, seed=seed)
+                assert_curves_close(one, run_like_sweep(prob, jh.adam(lr, b1=b1, b2=0.99), **kwargs), rtol=RTOL)
+                # the default run rounds X @ w differently for small d: equal to float32 noise
+                assert_curves_close(one, jh.run(prob, jh.adam(lr, b1=b1, b2=0.99), **kwargs), rtol=2e-5)
+
+
+def test_static_nesterov_axis(prob):
+    grid = {"learning_rate": [3e-5, 1e-4], "nesterov": [False, True]}
+    res = jh.sweep(prob, jh.heavy_ball, grid=grid, seeds=[1], steps=60, batch_size=32, progress=False)
+    assert list(res.axes) == ["learning_rate", "nesterov", "seed"] and res.meta["static"] == ["nesterov"]
+    for lr in grid["learning_rate"]:
+        for nesterov in (False, True):
+            trace = run_like_sweep(prob, jh.heavy_ball(lr, nesterov=nesterov), steps=60, batch_size=32, seed=1)
+            assert_curves_close(res.sel(learning_rate=lr, nesterov=nesterov, seed=1), trace, rtol=RTOL)
+    assert not np.allclose(res.sel(nesterov=False).loss, res.sel(nesterov=True).loss)
+
+
+def test_full_batch_sweep_equals_gd_runs(prob):
+    # full batch: X^T r sums 1 000 rows, as one matrix product over the configs in the sweep
+    # and as a matrix-vector product in a run; the two sum in different orders
+    res = jh.sweep(prob, jh.sgd, grid={"learning_rate": [2e-4, 5e-4, 1e-3]}, seeds=[0], steps=100, progress=False)
+    for lr in res.axes["learning_rate"]:
+        trace = run_like_sweep(prob, jh.sgd(lr), steps=100, seed=0)
+        assert_curves_close(res.sel(learning_rate=lr, seed=0), trace, rtol=1e-5)
+
+
+@pytest.mark.parametrize("factory, grid", [
+    (optax.adam, {"learning_rate": [1e-2, 0.1], "b1": [0.8, 0.9]}),
+    (optax.lion, {"learning_rate": [1e-3, 1e-2], "b2": [0.95, 0.99]}),
+])
+def test_optax_factories_sweep_like_their_own_loop(prob, factory, grid):
+    res = jh.sweep(prob, factory, grid=grid, seeds=[0], steps=80, batch_size=16, progress=False)
+    names = list(grid)
+    for a in grid[names[0]]:
+        for b in grid[names[1]]:
+            # hyperparameters as float32 scalars: the arithmetic the sweep's traced values get
+            tx = factory(**{names[0]: jnp.float32(a), names[1]: jnp.float32(b)})
+            trace = run_like_sweep(prob, tx, steps=80, batch_size=16, seed=0)
+            # a run's hyperparameters are constants XLA may fold (x / c → x · (1/c)), the
+            # sweep's are traced: float32 rounding apart
+            assert_curves_close(res.sel(**{names[0]: a, names[1]: b}, seed=0), trace, rtol=3e-6)
+
+
+def test_optax_loop_by_hand_matches_the_sweep(prob):
+    """optax.lion on the sweep's batches, stepped by a plain Python loop over optax calls."""
+    from jaxopt_hw import loop
+
+    res = jh.sweep(prob, optax.lion, grid={"learning_rate": [3e-3]}, seeds=[2], steps=40, batch_size=8, progress=False)
+    tx = optax.lion(jnp.float32(3e-3))
+    w = prob.init_params(2)
+    state = tx.init(w)
+    cursor = loop.Cursor(epoch=jnp.int32(0), offset=jnp.int32(0))
+    words = loop.shuffle_words(2)
+    losses = []
+    for _ in range(40):
+        batch, cursor = loop.next_batch(prob.data, cursor, words, 8)
+        with matvec_as_product():
+            grads = jax.grad(prob.loss_fn)(w, batch["X"], batch["y"])
+        updates, state = tx.update(grads, state, w)
+        w = optax.apply_updates(w, updates)
+        losses.append(float(prob.loss(w)))
+    np.testing.assert_allclose(res.loss[0, 0], losses, rtol=1e-5)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def test_unknown_hyperparameter_lists_accepted_names(prob):
+    with pytest.raises(ValueError, match=r"learning_rat.*b1.*b2"):
+        jh.sweep(prob, jh.adam, grid={"learning_rat": [0.1]}, steps=10, batch_size=8, progress=False)
+    with pytest.raises(ValueError, match="momentum"):
+        jh.sweep(prob, optax.sgd, grid={"learning_rate": [0.1]}, fixed={"beta": 0.9}, steps=10, progress=False)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(grid={"learning_rate": []}), "learning_rate"),
+    (dict(grid={"learning_rate": [float("nan")]}), "learning_rate"),
+    (dict(grid={"learning_rate": [-1.0]}), "learning_rate"),
+    (dict(grid={"learning_rate": [0.1]}, seeds=[]), "seeds"),
+    (dict(grid={"learning_rate": [0.1]}, seeds=[1, 1]), "seeds"),
+    (dict(grid={"learning_rate": [0.1]}, steps=0), "steps"),
+    (dict(grid={"learning_rate": [0.1]}, batch_size=0), "batch_size"),
+    (dict(grid={"learning_rate": [0.1]}, log_every=7), "log_every"),
+])
+def test_bad_sweep_arguments_fail_before_compiling(prob, kwargs, match):
+    args = dict(steps=20, batch_size=8, progress=False)
+    args.update(kwargs)
+    with compile_log() as compiled, pytest.raises((ValueError, TypeError), match=match):
+        jh.sweep(prob, jh.adam, **args)
+    assert not any("_sweep_body" in name for name in compiled)
+
+
+# --------------------------------------------------------------------------- divergence
+
+
+def test_divergent_configs_are_flagged_and_isolated(prob):
+    grid = {"learning_rate": [1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3]}
+    res = jh.sweep(prob, jh.sgd, grid=grid, seeds=[0, 1], steps=100, batch_size=32, progress=False)
+    # plain SGD on least squares is stable iff the step is below 2/L (in expectation over batches)
+    stable_bound = 2 / prob.L
+    expected = np.array([lr > stable_bound for lr in grid["learning_rate"]])
+    np.testing.assert_array_equal(res.diverged, np.repeat(expected[:, None], 2, axis=1))
+    assert np.all(np.isfinite(res.loss))  # frozen at the last finite state
+    calm = jh.sweep(prob, jh.sgd, grid={"learning_rate": [lr for lr, bad in zip(grid["learning_rate"], expected) if not bad]},
+                    seeds=[0, 1], steps=100, batch_size=32, progress=False)
+    np.testing.assert_allclose(res.loss[~expected], calm.loss, rtol=RTOL)
+    assert np.all(np.isinf(res.steps_to_tol[expected]))
+    assert res.best()["learning_rate"] in calm.axes["learning_rate"]
+
+
+# --------------------------------------------------------------------------- chunks, storage
+
+
+def test_multi_chunk_sweep_compiles_once_and_equals_one_chunk(prob):
+    grid = {"learning_rate": list(np.geomspace(1e-3, 0.1, 5)), "b1": [0.8, 0.9]}
+    whole = jh.sweep(prob, jh.adam, grid=grid, seeds=[0], steps=40, batch_size=16, progress=False)
+    with compile_log() as compiled:
+        chunked = jh.sweep(prob, jh.adam, grid=grid, seeds=[0], steps=40, batch_size=16, chunk_size=3, progress=False)
+    assert chunked.meta["n_chunks"] == 4
+    assert sum("_sweep_body" in name for name in compiled) == 1, compiled
+    np.testing.assert_allclose(chunked.loss, whole.loss, rtol=RTOL)  # 3 vs 10 configs per program
+
+
+def test_memory_budget_sets_the_chunks(prob):
+    res = jh.sweep(prob, jh.sgd, grid={"learning_rate": list(np.geomspace(1e-4, 1e-2, 6))}, seeds=[0, 1], steps=20,
+                   batch_size=8, memory_budget=2 * 20 * 5 * 4 * 2 + 10, progress=False)
+    assert res.meta["chunk_size"] == 2 and res.meta["n_chunks"] == 3
+
+
+def test_save_load_select_best(prob, tmp_path):
+    res = jh.sweep(prob, jh.momentum, grid={"learning_rate": [1e-3, 1e-2], "beta": [0.5, 0.9]}, seeds=[0, 1],
+                   steps=30, batch_size=16, progress=False)
+    path = tmp_path / "r.npz"
+    res.save(path)
+    back = jh.SweepResult.load(path)
+    assert back.axes == res.axes and back.meta["optimizer"] == res.meta["optimizer"]
+    for name in res.curves:
+        np.testing.assert_array_equal(back.curves[name], res.curves[name])
+    best = res.best()
+    mean = res.final_loss.mean(axis=-1)
+    assert best["final_loss"] == pytest.approx(mean.min())
+    assert res.sel(**{k: best[k] for k in ("learning_rate", "beta")}).final_loss.mean() == pytest.approx(mean.min())
+    with pytest.raises(ValueError, match="beta"):
+        res.sel(beta=0.7)
+    assert "learning_rate" in res.table()
+
+
+RESUME_SCRIPT = textwrap.dedent("""
+    import os, sys, numpy as np, jaxopt_hw as jh
+    import jaxopt_hw.sweep as _  # noqa
+    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    if sys.argv[2] == "die":  # die right after the first chunk is saved
+        original = sweep_module._atomic_savez
+        def save_then_die(path, arrays):
+            original(path, arrays)
+            if "chunk_" in os.path.basename(str(path)):
+                os._exit(3)
+        sweep_module._atomic_savez = save_then_die
+    prob = jh.linear_regression(1_000, 5, seed=3)
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": list(np.geomspace(1e-3, 0.1, 6))}, seeds=[0, 1],
+                   steps=40, batch_size=16, chunk_size=2, out=sys.argv[1], progress=False)
+    print(res.meta["chunks_loaded"])
+""")
+
+
+def test_interrupted_sweep_resumes_without_losing_work(tmp_path):
+    script = tmp_path / "resume.py"
+    script.write_text(RESUME_SCRIPT)
+    out = tmp_path / "sweep"
+    died = subprocess.run([sys.executable, str(script), str(out), "die"], capture_output=True, text=True, cwd=ROOT)
+    assert died.returncode == 3, died.stderr
+    assert sorted(p.name for p in out.glob("chunk_*.npz")) == ["chunk_0000_00000.npz"]
+    assert not (out / "result.npz").exists()
+    resumed = subprocess.run([sys.executable, str(script), str(out), "go"], capture_output=True, text=True, cwd=ROOT)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.split()[-1] == "1"  # the saved chunk was loaded, not recomputed
+    prob = jh.linear_regression(1_000, 5, seed=3)
+    fresh = jh.sweep(prob, jh.adam, grid={"learning_rate": list(np.geomspace(1e-3, 0.1, 6))}, seeds=[0, 1],
+                     steps=40, batch_size=16, chunk_size=2, progress=False)  # uninterrupted, same chunks
+    back = jh.SweepResult.load(out / "result.npz")
+    for name in fresh.curves:
+        np.testing.assert_array_equal(back.curves[name], fresh.curves[name])
+    # a different sweep refuses the folder instead of mixing results
+    with pytest.raises(ValueError, match="different sweep"):
+        jh.sweep(prob, jh.adam, grid={"learning_rate": [0.5]}, steps=40, batch_size=16, out=out, progress=False)
+
+
+# --------------------------------------------------------------------------- devices
+
+
+SHARD_SCRIPT = textwrap.dedent("""
+    import os
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    import json, sys, jax, numpy as np, jaxopt_hw as jh
+    assert len(jax.devices()) == 4
+    prob = jh.linear_regression(1_000, 5, seed=3)
+    kwargs = dict(grid={"learning_rate": list(np.geomspace(1e-3, 0.3, 6)), "b1": [0.8, 0.9]}, seeds=[0, 1],
+                  steps=50, batch_size=16, progress=False)
+    sharded = jh.sweep(prob, jh.adam, **kwargs)
+    single = jh.sweep(prob, jh.adam, devices=jax.devices()[:1], **kwargs)
+    per_device = sharded.meta["chunk_size"] // 4  # one device, chunks of one shard's size
+    same_shape = jh.sweep(prob, jh.adam, devices=jax.devices()[:1], chunk_size=per_device, **kwargs)
+    diff = lambda a, b: float(np.max(np.abs(a.loss - b.loss) / np.abs(b.loss)))
+    print(json.dumps({"devices": sharded.meta["devices"], "chunk": sharded.meta["chunk_size"],
+                      "max_diff": diff(sharded, single), "same_shape_diff": diff(sharded, same_shape)}))
+""")
+
+
+def test_sharded_over_four_devices_equals_one_device(tmp_path):
+    script = tmp_path / "shard.py"
+    script.write_text(SHARD_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["devices"] == 4 and report["chunk"] % 4 == 0
+    assert report["same_shape_diff"] == 0  # each device runs the one-device program on its shard
+    assert report["max_diff"] <= 2 * RTOL  # 3 configs per program against 12: rounding only
+
+
+PROCESS_SCRIPT = textwrap.dedent("""
+    import json, sys, jax, numpy as np
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address=sys.argv[1], num_processes=2, process_id=int(sys.argv[2]))
+    import jaxopt_hw as jh
+    prob = jh.linear_regression(1_000, 5, seed=3)
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": list(np.geomspace(1e-3, 0.3, 5)), "b1": [0.8, 0.9]},
+                   seeds=[0, 1], steps=50, batch_size=16, progress=False)
+    np.save(sys.argv[3], res.loss)
+    print(json.dumps({"processes": jax.process_count(), "devices": len(jax.devices())}))
+    jax.distributed.shutdown()
+""")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_processes_gather_the_one_process_result(tmp_path):
+    script = tmp_path / "proc.py"
+    script.write_text(PROCESS_SCRIPT)
+    address = f"127.0.0.1:{_free_port()}"
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    procs = [subprocess.Popen([sys.executable, str(script), address, str(i), str(tmp_path / f"loss{i}.npy")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+             for i in range(2)]
+    outs = [p.communicate(timeout=240) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+        assert json.loads(out.strip().splitlines()[-1]) == {"processes": 2, "devices": 2}
+    prob = jh.linear_regression(1_000, 5, seed=3)
+    single = jh.sweep(prob, jh.adam, grid={"learning_rate": list(np.geomspace(1e-3, 0.3, 5)), "b1": [0.8, 0.9]},
+                      seeds=[0, 1], steps=50, batch_size=16, progress=False)
+    for i in range(2):  # every process holds the whole result
+        np.testing.assert_allclose(np.load(tmp_path / f"loss{i}.npy"), single.loss, rtol=RTOL)
