@@ -1,0 +1,270 @@
+"""The ``jaxopt-hw`` command: the report, a quick comparison, a sweep from the shell.
+
+Run ``jaxopt-hw --help`` or ``jaxopt-hw COMMAND --help``. JAX's persistent compilation
+cache is switched on (``~/.cache/jaxopt_hw/xla``, or ``$JAXOPT_HW_CACHE``; ``--no-cache``
+turns it off), so a second invocation skips most of the XLA compilation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+__all__ = ["main", "OPTIMIZERS"]
+
+#: Optimizer names the command line accepts (``optax:NAME`` reaches any optax alias).
+OPTIMIZERS = ("sgd", "momentum", "heavy_ball", "rmsprop", "adam", "adamw", "amsgrad", "adagrad")
+
+EPILOG = textwrap.dedent("""
+    examples:
+      jaxopt-hw report --quick --out /tmp/report      # the whole study in about a minute
+      jaxopt-hw report --out docs                      # the full report (docs/report.md), a few minutes
+      jaxopt-hw compare --problem small --optimizers momentum,rmsprop,adam --lr 0.05 --out /tmp/cmp
+      jaxopt-hw sweep --optimizer adam --grid learning_rate=1e-3,1e-2,1e-1 --grid b1=0.8,0.9 \\
+                      --problem medium --seeds 0,1,2 --out /tmp/sweep
+""")
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+
+def _number(text: str):
+    """``"1e-3"`` → 0.001, ``"3"`` → 3, ``"true"`` → True; other text stays text."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        return text.strip()
+    return value if isinstance(value, (int, float)) else text.strip()
+
+
+def _assignment(text: str) -> tuple:
+    """``"b1=0.8,0.9"`` → ``("b1", [0.8, 0.9])``."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE[,VALUE...], got {text!r}")
+    name, values = text.split("=", 1)
+    parsed = [_number(v) for v in values.split(",") if v.strip()]
+    if not name.strip() or not parsed:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE[,VALUE...], got {text!r}")
+    return name.strip(), parsed
+
+
+def _int_list(text: str) -> list:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def optimizer_factory(name: str):
+    """The factory for ``name``: one of :data:`OPTIMIZERS` or ``optax:ALIAS``."""
+    if name.startswith("optax:"):
+        import optax
+
+        factory = getattr(optax, name.split(":", 1)[1], None)
+        if not callable(factory):
+            raise ValueError(f"optax has no optimizer {name.split(':', 1)[1]!r}")
+        return factory
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)} or optax:NAME")
+    import jaxopt_hw as jh
+
+    return getattr(jh, name)
+
+
+def _problem(args):
+    import jaxopt_hw as jh
+
+    if args.n is not None or args.d is not None:
+        if args.n is None or args.d is None:
+            raise ValueError("--n and --d go together")
+        return jh.linear_regression(args.n, args.d, noise=args.noise, seed=args.data_seed)
+    return jh.homework_problem(args.problem, seed=args.data_seed)
+
+
+def _add_problem_options(parser):
+    group = parser.add_argument_group("problem (least squares, the homework's recipe)")
+    group.add_argument("--problem", choices=("small", "medium", "large"), default="medium",
+                       help="the homework's sizes: small (500, 2), medium (10 000, 5), large (150 000, 7)")
+    group.add_argument("--n", type=_positive_int, help="rows (with --d, instead of --problem)")
+    group.add_argument("--d", type=_positive_int, help="features (with --n)")
+    group.add_argument("--noise", type=float, default=1.0, help="noise standard deviation (default 1)")
+    group.add_argument("--data-seed", type=int, default=0, help="seed of the data (default 0)")
+
+
+def enable_compilation_cache(path=None) -> Path:
+    """Switches on JAX's persistent compilation cache (every compiled program is kept)."""
+    import jax
+
+    path = Path(path or os.environ.get("JAXOPT_HW_CACHE") or Path.home() / ".cache" / "jaxopt_hw" / "xla")
+    path.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return path
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_report(args) -> int:
+    from jaxopt_hw.report import build_report
+
+    command = "jaxopt-hw report" + (" --quick" if args.quick else "") + f" --out {args.out}"
+    path = build_report(args.out, quick=args.quick, studies=args.only, seeds=args.seeds, progress=not args.no_progress,
+                        command=command)
+    print(f"wrote {path} (figures in {Path(args.out) / 'figures'}, numbers in {Path(args.out) / 'results.json'})")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    import numpy as np
+
+    import jaxopt_hw as jh
+    from jaxopt_hw import metrics, plots
+
+    problem = _problem(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    curves, trajectories, rows = {}, {}, []
+    for name in args.optimizers:
+        factory = optimizer_factory(name)
+        res = jh.sweep(problem, factory, grid={"learning_rate": [args.lr]}, seeds=args.seeds, steps=args.steps,
+                       batch_size=args.batch_size, progress=False)
+        curve = res.excess_loss[0]
+        curves[name] = curve
+        final = metrics.mean_interval(res.final_excess_loss[0])
+        reach = np.median(res.steps_to_tol[0])
+        rows.append(f"| {name} | {float(final.mean):.4g} ± {float(final.half_width):.2g} | "
+                    f"{'never' if not np.isfinite(reach) else int(reach)} | {int(res.diverged[0].sum())}/{len(args.seeds)} |")
+        if problem.X.shape[1] == 2:
+            trace = jh.run(problem, factory(learning_rate=args.lr), steps=args.steps, batch_size=args.batch_size,
+                           seed=args.seeds[0], record_params=True)
+            trajectories[name] = np.asarray(trace.params)
+    steps = np.arange(1, args.steps + 1)
+    plots.convergence(curves, steps, path=out / "convergence.png", title=f"{problem.name}, lr {args.lr:g}")
+    if trajectories:
+        plots.contour_trajectories_grid(problem, trajectories, path=out / "trajectories.png")
+    table = "\n".join([f"| optimizer | final excess loss (mean ± 95%, {len(args.seeds)} seeds) | median steps to tol | diverged |",
+                       "|---|---|---|---|", *rows])
+    (out / "compare.md").write_text(table + "\n")
+    print(table)
+    print(f"figures in {out}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    import jaxopt_hw as jh
+    from jaxopt_hw import plots
+
+    problem = _problem(args)
+    factory = optimizer_factory(args.optimizer)
+    grid = dict(args.grid)
+    fixed = {name: values[0] for name, values in (args.fixed or [])}
+    res = jh.sweep(problem, factory, grid=grid, fixed=fixed, seeds=args.seeds, steps=args.steps,
+                   batch_size=args.batch_size, log_every=args.log_every, out=args.out, progress=not args.no_progress)
+    print(res.table(limit=args.top))
+    print(f"best: {res.best()}")
+    names = res.config_names()
+    if len(names) == 2 and args.out is not None:
+        plots.heatmap(res, names[0], names[1], metric="final_excess_loss", path=Path(args.out) / "heatmap.png",
+                      title=f"{args.optimizer} on {problem.name}")
+    if args.out is not None:
+        print(f"saved {Path(args.out) / 'result.npz'} (rerun the same command to resume an interrupted sweep)")
+    return 0
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jaxopt-hw",
+        description="Compare first-order optimizers (GD, SGD, Momentum, RMSprop, Adam, ...) on least squares, "
+                    "with whole hyperparameter grids in one compiled JAX call.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--no-cache", action="store_true", help="do not use JAX's persistent compilation cache")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    report = commands.add_parser("report", help="run all studies and write report.md with figures",
+                                 description="Run the studies (comparison, scaling, theory, noise floor, the homework's "
+                                             "bugs, parity with optax) and write OUT/report.md, OUT/figures/*.png and "
+                                             "OUT/results.json.")
+    report.add_argument("--quick", action="store_true", help="smaller grids and fewer steps (about a minute)")
+    report.add_argument("--out", default="report", help="output folder (default: ./report; the docs use docs/)")
+    report.add_argument("--only", type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
+                        help="comma-separated study names to run (default: all)")
+    report.add_argument("--seeds", type=_int_list, help="seeds, e.g. 0,1,2,3,4 (default: 5 seeds, 2 with --quick)")
+    report.add_argument("--no-progress", action="store_true", help="no progress bar")
+    report.set_defaults(run=cmd_report)
+
+    compare = commands.add_parser("compare", help="a few optimizers on one problem: convergence figures and a table",
+                                  description="Train each optimizer with the same learning rate over several seeds and "
+                                              "write OUT/convergence.png (and OUT/trajectories.png when d = 2) and "
+                                              "OUT/compare.md.")
+    compare.add_argument("--optimizers", type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
+                         default=["sgd", "momentum", "rmsprop", "adam"], help="comma-separated names (default: "
+                         "sgd,momentum,rmsprop,adam); any of " + ", ".join(OPTIMIZERS) + " or optax:NAME")
+    compare.add_argument("--lr", type=float, default=1e-2, help="learning rate for all (default 0.01)")
+    compare.add_argument("--steps", type=_positive_int, default=1000, help="steps (default 1000)")
+    compare.add_argument("--batch-size", type=_positive_int, default=32, help="minibatch size (default 32)")
+    compare.add_argument("--seeds", type=_int_list, default=[0, 1, 2], help="seeds (default 0,1,2)")
+    compare.add_argument("--out", default="compare", help="output folder (default ./compare)")
+    _add_problem_options(compare)
+    compare.set_defaults(run=cmd_compare)
+
+    sweep = commands.add_parser("sweep", help="a hyperparameter grid × seeds in one compiled call",
+                                description="Sweep the Cartesian product of the --grid axes over --seeds; print a table "
+                                            "sorted by final loss; with --out, save OUT/result.npz (resumable) and a "
+                                            "heatmap when the grid has two axes.")
+    sweep.add_argument("--optimizer", default="adam", help="one of " + ", ".join(OPTIMIZERS) + " or optax:NAME")
+    sweep.add_argument("--grid", type=_assignment, action="append", required=True, metavar="NAME=V1,V2,...",
+                       help="an axis of the grid, e.g. learning_rate=1e-3,1e-2 (repeat for more axes)")
+    sweep.add_argument("--fixed", type=_assignment, action="append", metavar="NAME=VALUE",
+                       help="a hyperparameter held fixed, e.g. b2=0.999 (repeatable)")
+    sweep.add_argument("--steps", type=_positive_int, default=1000, help="steps (default 1000)")
+    sweep.add_argument("--batch-size", type=_positive_int, default=32, help="minibatch size (default 32)")
+    sweep.add_argument("--log-every", type=_positive_int, default=10, help="log the metrics every k steps (default 10)")
+    sweep.add_argument("--seeds", type=_int_list, default=[0, 1, 2], help="seeds (default 0,1,2)")
+    sweep.add_argument("--top", type=_positive_int, default=20, help="rows of the table to print (default 20)")
+    sweep.add_argument("--out", help="folder for the saved (resumable) result and the heatmap")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_problem_options(sweep)
+    sweep.set_defaults(run=cmd_sweep)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.no_cache:
+        enable_compilation_cache()
+    try:
+        return args.run(args)
+    except (ValueError, TypeError) as error:
+        parser.exit(2, f"jaxopt-hw {args.command}: error: {error}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The quick report end to end, and the command line."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jaxopt_hw import cli
+from jaxopt_hw.studies import STUDY_NAMES, fmt, numbers_in
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="session")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    assert cli.main(["--no-cache", "report", "--quick", "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def _facts_as_written(facts: dict) -> set:
+    return {fmt(v) for v in facts.values() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _same_number(token: str, written: set) -> bool:
+    if token in written:
+        return True
+    value = float(token)
+    return any(_close(value, w) for w in written)
+
+
+def _close(value, written):
+    try:
+        return np.isclose(value, float(written.replace("∞", "inf")), rtol=0, atol=0)
+    except ValueError:
+        return False
+
+
+@pytest.mark.slow
+def test_quick_report_writes_every_study_figure_and_number(quick_report):
+    report = (quick_report / "report.md").read_text()
+    results = json.loads((quick_report / "results.json").read_text())
+    assert list(results["studies"]) == list(STUDY_NAMES)
+    for name, study in results["studies"].items():
+        assert f"## {study['title']}" in report
+        assert study["conclusions"], name
+        # every figure the study lists exists, is a PNG and is linked from the report
+        for file_name, _caption in study["figures"]:
+            path = quick_report / "figures" / file_name
+            assert path.read_bytes()[:8] == PNG, path
+            assert f"(figures/{file_name})" in report
+        # every number in the conclusions and the setup text is one of the study's facts
+        written = _facts_as_written(study["facts"])
+        for sentence in study["conclusions"] + [study["text"]]:
+            for token in numbers_in(sentence):
+                assert _same_number(token, written), (name, token, sentence)
+            assert sentence.strip() in report
+        # and the per-study JSON is the same result
+        alone = json.loads((quick_report / "results" / f"{name}.json").read_text())
+        assert alone["facts"] == study["facts"]
+    linked = set(re.findall(r"\(figures/([^)]+)\)", report))
+    assert linked == {p.name for p in (quick_report / "figures").glob("*.png")}
+
+
+def test_numbers_in_finds_what_a_reader_reads():
+    assert numbers_in("Adam: 1.23e-03 after 120 steps, β2 = 0.999, `lr=5` and d5") == ["1.23e-03", "120", "0.999"]
+    assert fmt(120.0) == "120" and fmt(0.012345) == "0.0123" and fmt(float("inf")) == "∞"
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_cli_sweep_saves_table_result_and_heatmap(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    code = cli.main(["--no-cache", "sweep", "--optimizer", "momentum", "--grid", "learning_rate=1e-4,1e-3",
+                     "--grid", "beta=0.5,0.9", "--n", "300", "--d", "3", "--steps", "50", "--log-every", "5",
+                     "--seeds", "0,1", "--out", str(out), "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "| learning_rate | beta |" in printed and "best:" in printed
+    assert (out / "heatmap.png").read_bytes()[:8] == PNG
+    import jaxopt_hw as jh
+
+    res = jh.SweepResult.load(out / "result.npz")
+    assert res.loss.shape == (2, 2, 2, 10)
+
+
+def test_cli_compare_on_a_2d_problem_draws_trajectories(tmp_path, capsys):
+    code = cli.main(["--no-cache", "compare", "--problem", "small", "--optimizers", "sgd,optax:adam", "--lr", "0.01",
+                     "--steps", "40", "--seeds", "0,1", "--out", str(tmp_path)])
+    assert code == 0
+    assert (tmp_path / "trajectories.png").read_bytes()[:8] == PNG
+    assert "optax:adam" in (tmp_path / "compare.md").read_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sweep", "--optimizer", "adam", "--grid", "learning_rat=0.1", "--n", "100", "--d", "2"], "learning_rate"),
+    (["sweep", "--optimizer", "nadam", "--grid", "learning_rate=0.1"], "unknown optimizer"),
+    (["sweep", "--grid", "learning_rate"], "NAME=VALUE"),
+    (["compare", "--steps", "0"], "positive"),
+    (["report", "--only", "nonsense", "--out", "/tmp/x"], "unknown study"),
+])
+def test_cli_rejects_bad_input_with_a_clear_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--no-cache", *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = capsys.readouterr().out
+    for command in ("report", "compare", "sweep", "examples:"):
+        assert command in text
