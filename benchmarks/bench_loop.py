@@ -204,18 +204,9 @@ def steady(fn, repeats, *args):
 
 
 def machine():
-    import jax
+    from jaxopt_hw.studies import machine_description
 
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-            f"jax {jax.__version__} (CPU backend), NumPy {np.__version__}")
+    return machine_description()
 
 
 def measure(repeats, first_repeats, quick):

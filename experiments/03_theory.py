@@ -23,28 +23,6 @@
 # gone) and well above float64 round-off. Set `JAXOPT_HW_QUICK=1` for the quick version.
 
 # %%
-import os
-from pathlib import Path
+from jaxopt_hw.studies import theory, run_and_show
 
-from jaxopt_hw.studies import Settings, theory, write_json
-
-QUICK = os.environ.get("JAXOPT_HW_QUICK", "0") == "1"
-settings = Settings(out=Path("results/theory"), quick=QUICK)
-result = theory.run(settings)
-write_json(settings.results / f"{theory.NAME}.json", result.to_json())
-
-# %% [markdown]
-# ## Setup, measured and predicted rates
-
-# %%
-print(result.text, "\n")
-for table in result.tables:
-    print(table, "\n")
-
-# %% [markdown]
-# ## Conclusions (every number is one of the study's facts)
-
-# %%
-for sentence in result.conclusions:
-    print("-", sentence)
-print("\nfigures:", ", ".join(str(settings.figure_path(name)) for name, _ in result.figures))
+settings, result = run_and_show(theory)

@@ -23,28 +23,6 @@
 # Set `JAXOPT_HW_QUICK=1` for the quick version.
 
 # %%
-import os
-from pathlib import Path
+from jaxopt_hw.studies import noise_floor, run_and_show
 
-from jaxopt_hw.studies import Settings, noise_floor, write_json
-
-QUICK = os.environ.get("JAXOPT_HW_QUICK", "0") == "1"
-settings = Settings(out=Path("results/noise_floor"), quick=QUICK)
-result = noise_floor.run(settings)
-write_json(settings.results / f"{noise_floor.NAME}.json", result.to_json())
-
-# %% [markdown]
-# ## Setup, measured and predicted floors
-
-# %%
-print(result.text, "\n")
-for table in result.tables:
-    print(table, "\n")
-
-# %% [markdown]
-# ## Conclusions (every number is one of the study's facts)
-
-# %%
-for sentence in result.conclusions:
-    print("-", sentence)
-print("\nfigures:", ", ".join(str(settings.figure_path(name)) for name, _ in result.figures))
+settings, result = run_and_show(noise_floor)

@@ -22,30 +22,6 @@
 # Set `JAXOPT_HW_QUICK=1` for the quick version (medium problem only).
 
 # %%
-import os
-from pathlib import Path
+from jaxopt_hw.studies import homework_bugs, run_and_show
 
-from jaxopt_hw.studies import Settings, homework_bugs, write_json
-
-quick = os.environ.get("JAXOPT_HW_QUICK", "0") == "1"
-settings = Settings(out=Path("results") / homework_bugs.NAME, quick=quick)
-result = homework_bugs.run(settings)
-write_json(settings.results / f"{homework_bugs.NAME}.json", result.to_json())
-
-# %% [markdown]
-# ## Setup and results
-
-# %%
-print(f"# {result.title}\n")
-print(result.text, "\n")
-for table in result.tables:
-    print(table, "\n")
-
-# %% [markdown]
-# ## Conclusions
-
-# %%
-for sentence in result.conclusions:
-    print("-", sentence, "\n")
-for name, caption in result.figures:
-    print(f"figure {settings.figure_path(name)}: {caption}")
+settings, result = run_and_show(homework_bugs)

@@ -19,30 +19,6 @@
 # Set `JAXOPT_HW_QUICK=1` for the quick version (medium problem, two timed pairs).
 
 # %%
-import os
-from pathlib import Path
+from jaxopt_hw.studies import parity, run_and_show
 
-from jaxopt_hw.studies import Settings, parity, write_json
-
-quick = os.environ.get("JAXOPT_HW_QUICK", "0") == "1"
-settings = Settings(out=Path("results") / parity.NAME, quick=quick)
-result = parity.run(settings)
-write_json(settings.results / f"{parity.NAME}.json", result.to_json())
-
-# %% [markdown]
-# ## Setup and results
-
-# %%
-print(f"# {result.title}\n")
-print(result.text, "\n")
-for table in result.tables:
-    print(table, "\n")
-
-# %% [markdown]
-# ## Conclusions
-
-# %%
-for sentence in result.conclusions:
-    print("-", sentence, "\n")
-for name, caption in result.figures:
-    print(f"figure {settings.figure_path(name)}: {caption}")
+settings, result = run_and_show(parity)

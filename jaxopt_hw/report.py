@@ -16,13 +16,12 @@ from __future__ import annotations
 import datetime
 import importlib
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from jaxopt_hw.studies import STUDY_NAMES, Settings, StudyResult, write_json
+from jaxopt_hw.studies import STUDY_NAMES, Settings, StudyResult, machine_description, write_json
 
 __all__ = ["build_report", "render", "run_studies"]
 
@@ -52,23 +51,6 @@ def run_studies(settings: Settings, names: Sequence[str] = STUDY_NAMES, progress
         write_json(settings.results / f"{name}.json", result.to_json())
         results[name] = result
     return results
-
-
-def _machine() -> str:
-    import jax
-    import numpy as np
-
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    backend = jax.default_backend()
-    return (f"{model}, {os.cpu_count()} cores, jax {jax.__version__} ({backend}: {len(jax.devices())} device(s)), "
-            f"NumPy {np.__version__}, Python {platform.python_version()}")
 
 
 def _section(result: StudyResult) -> str:
@@ -155,7 +137,7 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
         "quick": quick,
         "seeds": list(settings.seeds),
         "seconds": time.perf_counter() - started,
-        "machine": _machine(),
+        "machine": machine_description(),
     }
     write_json(out / "results.json", {"meta": meta, "studies": {name: r.to_json() for name, r in results.items()}})
     path = out / "report.md"

@@ -8,17 +8,15 @@ our optimizers match optax to round-off).
 
 from __future__ import annotations
 
-import json
 import math
-import numbers
 
 import numpy as np
 import pytest
 
 import jaxopt_hw as jh
-from jaxopt_hw.studies import Settings, fmt, homework_bugs, numbers_in, parity, write_json
+from jaxopt_hw.studies import Settings, homework_bugs, parity
+from study_checks import check_study_output
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -33,30 +31,9 @@ def parity_result(tmp_path_factory):
     return settings, parity.run(settings)
 
 
-def _check_common(settings, result, module):
-    assert result.name == module.NAME and result.title == module.TITLE
-    assert result.figures and result.tables and result.conclusions and result.text
-    for name, caption in result.figures:
-        path = settings.figure_path(name)
-        assert path.exists() and path.stat().st_size > 1000, name
-        assert path.read_bytes()[:8] == PNG_MAGIC, name
-        assert caption
-    for key, value in result.facts.items():
-        assert isinstance(value, numbers.Real) and not isinstance(value, bool), (key, value)
-    allowed = {fmt(v) for v in result.facts.values()}
-    for sentence in result.conclusions + [result.text]:
-        for token in numbers_in(sentence):
-            assert token in allowed, f"{token!r} is not a fact, in: {sentence}"
-    path = settings.results / f"{module.NAME}.json"
-    write_json(path, result.to_json())
-    loaded = json.loads(path.read_text())
-    assert loaded["facts"].keys() == result.facts.keys()
-    assert loaded["conclusions"] == result.conclusions
-
-
 def test_homework_bugs_report(bugs):
     settings, result = bugs
-    _check_common(settings, result, homework_bugs)
+    check_study_output(settings, result, homework_bugs)
     assert len(result.conclusions) >= 6
 
 
@@ -88,7 +65,7 @@ def test_homework_bugs_measurements(bugs):
 
 def test_parity_report(parity_result):
     settings, result = parity_result
-    _check_common(settings, result, parity)
+    check_study_output(settings, result, parity)
 
 
 def test_parity_measurements(parity_result):

@@ -1,14 +1,13 @@
 """The theory and noise-floor studies: measured rates and floors against their predictions."""
 
-import json
 import math
 
 import numpy as np
 import pytest
 
-from jaxopt_hw.studies import Settings, fmt, noise_floor, numbers_in, theory, write_json
+from jaxopt_hw.studies import Settings, noise_floor, theory
+from study_checks import check_study_output
 
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -21,22 +20,6 @@ def theory_run(tmp_path_factory):
 def noise_run(tmp_path_factory):
     settings = Settings(out=tmp_path_factory.mktemp("noise_floor"), quick=True, seeds=(0, 1))
     return settings, noise_floor.run(settings)
-
-
-def _check_study_output(settings, result, name, tmp_path):
-    assert result.name == name
-    for figure, caption in result.figures:
-        path = settings.figure_path(figure)
-        assert path.exists() and path.read_bytes()[:8] == PNG
-        assert caption
-    allowed = {fmt(value) for value in result.facts.values()}
-    for sentence in result.conclusions + [result.text]:
-        stray = [token for token in numbers_in(sentence) if token not in allowed]
-        assert not stray, f"numbers not among the facts: {stray} in {sentence!r}"
-    assert all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in result.facts.values())
-    path = tmp_path / f"{name}.json"
-    write_json(path, result.to_json())
-    assert json.loads(path.read_text())["facts"] == pytest.approx(result.facts)
 
 
 # --------------------------------------------------------------------------- theory
@@ -71,7 +54,7 @@ def test_theory_heavy_ball_transient_has_a_linear_polynomial_factor(theory_run):
 
 def test_theory_figures_and_facts(theory_run, tmp_path):
     settings, result = theory_run
-    _check_study_output(settings, result, "theory", tmp_path)
+    check_study_output(settings, result, theory)
     assert result.facts["max_rel_error"] < 0.1
 
 
@@ -112,7 +95,7 @@ def test_noise_floor_matches_prediction(noise_run):
 
 def test_noise_floor_figures_and_facts(noise_run, tmp_path):
     settings, result = noise_run
-    _check_study_output(settings, result, "noise_floor", tmp_path)
+    check_study_output(settings, result, noise_floor)
 
 
 def test_stationary_excess_loss_in_one_dimension_is_the_closed_form():

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "StudyResult", "fmt", "numbers_in", "write_json", "STUDY_NAMES"]
+__all__ = ["Settings", "StudyResult", "fmt", "numbers_in", "write_json", "run_and_show", "machine_description", "STUDY_NAMES"]
 
 #: The studies in report order (module names inside this package).
 STUDY_NAMES = ("comparison", "scaling", "theory", "noise_floor", "homework_bugs", "parity")
@@ -139,3 +139,43 @@ def write_json(path, obj) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def machine_description() -> str:
+    """CPU model, cores, JAX backend and versions: where a measurement was taken."""
+    import platform
+
+    import jax
+    import numpy as np
+
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, jax {jax.__version__} "
+            f"({jax.default_backend()}, {len(jax.devices())} device(s)), NumPy {np.__version__}")
+
+
+def run_and_show(module, out=None, quick=None) -> tuple:
+    """What an ``experiments/`` script does: run the study ``module`` (quick when
+    ``$JAXOPT_HW_QUICK=1``), write ``results/<name>/results/<name>.json`` and print its
+    setup, tables, conclusions and figure paths. Returns ``(settings, result)``."""
+    if quick is None:
+        quick = os.environ.get("JAXOPT_HW_QUICK", "0") == "1"
+    settings = Settings(out=Path(out or Path("results") / module.NAME), quick=quick)
+    result = module.run(settings)
+    write_json(settings.results / f"{module.NAME}.json", result.to_json())
+    print(f"# {result.title}\n")
+    if result.text:
+        print(result.text, "\n")
+    for table in result.tables:
+        print(table, "\n")
+    print("Conclusions (every number is one of the study's facts):")
+    for sentence in result.conclusions:
+        print("-", sentence)
+    print("\nfigures:", ", ".join(str(settings.figure_path(name)) for name, _ in result.figures))
+    return settings, result
