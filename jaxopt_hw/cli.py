@@ -131,7 +131,7 @@ def cmd_report(args) -> int:
 
     command = "jaxopt-hw report" + (" --quick" if args.quick else "") + f" --out {args.out}"
     path = build_report(args.out, quick=args.quick, studies=args.only, seeds=args.seeds, progress=not args.no_progress,
-                        command=command)
+                        command=command).path
     print(f"wrote {path} (figures in {Path(args.out) / 'figures'}, numbers in {Path(args.out) / 'results.json'})")
     return 0
 

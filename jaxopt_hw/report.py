@@ -7,12 +7,13 @@ figures from ``OUT/figures``.
 
 Example:
   >>> from jaxopt_hw.report import build_report             # doctest: +SKIP
-  >>> build_report("docs", quick=True)                       # doctest: +SKIP
+  >>> build_report("docs", quick=True).path                  # doctest: +SKIP
   PosixPath('docs/report.md')
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import importlib
 import os
@@ -23,7 +24,17 @@ from typing import Optional, Sequence
 
 from jaxopt_hw.studies import STUDY_NAMES, Settings, StudyResult, machine_description, write_json
 
-__all__ = ["build_report", "render", "run_studies"]
+__all__ = ["build_report", "render", "run_studies", "Report"]
+
+
+@dataclasses.dataclass
+class Report:
+    """A written report: ``path`` of ``report.md``, the studies' results and the run's metadata."""
+
+    path: Path
+    settings: Settings
+    results: dict
+    meta: dict
 
 
 def _study_module(name: str):
@@ -109,7 +120,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = None, seeds: Optional[Sequence[int]] = None,
-                 progress: bool = True, command: Optional[str] = None) -> Path:
+                 progress: bool = True, command: Optional[str] = None) -> Report:
     """Runs the studies and writes ``out/report.md``, ``out/results.json``,
     ``out/results/<study>.json`` and ``out/figures/*.png``.
 
@@ -122,7 +133,7 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
       command: the command line to cite in the report.
 
     Returns:
-      The path of ``report.md``.
+      A :class:`Report` (``.path`` is ``out/report.md``).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -142,4 +153,4 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
     write_json(out / "results.json", {"meta": meta, "studies": {name: r.to_json() for name, r in results.items()}})
     path = out / "report.md"
     _write_text(path, render(results, meta))
-    return path
+    return Report(path=path, settings=settings, results=results, meta=meta)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,13 +12,6 @@ from jaxopt_hw import cli
 from jaxopt_hw.studies import STUDY_NAMES, fmt, numbers_in
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="session")
-def quick_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
-    assert cli.main(["--no-cache", "report", "--quick", "--out", str(out), "--no-progress"]) == 0
-    return out
 
 
 def _facts_as_written(facts: dict) -> set:
@@ -40,17 +32,17 @@ def _close(value, written):
         return False
 
 
-@pytest.mark.slow
 def test_quick_report_writes_every_study_figure_and_number(quick_report):
-    report = (quick_report / "report.md").read_text()
-    results = json.loads((quick_report / "results.json").read_text())
+    out = quick_report.path.parent  # the session's quick report (tests/conftest.py)
+    report = quick_report.path.read_text()
+    results = json.loads((out / "results.json").read_text())
     assert list(results["studies"]) == list(STUDY_NAMES)
     for name, study in results["studies"].items():
         assert f"## {study['title']}" in report
         assert study["conclusions"], name
         # every figure the study lists exists, is a PNG and is linked from the report
         for file_name, _caption in study["figures"]:
-            path = quick_report / "figures" / file_name
+            path = out / "figures" / file_name
             assert path.read_bytes()[:8] == PNG, path
             assert f"(figures/{file_name})" in report
         # every number in the conclusions and the setup text is one of the study's facts
@@ -60,10 +52,31 @@ def test_quick_report_writes_every_study_figure_and_number(quick_report):
                 assert _same_number(token, written), (name, token, sentence)
             assert sentence.strip() in report
         # and the per-study JSON is the same result
-        alone = json.loads((quick_report / "results" / f"{name}.json").read_text())
+        alone = json.loads((out / "results" / f"{name}.json").read_text())
         assert alone["facts"] == study["facts"]
     linked = set(re.findall(r"\(figures/([^)]+)\)", report))
-    assert linked == {p.name for p in (quick_report / "figures").glob("*.png")}
+    assert linked == {p.name for p in (out / "figures").glob("*.png")}
+
+
+def test_quick_report_takes_at_most_a_minute(quick_report):
+    assert quick_report.meta["seconds"] <= 60, quick_report.meta["seconds"]
+
+
+def test_cli_report_passes_its_options_to_build_report(monkeypatch, tmp_path, capsys):
+    import jaxopt_hw.report as report_module
+
+    seen = {}
+
+    def fake_build_report(out, **kwargs):
+        seen.update(out=out, **kwargs)
+        return report_module.Report(path=tmp_path / "report.md", settings=None, results={}, meta={})
+
+    monkeypatch.setattr(report_module, "build_report", fake_build_report)
+    assert cli.main(["--no-cache", "report", "--quick", "--out", str(tmp_path), "--only", "theory,parity",
+                     "--seeds", "3,4", "--no-progress"]) == 0
+    assert seen["out"] == str(tmp_path) and seen["quick"] and seen["studies"] == ["theory", "parity"]
+    assert seen["seeds"] == [3, 4] and seen["progress"] is False
+    assert "report.md" in capsys.readouterr().out
 
 
 def test_numbers_in_finds_what_a_reader_reads():

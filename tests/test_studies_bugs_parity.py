@@ -14,21 +14,19 @@ import numpy as np
 import pytest
 
 import jaxopt_hw as jh
-from jaxopt_hw.studies import Settings, homework_bugs, parity
+from jaxopt_hw.studies import homework_bugs, parity
 from study_checks import check_study_output
 
 
 
 @pytest.fixture(scope="module")
-def bugs(tmp_path_factory):
-    settings = Settings(out=tmp_path_factory.mktemp("bugs"), quick=True, seeds=(0, 1))
-    return settings, homework_bugs.run(settings)
+def bugs(quick_study):
+    return quick_study("homework_bugs")  # the quick report's run (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def parity_result(tmp_path_factory):
-    settings = Settings(out=tmp_path_factory.mktemp("parity"), quick=True, seeds=(0, 1))
-    return settings, parity.run(settings)
+def parity_result(quick_study):
+    return quick_study("parity")  # the quick report's run (tests/conftest.py)
 
 
 def test_homework_bugs_report(bugs):

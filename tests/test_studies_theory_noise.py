@@ -5,21 +5,19 @@ import math
 import numpy as np
 import pytest
 
-from jaxopt_hw.studies import Settings, noise_floor, theory
+from jaxopt_hw.studies import noise_floor, theory
 from study_checks import check_study_output
 
 
 
 @pytest.fixture(scope="module")
-def theory_run(tmp_path_factory):
-    settings = Settings(out=tmp_path_factory.mktemp("theory"), quick=True, seeds=(0, 1))
-    return settings, theory.run(settings)
+def theory_run(quick_study):
+    return quick_study("theory")  # the quick report's run (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def noise_run(tmp_path_factory):
-    settings = Settings(out=tmp_path_factory.mktemp("noise_floor"), quick=True, seeds=(0, 1))
-    return settings, noise_floor.run(settings)
+def noise_run(quick_study):
+    return quick_study("noise_floor")  # the quick report's run (tests/conftest.py)
 
 
 # --------------------------------------------------------------------------- theory
