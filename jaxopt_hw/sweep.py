@@ -392,10 +392,23 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
     return logs, states.diverged
 
 
-_sweep_program = jax.jit(
-    _sweep_body,
-    static_argnames=("fns", "factory", "static_kwargs", "steps", "batch_size", "log_every"),
+_SWEEP_STATIC = ("fns", "factory", "static_kwargs", "steps", "batch_size", "log_every")
+_sweep_program = jax.jit(_sweep_body, static_argnames=_SWEEP_STATIC)
+#: XLA:CPU options measured on the benchmark grids (docs/benchmarks.md): matrix products
+#: through YNNPACK one by one, reductions by XLA's own emitters (~10% faster); for sweeps
+#: that log, the legacy fusion emitters too (~15% faster, ~30% less compile time), which
+#: slow a sweep that logs only its end.
+_CPU_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"}
+_sweep_program_cpu_final = jax.jit(_sweep_body, static_argnames=_SWEEP_STATIC, compiler_options=_CPU_OPTIONS)
+_sweep_program_cpu_curves = jax.jit(
+    _sweep_body, static_argnames=_SWEEP_STATIC, compiler_options={**_CPU_OPTIONS, "xla_cpu_use_fusion_emitters": False}
 )
+
+
+def _program(devices, steps: int, log_every: int):
+    if any(device.platform != "cpu" for device in devices):
+        return _sweep_program
+    return _sweep_program_cpu_final if log_every == steps else _sweep_program_cpu_curves
 
 
 def _mesh_sharding(devices):
@@ -574,7 +587,7 @@ def sweep(
             if program is None:
                 started = time.perf_counter()
                 with matvec_as_product():  # one matrix product over the configs per step
-                    lowered = _sweep_program.lower(
+                    lowered = _program(devices, steps, log_every).lower(
                         fns, optimizer_factory, static_kwargs, *args,
                         steps=steps, batch_size=batch_size, log_every=log_every,
                     )

@@ -1,0 +1,442 @@
+r"""How convergence scales with the dimension d, the sample size n and the condition number κ.
+
+The homework asks how the speed and accuracy of convergence depend on the dimension. On
+the homework's recipe (``jh.linear_regression(n, d)``: ``X ~ U(−5, 5)``, column ``j``
+scaled by ``2j+1``) the Hessian ``H = 2XᵀX/n`` is nearly diagonal with entries
+``≈ (50/3)(2j+1)²``, so κ grows like ``(2d−1)²``: the dimension acts mostly through κ.
+Two scans:
+
+* **d** at ``n = N_FIXED`` (``d`` from 2 to 1000 in the full run);
+* **n** at ``d = D_FIXED`` (``n`` from 500 to 10⁶ in the full run).
+
+At every size each optimizer is tuned by one :func:`jaxopt_hw.sweep` over ``lr`` (a log
+grid) × its β (a few values) × ``settings.seeds`` (SGD is Momentum's ``β = 0`` row, see
+:func:`jaxopt_hw.studies.comparison.tuned_sweeps`), batch 32. SGD and Momentum get lrs
+relative to ``1/L`` (their stable range moves with L, which grows like d²); RMSprop and Adam,
+whose step per coordinate is about lr whatever the gradient's scale, get absolute lrs.
+Reported per optimizer and size:
+
+* the **best config** (lowest mean final excess loss, no seed diverged): its final excess
+  loss and ``‖w − w*‖`` with 95% intervals over seeds;
+* the **fastest config** (lowest median steps to the tolerance, 1% of ``min_loss``): its
+  steps to the tolerance, mean and 95% interval over seeds when every seed reaches it;
+* the wall time of the sweep's compiled run (``res.meta["run_seconds"]``) and of its
+  compilation.
+
+Log-log slopes of steps against κ (theory for gradient descent: steps ∝ κ at a fixed
+accuracy), of the final excess loss against d and n, are fitted over the sizes where the
+quantity is finite. The full run takes 5000 steps at d ∈ {2, 5, 10, 20, 50, 100, 1000} and
+n ∈ {500, 10⁴, 10⁵, 10⁶}; the quick run 2500 steps at d ∈ {2, 5, 10} and n ∈ {500, 10⁴}
+(every sweep compiles once, and compiling dominates the quick run's time).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+import jaxopt_hw as jh
+from jaxopt_hw import metrics, plots
+from jaxopt_hw.studies import Settings, StudyResult, fmt
+from jaxopt_hw.studies.comparison import LABELS, OPTIMIZERS, SYMBOL, summarize, tuned_sweeps
+
+__all__ = ["NAME", "TITLE", "run", "loglog_slope"]
+
+NAME = "scaling"
+TITLE = "Scaling with the dimension, the sample size and the condition number"
+
+N_FIXED, D_FIXED = 10_000, 5
+DS_FULL = (2, 5, 10, 20, 50, 100, 1000)
+DS_QUICK = (2, 5, 10)
+NS_FULL = (500, 10_000, 100_000, 1_000_000)
+NS_QUICK = (500, 10_000)
+STEPS_FULL, STEPS_QUICK = 5000, 2500
+LOG_EVERY = 10
+BATCH_SIZE = 32
+DESIGN_SEED = 0
+TOL_REL = 0.01
+CI_LEVEL = 95
+#: SGD and Momentum: lr = c / L for these c (3 per decade; 2 in the quick run)
+LR_L_FULL = tuple(float(f"{10 ** (k / 3):.3g}") for k in range(-9, 7))  # 1e-3 … 100
+LR_L_QUICK = tuple(float(f"{10 ** (k / 2):.3g}") for k in range(-6, 5))
+#: RMSprop and Adam: absolute lrs
+LR_FULL = tuple(float(f"{10 ** (k / 3):.3g}") for k in range(-15, 1))  # 1e-5 … 1
+LR_QUICK = tuple(float(f"{10 ** (k / 2):.3g}") for k in range(-10, 1))
+BETAS = {"momentum": (0.5, 0.9, 0.99), "rmsprop": (0.9, 0.99, 0.999), "adam": (0.5, 0.9, 0.99)}
+#: the fewest finite points a fitted slope needs
+MIN_FIT_POINTS = 3
+
+
+def loglog_slope(x, y, min_points: int = MIN_FIT_POINTS) -> float:
+    """The least-squares slope of ``log y`` against ``log x`` over the points where both
+    are finite and positive; NaN with fewer than ``min_points`` such points."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    if keep.sum() < min_points:
+        return math.nan
+    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+
+
+def _measure(problem, seeds, steps, quick) -> dict:
+    """Every optimizer's best and fastest config on ``problem``, and the sweeps' timings."""
+    L = float(problem.L)
+    lrs = {
+        "momentum": [c / L for c in (LR_L_QUICK if quick else LR_L_FULL)],
+        "rmsprop": list(LR_QUICK if quick else LR_FULL),
+        "adam": list(LR_QUICK if quick else LR_FULL),
+    }
+    results, timing = tuned_sweeps(problem, lrs, BETAS, None, seeds, steps=steps, log_every=LOG_EVERY,
+                                   batch_size=BATCH_SIZE, tol=TOL_REL * problem.min_loss)
+    out = {}
+    for name in OPTIMIZERS:
+        result = results[name]
+        s = summarize(result)
+        # the fastest config: the lowest mean steps to the tolerance among the configs
+        # where every seed reaches it (then the interval over seeds is meaningful)
+        reach_all = np.asarray(result.steps_to_tol, dtype=float)  # (*grid, seeds)
+        mean_steps = np.where(np.isfinite(reach_all).all(axis=-1), reach_all.mean(axis=-1), np.inf)
+        index = np.unravel_index(int(np.argmin(mean_steps)), mean_steps.shape)
+        everyone = bool(np.isfinite(mean_steps[index]))
+        fastest = {h: result.axes[h][i] for h, i in zip(result.config_names(), index)}
+        reach = reach_all[index]
+        interval = metrics.mean_interval(reach)
+        initial = np.asarray(result.initial_loss, dtype=float) - problem.min_loss
+        relative = s["per_seed"] / initial
+        out[name] = {
+            "config": s["config"],
+            "excess": s["excess"],
+            "excess_half": s["excess_half"],
+            "relative_excess": float(np.mean(relative)),
+            "dist": s["dist"],
+            "dist_half": s["dist_half"],
+            "fastest_config": fastest if everyone else None,
+            "steps": float(interval.mean) if everyone else math.inf,
+            "steps_half": float(interval.half_width) if everyone else math.inf,
+            "steps_median": s["fastest"],  # the lowest median over seeds, any config
+            "reached": int(np.max(np.sum(np.isfinite(reach_all), axis=-1))),  # most seeds reaching, any config
+            "run_seconds": timing[name]["run_seconds"],
+            "compile_seconds": timing[name]["compile_seconds"],
+            "lr_edge": _on_lr_edge(result, s["config"]),
+        }
+    return out
+
+
+def _on_lr_edge(result, config) -> bool:
+    lrs = result.axes["learning_rate"]
+    return math.isclose(config["learning_rate"], lrs[0]) or math.isclose(config["learning_rate"], lrs[-1])
+
+
+def _curvature(problem) -> dict:
+    """κ = L/μ, L, μ and ``tr(H)/μ`` (the summed curvature over the smallest)."""
+    chol = np.asarray(problem.aux["chol"], dtype=np.float64)  # C Cᵀ = XᵀX/n, H = 2 C Cᵀ
+    trace = 2.0 * float(np.sum(chol**2))
+    return {"kappa": float(problem.kappa), "L": float(problem.L), "mu": float(problem.mu),
+            "trace_ratio": trace / problem.mu}
+
+
+def _series(rows, key, half=None) -> dict:
+    """``{label: (means, half-widths)}`` for :func:`plots.scaling`, NaN where infinite."""
+    series = {}
+    for name in OPTIMIZERS:
+        mean = np.array([r[name][key] for r in rows], dtype=float)
+        width = None if half is None else np.array([r[name][half] for r in rows], dtype=float)
+        mean = np.where(np.isfinite(mean), mean, np.nan)
+        if width is not None:
+            width = np.where(np.isfinite(width), width, np.nan)
+        series[LABELS[name]] = (mean, width)
+    return series
+
+
+def run(settings: Settings) -> StudyResult:
+    started = time.perf_counter()
+    quick = settings.quick
+    seeds = [int(s) for s in settings.seeds]
+    ds = DS_QUICK if quick else DS_FULL
+    ns = NS_QUICK if quick else NS_FULL
+    steps = STEPS_QUICK if quick else STEPS_FULL
+    sizes = [(N_FIXED, d) for d in ds] + [(n, D_FIXED) for n in ns if (n, D_FIXED) not in [(N_FIXED, d) for d in ds]]
+
+    rows = {}
+    for n, d in sizes:
+        built = time.perf_counter()
+        problem = jh.linear_regression(n, d, seed=DESIGN_SEED)
+        build_seconds = time.perf_counter() - built
+        row = _measure(problem, seeds, steps, quick)
+        row.update(_curvature(problem), n=n, d=d, min_loss=float(problem.min_loss),
+                   tol=TOL_REL * float(problem.min_loss), build_seconds=build_seconds)
+        rows[(n, d)] = row
+        del problem  # the largest designs are 40 MB
+    d_rows = [rows[(N_FIXED, d)] for d in ds]
+    n_rows = [rows[(n, D_FIXED)] for n in ns]
+    kappas = np.array([r["kappa"] for r in d_rows])
+
+    # ------------------------------------------------------------------ facts
+    facts = {
+        "n_fixed": N_FIXED,
+        "d_fixed": D_FIXED,
+        "d_min": ds[0],
+        "d_max": ds[-1],
+        "n_min": ns[0],
+        "n_max": ns[-1],
+        "n_ds": len(ds),
+        "n_ns": len(ns),
+        "steps": steps,
+        "log_every": LOG_EVERY,
+        "batch_size": BATCH_SIZE,
+        "n_seeds": len(seeds),
+        "ci_level": CI_LEVEL,
+        "tol_percent": 100 * TOL_REL,
+        "min_fit_points": MIN_FIT_POINTS,
+        "samples_seen": steps * BATCH_SIZE,
+        "kappa_d_slope": loglog_slope(ds, kappas, min_points=2),
+    }
+    for (n, d), row in rows.items():
+        key = f"n{n}_d{d}"
+        facts[f"{key}_n"], facts[f"{key}_d"] = n, d
+        for quantity in ("kappa", "L", "mu", "trace_ratio", "min_loss", "tol", "build_seconds"):
+            facts[f"{key}_{quantity}"] = row[quantity]
+        facts[f"{key}_run_seconds"] = sum(row[o]["run_seconds"] for o in ("momentum", "rmsprop", "adam"))
+        facts[f"{key}_compile_seconds"] = sum(row[o]["compile_seconds"] for o in ("momentum", "rmsprop", "adam"))
+        for name in OPTIMIZERS:
+            r = row[name]
+            for quantity in ("excess", "excess_half", "relative_excess", "dist", "dist_half", "steps", "steps_half",
+                             "steps_median", "reached"):
+                if math.isfinite(r[quantity]):
+                    facts[f"{key}_{name}_{quantity}"] = r[quantity]
+            for hyper, value in r["config"].items():
+                facts[f"{key}_{name}_{hyper}"] = float(value)
+            facts[f"{key}_{name}_lr_edge"] = int(r["lr_edge"])
+    for name in OPTIMIZERS:
+        steps_d = [r[name]["steps"] for r in d_rows]
+        facts[f"{name}_reach_count_d"] = int(np.sum(np.isfinite(steps_d)))
+        reached_d = [d for d, s in zip(ds, steps_d) if math.isfinite(s)]
+        if reached_d:
+            facts[f"{name}_reach_d_max"] = max(reached_d)
+        for label, x, y in (
+            ("steps_kappa", kappas, steps_d),
+            ("excess_d", ds, [r[name]["excess"] for r in d_rows]),
+            ("dist_d", ds, [r[name]["dist"] for r in d_rows]),
+            ("excess_n", ns, [r[name]["excess"] for r in n_rows]),
+            ("steps_n", ns, [r[name]["steps"] for r in n_rows]),
+        ):
+            slope = loglog_slope(x, y)
+            if math.isfinite(slope):
+                facts[f"{name}_{label}_slope"] = slope
+        large = [r[name] for r in n_rows if r["n"] >= N_FIXED]  # epochs of at least N_FIXED / B steps
+        if len(large) > 1:
+            facts[f"{name}_excess_n_spread"] = max(r["excess"] for r in large) / min(r["excess"] for r in large)
+            low = max(r["excess"] - r["excess_half"] for r in large)
+            high = min(r["excess"] + r["excess_half"] for r in large)
+            facts[f"{name}_excess_n_overlap"] = int(low <= high)
+        if ns[0] < N_FIXED:
+            facts[f"{name}_excess_nmin_ratio"] = n_rows[0][name]["excess"] / rows[(N_FIXED, D_FIXED)][name]["excess"]
+        steps_n = [r[name]["steps"] for r in n_rows]
+        if all(math.isfinite(v) for v in steps_n):
+            facts[f"{name}_steps_n_spread"] = max(steps_n) / min(steps_n)
+    if all(f"{o}_excess_n_overlap" in facts for o in OPTIMIZERS):
+        facts["excess_n_overlaps"] = sum(facts[f"{o}_excess_n_overlap"] for o in OPTIMIZERS)
+    facts["n_optimizers"] = len(OPTIMIZERS)
+    top = d_rows[-1]
+    best_adaptive = min(top["rmsprop"]["excess"], top["adam"]["excess"])
+    facts["dmax_gd_over_adaptive"] = min(top["sgd"]["excess"], top["momentum"]["excess"]) / best_adaptive
+    facts["run_seconds_d_slope"] = loglog_slope(ds, [facts[f"n{N_FIXED}_d{d}_run_seconds"] for d in ds], min_points=2)
+    facts["run_seconds_n_slope"] = loglog_slope(ns, [facts[f"n{n}_d{D_FIXED}_run_seconds"] for n in ns], min_points=2)
+    facts["lr_edges"] = sum(facts[f"n{n}_d{d}_{o}_lr_edge"] for (n, d) in rows for o in OPTIMIZERS)
+    facts["n_tuned"] = len(rows) * len(OPTIMIZERS)
+    facts["sweeps"] = 3 * len(rows)
+    f = {k: fmt(v) for k, v in facts.items()}
+
+    def k(n, d):
+        return f"n{n}_d{d}"
+
+    # ------------------------------------------------------------------ text
+    text = (
+        f"The homework's recipe `jh.linear_regression(n, d)` at n = {f['n_fixed']} for d from {f['d_min']} to "
+        f"{f['d_max']} ({f['n_ds']} sizes), and at d = {f['d_fixed']} for n from {f['n_min']} to {f['n_max']} "
+        f"({f['n_ns']} sizes); batch {f['batch_size']}, {f['steps']} steps ({f['samples_seen']} samples seen), "
+        f"{f['n_seeds']} seeds. At every size each optimizer is tuned by one sweep over lr (a log grid: relative "
+        f"to `1/L` for SGD and Momentum, absolute for RMSprop and Adam) × its β; SGD is Momentum at `β = 0`. The "
+        f"tolerance is {f['tol_percent']}% of the minimal loss; steps to it are logged every {f['log_every']} steps "
+        f"and reported for each optimizer's fastest config when every seed reaches it; intervals are "
+        f"{f['ci_level']}% over seeds. Slopes are log-log least-squares fits over at least {f['min_fit_points']} "
+        f"finite points."
+    )
+
+    conclusions = []
+    kappa_list = ", ".join(f"{f[k(N_FIXED, d) + '_kappa']} (d = {f[k(N_FIXED, d) + '_d']})" for d in ds)
+    parts = []
+    for name in OPTIMIZERS:
+        slope = f.get(f"{name}_steps_kappa_slope")
+        reach = f"reaches the tolerance up to d = {f[name + '_reach_d_max']}" if f"{name}_reach_d_max" in f \
+            else "never reaches the tolerance"
+        parts.append(f"{LABELS[name]} {reach}" + (f" with steps ∝ κ^{slope}" if slope else ""))
+    sentence = (
+        f"The recipe's column scaling makes κ grow with d like d^{f['kappa_d_slope']} (κ = {kappa_list}), and "
+        f"within {f['steps']} steps " + "; ".join(parts) + "."
+    )
+    sgd_steps = [f[k(N_FIXED, d) + "_sgd_steps"] for d in ds if k(N_FIXED, d) + "_sgd_steps" in f]
+    if "sgd_steps_kappa_slope" in f:
+        sentence += (
+            f" SGD's fastest config needs {', '.join(sgd_steps)} steps as d grows: κ sets its speed, as κ¹ sets "
+            f"gradient descent's at a fixed accuracy."
+        )
+    adaptive = [o for o in ("rmsprop", "adam") if f"{o}_steps_kappa_slope" in f]
+    if "sgd_steps_kappa_slope" in f and adaptive and all(
+            facts[f"{o}_steps_kappa_slope"] < facts["sgd_steps_kappa_slope"] for o in adaptive):
+        sentence += (" The adaptive methods' steps grow more slowly with κ: their per-coordinate step undoes the "
+                     "column scaling that makes κ large.")
+    conclusions.append(sentence)
+    dmin, dmax = ds[0], ds[-1]
+    parts = []
+    for name in OPTIMIZERS:
+        a, b = k(N_FIXED, dmin) + f"_{name}_excess", k(N_FIXED, dmax) + f"_{name}_excess"
+        parts.append(f"{LABELS[name]} from {f[a]} to {f[b]} (slope {f[name + '_excess_d_slope']})")
+    grows = all(facts.get(f"{o}_excess_d_slope", 0) > 0 for o in OPTIMIZERS)
+    conclusions.append(
+        f"Final accuracy after {f['steps']} steps, best config: the excess loss "
+        f"{'grows with d for every optimizer' if grows else 'against d'}, "
+        + "; ".join(parts) + f" for d from {f['d_min']} to {f['d_max']}; at d = {f['d_max']} the better of SGD and "
+        f"Momentum ends {f['dmax_gd_over_adaptive']} times above the better of RMSprop and Adam. The distance "
+        f"‖w − w*‖ follows: " + ", ".join(
+            f"{LABELS[o]} {f[k(N_FIXED, dmin) + '_' + o + '_dist']} → {f[k(N_FIXED, dmax) + '_' + o + '_dist']}"
+            for o in OPTIMIZERS) + "."
+    )
+    nmin, nmax = ns[0], ns[-1]
+    clauses = []
+    spreads = [o for o in OPTIMIZERS if f"{o}_steps_n_spread" in facts]
+    if spreads:
+        clauses.append(
+            "the steps to the tolerance vary across n by the factors (largest over smallest) "
+            + ", ".join(f"{LABELS[o]} {f[o + '_steps_n_spread']}" for o in spreads)
+            + " (" + "; ".join(f"{LABELS[o]} " + ", ".join(f[k(n, D_FIXED) + f'_{o}_steps'] for n in ns) for o in spreads)
+            + " for n = " + ", ".join(f[k(n, D_FIXED) + '_n'] for n in ns) + ")"
+        )
+    if "excess_n_overlaps" in facts:
+        clauses.append(
+            f"the final excess loss for n from {f['n_fixed']} to {f['n_max']} by "
+            + ", ".join(f"{LABELS[o]} {f[o + '_excess_n_spread']}" for o in OPTIMIZERS)
+            + f" ({f['ci_level']}% intervals overlapping across these n for {f['excess_n_overlaps']} of the "
+            + f"{f['n_optimizers']} optimizers)"
+            + (": the differences are within the seed-to-seed spread, the curvature and not the size sets the rate"
+               if facts["excess_n_overlaps"] == len(OPTIMIZERS) else "")
+        )
+    sentence = (f"Against n at d = {f['d_fixed']} (κ from {f[k(nmin, D_FIXED) + '_kappa']} to "
+                f"{f[k(nmax, D_FIXED) + '_kappa']}, {f['samples_seen']} samples seen): " + "; ".join(clauses) + ".")
+    if nmin < N_FIXED:
+        lower = [o for o in OPTIMIZERS if facts[f"{o}_excess_nmin_ratio"] < 1]
+        sentence += (
+            f" At n = {f['n_min']} the final excess loss is "
+            + ", ".join(f"{LABELS[o]} {f[o + '_excess_nmin_ratio']}" for o in OPTIMIZERS)
+            + f" times the one at n = {f['n_fixed']}"
+            + (": an epoch is short there, and sampling without replacement cancels part of the noise within it "
+               "(see the noise-floor study)." if len(lower) == len(OPTIMIZERS) else ".")
+        )
+    conclusions.append(sentence)
+    d_grows = facts["run_seconds_d_slope"] > 0.2
+    n_flat = abs(facts["run_seconds_n_slope"]) < 0.2
+    conclusions.append(
+        f"The wall time of a size's three compiled sweeps (all configs × seeds) goes from "
+        f"{f[k(N_FIXED, dmin) + '_run_seconds']} s at d = {f['d_min']} to {f[k(N_FIXED, dmax) + '_run_seconds']} s at "
+        f"d = {f['d_max']} (log-log slope {f['run_seconds_d_slope']}) and from "
+        f"{f[k(nmin, D_FIXED) + '_run_seconds']} s at n = {f['n_min']} to {f[k(nmax, D_FIXED) + '_run_seconds']} s at "
+        f"n = {f['n_max']} (slope {f['run_seconds_n_slope']})"
+        + (f": it {'grows with d' if d_grows else 'barely changes with d'} and not with n, as a step touches "
+           f"{f['batch_size']} rows whatever n and the full loss is read off the d × d Cholesky factor of XᵀX/n. "
+           if n_flat else f": it {'grows with d' if d_grows else 'barely changes with d'} and changes with n too. ")
+        + f"Compiling takes {f[k(N_FIXED, dmin) + '_compile_seconds']} s and {f[k(N_FIXED, dmax) + '_compile_seconds']} s "
+        f"for the same d; building the design with d = {f['d_max']} takes {f[k(N_FIXED, dmax) + '_build_seconds']} s."
+    )
+    conclusions.append(
+        f"Of the {f['n_tuned']} tuned (size, optimizer) pairs, {f['lr_edges']} have their best lr on the edge of "
+        f"the lr grid" + (" (the grid is wide enough)." if facts["lr_edges"] == 0 else
+                          ": there the optimum may lie outside the grid, and the numbers above are bounds.")
+    )
+
+    # ------------------------------------------------------------------ table
+    header = (
+        f"| n | d | κ | optimizer | best config | final excess loss (± {CI_LEVEL}%) | ‖w − w*‖ (± {CI_LEVEL}%) | "
+        f"steps to tol, fastest config (± {CI_LEVEL}%) | run s / compile s (sweep) |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    lines = [header]
+    for (n, d), row in rows.items():
+        for name in OPTIMIZERS:
+            r = row[name]
+            config = ", ".join(f"{SYMBOL.get(h, h)} = {v:.3g}" for h, v in r["config"].items())
+            if math.isfinite(r["steps"]):
+                reach = f"{r['steps']:.0f} ± {r['steps_half']:.0f}"
+            elif math.isfinite(r["steps_median"]):
+                reach = f"median {r['steps_median']:.0f} ({r['reached']}/{len(seeds)} seeds)"
+            else:
+                reach = "never"
+            lines.append(
+                f"| {n} | {d} | {row['kappa']:.3g} | {LABELS[name]} | {config} | {r['excess']:.3g} ± "
+                f"{r['excess_half']:.2g} | {r['dist']:.3g} ± {r['dist_half']:.2g} | {reach} | "
+                f"{r['run_seconds']:.2f} / {r['compile_seconds']:.2f} |"
+            )
+    table = "\n".join(lines)
+
+    # ------------------------------------------------------------------ figures
+    figures = []
+    steps_series = _series(d_rows, "steps", "steps_half")
+    anchor = next(((kap, s) for kap, s in zip(kappas, steps_series["SGD"][0]) if np.isfinite(s)), None)
+    theory = {} if anchor is None else {"∝ κ (gradient descent)": anchor[1] * kappas / anchor[0]}
+    theory[f"the budget: {steps} steps"] = np.full(len(kappas), float(steps))
+    name = "scaling_steps_vs_kappa.png"
+    plots.scaling(kappas, steps_series, theory=theory, xlabel="condition number κ (d-scan)",
+                  ylabel=f"steps to excess loss ≤ {TOL_REL:g}·min_loss", path=settings.figure_path(name),
+                  title=f"steps to the tolerance, fastest config (n = {N_FIXED}, d = {ds[0]}…{ds[-1]})")
+    figures.append((name, f"Steps to the tolerance against κ on the d-scan, fastest config of each optimizer, "
+                          f"{CI_LEVEL}% intervals over seeds (missing: not reached by every seed); dashed: "
+                          "κ¹ through SGD's first point, and the step budget."))
+    tol_d = np.array([r["tol"] for r in d_rows])
+    name = "scaling_excess_vs_d.png"
+    plots.scaling(np.asarray(ds, float), _series(d_rows, "excess", "excess_half"), theory={"tolerance": tol_d},
+                  xlabel="dimension d (n = 10000)", ylabel=f"final excess loss after {steps} steps",
+                  path=settings.figure_path(name), title="final excess loss against d, best config")
+    figures.append((name, f"Final excess loss of each optimizer's best config against d, {CI_LEVEL}% intervals "
+                          "over seeds; dashed: the tolerance."))
+    name = "scaling_dist_vs_d.png"
+    plots.scaling(np.asarray(ds, float), _series(d_rows, "dist", "dist_half"), xlabel="dimension d (n = 10000)",
+                  ylabel="final ‖w − w*‖", path=settings.figure_path(name),
+                  title="distance to the optimum against d, best config")
+    figures.append((name, f"Final ‖w − w*‖ of each optimizer's best config against d, {CI_LEVEL}% intervals."))
+    tol_n = np.array([r["tol"] for r in n_rows])
+    name = "scaling_excess_vs_n.png"
+    plots.scaling(np.asarray(ns, float), _series(n_rows, "excess", "excess_half"), theory={"tolerance": tol_n},
+                  xlabel=f"sample size n (d = {D_FIXED})", ylabel=f"final excess loss after {steps} steps",
+                  path=settings.figure_path(name), title="final excess loss against n, best config")
+    figures.append((name, f"Final excess loss against n at d = {D_FIXED}, {CI_LEVEL}% intervals; dashed: the "
+                          "tolerance."))
+    name = "scaling_steps_vs_n.png"
+    plots.scaling(np.asarray(ns, float), _series(n_rows, "steps", "steps_half"), xlabel=f"sample size n (d = {D_FIXED})",
+                  ylabel=f"steps to excess loss ≤ {TOL_REL:g}·min_loss", path=settings.figure_path(name),
+                  title="steps to the tolerance against n, fastest config")
+    figures.append((name, f"Steps to the tolerance against n at d = {D_FIXED}, fastest config, {CI_LEVEL}% intervals."))
+    name = "scaling_time.png"
+    run_d = {f"run, d-scan (n = {N_FIXED})": (np.array([facts[f"{k(N_FIXED, d)}_run_seconds"] for d in ds]), None)}
+    plots.scaling(np.asarray(ds, float), run_d, xlabel="dimension d", ylabel="seconds (three sweeps, all configs × seeds)",
+                  path=settings.figure_path(name), title="wall time of the compiled sweeps against d")
+    figures.append((name, "Wall time of a size's three compiled sweeps (Momentum with SGD, RMSprop, Adam) against d."))
+
+    # ------------------------------------------------------------------ data
+    data = {
+        "seeds": seeds,
+        "ds": list(ds),
+        "ns": list(ns),
+        "grids": {"lr_times_L": list(LR_L_QUICK if quick else LR_L_FULL), "lr": list(LR_QUICK if quick else LR_FULL),
+                  "betas": {k_: list(v) for k_, v in BETAS.items()}},
+        "rows": list(rows.values()),
+    }
+    facts["seconds"] = round(time.perf_counter() - started, 1)
+    return StudyResult(
+        name=NAME,
+        title=TITLE,
+        facts=facts,
+        data=data,
+        figures=figures,
+        tables=[table],
+        conclusions=conclusions,
+        text=text,
+    )

@@ -1,0 +1,181 @@
+"""The comparison and scaling studies: tuned optimizers on the homework's problems, and how
+their convergence scales with d, n and κ."""
+
+import math
+
+import numpy as np
+import pytest
+
+import jaxopt_hw as jh
+from jaxopt_hw.studies import Settings, comparison, scaling
+from jaxopt_hw.sweep import METRIC_NAMES
+from study_checks import check_study_output
+
+
+def _study_run(request, tmp_path_factory, module):
+    """The study's quick run with seeds (0, 1): the session's quick report's (tests/conftest.py)
+    when other collected tests build that report anyway, else a run of this study alone (so
+    this file on its own stays fast; the two runs are the same computation)."""
+    shared = any(
+        {"quick_report", "quick_study"} & set(getattr(item, "fixturenames", ()))
+        for item in request.session.items
+        if item.path != request.node.path
+    )
+    if shared:
+        return request.getfixturevalue("quick_study")(module.NAME)
+    settings = Settings(out=tmp_path_factory.mktemp(module.NAME), quick=True, seeds=(0, 1))
+    return settings, module.run(settings)
+
+
+@pytest.fixture(scope="module")
+def comparison_run(request, tmp_path_factory):
+    return _study_run(request, tmp_path_factory, comparison)
+
+
+@pytest.fixture(scope="module")
+def scaling_run(request, tmp_path_factory):
+    return _study_run(request, tmp_path_factory, scaling)
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def test_comparison_figures_and_facts(comparison_run):
+    settings, result = comparison_run
+    check_study_output(settings, result, comparison)
+    names = {name for name, _ in result.figures}
+    assert {"comparison_trajectories.png", "comparison_convergence.png", "comparison_heatmaps_hw_medium.png",
+            "comparison_heatmaps_wide_medium.png", "comparison_sensitivity_medium.png"} <= names
+
+
+def test_comparison_homework_grid_is_a_sub_grid_of_the_wide_grid(comparison_run):
+    _, result = comparison_run
+    facts = result.facts
+    sizes = [size for size, _, _ in comparison.SIZES_QUICK]
+    expected_configs = {"sgd": 3, "momentum": 9, "rmsprop": 9, "adam": 27}
+    for size in sizes:
+        for name in comparison.OPTIMIZERS:
+            hw, wide = f"{size}_hw_{name}", f"{size}_wide_{name}"
+            assert facts[f"{hw}_n_configs"] == expected_configs[name]
+            assert facts[f"{wide}_n_configs"] > expected_configs[name]
+            # the minimum over a superset of the same runs cannot be worse
+            assert facts[f"{wide}_excess"] <= facts[f"{hw}_excess"]
+            assert facts[f"{wide}_fastest"] <= facts[f"{hw}_fastest"]
+            assert facts[f"{size}_{name}_gain"] >= 1.0
+            # the homework grid's best lies on the homework grid
+            assert any(math.isclose(facts[f"{hw}_learning_rate"], lr) for lr in comparison.HW_LRS)
+            if comparison.BETA[name]:
+                assert any(math.isclose(facts[f"{hw}_{comparison.BETA[name]}"], b) for b in comparison.HW_BETAS)
+
+
+def test_comparison_stability_limits(comparison_run):
+    _, result = comparison_run
+    facts = result.facts
+    spacing = comparison.WIDE_LRS_QUICK[1] / comparison.WIDE_LRS_QUICK[0]
+    for size, _, _ in comparison.SIZES_QUICK:
+        two_over_L = facts[f"two_over_L_{size}"]
+        # SGD is stable up to about 2/L: its largest stable lr is the last grid point below it
+        assert two_over_L / spacing**2 < facts[f"{size}_sgd_lr_max_stable"] <= 1.01 * two_over_L
+        # the EMA form of Momentum takes larger steps; RMSprop and Adam diverge nowhere
+        assert facts[f"{size}_momentum_lr_max_stable"] > facts[f"{size}_sgd_lr_max_stable"]
+        for name in ("rmsprop", "adam"):
+            assert facts[f"{size}_wide_{name}_diverged_pct"] == 0
+        assert facts[f"{size}_wide_sgd_diverged_pct"] > 0
+
+
+def test_comparison_adaptive_methods_are_faster_on_the_medium_problem(comparison_run):
+    _, result = comparison_run
+    facts = result.facts
+    # κ ≈ 82: the column scaling slows SGD; the per-coordinate step of RMSprop/Adam undoes it
+    assert facts["medium_adaptive_speedup"] > 2
+    assert facts["medium_rank_wins"] <= facts["n_seeds"]
+    assert result.data["order"]["medium"][0] in comparison.OPTIMIZERS
+
+
+def test_comparison_trajectories_match_the_sweeps(comparison_run):
+    _, result = comparison_run
+    # jh.run of the four tuned optimizers side by side against the sweeps' first seed,
+    # SGD (jh.sgd) against Momentum at β = 0: equal up to float32 rounding of the loss
+    assert result.facts["trajectory_gap"] < 0.05
+    for name in comparison.OPTIMIZERS:
+        assert result.facts[f"small_{name}_path_ratio"] >= 1.0
+        assert 0.0 <= result.facts[f"small_{name}_jitter_share"] <= 1.0
+
+
+def _fake_result():
+    shape = (3, 2, 2)  # lr × beta × seed
+    values = np.arange(np.prod(shape) * 4, dtype=float).reshape(shape + (4,))
+    return jh.SweepResult(
+        axes={"learning_rate": [1e-3, 1e-2, 1e-1], "beta": [0.5, 0.9], "seed": [0, 1]},
+        curves={name: values + i for i, name in enumerate(METRIC_NAMES)},
+        steps=np.arange(1, 5),
+        diverged=np.zeros(shape, bool),
+        initial_loss=np.array([1.0, 2.0]),
+        tol=0.1,
+    )
+
+
+def test_subset_keeps_the_axes_and_selects_the_values():
+    result = _fake_result()
+    part = comparison.subset(result, learning_rate=[0.1, 1e-3], beta=[0.9])
+    assert part.axes == {"learning_rate": [1e-3, 1e-1], "beta": [0.9], "seed": [0, 1]}
+    np.testing.assert_array_equal(part.loss[1, 0], result.loss[2, 1])
+    np.testing.assert_array_equal(part.diverged, result.diverged[[0, 2]][:, [1]])
+    np.testing.assert_array_equal(part.sel(learning_rate=1e-3, beta=0.9).loss,
+                                  result.sel(learning_rate=1e-3, beta=0.9).loss)
+    one_seed = comparison.subset(result, seed=[1])
+    np.testing.assert_array_equal(one_seed.initial_loss, [2.0])
+    np.testing.assert_array_equal(one_seed.final_loss[..., 0], result.final_loss[..., 1])
+    with pytest.raises(ValueError, match="not on the axis"):
+        comparison.subset(result, beta=[0.7])
+    with pytest.raises(ValueError, match="unknown axes"):
+        comparison.subset(result, b1=[0.9])
+
+
+# --------------------------------------------------------------------------- scaling
+
+
+def test_scaling_figures_and_facts(scaling_run):
+    settings, result = scaling_run
+    check_study_output(settings, result, scaling)
+
+
+def test_scaling_kappa_grows_with_d_and_gd_like_steps_grow_with_kappa(scaling_run):
+    _, result = scaling_run
+    facts = result.facts
+    n = scaling.N_FIXED
+    kappas = [facts[f"n{n}_d{d}_kappa"] for d in scaling.DS_QUICK]
+    assert np.all(np.diff(kappas) > 0) and facts["kappa_d_slope"] > 1.5
+    for name in ("sgd", "momentum"):
+        steps = [facts[f"n{n}_d{d}_{name}_steps"] for d in scaling.DS_QUICK]  # KeyError: not reached
+        assert np.all(np.diff(steps) > 0), (name, steps)
+    # gradient descent at a fixed accuracy: steps ∝ κ
+    assert 0.7 < facts["sgd_steps_kappa_slope"] < 1.6
+    # the adaptive methods undo the column scaling: their steps grow more slowly with κ
+    for name in ("rmsprop", "adam"):
+        assert facts[f"{name}_steps_kappa_slope"] < facts["sgd_steps_kappa_slope"]
+    # the final excess loss after the same budget grows with d for SGD
+    excess = [facts[f"n{n}_d{d}_sgd_excess"] for d in scaling.DS_QUICK]
+    assert np.all(np.diff(excess) > 0)
+
+
+def test_scaling_sample_size_leaves_kappa_alone_and_short_epochs_lower_the_floor(scaling_run):
+    _, result = scaling_run
+    facts = result.facts
+    d = scaling.D_FIXED
+    kappas = [facts[f"n{n}_d{d}_kappa"] for n in scaling.NS_QUICK]
+    assert max(kappas) / min(kappas) < 1.1
+    for name in comparison.OPTIMIZERS:
+        for n in scaling.NS_QUICK:
+            assert math.isfinite(facts[f"n{n}_d{d}_{name}_steps"])
+    # n = 500: epochs of 16 steps, far shorter than the slowest direction's relaxation, so
+    # sampling without replacement cancels noise within an epoch: a lower final excess loss
+    ratios = [facts[f"{name}_excess_nmin_ratio"] for name in comparison.OPTIMIZERS]
+    assert sum(r < 1 for r in ratios) >= 3, ratios
+
+
+def test_loglog_slope():
+    x = np.array([1.0, 10.0, 100.0, 1000.0])
+    assert scaling.loglog_slope(x, 3.0 * x**1.5) == pytest.approx(1.5)
+    assert math.isnan(scaling.loglog_slope(x, [1.0, 2.0, math.inf, math.inf]))  # two points < MIN_FIT_POINTS
+    assert scaling.loglog_slope(x[:2], [1.0, 10.0], min_points=2) == pytest.approx(1.0)
