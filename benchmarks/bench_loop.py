@@ -293,7 +293,7 @@ def report(rows, quick, load):
     out.append("")
     out.append("*Cache warm*: a fresh process with JAX's persistent compilation cache "
                "(`JAX_COMPILATION_CACHE_DIR`, thresholds set to 0) filled by an earlier process; "
-               "the library does not turn the cache on by itself.")
+               "`jh.run` does not turn the cache on by itself; the `jaxopt-hw` command does.")
     out.append("")
     checks = []
     for size, r in rows.items():
