@@ -38,8 +38,8 @@ absolute error of each batch before its step, the homework notebook's "error").
 Divergence
 ----------
 A run whose batch loss becomes non-finite or exceeds ``divergence_factor`` times its
-initial full loss, or whose parameters become non-finite, is frozen at its last finite
-state and flagged ``diverged``.
+initial full loss, or whose parameters become non-finite, has its parameters frozen at
+their last finite values and is flagged ``diverged``.
 """
 
 from __future__ import annotations
@@ -263,8 +263,10 @@ def initial_state(fns: ProblemFns, tx, params, aux, divergence_factor):
 
 
 def train_step(fns: ProblemFns, tx, state: RunState, batch):
-    r"""One optimizer step on one batch, :math:`w \leftarrow w + u(\nabla f_B(w))`, frozen
-    once the run has diverged. Returns the new state and the batch's error before the step."""
+    r"""One optimizer step on one batch, :math:`w \leftarrow w + u(\nabla f_B(w))`, with the
+    parameters frozen once the run has diverged (the optimizer state is not: nothing reads
+    it after a divergence, and selecting it too would cost a pass over every moment).
+    Returns the new state and the batch's error before the step."""
     X_b, y_b = batch["X"], batch["y"]
     loss, grads = jax.value_and_grad(fns.loss_fn)(state.params, X_b, y_b)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
@@ -273,11 +275,7 @@ def train_step(fns: ProblemFns, tx, state: RunState, batch):
     diverged = state.diverged | blew_up
     keep_old = lambda old, new: jnp.where(diverged, old, new)  # noqa: E731
     error = fns.error_fn(state.params, X_b, y_b) if fns.error_fn is not None else jnp.full((), jnp.nan, loss.dtype)
-    new_state = state._replace(
-        params=jax.tree.map(keep_old, state.params, params),
-        opt_state=jax.tree.map(keep_old, state.opt_state, opt_state),
-        diverged=diverged,
-    )
+    new_state = state._replace(params=jax.tree.map(keep_old, state.params, params), opt_state=opt_state, diverged=diverged)
     return new_state, error
 
 
