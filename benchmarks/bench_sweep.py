@@ -244,7 +244,7 @@ WHERE_THE_TIME_GOES = """Where the time goes (profiled with `jax.profiler` on th
   the steps themselves on these small problems (O(d²) per config per log).
 * **The divergence guard** selects the parameters between old and new every step (the
   frozen state of a diverged config); it no longer selects the optimizer's moments too,
-  which nothing reads after a divergence: −10% at d = 5, −13% at d = 100.
+  which nothing reads after a divergence (about 10% faster at d = 5 and 13% at d = 100).
 * **Not done** (would change the numbers a sweep computes or its guarantees): a
   sufficient-statistics gradient `(2/B)(X_bᵀX_b w − X_bᵀy_b)` (d² per config instead of
   B·d, least squares only); checking divergence every k steps instead of every step; a
