@@ -179,7 +179,11 @@ def cmd_sweep(args) -> int:
     problem = _problem(args)
     factory = optimizer_factory(args.optimizer)
     grid = dict(args.grid)
-    fixed = {name: values[0] for name, values in (args.fixed or [])}
+    fixed = {}
+    for name, values in args.fixed or []:
+        if len(values) != 1:
+            raise ValueError(f"--fixed {name} takes one value, got {values}; put a list in --grid")
+        fixed[name] = values[0]
     res = jh.sweep(problem, factory, grid=grid, fixed=fixed, seeds=args.seeds, steps=args.steps,
                    batch_size=args.batch_size, log_every=args.log_every, out=args.out, progress=not args.no_progress)
     print(res.table(limit=args.top))

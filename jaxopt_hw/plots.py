@@ -25,7 +25,7 @@ import numbers
 import os
 import sys
 import warnings
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Optional
 
 import jax
 import jax.numpy as jnp

@@ -25,7 +25,6 @@ and every seed as one ``jax.jit`` of ``vmap(configs) ∘ vmap(seeds)`` inside on
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import inspect
 import itertools
@@ -35,7 +34,7 @@ import numbers
 import os
 import tempfile
 import time
-from typing import Any, Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import jax
 import jax.numpy as jnp

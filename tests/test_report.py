@@ -114,6 +114,7 @@ def test_cli_compare_on_a_2d_problem_draws_trajectories(tmp_path, capsys):
     (["sweep", "--optimizer", "adam", "--grid", "learning_rat=0.1", "--n", "100", "--d", "2"], "learning_rate"),
     (["sweep", "--optimizer", "nadam", "--grid", "learning_rate=0.1"], "unknown optimizer"),
     (["sweep", "--grid", "learning_rate"], "NAME=VALUE"),
+    (["sweep", "--grid", "learning_rate=0.1", "--fixed", "b1=0.8,0.9"], "one value"),
     (["compare", "--steps", "0"], "positive"),
     (["report", "--only", "nonsense", "--out", "/tmp/x"], "unknown study"),
 ])
