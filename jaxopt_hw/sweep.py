@@ -45,6 +45,7 @@ from jaxopt_hw.loop import (
     Cursor,
     Metrics,
     ProblemFns,
+    _host_shuffle_words,
     _optimum,
     check_int,
     check_run_args,
@@ -52,7 +53,6 @@ from jaxopt_hw.loop import (
     measure,
     block_target,
     fetch_block,
-    shuffle_words,
     simulate,
     simulate_blocks,
     train_step,
@@ -347,7 +347,8 @@ def _check_seeds(seeds) -> list:
 
 
 def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words, divergence_factor, *, steps, batch_size, log_every):
-    """Metrics ``(configs, seeds, logs)`` and final divergence flags ``(configs, seeds)``.
+    """Metrics ``(configs, seeds, logs)``, final divergence flags ``(configs, seeds)`` and
+    the full loss at each seed's initial point ``(seeds,)``.
 
     ``hyper`` holds ``(configs,)`` arrays; ``params0``/``words`` have a leading seed axis."""
     kwargs = dict(static_kwargs)
@@ -356,10 +357,10 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         return factory(**kwargs, **h)
 
     def start(h, params):
-        return initial_state(fns, optimizer(h), params, aux, divergence_factor)[0]
+        return initial_state(fns, optimizer(h), params, aux, divergence_factor)
 
     # states: (configs, seeds, ...); cursors: (seeds,)
-    states = jax.vmap(lambda h: jax.vmap(lambda p: start(h, p))(params0))(hyper)
+    states, initial_loss = jax.vmap(lambda h: jax.vmap(lambda p: start(h, p))(params0))(hyper)
     n_seeds = words.shape[0]
     cursors = Cursor(epoch=jnp.zeros(n_seeds, jnp.int32), offset=jnp.zeros(n_seeds, jnp.int32))
 
@@ -388,7 +389,7 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
             steps=steps, log_every=log_every, target=target,
         )
     logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1), logs)  # (configs, seeds, logs)
-    return logs, states.diverged
+    return logs, states.diverged, initial_loss[0]
 
 
 _SWEEP_STATIC = ("fns", "factory", "static_kwargs", "steps", "batch_size", "log_every")
@@ -408,6 +409,22 @@ def _program(devices, steps: int, log_every: int):
     if any(device.platform != "cpu" for device in devices):
         return _sweep_program
     return _sweep_program_cpu_final if log_every == steps else _sweep_program_cpu_curves
+
+
+def _initial_points_body(initializer, seeds):
+    """Each seed's initial point, ``problem.init_params(seed)``, stacked on a seed axis."""
+    return jax.vmap(lambda seed: initializer(jax.random.fold_in(jax.random.key(seed), 0)))(seeds)
+
+
+_initial_points_compiled = jax.jit(_initial_points_body, static_argnums=0)
+
+
+def _initial_points(initializer, seeds):
+    try:  # one small compiled program (not one per random primitive) when hashable
+        hash(initializer)
+    except TypeError:
+        return _initial_points_body(initializer, seeds)
+    return _initial_points_compiled(initializer, seeds)
 
 
 def _mesh_sharding(devices):
@@ -541,6 +558,7 @@ def sweep(
         "optimizer": getattr(optimizer_factory, "__module__", "") + "." + getattr(optimizer_factory, "__qualname__", repr(optimizer_factory)),
         "grid": grid, "fixed": fixed, "seeds": seeds, "steps": steps, "batch_size": batch_size,
         "log_every": log_every, "divergence_factor": divergence_factor, "chunk": size, "traced": traced,
+        "chunk_format": 2,  # chunk files hold the initial losses too
     }
     fingerprint = _fingerprint(spec)
     if out is not None:
@@ -548,8 +566,8 @@ def sweep(
 
     fns = ProblemFns.of(problem)
     w_star, min_loss = _optimum(problem)
-    params0 = jax.vmap(problem.initial_params)(jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), 0))(jnp.asarray(seeds)))
-    words = jnp.stack([shuffle_words(s) for s in seeds])
+    params0 = _initial_points(problem.initial_params, np.asarray(seeds, np.uint32))
+    words = np.stack([_host_shuffle_words(s) for s in seeds])  # on the host: compiles nothing
     traced_values = np.array(list(itertools.product(*(grid[n] for n in traced)))) if traced else np.zeros((1, 0))
 
     config_sharding = replicated = None
@@ -593,20 +611,23 @@ def sweep(
                 program = lowered.compile()
                 timings["compile_seconds"] += time.perf_counter() - started
             started = time.perf_counter()
-            logs, diverged = _to_host(program(*args))
+            logs, diverged, initial_loss = _to_host(program(*args))
             timings["run_seconds"] += time.perf_counter() - started
             valid = min(size, n_configs - chunk * size)
             piece = {f"curve_{k}": v[:valid] for k, v in logs._asdict().items()}
             piece["diverged"] = diverged[:valid]
+            piece["initial_loss"] = initial_loss
             if chunk_path is not None and jax.process_index() == 0:
                 _atomic_savez(chunk_path, piece)
             pieces.append(piece)
             bar.update(1)
+        initial = pieces[0].pop("initial_loss")  # the same in every piece
+        for piece in pieces[1:]:
+            piece.pop("initial_loss")
         per_static.append({k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]})
     bar.close()
 
     result = _assemble(per_static, grid, names, static_names, traced, traced_shape, seeds)
-    initial = np.asarray(jax.vmap(lambda p: problem.full_loss_fn(p, problem.aux))(params0))
     res = SweepResult(
         axes={**{n: grid[n] for n in names}, "seed": seeds},
         curves=result["curves"],

@@ -67,6 +67,7 @@ def test_every_config_equals_its_run(prob):
                    log_every=3, progress=False)
     assert res.loss.shape == (2, 2, 2, 50)
     assert list(res.axes) == ["learning_rate", "b1", "seed"]
+    np.testing.assert_allclose(res.initial_loss, [float(prob.loss(prob.init_params(s))) for s in (0, 7)], rtol=1e-6)
     for lr in grid["learning_rate"]:
         for b1 in grid["b1"]:
             tx = jh.adam(lr, b1=b1, b2=0.99)
@@ -253,6 +254,7 @@ def test_interrupted_sweep_resumes_without_losing_work(tmp_path):
     back = jh.SweepResult.load(out / "result.npz")
     for name in fresh.curves:
         np.testing.assert_array_equal(back.curves[name], fresh.curves[name])
+    np.testing.assert_array_equal(back.initial_loss, fresh.initial_loss)
     # a different sweep refuses the folder instead of mixing results
     with pytest.raises(ValueError, match="different sweep"):
         jh.sweep(prob, jh.adam, grid={"learning_rate": [0.5]}, steps=40, batch_size=16, out=out, progress=False)
