@@ -16,12 +16,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import importlib
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+from jaxopt_hw._io import atomic_write
 from jaxopt_hw.studies import STUDY_NAMES, Settings, StudyResult, machine_description, write_json
 
 __all__ = ["build_report", "render", "run_studies", "Report"]
@@ -112,13 +111,6 @@ def _anchor(title: str) -> str:
     return keep.strip().replace(" ", "-")
 
 
-def _write_text(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(handle, "w") as file:
-        file.write(text)
-    os.replace(temporary, path)
-
-
 def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = None, seeds: Optional[Sequence[int]] = None,
                  progress: bool = True, command: Optional[str] = None) -> Report:
     """Runs the studies and writes ``out/report.md``, ``out/results.json``,
@@ -152,5 +144,6 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
     }
     write_json(out / "results.json", {"meta": meta, "studies": {name: r.to_json() for name, r in results.items()}})
     path = out / "report.md"
-    _write_text(path, render(results, meta))
+    with atomic_write(path) as file:
+        file.write(render(results, meta))
     return Report(path=path, settings=settings, results=results, meta=meta)

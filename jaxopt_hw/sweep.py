@@ -32,7 +32,6 @@ import json
 import math
 import numbers
 import os
-import tempfile
 import time
 from typing import Callable, Optional, Sequence
 
@@ -41,6 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxopt_hw import metrics as metrics_lib
+from jaxopt_hw._io import atomic_write
 from jaxopt_hw.loop import (
     Cursor,
     Metrics,
@@ -241,21 +241,9 @@ def _json_default(value):
 
 
 def _atomic_savez(path, arrays) -> None:
-    """``np.savez`` to a temporary file in the same folder, then ``os.replace``."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp.npz")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    """``np.savez`` of ``arrays`` to ``path``, atomically."""
+    with atomic_write(path, binary=True) as file:
+        np.savez(file, **arrays)
 
 
 # --------------------------------------------------------------------------- validation
@@ -691,10 +679,8 @@ def _claim_folder(out, fingerprint, spec) -> None:
         return
     if jax.process_index() != 0:
         return
-    handle, temporary = tempfile.mkstemp(dir=out, suffix=".tmp.json")
-    with os.fdopen(handle, "w") as file:
+    with atomic_write(manifest) as file:
         json.dump({"fingerprint": fingerprint, "spec": spec}, file, default=_json_default, indent=1)
-    os.replace(temporary, manifest)
 
 
 def _progress_bar(total, enabled):

@@ -14,9 +14,10 @@ import json
 import math
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from jaxopt_hw._io import atomic_write
 
 __all__ = ["Settings", "StudyResult", "fmt", "numbers_in", "write_json", "run_and_show", "machine_description", "STUDY_NAMES"]
 
@@ -128,17 +129,8 @@ def _json_default(value):
 
 def write_json(path, obj) -> None:
     """Writes ``obj`` as JSON to ``path`` atomically (a temp file, then ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(obj, handle, indent=1, default=_json_default, allow_nan=True)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as handle:
+        json.dump(obj, handle, indent=1, default=_json_default, allow_nan=True)
 
 
 def machine_description() -> str:

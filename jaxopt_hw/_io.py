@@ -1,0 +1,39 @@
+"""Atomic file writes: the one way results reach the disk."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+__all__ = ["atomic_write"]
+
+
+@contextlib.contextmanager
+def atomic_write(path, binary: bool = False):
+    """Yields a file to write ``path``'s new content to; on success the content replaces
+    ``path`` at once (a temporary file in the same folder, flushed, then ``os.replace``),
+    on failure ``path`` is left as it was and the temporary file is removed.
+
+    Example:
+      >>> import tempfile, os
+      >>> folder = tempfile.mkdtemp()
+      >>> with atomic_write(os.path.join(folder, "a.txt")) as file:
+      ...     _ = file.write("done")
+      >>> open(os.path.join(folder, "a.txt")).read()
+      'done'
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path), suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb" if binary else "w") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
