@@ -156,8 +156,8 @@ def first_call_child(method, size, steps):
 
         from jaxopt_hw import loop
 
-        args = (prob.data, prob.aux, *loop._optimum(prob), None, np.uint32(0), loop.shuffle_words(0), 1e6)
-        static = dict(fns=loop.ProblemFns.of(prob), tx=_ADAM, initializer=prob.initial_params, steps=steps,
+        args = (prob.data, prob.aux, *loop._optimum(prob), prob.initial_params(0), loop._host_shuffle_words(0), 1e6)
+        static = dict(fns=loop.ProblemFns.of(prob), tx=_ADAM, steps=steps,
                       batch_size=BATCH, log_every=1, record_params=False)
         t0 = time.perf_counter()
         traced = loop._run_compiled_cpu.trace(*args, **static)

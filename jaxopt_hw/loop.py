@@ -51,6 +51,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 import numpy as np
 import optax
 
@@ -68,20 +69,30 @@ _GOLDEN = 0x9E3779B9
 # --------------------------------------------------------------------------- shuffling
 
 
+# The hash is written with ``lax`` primitives rather than ``jnp`` operators: it is ~100
+# operations, and tracing and lowering a ``jnp`` operator costs ~4× a primitive's (the
+# shuffle was ~40% of the time ``jh.run``'s first call spends in Python).
+
+
+def _u32(value):
+    return np.uint32(value)
+
+
 def _mix32(x):
     """MurmurHash3's 32-bit finalizer: an avalanche bijection of uint32."""
-    x = x ^ (x >> 16)
-    x = x * jnp.uint32(0x85EBCA6B)
-    x = x ^ (x >> 13)
-    x = x * jnp.uint32(0xC2B2AE35)
-    return x ^ (x >> 16)
+    x = lax.bitwise_xor(x, lax.shift_right_logical(x, _u32(16)))
+    x = lax.mul(x, _u32(0x85EBCA6B))
+    x = lax.bitwise_xor(x, lax.shift_right_logical(x, _u32(13)))
+    x = lax.mul(x, _u32(0xC2B2AE35))
+    return lax.bitwise_xor(x, lax.shift_right_logical(x, _u32(16)))
 
 
 def _round_keys(words, epoch):
     """``FEISTEL_ROUNDS`` uint32 round keys for each entry of ``epoch`` (shape (..., R))."""
-    epoch_key = _mix32(words[0] ^ _mix32(epoch.astype(jnp.uint32) ^ words[1]))
-    rounds = jnp.arange(FEISTEL_ROUNDS, dtype=jnp.uint32) * jnp.uint32(_GOLDEN)
-    return _mix32(epoch_key[..., None] + rounds)
+    epoch_key = _mix32(lax.bitwise_xor(words[0], _mix32(lax.bitwise_xor(epoch.astype(jnp.uint32), words[1]))))
+    rounds = np.arange(FEISTEL_ROUNDS, dtype=np.uint32) * np.uint32(_GOLDEN)
+    return _mix32(lax.add(lax.broadcast_in_dim(epoch_key, epoch_key.shape + (FEISTEL_ROUNDS,), tuple(range(epoch_key.ndim))),
+                          lax.broadcast_in_dim(rounds, epoch_key.shape + (FEISTEL_ROUNDS,), (epoch_key.ndim,))))
 
 
 @functools.lru_cache(maxsize=None)
@@ -106,14 +117,14 @@ def _feistel(x, round_keys, radices):
     """A keyed bijection of ``[0, a·b)``: Feistel rounds on mixed-radix digits. With
     ``x = L·b + R`` (``L < a``, ``R < b``) a round maps ``(L, R) ↦ (R, (L + F_k(R)) mod a)``,
     ``F_k(R) = mix32(R ⊕ k)``, and the radices swap. ``round_keys`` holds one uint32 array
-    (broadcastable to ``x``) per round."""
+    (a scalar or of ``x``'s shape) per round."""
     a, b = radices
-    left, right = x // jnp.uint32(b), x % jnp.uint32(b)
+    left, right = lax.div(x, _u32(b)), lax.rem(x, _u32(b))
     for key in round_keys:
-        mixed = left + _mix32(right ^ key) % jnp.uint32(a)
-        left, right = right, jnp.where(mixed >= a, mixed - jnp.uint32(a), mixed)
+        mixed = lax.add(left, lax.rem(_mix32(lax.bitwise_xor(right, key)), _u32(a)))
+        left, right = right, lax.select(lax.ge(mixed, _u32(a)), lax.sub(mixed, _u32(a)), mixed)
         a, b = b, a
-    return left * jnp.uint32(b) + right
+    return lax.add(lax.mul(left, _u32(b)), right)
 
 
 def _permute(positions, round_keys, n: int):
@@ -126,7 +137,7 @@ def _permute(positions, round_keys, n: int):
         return rows.astype(jnp.int32)
 
     def walk(rows):
-        return jnp.where(rows >= n, encrypt(rows), rows)
+        return lax.select(lax.ge(rows, _u32(n)), encrypt(rows), rows)
 
     # A point walks with probability < 2/√n, twice with < 4/n: one step unconditionally
     # (fused with the first pass), then a loop that rarely runs.
@@ -196,13 +207,17 @@ class Cursor(NamedTuple):
 def _stream_rows(cursor: Cursor, words, n: int, count: int):
     """The rows at the next ``count`` positions of the stream of epoch permutations
     (which may span several epochs) and the advanced cursor."""
-    positions = cursor.offset + jnp.arange(count, dtype=jnp.int32)
+    positions = lax.add(cursor.offset, lax.iota(jnp.int32, count))
     spanned = (n - 1 + count) // n + 1  # epochs the positions can touch (a static bound)
-    epoch_keys = _round_keys(words, cursor.epoch + jnp.arange(spanned, dtype=jnp.int32))
+    epoch_keys = _round_keys(words, lax.add(cursor.epoch, lax.iota(jnp.int32, spanned)))
     if spanned == 2:  # count <= n: at most one epoch boundary; select each round's key
-        wrapped = positions >= n
-        offsets = jnp.where(wrapped, positions - n, positions)
-        round_keys = [jnp.where(wrapped, epoch_keys[1, r], epoch_keys[0, r]) for r in range(FEISTEL_ROUNDS)]
+        wrapped = lax.ge(positions, np.int32(n))
+        offsets = lax.select(wrapped, lax.sub(positions, np.int32(n)), positions)
+
+        def per_position(key):
+            return lax.broadcast_in_dim(key, (count,), ())
+
+        round_keys = [lax.select(wrapped, per_position(epoch_keys[1, r]), per_position(epoch_keys[0, r])) for r in range(FEISTEL_ROUNDS)]
     else:
         offsets = positions % n
         round_keys = list(epoch_keys[positions // n].T)
@@ -229,10 +244,19 @@ class ProblemFns(NamedTuple):
     loss_fn: Callable
     full_loss_fn: Callable
     error_fn: Optional[Callable]
+    batch_fn: Optional[Callable] = None
 
     @classmethod
     def of(cls, problem: Problem) -> "ProblemFns":
-        return cls(problem.loss_fn, problem.full_loss_fn, problem.error_fn)
+        return cls(problem.loss_fn, problem.full_loss_fn, problem.error_fn, problem.batch_fn)
+
+    def batch_values(self, params, X_b, y_b):
+        """The batch's loss, its gradient and its error (NaN without an ``error_fn``)."""
+        if self.batch_fn is not None:
+            return self.batch_fn(params, X_b, y_b)
+        loss, grads = jax.value_and_grad(self.loss_fn)(params, X_b, y_b)
+        error = self.error_fn(params, X_b, y_b) if self.error_fn is not None else jnp.full((), jnp.nan, loss.dtype)
+        return loss, grads, error
 
 
 class RunState(NamedTuple):
@@ -267,14 +291,12 @@ def train_step(fns: ProblemFns, tx, state: RunState, batch):
     parameters frozen once the run has diverged (the optimizer state is not: nothing reads
     it after a divergence, and selecting it too would cost a pass over every moment).
     Returns the new state and the batch's error before the step."""
-    X_b, y_b = batch["X"], batch["y"]
-    loss, grads = jax.value_and_grad(fns.loss_fn)(state.params, X_b, y_b)
+    loss, grads, error = fns.batch_values(state.params, batch["X"], batch["y"])
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = apply_updates(state.params, updates)
     blew_up = ~jnp.isfinite(loss) | (loss > state.loss_bound) | ~_all_finite(params)
     diverged = state.diverged | blew_up
     keep_old = lambda old, new: jnp.where(diverged, old, new)  # noqa: E731
-    error = fns.error_fn(state.params, X_b, y_b) if fns.error_fn is not None else jnp.full((), jnp.nan, loss.dtype)
     new_state = state._replace(params=jax.tree.map(keep_old, state.params, params), opt_state=opt_state, diverged=diverged)
     return new_state, error
 
@@ -396,7 +418,7 @@ def run_single(fns, tx, data, aux, w_star, min_loss, params, words, divergence_f
         return unstack(logs), state, initial_loss, trajectory
 
     def train_on(state, batches):
-        return jax.lax.scan(lambda s, b: train_step(fns, tx, s, b), state, batches)
+        return summed_scan(lambda s, b: train_step(fns, tx, s, b), state, batches, jnp.zeros((), initial_loss.dtype))
 
     state, logs, trajectory = simulate_blocks(
         lambda cursor, size: fetch_block(data, cursor, words, batch_size, size),
@@ -425,13 +447,31 @@ def _repeat(body, carry, count: int, size: int):
     return carry, out
 
 
+def summed_scan(step, state, batches, zero):
+    """``step: (state, batch) -> (state, value)`` over the batches (stacked on a leading
+    axis); returns the final state and the sum of the values, started from ``zero``.
+
+    The sum is carried, not stacked: a stacked value costs a write per step and, over a
+    long log interval, a buffer of every step's value (4 MB per 1 000 steps of a
+    1 024-config sweep) to fill and reduce."""
+
+    def body(carry, batch):
+        state, total = carry
+        state, value = step(state, batch)
+        return (state, total + value), None
+
+    (state, total), _ = jax.lax.scan(body, (state, zero), batches)
+    return state, total
+
+
 def simulate_blocks(fetch, train_on, log, record, state, cursor, *, steps: int, log_every: int, target: int):
     """Minibatch training with the batches of about ``target`` consecutive steps fetched at
     once: the block-wise counterpart of :func:`simulate`.
 
     Args:
       fetch: ``(cursor, count) -> (batches stacked on a leading step axis, cursor)``.
-      train_on: ``(state, batches) -> (state, batch errors stacked on the step axis)``.
+      train_on: ``(state, batches) -> (state, sum of the batch errors)`` (see
+        :func:`summed_scan`).
       log: ``(state, mean batch error since the last log) -> logged values``.
       record: ``state -> recorded values`` (or ``None``), after each log.
       state, cursor: the initial state and batch cursor.
@@ -443,12 +483,12 @@ def simulate_blocks(fetch, train_on, log, record, state, cursor, *, steps: int, 
         def train_block(carry, size):
             state, cursor = carry
             batches, cursor = fetch(cursor, size)
-            state, errors = train_on(state, batches)
-            return (state, cursor), errors
+            state, error_sum = train_on(state, batches)
+            return (state, cursor), error_sum[None]
 
         def chunk(carry, _):
-            carry, errors = _repeat(train_block, carry, log_every, _block_size(log_every, target))
-            return carry, (log(carry[0], jnp.mean(errors, axis=0)), record(carry[0]))
+            carry, error_sums = _repeat(train_block, carry, log_every, _block_size(log_every, target))
+            return carry, (log(carry[0], jnp.sum(error_sums, axis=0) / log_every), record(carry[0]))
 
         (state, _), (logs, records) = jax.lax.scan(chunk, (state, cursor), None, length=steps // log_every)
         return state, logs, records
@@ -459,8 +499,8 @@ def simulate_blocks(fetch, train_on, log, record, state, cursor, *, steps: int, 
         batches = jax.tree.map(lambda a: a.reshape((chunks, log_every) + a.shape[1:]), batches)
 
         def chunk(state, chunk_batches):
-            state, errors = train_on(state, chunk_batches)
-            return state, (log(state, jnp.mean(errors, axis=0)), record(state))
+            state, error_sum = train_on(state, chunk_batches)
+            return state, (log(state, error_sum / log_every), record(state))
 
         state, out = jax.lax.scan(chunk, state, batches)
         return (state, cursor), out
@@ -470,12 +510,8 @@ def simulate_blocks(fetch, train_on, log, record, state, cursor, *, steps: int, 
     return state, logs, records
 
 
-def _run_body(data, aux, w_star, min_loss, params, seed, words, divergence_factor, *, fns, tx, initializer, steps, batch_size, log_every, record_params):
-    """:func:`run_single` from a seed: the initial point (unless given) is drawn inside the
-    program, so a first call compiles one program only (``jax.random.key`` of a uint32
-    seed is the key of the same Python int)."""
-    if params is None:
-        params = initializer(jax.random.fold_in(jax.random.key(seed), 0))
+def _run_body(data, aux, w_star, min_loss, params, words, divergence_factor, *, fns, tx, steps, batch_size, log_every, record_params):
+    """:func:`run_single` with the trajectory starting at the initial point."""
     logs, state, initial_loss, trajectory = run_single(
         fns, tx, data, aux, w_star, min_loss, params, words, divergence_factor,
         steps=steps, batch_size=batch_size, log_every=log_every, record_params=record_params,
@@ -485,7 +521,7 @@ def _run_body(data, aux, w_star, min_loss, params, seed, words, divergence_facto
     return logs, state, initial_loss, trajectory
 
 
-_RUN_STATIC = ("fns", "tx", "initializer", "steps", "batch_size", "log_every", "record_params")
+_RUN_STATIC = ("fns", "tx", "steps", "batch_size", "log_every", "record_params")
 _run_compiled = jax.jit(_run_body, static_argnames=_RUN_STATIC)
 #: On CPU, XLA's legacy fusion emitters compile this small program ~40% faster and run it
 #: as fast (see docs/benchmarks.md).
@@ -527,7 +563,7 @@ def check_run_args(problem, optimizer, steps, batch_size, log_every, divergence_
 def check_init(problem: Problem, init):
     """``init`` as arrays, checked against the structure and shapes of the problem's own
     initial point (on the host: nothing is compiled before the checks pass)."""
-    reference = jax.eval_shape(problem.init_params, 0)
+    reference = problem.initial_params(0)
 
     def host(value):
         array = np.asarray(value)
@@ -638,22 +674,13 @@ def run(
     seed = _check_seed(seed)
     if not isinstance(record_params, bool):
         raise TypeError(f"record_params must be a bool, got {type(record_params).__name__}")
-    initializer = problem.initial_params
-    try:
-        hash(initializer)
-    except TypeError:
-        initializer = None
-    if init is not None:
-        params, initializer = check_init(problem, init), None
-    elif initializer is None:
-        params = problem.init_params(seed)
-    else:
-        params = None
+    # the initial point is drawn on the host: the first call compiles one program only
+    params = problem.initial_params(seed) if init is None else check_init(problem, init)
     w_star, min_loss = _optimum(problem)
     on_cpu = all(device.platform == "cpu" for device in problem.X.devices())
     logs, state, initial_loss, trajectory = (_run_compiled_cpu if on_cpu else _run_compiled)(
-        problem.data, problem.aux, w_star, min_loss, params, np.uint32(seed), _host_shuffle_words(seed), divergence_factor,
-        fns=ProblemFns.of(problem), tx=optimizer, initializer=initializer, steps=steps, batch_size=batch_size,
+        problem.data, problem.aux, w_star, min_loss, params, _host_shuffle_words(seed), divergence_factor,
+        fns=ProblemFns.of(problem), tx=optimizer, steps=steps, batch_size=batch_size,
         log_every=log_every, record_params=record_params,
     )
     return Trace(

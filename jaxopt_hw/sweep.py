@@ -11,7 +11,9 @@ and every seed as one ``jax.jit`` of ``vmap(configs) ∘ vmap(seeds)`` inside on
   merged into one :class:`SweepResult` whose axes read as one grid;
 * **common random numbers**: configs that share a seed share the initial point and the
   batch order, and each step gathers the batch once per seed for all configs, so the
-  per-step work is one product over the config axis;
+  per-step work is one product over the config axis (for least squares laid out with
+  the configs on the minor axis, see ``problems.mse_batch_values``); the optimizer's
+  step counts, equal in every config, are held once;
 * **chunks**: the result's size is predicted up front; grids over ``memory_budget``
   run in equal chunks through the same compiled executable (a tqdm bar counts them);
 * **devices**: with several devices (or processes after ``jax.distributed.initialize()``)
@@ -55,6 +57,7 @@ from jaxopt_hw.loop import (
     fetch_block,
     simulate,
     simulate_blocks,
+    summed_scan,
     train_step,
 )
 from jaxopt_hw.problems import Problem, matvec_as_product
@@ -347,18 +350,32 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
     def start(h, params):
         return initial_state(fns, optimizer(h), params, aux, divergence_factor)
 
-    # states: (configs, seeds, ...); cursors: (seeds,)
-    states, initial_loss = jax.vmap(lambda h: jax.vmap(lambda p: start(h, p))(params0))(hyper)
+    def start_all(axes):
+        """The initial states, (seeds, configs, ...) per leaf but those ``axes`` marks
+        ``None``, and the initial losses (seeds, configs)."""
+        per_config = jax.vmap(start, in_axes=(0, None), out_axes=(axes, 0))
+        return jax.vmap(per_config, in_axes=(None, 0), out_axes=(axes, 0))(hyper, params0)
+
+    def step_all_with(axes, states, batch, seed_axis):
+        """One step of every config and seed; ``batch`` has a seed axis (or none: shared).
+        Configs are innermost: there they share one batch (``problems.mse_batch_values``)."""
+        step = lambda h, state, b: train_step(fns, optimizer(h), state, b)  # noqa: E731
+        per_config = jax.vmap(step, in_axes=(0, axes, None), out_axes=(axes, 0))
+        return jax.vmap(per_config, in_axes=(None, axes, seed_axis), out_axes=(axes, 0))(hyper, states, batch)
+
+    batch_axis = None if batch_size is None else 0
+    example_batch = data if batch_size is None else jax.tree.map(
+        lambda a: jax.ShapeDtypeStruct((words.shape[0], batch_size) + a.shape[1:], a.dtype), data)
+    axes = _state_axes(start_all, step_all_with, example_batch, batch_axis)
+    states, initial_loss = start_all(axes)
     n_seeds = words.shape[0]
     cursors = Cursor(epoch=jnp.zeros(n_seeds, jnp.int32), offset=jnp.zeros(n_seeds, jnp.int32))
 
     def step_all(states, batch, seed_axis):
-        """One step of every config and seed; ``batch`` has a seed axis (or none: shared)."""
-        per_seed = jax.vmap(lambda h, s, b: train_step(fns, optimizer(h), s, b), in_axes=(None, 0, seed_axis))
-        return jax.vmap(per_seed, in_axes=(0, 0, None))(hyper, states, batch)
+        return step_all_with(axes, states, batch, seed_axis)
 
     def train_on(states, batches):  # batches: (block steps, seeds, B, ...)
-        return jax.lax.scan(lambda s, b: step_all(s, b, 0), states, batches)
+        return summed_scan(lambda s, b: step_all(s, b, 0), states, batches, jnp.zeros_like(initial_loss))
 
     def log(states, batch_error):
         measure_one = lambda p, e: measure(fns, p, aux, w_star, min_loss, e)  # noqa: E731
@@ -376,8 +393,34 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
             fetch, train_on, log, lambda states: None, states, cursors,
             steps=steps, log_every=log_every, target=target,
         )
-    logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1), logs)  # (configs, seeds, logs)
-    return logs, states.diverged, initial_loss[0]
+    logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1).swapaxes(0, 1), logs)  # (configs, seeds, logs)
+    return logs, states.diverged.T, initial_loss[:, 0]
+
+
+def _state_axes(start_all, step_all_with, example_batch, batch_axis):
+    """vmap axes of a sweep's state: ``None`` (held once for all configs and seeds) for the
+    optimizer's integer leaves, ``0`` for the rest.
+
+    The integer leaves are step counts, which advance in lockstep in every config; held
+    per config, they cost Adam a power per config per step in its bias correction. A
+    factory whose integer leaf depends on its config (vmap then refuses ``None``) gets
+    every leaf per config."""
+    shapes = jax.eval_shape(lambda: start_all(0))[0]
+
+    def is_count(leaf):
+        return jnp.issubdtype(leaf.dtype, jnp.integer)
+
+    if not any(is_count(leaf) for leaf in jax.tree.leaves(shapes.opt_state)):
+        return 0
+    counts_shared = shapes._replace(
+        params=0, opt_state=jax.tree.map(lambda leaf: None if is_count(leaf) else 0, shapes.opt_state), diverged=0, loss_bound=0
+    )
+    try:
+        states = jax.eval_shape(lambda: start_all(counts_shared)[0])
+        jax.eval_shape(lambda s, b: step_all_with(counts_shared, s, b, batch_axis), states, example_batch)
+    except ValueError:  # a config-dependent integer leaf
+        return 0
+    return counts_shared
 
 
 _SWEEP_STATIC = ("fns", "factory", "static_kwargs", "steps", "batch_size", "log_every")
@@ -399,20 +442,11 @@ def _program(devices, steps: int, log_every: int):
     return _sweep_program_cpu_final if log_every == steps else _sweep_program_cpu_curves
 
 
-def _initial_points_body(initializer, seeds):
-    """Each seed's initial point, ``problem.init_params(seed)``, stacked on a seed axis."""
-    return jax.vmap(lambda seed: initializer(jax.random.fold_in(jax.random.key(seed), 0)))(seeds)
-
-
-_initial_points_compiled = jax.jit(_initial_points_body, static_argnums=0)
-
-
-def _initial_points(initializer, seeds):
-    try:  # one small compiled program (not one per random primitive) when hashable
-        hash(initializer)
-    except TypeError:
-        return _initial_points_body(initializer, seeds)
-    return _initial_points_compiled(initializer, seeds)
+def _initial_points(problem: Problem, seeds):
+    """Each seed's initial point, ``problem.init_params(seed)``, stacked on a seed axis
+    (host arrays: nothing is compiled)."""
+    points = [problem.initial_params(seed) for seed in seeds]
+    return jax.tree.map(lambda *leaves: np.stack(leaves), *points)
 
 
 def _mesh_sharding(devices):
@@ -554,7 +588,7 @@ def sweep(
 
     fns = ProblemFns.of(problem)
     w_star, min_loss = _optimum(problem)
-    params0 = _initial_points(problem.initial_params, np.asarray(seeds, np.uint32))
+    params0 = _initial_points(problem, seeds)
     words = np.stack([_host_shuffle_words(s) for s in seeds])  # on the host: compiles nothing
     traced_values = np.array(list(itertools.product(*(grid[n] for n in traced)))) if traced else np.zeros((1, 0))
 

@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: A sweep against the same run: equal up to float32 rounding. XLA vectorises the config
 #: axis (FMA contraction and summation order differ by a few ulps per step) and the
 #: training dynamics amplify that to ~1e-6 of the loss over a hundred steps.
-RTOL = 2e-6
+RTOL = 3e-6
 
 
 @pytest.fixture(scope="module")

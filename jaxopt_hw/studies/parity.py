@@ -128,13 +128,13 @@ class _SumFullLoss:
 
 @dataclasses.dataclass(frozen=True)
 class _Replicated:
-    """``key -> {name: base(key)}``: every copy starts at the problem's own initial point."""
+    """``seed -> {name: base(seed)}``: every copy starts at the problem's own initial point."""
 
     base: Callable
     names: tuple
 
-    def __call__(self, key):
-        params = self.base(key)
+    def __call__(self, seed):
+        params = self.base(seed)
         return {name: params for name in self.names}
 
 
@@ -161,6 +161,7 @@ def side_by_side(problem: Problem, names) -> Problem:
         min_loss=None if problem.min_loss is None else problem.min_loss * len(names),
         w_true=None,
         error_fn=None,
+        batch_fn=None,
     )
 
 
