@@ -326,14 +326,15 @@ about 4× and 2× NumPy, and its first call about 0.65 s):
   neighbours instead of a matrix–vector call (~15 %), and the five logged metrics are
   written as one vector. Unrolling the scan by 2 would buy another 10 % for +0.05 s of
   compilation (not done).
-* **First call** (the 3× target including compilation is missed): the initial point and
-  the batch keys are derived inside the one compiled program (no separate eager
-  compilations), and XLA:CPU's legacy fusion emitters compile it in ~0.3 s instead of
-  ~0.55 s at the same speed. Of what remains, tracing + lowering is Python (~0.12 s) and
-  XLA's compile is LLVM code generation for ~50 small kernels (~0.3 s); by ablation, the
-  in-program `jax.random.normal` of the initial point costs ~0.08 s of it, the shuffle's
-  hash ~0.07 s and the block machinery ~0.09 s. Meeting 3× would need the first call
-  under ~0.4 s. With JAX's persistent compilation cache warm (last column) it is.
+* **First call.** The initial point is drawn on the host (NumPy, keyed by the seed):
+  drawing it inside the program cost ~0.08 s of XLA compilation (threefry and erfinv
+  kernels). The shuffle's hash is written in `lax` primitives, which trace and lower
+  ~4× faster than `jnp` operators. XLA:CPU's legacy fusion emitters compile the program
+  in ~0.2 s instead of ~0.45 s at the same speed. What remains is tracing + lowering
+  (Python, ~0.08 s), XLA's code generation for ~50 small kernels (~0.2 s) and the run.
+  The 3× target is at the edge: NumPy's own time varies between runs (1.2–1.4 s at
+  10⁵ steps), and with JAX's persistent compilation cache warm (last column) the first
+  call is about twice as fast.
 """
 
 

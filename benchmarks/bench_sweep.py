@@ -221,34 +221,39 @@ def report(rows, load):
 
 
 WHERE_THE_TIME_GOES = """Where the time goes (profiled with `jax.profiler` on this machine, 1 024 configs at
-(10 000, 5), final metrics only; per step ≈ 64 µs, against ≈ 35 µs of per-step work plus
-17 ms of permutations for the expert):
+(10 000, 5), final metrics only; the expert spends ≈ 35 µs per step plus 17 ms of
+permutations). Before the changes below a step took ≈ 50 µs (51 ms in all, 1.0× the
+expert); now ≈ 26 µs:
 
-* **The matrix product.** Under `vmap` over configs, `X_batch @ w` becomes one
-  `(B, d) × (d, configs)` product per step. The loop's multiply-and-sum form of `X @ w`
-  for small `d` (faster for one run) became a `(configs, B, d)` broadcast and made the
-  sweep ~20× slower (3.8 s), so a sweep traces its losses with the product form
-  (`problems.matvec_as_product`).
-* **Per-step kernels.** The largest are the batch-loss reduction over the `(B, configs)`
-  residuals (~14 µs), the transpose feeding the gradient product (~13 µs), the gradient
-  product (~9 µs), Adam's two bias corrections `1 − βᵗ` (a `pow` per config, ~12 µs
-  together) and the forward product (~5 µs). The batch loss and error are what the
-  divergence guard and the logged batch error need; the expert computes neither.
-  Routing only the products through YNNPACK and the reductions through XLA's own
-  emitters (`xla_cpu_experimental_ynn_fusion_type`) saves ~10%.
+* **Layout of the products** (51 → 41 ms). Under `vmap`, JAX computes the residuals of
+  all configs as a `(configs, B)` product and the gradients as `(configs, d)`: rows of 32
+  and 5 entries, which XLA:CPU's kernels handle about half as fast as long rows. Least
+  squares now gives its batch loss, gradient and error through `problems.mse_batch_values`,
+  a `jax.custom_batching.custom_vmap` whose rule for many parameter sets on one batch
+  computes `R = X Wᵀ − y` as `(B, configs)` and the gradients as `(Xᵀ R)ᵀ` (rows of 1 024)
+  for d ≤ 32, and keeps the `(configs, ·)` form above (faster at d = 100). The configs are
+  the innermost `vmap` (seeds outside), where they share one batch.
+* **Adam's bias corrections** (41 → 33 ms with the next item). A step count per config
+  cost a `pow` per config per step for each `1 − βᵗ` (≈ 6 µs each). The sweep now holds
+  the optimizer's integer leaves (step counts, which advance in lockstep) once for all
+  configs; it checks by tracing that a factory's integer leaves do not depend on the
+  config, else keeps them per config. With β2 fixed, `1 − β2ᵗ` is one scalar per step.
+* **The batch error** (33 → 26 ms). The mean batch error since the last log was stacked
+  per step (a write per step, and for a final-only sweep a 4 MB buffer of 1 000 × 1 024
+  values to fill and reduce); it is now summed in the scan's carry.
 * **The shuffle.** The expert draws a `jax.random.permutation` per epoch, a sort of `n`
   keys (its whole advantage disappears at n = 150 000); the sweep draws the rows of ~50
   steps at once by a keyed Feistel bijection (O(B) per step) and slices each step's batch
   off the block, as `jh.run` does.
+* **d = 100 (0.78×, missed).** Here the products dominate and both programs compute the
+  same ones; the sweep pays for its divergence guard, whose finiteness check over the
+  `(configs, 100)` parameters costs ≈ 80 µs per step (by ablation: 353 → 274 ms without
+  it; summing the parameters and testing the sum, 324 ms). The expert has no guard.
 * **Logging.** Logging the five full-data metrics after every step costs about as much as
   the steps themselves on these small problems (O(d²) per config per log).
-* **The divergence guard** selects the parameters between old and new every step (the
-  frozen state of a diverged config); it no longer selects the optimizer's moments too,
-  which nothing reads after a divergence (about 10% faster at d = 5 and 13% at d = 100).
-* **Not done** (would change the numbers a sweep computes or its guarantees): a
-  sufficient-statistics gradient `(2/B)(X_bᵀX_b w − X_bᵀy_b)` (d² per config instead of
-  B·d, least squares only); checking divergence every k steps instead of every step; a
-  step count shared by all configs (one `pow` per step instead of one per config).
+* **Not done:** a sufficient-statistics gradient `(2/B)(X_bᵀX_b w − X_bᵀy_b)` measured
+  only 16% faster at d = 5 in isolation (and slower at d = 100); checking divergence every
+  k steps would change what "frozen at its last finite state" means.
 """
 
 
