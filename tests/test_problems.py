@@ -286,3 +286,35 @@ def test_initializers_compare_by_value():
     assert jh.linear_regression(50, 3, seed=0).initial_params == jh.linear_regression(80, 3, seed=1).initial_params
     assert jh.linear_regression(50, 3).initial_params != jh.linear_regression(50, 4).initial_params
     assert hash(jh.mlp_regression(20, 2).initial_params) == hash(jh.mlp_regression(30, 2, seed=4).initial_params)
+
+
+@pytest.mark.parametrize("d", [5, 40])  # both layouts of the batched rule (d <= 32 and d > 32)
+def test_mse_batch_values_batched_rule_equals_the_plain_form(d):
+    from jaxopt_hw.problems import mean_absolute_error, mse_batch_values, mse_loss
+
+    rng = np.random.default_rng(d)
+    X = jnp.asarray(rng.standard_normal((16, d)), jnp.float32)
+    y = jnp.asarray(rng.standard_normal(16), jnp.float32)
+    W = jnp.asarray(rng.standard_normal((7, d)), jnp.float32)
+    losses, grads, errors = jax.vmap(mse_batch_values, in_axes=(0, None, None))(W, X, y)
+    assert losses.shape == (7,) and grads.shape == (7, d) and errors.shape == (7,)
+    for w, loss, grad, error in zip(W, losses, grads, errors):
+        want_loss, want_grad = jax.value_and_grad(mse_loss)(w, X, y)
+        np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(error, mean_absolute_error(w, X, y), rtol=1e-5)
+    # different batches per parameter set: the plain vmap
+    Xs = jnp.stack([X, 2 * X])
+    losses, grads, _ = jax.vmap(mse_batch_values, in_axes=(None, 0, None))(W[0], Xs, y)
+    np.testing.assert_allclose(losses[1], mse_loss(W[0], 2 * X, y), rtol=1e-5)
+
+
+def test_initial_points_are_host_draws_keyed_by_the_seed():
+    prob = jh.linear_regression(50, 4)
+    first, again, other = prob.initial_params(3), prob.initial_params(3), prob.initial_params(4)
+    assert isinstance(first, np.ndarray) and first.dtype == np.float32 and first.shape == (4,)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    np.testing.assert_array_equal(np.asarray(prob.init_params(3)), first)
+    mlp = jh.mlp_regression(20, 3).initial_params(1)
+    assert mlp["hidden"]["w"].shape == (3, 16) and mlp["out"]["b"].shape == ()

@@ -331,3 +331,45 @@ def test_two_processes_gather_the_one_process_result(tmp_path):
                       seeds=[0, 1], steps=50, batch_size=16, progress=False)
     for i in range(2):  # every process holds the whole result
         np.testing.assert_allclose(np.load(tmp_path / f"loss{i}.npy"), single.loss, rtol=RTOL)
+
+
+def _count_from_config(learning_rate):
+    """SGD whose state holds an integer that depends on the config (not a shared count)."""
+    base = jh.sgd(learning_rate)
+
+    def init(params):
+        return (jnp.asarray(learning_rate > 0.05, jnp.int32), base.init(params))
+
+    def update(grads, state, params=None):
+        flag, inner = state
+        updates, inner = base.update(grads, inner, params)
+        return jax.tree.map(lambda u: u * (1 + flag), updates), (flag, inner)
+
+    return optax.GradientTransformation(init, update)
+
+
+def test_step_counts_are_shared_only_when_they_do_not_depend_on_the_config(prob):
+    sweep_module = sys.modules["jaxopt_hw.sweep"]  # the package's `sweep` is the function
+    calls = []
+    original = sweep_module._state_axes
+
+    def spy(*args):
+        axes = original(*args)
+        calls.append(axes)
+        return axes
+
+    sweep_module._state_axes = spy
+    try:
+        res = jh.sweep(prob, _count_from_config, grid={"learning_rate": [1e-5, 1e-1]}, seeds=[0], steps=20,
+                       batch_size=16, progress=False)
+        shared = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-3, 1e-2]}, seeds=[0], steps=20, batch_size=16,
+                          progress=False)
+    finally:
+        sweep_module._state_axes = original
+    assert calls[0] == 0  # the config-dependent integer leaf stays per config
+    assert calls[1] != 0 and calls[1].opt_state.count is None  # Adam's count is held once
+    for lr in (1e-5, 1e-1):
+        trace = run_like_sweep(prob, _count_from_config(lr), steps=20, batch_size=16, seed=0)
+        assert_curves_close(res.sel(learning_rate=lr, seed=0), trace, rtol=RTOL)
+    trace = run_like_sweep(prob, jh.adam(1e-2), steps=20, batch_size=16, seed=0)
+    assert_curves_close(shared.sel(learning_rate=1e-2, seed=0), trace, rtol=RTOL)
