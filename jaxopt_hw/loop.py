@@ -589,7 +589,7 @@ def check_init(problem: Problem, init):
 
 
 def _check_seed(seed) -> int:
-    # jax.random.key keeps only the low 32 bits of a seed without 64-bit mode
+    # the documented range of a seed (see run's docstring)
     return check_int("seed", seed, minimum=0, maximum=2**32 - 1)
 
 
