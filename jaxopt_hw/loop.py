@@ -74,17 +74,13 @@ _GOLDEN = 0x9E3779B9
 # shuffle was ~40% of the time ``jh.run``'s first call spends in Python).
 
 
-def _u32(value):
-    return np.uint32(value)
-
-
 def _mix32(x):
     """MurmurHash3's 32-bit finalizer: an avalanche bijection of uint32."""
-    x = lax.bitwise_xor(x, lax.shift_right_logical(x, _u32(16)))
-    x = lax.mul(x, _u32(0x85EBCA6B))
-    x = lax.bitwise_xor(x, lax.shift_right_logical(x, _u32(13)))
-    x = lax.mul(x, _u32(0xC2B2AE35))
-    return lax.bitwise_xor(x, lax.shift_right_logical(x, _u32(16)))
+    x = lax.bitwise_xor(x, lax.shift_right_logical(x, np.uint32(16)))
+    x = lax.mul(x, np.uint32(0x85EBCA6B))
+    x = lax.bitwise_xor(x, lax.shift_right_logical(x, np.uint32(13)))
+    x = lax.mul(x, np.uint32(0xC2B2AE35))
+    return lax.bitwise_xor(x, lax.shift_right_logical(x, np.uint32(16)))
 
 
 def _round_keys(words, epoch):
@@ -119,12 +115,12 @@ def _feistel(x, round_keys, radices):
     ``F_k(R) = mix32(R ⊕ k)``, and the radices swap. ``round_keys`` holds one uint32 array
     (a scalar or of ``x``'s shape) per round."""
     a, b = radices
-    left, right = lax.div(x, _u32(b)), lax.rem(x, _u32(b))
+    left, right = lax.div(x, np.uint32(b)), lax.rem(x, np.uint32(b))
     for key in round_keys:
-        mixed = lax.add(left, lax.rem(_mix32(lax.bitwise_xor(right, key)), _u32(a)))
-        left, right = right, lax.select(lax.ge(mixed, _u32(a)), lax.sub(mixed, _u32(a)), mixed)
+        mixed = lax.add(left, lax.rem(_mix32(lax.bitwise_xor(right, key)), np.uint32(a)))
+        left, right = right, lax.select(lax.ge(mixed, np.uint32(a)), lax.sub(mixed, np.uint32(a)), mixed)
         a, b = b, a
-    return lax.add(lax.mul(left, _u32(b)), right)
+    return lax.add(lax.mul(left, np.uint32(b)), right)
 
 
 def _permute(positions, round_keys, n: int):
@@ -137,7 +133,7 @@ def _permute(positions, round_keys, n: int):
         return rows.astype(jnp.int32)
 
     def walk(rows):
-        return lax.select(lax.ge(rows, _u32(n)), encrypt(rows), rows)
+        return lax.select(lax.ge(rows, np.uint32(n)), encrypt(rows), rows)
 
     # A point walks with probability < 2/√n, twice with < 4/n: one step unconditionally
     # (fused with the first pass), then a loop that rarely runs.

@@ -580,7 +580,7 @@ def sweep(
         "optimizer": getattr(optimizer_factory, "__module__", "") + "." + getattr(optimizer_factory, "__qualname__", repr(optimizer_factory)),
         "grid": grid, "fixed": fixed, "seeds": seeds, "steps": steps, "batch_size": batch_size,
         "log_every": log_every, "divergence_factor": divergence_factor, "chunk": size, "traced": traced,
-        "chunk_format": 2,  # chunk files hold the initial losses too
+        "chunk_format": 3,  # 2: chunk files hold the initial losses; 3: initial points drawn on the host
     }
     fingerprint = _fingerprint(spec)
     if out is not None:
