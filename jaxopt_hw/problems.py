@@ -72,6 +72,10 @@ class Problem:
       batch_fn: ``(params, X, y) -> (loss, gradient, error)`` of a batch in one call,
         or ``None`` (then ``jax.value_and_grad(loss_fn)`` and ``error_fn``); least
         squares gives one that vmaps over many ``params`` into fast products.
+      loss_detects_nonfinite: whether the batch loss is non-finite whenever the
+        parameters are (a model linear in them: a non-finite :math:`w_j` makes
+        :math:`x_j w_j` NaN or infinite). The divergence guard then checks parameters
+        through the loss instead of scanning them (:func:`jaxopt_hw.loop.train_step`).
     """
 
     name: str
@@ -87,6 +91,7 @@ class Problem:
     L: Optional[float] = None
     error_fn: Optional[Callable] = None
     batch_fn: Optional[Callable] = None
+    loss_detects_nonfinite: bool = False
 
     @property
     def X(self):
@@ -154,6 +159,13 @@ def _matvec(X, w):
     return X @ w
 
 
+def _rmatvec(X, r):
+    """``X^T r``, in the form ``jax.grad`` gives the transpose of :func:`_matvec`."""
+    if X.shape[-1] <= _SMALL_D and not _MATVEC_AS_PRODUCT.get():
+        return jnp.sum(X * r[:, None], axis=0)
+    return r @ X
+
+
 def mse_loss(w, X, y):
     r"""Mean squared error :math:`\frac1B \sum_i (x_i^\top w - y_i)^2`."""
     return jnp.mean(jnp.square(_matvec(X, w) - y))
@@ -172,9 +184,15 @@ def mse_batch_values(w, X, y):
 
     Under ``jax.vmap`` over many ``w`` sharing one batch (a sweep's configs), the
     residuals of all of them come from one matrix product laid out with the parameter
-    sets on the minor axis when ``d`` is small (see :func:`_mse_batch_values_many`)."""
-    loss, grads = jax.value_and_grad(mse_loss)(w, X, y)
-    return loss, grads, mean_absolute_error(w, X, y)
+    sets on the minor axis when ``d`` is small (see :func:`_mse_batch_values_many`).
+
+    The gradient is written out rather than taken by ``jax.grad``: the same arithmetic
+    (``X @ w`` and ``X^T r`` as multiply-and-sum for small ``d``), with less to trace."""
+    residuals = _matvec(X, w) - y
+    scale = jnp.asarray(1.0, X.dtype) / X.shape[0]
+    loss = jnp.mean(jnp.square(residuals))
+    grads = _rmatvec(X, scale * (2 * residuals))
+    return loss, grads, jnp.mean(jnp.abs(residuals))
 
 
 @mse_batch_values.def_vmap
@@ -415,6 +433,7 @@ def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
         L=2.0 * float(eigenvalues[-1]),
         error_fn=mean_absolute_error,
         batch_fn=mse_batch_values,
+        loss_detects_nonfinite=True,
     )
 
 

@@ -182,6 +182,32 @@ def test_divergent_configs_are_flagged_and_isolated(prob):
     assert res.best()["learning_rate"] in calm.axes["learning_rate"]
 
 
+def test_guard_through_the_loss_freezes_like_the_direct_check(prob, monkeypatch):
+    """Least squares checks each config's parameters through the next batch loss
+    (``loss_detects_nonfinite``) instead of scanning them. With a bound too high to trip,
+    only non-finite values stop a config: the flags equal the direct check's, the calm
+    configs are untouched, and a stopped config keeps a point of its own trajectory whose
+    loss is finite (the direct check keeps the next one when its loss overflows while
+    its parameters are still finite)."""
+    import dataclasses
+
+    # taken above 32 parameters per config: here for 5 too
+    monkeypatch.setattr(sys.modules["jaxopt_hw.sweep"], "_CHECK_BY_LOSS_ABOVE", 0)
+    grid = {"learning_rate": [1e-3, 3e-2, 1e2, 1e3]}
+    kwargs = dict(grid=grid, seeds=[0, 1], steps=60, batch_size=32, divergence_factor=1e38, progress=False)
+    through_loss = jh.sweep(prob, jh.sgd, **kwargs)
+    direct = jh.sweep(dataclasses.replace(prob, loss_detects_nonfinite=False), jh.sgd, **kwargs)
+    np.testing.assert_array_equal(through_loss.diverged, direct.diverged)
+    assert through_loss.diverged[1:].all() and not through_loss.diverged[0].any()
+    np.testing.assert_array_equal(through_loss.loss[0], direct.loss[0])
+    for lr_index in range(1, 4):
+        for seed_index in range(2):
+            final = through_loss.final_loss[lr_index, seed_index]
+            assert np.isfinite(final)
+            assert final in direct.loss[lr_index, seed_index]
+    assert np.isinf(direct.final_loss[1:]).any()  # the direct check kept an overflowing point
+
+
 # --------------------------------------------------------------------------- chunks, storage
 
 
