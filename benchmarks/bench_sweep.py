@@ -256,7 +256,7 @@ expert); now ≈ 26 µs:
   pass, a windowed reduction XLA made of `all`, and a select that had to wait for both).
   For least squares the guard now reads finiteness off the next step's batch loss
   (non-finite whenever the parameters are) and each config carries its last parameters
-  that passed: one select and one copy, ≈ 50 µs (311 → ≈ 270 ms). With no guard at all the
+  that passed: two selects and a copy, no reduction (311 → ≈ 270 ms). With no guard at all the
   sweep takes ≈ 243 ms, the expert's time: the rest is memory traffic over the moments
   (each pass over a 400 KB array costs 15–50 µs in the loop, 13 µs alone).
 * **Logging.** Logging the five full-data metrics after every step costs about as much as

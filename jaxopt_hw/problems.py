@@ -176,6 +176,16 @@ def mean_absolute_error(w, X, y):
     return jnp.mean(jnp.abs(_matvec(X, w) - y))
 
 
+def _mean_square_and_abs(residuals, axis=None):
+    """The batch loss and the batch error from the residuals (their means over ``axis``)."""
+    return jnp.mean(jnp.square(residuals), axis=axis), jnp.mean(jnp.abs(residuals), axis=axis)
+
+
+def _loss_weights(X, residuals):
+    r""":math:`\frac2B r`, the batch loss's gradient with respect to the residuals."""
+    return (jnp.asarray(1.0, X.dtype) / X.shape[0]) * (2 * residuals)
+
+
 @jax.custom_batching.custom_vmap
 def mse_batch_values(w, X, y):
     r"""The batch loss, its gradient and the batch error of least squares in one call:
@@ -189,10 +199,9 @@ def mse_batch_values(w, X, y):
     The gradient is written out rather than taken by ``jax.grad``: the same arithmetic
     (``X @ w`` and ``X^T r`` as multiply-and-sum for small ``d``), with less to trace."""
     residuals = _matvec(X, w) - y
-    scale = jnp.asarray(1.0, X.dtype) / X.shape[0]
-    loss = jnp.mean(jnp.square(residuals))
-    grads = _rmatvec(X, scale * (2 * residuals))
-    return loss, grads, jnp.mean(jnp.abs(residuals))
+    loss, error = _mean_square_and_abs(residuals)
+    return loss, _rmatvec(X, _loss_weights(X, residuals)), error
+
 
 
 @mse_batch_values.def_vmap
@@ -209,17 +218,15 @@ def _mse_batch_values_many(axis_size, in_batched, w, X, y):
     if X_batched or y_batched or not w_batched:
         in_axes = tuple(0 if batched else None for batched in in_batched)
         return jax.vmap(mse_batch_values.fun, in_axes=in_axes)(w, X, y), (True, True, True)
-    scale = jnp.asarray(1.0, X.dtype) / X.shape[0]
     if X.shape[-1] <= _SMALL_D:
         residuals = X @ w.T - y[:, None]  # (B, P)
-        grads = (X.T @ (scale * (2 * residuals))).T
+        grads = (X.T @ _loss_weights(X, residuals)).T
         axis = 0
     else:
         residuals = w @ X.T - y  # (P, B)
-        grads = (scale * (2 * residuals)) @ X
+        grads = _loss_weights(X, residuals) @ X
         axis = 1
-    losses = jnp.mean(jnp.square(residuals), axis=axis)
-    errors = jnp.mean(jnp.abs(residuals), axis=axis)
+    losses, errors = _mean_square_and_abs(residuals, axis)
     return (losses, grads, errors), (True, True, True)
 
 
