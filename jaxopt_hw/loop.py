@@ -63,6 +63,7 @@ from jax import lax
 import numpy as np
 import optax
 
+from jaxopt_hw._compile import jit_with_options, platform_options
 from jaxopt_hw.optimizers import apply_updates
 from jaxopt_hw.problems import Problem
 
@@ -485,6 +486,14 @@ def _repeat(body, carry, count: int, size: int):
     return carry, out
 
 
+#: Steps of the innermost scan per loop iteration. On an H200 unrolling 4 or 16 steps
+#: took a 1 024-config sweep that logs only its end from 18.4 to 15.6 / 15.4 ms (d = 5)
+#: and 23.0 to 19.8 / 17.5 ms (d = 100), and changed nothing for one logging every step
+#: (``benchmarks/gpu_unroll.py``); left at 1 (not measured on CPUs, where rounding across
+#: unrolled steps could differ from a run's).
+_SCAN_UNROLL = 1
+
+
 def summed_scan(step, state, batches, zero):
     """``step: (state, batch) -> (state, value)`` over the batches (stacked on a leading
     axis); returns the final state and the sum of the values, started from ``zero``.
@@ -498,7 +507,7 @@ def summed_scan(step, state, batches, zero):
         state, value = step(state, batch)
         return (state, total + value), None
 
-    (state, total), _ = jax.lax.scan(body, (state, zero), batches)
+    (state, total), _ = jax.lax.scan(body, (state, zero), batches, unroll=_SCAN_UNROLL)
     return state, total
 
 
@@ -560,14 +569,16 @@ def _run_body(data, aux, w_star, min_loss, params, words, divergence_factor, *, 
 
 
 _RUN_STATIC = ("fns", "tx", "steps", "batch_size", "log_every", "record_params")
-_run_compiled = jax.jit(_run_body, static_argnames=_RUN_STATIC)
 #: On CPU, XLA's legacy fusion emitters compile this small program ~40% faster and run it
 #: as fast, and LLVM's code generation split over two threads (two modules) takes
-#: ~0.03 s less than with the default split (see docs/benchmarks.md).
-_run_compiled_cpu = jax.jit(
-    _run_body, static_argnames=_RUN_STATIC,
-    compiler_options={"xla_cpu_use_fusion_emitters": False, "xla_cpu_parallel_codegen_split_count": 2},
-)
+#: ~0.03 s less than with the default split (see docs/benchmarks.md). Options the
+#: installed XLA does not know are left out (:mod:`jaxopt_hw._compile`).
+_RUN_CPU_OPTIONS = (("xla_cpu_use_fusion_emitters", False), ("xla_cpu_parallel_codegen_split_count", 2))
+
+
+def run_program(platform: str):
+    """The jitted :func:`run` body for ``platform`` (``"cpu"``, ``"gpu"``, …)."""
+    return jit_with_options(_run_body, _RUN_STATIC, platform, platform_options(platform, _RUN_CPU_OPTIONS))
 
 
 # --------------------------------------------------------------------------- validation
@@ -719,8 +730,8 @@ def run(
     # the initial point is drawn on the host: the first call compiles one program only
     params = problem.initial_params(seed) if init is None else check_init(problem, init)
     w_star, min_loss = _optimum(problem)
-    on_cpu = all(device.platform == "cpu" for device in problem.X.devices())
-    logs, state, initial_loss, trajectory = (_run_compiled_cpu if on_cpu else _run_compiled)(
+    platform = next(iter(problem.X.devices())).platform
+    logs, state, initial_loss, trajectory = run_program(platform)(
         problem.data, problem.aux, w_star, min_loss, params, _host_shuffle_words(seed), divergence_factor,
         fns=ProblemFns.of(problem), tx=optimizer, steps=steps, batch_size=batch_size,
         log_every=log_every, record_params=record_params,

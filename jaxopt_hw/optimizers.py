@@ -473,7 +473,7 @@ def adam(
       >>> import jax.numpy as jnp, jaxopt_hw as jh
       >>> tx = jh.adam(0.1)
       >>> updates, _ = tx.update(jnp.array([3.0]), tx.init(jnp.zeros(1)))
-      >>> updates   # the first Adam step has length ≈ α whatever the gradient's scale
+      >>> updates.round(6)   # the first Adam step has length ≈ α whatever the gradient's scale
       Array([-0.1], dtype=float32)
 
     References:
@@ -571,7 +571,7 @@ def amsgrad(
       >>> import jax.numpy as jnp, jaxopt_hw as jh
       >>> tx = jh.amsgrad(0.1)
       >>> updates, _ = tx.update(jnp.array([3.0]), tx.init(jnp.zeros(1)))
-      >>> updates
+      >>> updates.round(6)
       Array([-0.1], dtype=float32)
 
     References:
@@ -617,7 +617,7 @@ def adagrad(
       >>> import jax.numpy as jnp, jaxopt_hw as jh
       >>> tx = jh.adagrad(1.0, initial_accumulator_value=0.0, eps=0.0)
       >>> updates, _ = tx.update(jnp.array([3.0]), tx.init(jnp.zeros(1)))
-      >>> updates
+      >>> updates.round(6)
       Array([-1.], dtype=float32)
 
     References:

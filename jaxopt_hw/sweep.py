@@ -17,7 +17,8 @@ and every seed as one ``jax.jit`` of ``vmap(configs) ∘ vmap(seeds)`` inside on
 * **chunks**: the result's size is predicted up front; grids over ``memory_budget``
   run in equal chunks through the same compiled executable (a tqdm bar counts them);
 * **devices**: with several devices (or processes after ``jax.distributed.initialize()``)
-  the config axis is sharded over a 1-D mesh and every process gets the whole result;
+  the config axis is sharded over a 1-D mesh, each device running the one-device program
+  on its share (``shard_map``), and every process gets the whole result;
 * **divergence**: a config that blows up is frozen and flagged (see :mod:`jaxopt_hw.loop`);
   it cannot affect its neighbours, which share nothing with it but the batch indices;
 * **saving**: ``out=dir`` saves each finished chunk atomically; re-running the same call
@@ -27,6 +28,7 @@ and every seed as one ``jax.jit`` of ``vmap(configs) ∘ vmap(seeds)`` inside on
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
 import itertools
@@ -42,6 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxopt_hw import metrics as metrics_lib
+from jaxopt_hw._compile import jit_with_options, platform_options
 from jaxopt_hw._io import atomic_write
 from jaxopt_hw.loop import (
     Cursor,
@@ -437,22 +440,49 @@ def _state_axes(start_all, step_all_with, example_batch, batch_axis):
 _CHECK_BY_LOSS_ABOVE = 32
 
 _SWEEP_STATIC = ("fns", "factory", "static_kwargs", "steps", "batch_size", "log_every")
-_sweep_program = jax.jit(_sweep_body, static_argnames=_SWEEP_STATIC)
+
+
+def _sharded_sweep_body(mesh, fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words,
+                        divergence_factor, *, steps, batch_size, log_every):
+    """:func:`_sweep_body` on every device of ``mesh`` for its share of the configs
+    (``shard_map``): each device runs the one-device program on its shard, so a sharded
+    sweep computes every config exactly as one device would. The initial losses depend
+    on the seeds only and are the same on every device."""
+    body = functools.partial(_sweep_body, fns, factory, static_kwargs, steps=steps, batch_size=batch_size,
+                             log_every=log_every)
+    configs, whole = jax.sharding.PartitionSpec("config"), jax.sharding.PartitionSpec()
+    return _shard_map(
+        body, mesh, in_specs=(whole, whole, whole, whole, configs, whole, whole, whole),
+        out_specs=(configs, configs, whole),
+    )(data, aux, w_star, min_loss, hyper, params0, words, divergence_factor)
+
+
+def _shard_map(fun, mesh, in_specs, out_specs):
+    """``jax.shard_map`` without its replication checks (the body's outputs are per
+    config or equal on every device by construction); older jax has it in
+    ``jax.experimental`` (tested: jax 0.10 and 0.11)."""
+    if hasattr(jax, "shard_map"):
+        return jax.shard_map(fun, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False)
+    from jax.experimental.shard_map import shard_map
+
+    return shard_map(fun, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_rep=False)
+
+
 #: XLA:CPU options measured on the benchmark grids (docs/benchmarks.md): matrix products
 #: through YNNPACK one by one, reductions by XLA's own emitters (~10% faster); for sweeps
 #: that log, the legacy fusion emitters too (~15% faster, ~30% less compile time), which
-#: slow a sweep that logs only its end.
-_CPU_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"}
-_sweep_program_cpu_final = jax.jit(_sweep_body, static_argnames=_SWEEP_STATIC, compiler_options=_CPU_OPTIONS)
-_sweep_program_cpu_curves = jax.jit(
-    _sweep_body, static_argnames=_SWEEP_STATIC, compiler_options={**_CPU_OPTIONS, "xla_cpu_use_fusion_emitters": False}
-)
+#: slow a sweep that logs only its end. Options the installed XLA does not know are left
+#: out (:mod:`jaxopt_hw._compile`).
+_CPU_OPTIONS = (("xla_cpu_experimental_ynn_fusion_type", "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"),)
+_CPU_CURVES_OPTIONS = _CPU_OPTIONS + (("xla_cpu_use_fusion_emitters", False),)
 
 
 def _program(devices, steps: int, log_every: int):
-    if any(device.platform != "cpu" for device in devices):
-        return _sweep_program
-    return _sweep_program_cpu_final if log_every == steps else _sweep_program_cpu_curves
+    """The jitted sweep for these devices: with several, one that takes their mesh first."""
+    body, static = (_sharded_sweep_body, ("mesh",) + _SWEEP_STATIC) if len(devices) > 1 else (_sweep_body, _SWEEP_STATIC)
+    platform = devices[0].platform
+    cpu_options = _CPU_OPTIONS if log_every == steps else _CPU_CURVES_OPTIONS
+    return jit_with_options(body, static, platform, platform_options(platform, cpu_options))
 
 
 def _initial_points(problem: Problem, seeds):
@@ -606,8 +636,10 @@ def sweep(
     traced_values = np.array(list(itertools.product(*(grid[n] for n in traced)))) if traced else np.zeros((1, 0))
 
     config_sharding = replicated = None
+    mesh_arg = ()
     if len(devices) > 1:
         config_sharding, replicated = _mesh_sharding(devices)
+        mesh_arg = (config_sharding.mesh,)
 
     timings = {"compile_seconds": 0.0, "run_seconds": 0.0, "chunks_loaded": 0}
     per_static = []
@@ -640,7 +672,7 @@ def sweep(
                 started = time.perf_counter()
                 with matvec_as_product():  # one matrix product over the configs per step
                     lowered = _program(devices, steps, log_every).lower(
-                        fns, optimizer_factory, static_kwargs, *args,
+                        *mesh_arg, fns, optimizer_factory, static_kwargs, *args,
                         steps=steps, batch_size=batch_size, log_every=log_every,
                     )
                 program = lowered.compile()

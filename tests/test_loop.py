@@ -308,6 +308,19 @@ def test_same_seed_is_bitwise_identical_other_seed_differs(small):
     assert not np.array_equal(np.asarray(a.loss), np.asarray(d.loss))
 
 
+def test_compiler_options_the_installed_xla_refuses_are_left_out():
+    from jaxopt_hw._compile import accepts, jit_with_options
+
+    bogus = (("xla_cpu_no_such_option", True),)
+    double = lambda x: 2 * x  # noqa: E731
+    x = jax.device_put(np.float32(3), jax.local_devices(backend="cpu")[0])
+    with pytest.raises(Exception, match="INVALID_ARGUMENT"):  # what the filter spares a user
+        jax.jit(double, compiler_options=dict(bogus))(x)
+    assert not accepts("cpu", *bogus[0])
+    assert float(jit_with_options(double, (), "cpu", bogus)(x)) == 6.0
+    assert jit_with_options(double, (), "cpu", bogus) is jit_with_options(double, (), "cpu", bogus)  # one cache
+
+
 def test_second_call_and_same_shape_problem_reuse_the_compiled_program():
     prob = jh.linear_regression(300, 4, seed=0)
     tx = jh.adam(0.01)

@@ -148,8 +148,10 @@ def machine_description() -> str:
                 break
     except OSError:
         pass
-    return (f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, jax {jax.__version__} "
-            f"({jax.default_backend()}, {len(jax.devices())} device(s)), NumPy {np.__version__}")
+    devices = jax.devices()
+    accelerator = "" if devices[0].platform == "cpu" else f"{len(devices)} × {devices[0].device_kind} with "
+    return (f"{accelerator}{model}, {os.cpu_count()} cores; Python {platform.python_version()}, jax {jax.__version__} "
+            f"({jax.default_backend()}, {len(devices)} device(s)), NumPy {np.__version__}")
 
 
 def run_and_show(module, out=None, quick=None) -> tuple:

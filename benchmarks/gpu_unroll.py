@@ -1,0 +1,56 @@
+"""Measurement behind ``loop._SCAN_UNROLL``: the 1 024-config Adam sweep of
+``bench_sweep.py`` with the innermost scan unrolled 1, 4 or 16 steps, next to the
+expert's ``jit(vmap(scan))``, and how much of a call is the compiled program
+(``meta["run_seconds"]``) rather than host work. Written for a GPU; runs anywhere.
+
+Usage::
+
+    python benchmarks/gpu_unroll.py
+"""
+
+import sys
+import time
+
+import jax
+import numpy as np
+
+sys.path.insert(0, "benchmarks")
+import jaxopt_hw as jh  # noqa: E402
+from jaxopt_hw import _compile, loop  # noqa: E402
+from bench_sweep import BATCH, STEPS, grid, make_expert  # noqa: E402
+
+
+def median_seconds(fn, repeats=5):
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main():
+    for n, d in [(10_000, 5), (10_000, 100)]:
+        prob = jh.linear_regression(n, d)
+        jax.block_until_ready(prob.X)
+        print(f"({n},{d}) expert {median_seconds(make_expert(prob)) * 1e3:.2f} ms", flush=True)
+        for unroll in [1, 4, 16]:
+            loop._SCAN_UNROLL = unroll
+            jax.clear_caches()
+            _compile.jit_with_options.cache_clear()
+            for log_every in (STEPS, 1):
+                def sweep():
+                    return jh.sweep(prob, jh.adam, grid=grid(), steps=STEPS, batch_size=BATCH,
+                                    log_every=log_every, progress=False)
+
+                start = time.perf_counter()
+                sweep()
+                first = time.perf_counter() - start
+                print(f"({n},{d}) unroll {unroll} log_every {log_every}: {median_seconds(sweep) * 1e3:.2f} ms, "
+                      f"first {first:.2f} s, program {sweep().meta['run_seconds'] * 1e3:.2f} ms", flush=True)
+    loop._SCAN_UNROLL = 1
+
+
+if __name__ == "__main__":
+    main()
