@@ -160,7 +160,7 @@ def first_call_child(method, size, steps):
         static = dict(fns=loop.ProblemFns.of(prob), tx=_ADAM, steps=steps,
                       batch_size=BATCH, log_every=1, record_params=False)
         t0 = time.perf_counter()
-        traced = loop.run_program("cpu").trace(*args, **static)
+        traced = loop.run_program(jax.default_backend()).trace(*args, **static)
         t1 = time.perf_counter()
         lowered = traced.lower()
         t2 = time.perf_counter()
@@ -363,7 +363,7 @@ def write_section(text, section=SECTION):
     DOC.parent.mkdir(parents=True, exist_ok=True)
     if DOC.exists():
         doc = DOC.read_text()
-        pattern = re.compile("^" + re.escape(section) + r".*?(?=^## |\Z)", re.S | re.M)
+        pattern = re.compile("^" + re.escape(section) + r"$.*?(?=^## |\Z)", re.S | re.M)
         doc = pattern.sub(lambda _: text + "\n", doc, count=1) if pattern.search(doc) else doc.rstrip() + "\n\n" + text
     else:
         doc = "# Benchmarks\n\n" + text

@@ -224,10 +224,11 @@ def report(rows, load):
     return "\n".join(out)
 
 
-WHERE_THE_TIME_GOES = """Where the time goes (profiled with `jax.profiler` on this machine, 1 024 configs at
-(10 000, 5), final metrics only; the expert spends ≈ 35 µs per step plus 17 ms of
-permutations). Before the changes below a step took ≈ 50 µs (51 ms in all, 1.0× the
-expert); now ≈ 26 µs:
+WHERE_THE_TIME_GOES = """Where the time goes (profiled with `jax.profiler` on the 2-core Intel Xeon these
+figures came from until 2026-11-25, 1 024 configs at (10 000, 5), final metrics only; the
+expert spent ≈ 35 µs per step plus 17 ms of permutations). Before the changes below a step
+took ≈ 50 µs (51 ms in all, 1.0× the expert); after them ≈ 26 µs there (1.91× the expert,
+d = 100 at 0.82×):
 
 * **Layout of the products** (51 → 41 ms). Under `vmap`, JAX computes the residuals of
   all configs as a `(configs, B)` product and the gradients as `(configs, d)`: rows of 32
@@ -259,7 +260,13 @@ expert); now ≈ 26 µs:
   that passed: two selects and a copy, no reduction (311 → ≈ 270 ms). With no guard at all the
   sweep takes ≈ 243 ms, the expert's time: the rest is memory traffic over the moments
   (each pass over a 400 KB array costs 15–50 µs in the loop, 13 µs alone).
-* **Logging.** Logging the five full-data metrics after every step costs about as much as
+* **XLA:CPU options depend on the machine** (`sweep._cpu_options`). On the Intel Xeon,
+  YNNPACK products and, for logging sweeps, XLA's legacy fusion emitters were 10–15%
+  faster. On the AMD EPYC above the emitters made logging sweeps ~40% slower (d = 5:
+  110 → 158 ms) and YNNPACK slowed the d ≤ 32 final-metrics sweep (35.5 → 40.1 ms) while
+  speeding d = 100 (266 → 257 ms; logging every step 1.61 → 1.03 s): the sweep now uses
+  YNNPACK products except for final-metrics sweeps with d ≤ 32, and no legacy emitters.
+* **Logging. Logging the five full-data metrics after every step costs about as much as
   the steps themselves on these small problems (O(d²) per config per log).
 * **Not done:** a sufficient-statistics gradient `(2/B)(X_bᵀX_b w − X_bᵀy_b)` measured
   only 16% faster at d = 5 in isolation (and slower at d = 100); checking divergence every

@@ -2,7 +2,7 @@
 # The checks to run on a machine with a GPU, in one go: both benchmarks (which write their
 # "… on GPU" sections of docs/benchmarks.md), then the test suite. Logs and the updated
 # docs/benchmarks.md go to $OUT (default /tmp/gpu_checks). Uses the machine's own python3
-# with jax[cuda], optax, chex, hypothesis, matplotlib and tqdm installed; the package is
+# with jax[cuda], optax, chex, hypothesis, matplotlib, tqdm and pytest-xdist installed; the package is
 # taken from this checkout (PYTHONPATH), nothing is installed.
 #
 #   bash benchmarks/gpu_checks.sh            # all of it

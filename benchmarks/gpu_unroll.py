@@ -38,7 +38,7 @@ def main():
         for unroll in [1, 4, 16]:
             loop._SCAN_UNROLL = unroll
             jax.clear_caches()
-            _compile.jit_with_options.cache_clear()
+            _compile._jit.cache_clear()
             for log_every in (STEPS, 1):
                 def sweep():
                     return jh.sweep(prob, jh.adam, grid=grid(), steps=STEPS, batch_size=BATCH,

@@ -63,7 +63,7 @@ from jax import lax
 import numpy as np
 import optax
 
-from jaxopt_hw._compile import jit_with_options, platform_options
+from jaxopt_hw._compile import jit_with_options, platform_options, with_accepted_options
 from jaxopt_hw.optimizers import apply_updates
 from jaxopt_hw.problems import Problem
 
@@ -572,7 +572,7 @@ _RUN_STATIC = ("fns", "tx", "steps", "batch_size", "log_every", "record_params")
 #: On CPU, XLA's legacy fusion emitters compile this small program ~40% faster and run it
 #: as fast, and LLVM's code generation split over two threads (two modules) takes
 #: ~0.03 s less than with the default split (see docs/benchmarks.md). Options the
-#: installed XLA does not know are left out (:mod:`jaxopt_hw._compile`).
+#: installed XLA refuses are left out (:mod:`jaxopt_hw._compile`).
 _RUN_CPU_OPTIONS = (("xla_cpu_use_fusion_emitters", False), ("xla_cpu_parallel_codegen_split_count", 2))
 
 
@@ -731,11 +731,11 @@ def run(
     params = problem.initial_params(seed) if init is None else check_init(problem, init)
     w_star, min_loss = _optimum(problem)
     platform = next(iter(problem.X.devices())).platform
-    logs, state, initial_loss, trajectory = run_program(platform)(
+    logs, state, initial_loss, trajectory = with_accepted_options(platform, lambda: run_program(platform)(
         problem.data, problem.aux, w_star, min_loss, params, _host_shuffle_words(seed), divergence_factor,
         fns=ProblemFns.of(problem), tx=optimizer, steps=steps, batch_size=batch_size,
         log_every=log_every, record_params=record_params,
-    )
+    ))
     return Trace(
         **logs._asdict(),
         params=trajectory,

@@ -44,7 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxopt_hw import metrics as metrics_lib
-from jaxopt_hw._compile import jit_with_options, platform_options
+from jaxopt_hw._compile import jit_with_options, platform_options, with_accepted_options
 from jaxopt_hw._io import atomic_write
 from jaxopt_hw.loop import (
     Cursor,
@@ -64,7 +64,7 @@ from jaxopt_hw.loop import (
     summed_scan,
     train_step,
 )
-from jaxopt_hw.problems import Problem, matvec_as_product
+from jaxopt_hw.problems import _SMALL_D, Problem, matvec_as_product
 
 __all__ = ["sweep", "SweepResult", "METRIC_NAMES"]
 
@@ -468,21 +468,26 @@ def _shard_map(fun, mesh, in_specs, out_specs):
     return shard_map(fun, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_rep=False)
 
 
-#: XLA:CPU options measured on the benchmark grids (docs/benchmarks.md): matrix products
-#: through YNNPACK one by one, reductions by XLA's own emitters (~10% faster); for sweeps
-#: that log, the legacy fusion emitters too (~15% faster, ~30% less compile time), which
-#: slow a sweep that logs only its end. Options the installed XLA does not know are left
-#: out (:mod:`jaxopt_hw._compile`).
-_CPU_OPTIONS = (("xla_cpu_experimental_ynn_fusion_type", "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"),)
-_CPU_CURVES_OPTIONS = _CPU_OPTIONS + (("xla_cpu_use_fusion_emitters", False),)
+#: XLA:CPU options, measured with the benchmark grids on the 2-core AMD EPYC of
+#: docs/benchmarks.md (1 024 Adam configs): matrix products through YNNPACK one by one
+#: are faster when large (d = 100: 266 → 257 ms; logging every step 1.61 → 1.03 s) and
+#: slower for the d ≤ 32 layout of a sweep that logs only its end (35.5 → 40.1 ms at
+#: d = 5). XLA's legacy fusion emitters, ~15% faster for logging sweeps on the Intel
+#: Xeon measured before, were ~40% slower here: not used. Options the installed XLA
+#: refuses are left out (:mod:`jaxopt_hw._compile`).
+_YNN_DOTS = (("xla_cpu_experimental_ynn_fusion_type", "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"),)
 
 
-def _program(devices, steps: int, log_every: int):
+def _cpu_options(features: int, steps: int, log_every: int) -> tuple:
+    """The XLA:CPU options for a sweep over data with ``features`` columns."""
+    return () if log_every == steps and features <= _SMALL_D else _YNN_DOTS
+
+
+def _program(devices, features: int, steps: int, log_every: int):
     """The jitted sweep for these devices: with several, one that takes their mesh first."""
     body, static = (_sharded_sweep_body, ("mesh",) + _SWEEP_STATIC) if len(devices) > 1 else (_sweep_body, _SWEEP_STATIC)
     platform = devices[0].platform
-    cpu_options = _CPU_OPTIONS if log_every == steps else _CPU_CURVES_OPTIONS
-    return jit_with_options(body, static, platform, platform_options(platform, cpu_options))
+    return jit_with_options(body, static, platform, platform_options(platform, _cpu_options(features, steps, log_every)))
 
 
 def _initial_points(problem: Problem, seeds):
@@ -660,7 +665,9 @@ def sweep(
             rows = np.minimum(rows, n_configs - 1)  # pad the last chunk with repeats
             hyper_host = {name: traced_values[rows, i].astype(dtype) for i, name in enumerate(traced)}
             args = [problem.data, problem.aux, w_star, min_loss, hyper_host, params0, words, divergence_factor]
-            if config_sharding is not None:
+            if config_sharding is None:  # on the one device asked for, not the default one
+                args[:7] = jax.device_put(args[:7], devices[0])
+            else:
                 hyper = {k: _global_array(v, config_sharding) for k, v in hyper_host.items()}
                 args = [jax.tree.map(lambda a: _global_array(a, replicated), x) if x is not None else None for x in args[:4]] + [
                     hyper,
@@ -671,11 +678,10 @@ def sweep(
             if program is None:
                 started = time.perf_counter()
                 with matvec_as_product():  # one matrix product over the configs per step
-                    lowered = _program(devices, steps, log_every).lower(
+                    program = with_accepted_options(devices[0].platform, lambda: _program(devices, problem.X.shape[-1], steps, log_every).lower(
                         *mesh_arg, fns, optimizer_factory, static_kwargs, *args,
                         steps=steps, batch_size=batch_size, log_every=log_every,
-                    )
-                program = lowered.compile()
+                    ).compile())
                 timings["compile_seconds"] += time.perf_counter() - started
             started = time.perf_counter()
             logs, diverged, initial_loss = _to_host(program(*args))

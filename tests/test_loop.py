@@ -309,16 +309,41 @@ def test_same_seed_is_bitwise_identical_other_seed_differs(small):
 
 
 def test_compiler_options_the_installed_xla_refuses_are_left_out():
-    from jaxopt_hw._compile import accepts, jit_with_options
+    from jaxopt_hw._compile import accepts, jit_with_options, with_accepted_options
 
     bogus = (("xla_cpu_no_such_option", True),)
     double = lambda x: 2 * x  # noqa: E731
     x = jax.device_put(np.float32(3), jax.local_devices(backend="cpu")[0])
-    with pytest.raises(Exception, match="INVALID_ARGUMENT"):  # what the filter spares a user
+    with pytest.raises(Exception, match="INVALID_ARGUMENT"):  # what a refused option does to a compile
         jax.jit(double, compiler_options=dict(bogus))(x)
     assert not accepts("cpu", *bogus[0])
-    assert float(jit_with_options(double, (), "cpu", bogus)(x)) == 6.0
-    assert jit_with_options(double, (), "cpu", bogus) is jit_with_options(double, (), "cpu", bogus)  # one cache
+    with pytest.raises(Exception, match="INVALID_ARGUMENT"):  # options are passed until refused
+        jit_with_options(double, (), "cpu", bogus)(x)
+    assert float(with_accepted_options("cpu", lambda: jit_with_options(double, (), "cpu", bogus)(x))) == 6.0
+    assert jit_with_options(double, (), "cpu", bogus) is jit_with_options(double, (), "cpu", ())  # left out
+
+
+def test_compile_module_docstring_examples():
+    import doctest
+
+    from jaxopt_hw import _compile
+
+    results = doctest.testmod(_compile, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert results.attempted >= 2 and results.failed == 0
+
+
+def test_the_cpu_options_we_pass_are_known_to_this_xla():
+    import importlib
+
+    from jaxopt_hw._compile import accepts
+
+    sweep_lib = importlib.import_module("jaxopt_hw.sweep")  # jaxopt_hw.sweep is also the function
+
+    options = set(loop_lib._RUN_CPU_OPTIONS) | set(sweep_lib._YNN_DOTS)
+    if tuple(int(part) for part in jax.__version__.split(".")[:2]) >= (0, 11):
+        options.discard(("xla_cpu_use_fusion_emitters", False))  # gone from jax 0.11's XLA:CPU
+    for option in sorted(options):
+        assert accepts("cpu", *option), option  # a misspelt name or value would be dropped silently
 
 
 def test_second_call_and_same_shape_problem_reuse_the_compiled_program():

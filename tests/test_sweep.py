@@ -62,6 +62,16 @@ def test_every_config_equals_its_run(prob):
                 assert_curves_close(res.sel(learning_rate=lr, b1=b1, seed=seed), trace, rtol=RTOL)
 
 
+def test_final_metrics_only_sweep_equals_its_runs(prob):
+    # a sweep that logs only its end compiles with other XLA:CPU options (sweep._cpu_options)
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 0.3], "b1": [0.8, 0.9]}, seeds=[0, 7],
+                   steps=150, batch_size=32, log_every=150, progress=False)
+    for lr in (1e-2, 0.3):
+        for seed in (0, 7):
+            trace = jh.run(prob, jh.adam(lr, b1=0.9), steps=150, batch_size=32, seed=seed, log_every=150)
+            assert_curves_close(res.sel(learning_rate=lr, b1=0.9, seed=seed), trace, rtol=RTOL)
+
+
 def test_static_nesterov_axis(prob):
     grid = {"learning_rate": [3e-5, 1e-4], "nesterov": [False, True]}
     res = jh.sweep(prob, jh.heavy_ball, grid=grid, seeds=[1], steps=60, batch_size=32, progress=False)
@@ -293,8 +303,13 @@ SHARD_SCRIPT = textwrap.dedent("""
     per_device = sharded.meta["chunk_size"] // 4  # one device, chunks of one shard's size
     same_shape = jh.sweep(prob, jh.adam, devices=jax.devices()[:1], chunk_size=per_device, **kwargs)
     diff = lambda a, b: float(np.max(np.abs(a.loss - b.loss) / np.abs(b.loss)))
+    sweep_module, ran_on = sys.modules["jaxopt_hw.sweep"], []
+    to_host = sweep_module._to_host
+    sweep_module._to_host = lambda out: (ran_on.extend(jax.tree.leaves(out)[0].devices()), to_host(out))[1]
+    third = jh.sweep(prob, jh.adam, devices=jax.devices()[2:3], **kwargs)  # one device, not the default
     print(json.dumps({"devices": sharded.meta["devices"], "chunk": sharded.meta["chunk_size"],
-                      "max_diff": diff(sharded, single), "same_shape_diff": diff(sharded, same_shape)}))
+                      "max_diff": diff(sharded, single), "same_shape_diff": diff(sharded, same_shape),
+                      "third_diff": diff(third, single), "third_ran_on": sorted({d.id for d in ran_on})}))
 """)
 
 
@@ -310,6 +325,7 @@ def test_sharded_over_four_devices_equals_one_device(tmp_path):
     # 3 configs per device against 12 on one: the least-squares products are padded to 64
     # configs either way, so the sums round alike (problems._MIN_PARAMETER_SETS)
     assert report["max_diff"] == 0
+    assert report["third_ran_on"] == [2] and report["third_diff"] == 0  # the device asked for
 
 
 PROCESS_SCRIPT = textwrap.dedent("""
