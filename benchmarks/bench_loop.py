@@ -312,8 +312,8 @@ is faster on a CPU. The GPU pays off when a step serves many configs (`jh.sweep`
 section above).
 """
 
-NOTES = """Where the time goes (profiled while optimising `jaxopt_hw/loop.py` on this machine;
-before those changes `jh.run` took 3.0 ms (medium) and 9.0 ms (large) per 10³ steps,
+NOTES = """Where the time goes (profiled while optimising `jaxopt_hw/loop.py` on the 2-core Intel
+Xeon these figures came from until 2026-11-25; before those changes `jh.run` took 3.0 ms (medium) and 9.0 ms (large) per 10³ steps,
 about 4× and 2× NumPy, and its first call about 0.65 s):
 
 * **Thread-pool hand-offs.** XLA:CPU splits a kernel it deems expensive over its thread
