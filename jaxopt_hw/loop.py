@@ -489,8 +489,8 @@ def _repeat(body, carry, count: int, size: int):
 #: Steps of the innermost scan per loop iteration. On an H200 unrolling 4 or 16 steps
 #: took a 1 024-config sweep that logs only its end from 18.4 to 15.6 / 15.4 ms (d = 5)
 #: and 23.0 to 19.8 / 17.5 ms (d = 100), and changed nothing for one logging every step
-#: (``benchmarks/gpu_unroll.py``); left at 1 (not measured on CPUs, where rounding across
-#: unrolled steps could differ from a run's).
+#: (``benchmarks/gpu_unroll.py``). On the 2-core AMD EPYC of docs/benchmarks.md the same
+#: script's d = 100 sweep got slower (256 → 268 ms at 2, 339 ms at 4): left at 1.
 _SCAN_UNROLL = 1
 
 
