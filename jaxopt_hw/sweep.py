@@ -640,11 +640,19 @@ def sweep(
     words = np.stack([_host_shuffle_words(s) for s in seeds])  # on the host: compiles nothing
     traced_values = np.array(list(itertools.product(*(grid[n] for n in traced)))) if traced else np.zeros((1, 0))
 
-    config_sharding = replicated = None
+    # the arguments every chunk shares, placed once: replicated over the mesh, or on the
+    # one device asked for (not the default one); each chunk's hyperparameters alike
+    shared = [problem.data, problem.aux, w_star, min_loss, params0, words]
     mesh_arg = ()
     if len(devices) > 1:
         config_sharding, replicated = _mesh_sharding(devices)
         mesh_arg = (config_sharding.mesh,)
+        shared = [jax.tree.map(lambda a: _global_array(a, replicated), x) if x is not None else None for x in shared]
+        place_configs = functools.partial(_global_array, sharding=config_sharding)
+    else:
+        shared = jax.device_put(shared, devices[0])
+        place_configs = functools.partial(jax.device_put, device=devices[0])
+    data, aux, w_star_placed, min_loss_placed, params0_placed, words_placed = shared
 
     timings = {"compile_seconds": 0.0, "run_seconds": 0.0, "chunks_loaded": 0}
     per_static = []
@@ -664,17 +672,8 @@ def sweep(
             rows = np.arange(chunk * size, (chunk + 1) * size)
             rows = np.minimum(rows, n_configs - 1)  # pad the last chunk with repeats
             hyper_host = {name: traced_values[rows, i].astype(dtype) for i, name in enumerate(traced)}
-            args = [problem.data, problem.aux, w_star, min_loss, hyper_host, params0, words, divergence_factor]
-            if config_sharding is None:  # on the one device asked for, not the default one
-                args[:7] = jax.device_put(args[:7], devices[0])
-            else:
-                hyper = {k: _global_array(v, config_sharding) for k, v in hyper_host.items()}
-                args = [jax.tree.map(lambda a: _global_array(a, replicated), x) if x is not None else None for x in args[:4]] + [
-                    hyper,
-                    jax.tree.map(lambda a: _global_array(a, replicated), params0),
-                    _global_array(words, replicated),
-                    divergence_factor,
-                ]
+            hyper = {name: place_configs(values) for name, values in hyper_host.items()}
+            args = [data, aux, w_star_placed, min_loss_placed, hyper, params0_placed, words_placed, divergence_factor]
             if program is None:
                 started = time.perf_counter()
                 with matvec_as_product():  # one matrix product over the configs per step
