@@ -12,29 +12,19 @@ import sys
 import time
 
 import jax
-import numpy as np
 
 sys.path.insert(0, "benchmarks")
 import jaxopt_hw as jh  # noqa: E402
 from jaxopt_hw import _compile, loop  # noqa: E402
+from bench_loop import steady  # noqa: E402
 from bench_sweep import BATCH, STEPS, grid, make_expert  # noqa: E402
-
-
-def median_seconds(fn, repeats=5):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def main():
     for n, d in [(10_000, 5), (10_000, 100)]:
         prob = jh.linear_regression(n, d)
         jax.block_until_ready(prob.X)
-        print(f"({n},{d}) expert {median_seconds(make_expert(prob)) * 1e3:.2f} ms", flush=True)
+        print(f"({n},{d}) expert {steady(make_expert(prob), 5)[0] * 1e3:.2f} ms", flush=True)
         for unroll in [1, 4, 16]:
             loop._SCAN_UNROLL = unroll
             jax.clear_caches()
@@ -47,7 +37,7 @@ def main():
                 start = time.perf_counter()
                 sweep()
                 first = time.perf_counter() - start
-                print(f"({n},{d}) unroll {unroll} log_every {log_every}: {median_seconds(sweep) * 1e3:.2f} ms, "
+                print(f"({n},{d}) unroll {unroll} log_every {log_every}: {steady(sweep, 5)[0] * 1e3:.2f} ms, "
                       f"first {first:.2f} s, program {sweep().meta['run_seconds'] * 1e3:.2f} ms", flush=True)
     loop._SCAN_UNROLL = 1
 
