@@ -251,10 +251,12 @@ class ProblemFns(NamedTuple):
     error_fn: Optional[Callable]
     batch_fn: Optional[Callable] = None
     loss_detects_nonfinite: bool = False
+    measures_fn: Optional[Callable] = None
 
     @classmethod
     def of(cls, problem: Problem) -> "ProblemFns":
-        return cls(problem.loss_fn, problem.full_loss_fn, problem.error_fn, problem.batch_fn, problem.loss_detects_nonfinite)
+        return cls(problem.loss_fn, problem.full_loss_fn, problem.error_fn, problem.batch_fn,
+                   problem.loss_detects_nonfinite, problem.measures_fn)
 
     def batch_values(self, params, X_b, y_b):
         """The batch's loss, its gradient and its error (NaN without an ``error_fn``)."""
@@ -355,14 +357,20 @@ def _tree_norm(tree):
 
 
 def measure(fns: ProblemFns, params, aux, w_star, min_loss, batch_error) -> Metrics:
-    """Full-data loss, excess loss, distance to the optimum and full-gradient norm."""
-    loss, grads = jax.value_and_grad(fns.full_loss_fn)(params, aux)
+    """Full-data loss, excess loss, distance to the optimum and full-gradient norm (from
+    the problem's ``measures_fn`` when it has one, whose distance is to its own optimum)."""
+    if fns.measures_fn is not None:
+        loss, grad_norm, dist_to_opt = fns.measures_fn(params, aux)
+    else:
+        loss, grads = jax.value_and_grad(fns.full_loss_fn)(params, aux)
+        grad_norm = _tree_norm(grads)
+        dist_to_opt = None if w_star is None else _tree_norm(jax.tree.map(jnp.subtract, params, w_star))
     nan = jnp.full((), jnp.nan, loss.dtype)
     return Metrics(
         loss=loss,
         excess_loss=nan if min_loss is None else loss - min_loss,
-        dist_to_opt=nan if w_star is None else _tree_norm(jax.tree.map(jnp.subtract, params, w_star)),
-        grad_norm=_tree_norm(grads),
+        dist_to_opt=nan if dist_to_opt is None or w_star is None else dist_to_opt,
+        grad_norm=grad_norm,
         batch_error=batch_error.astype(loss.dtype),
     )
 

@@ -72,6 +72,9 @@ class Problem:
       batch_fn: ``(params, X, y) -> (loss, gradient, error)`` of a batch in one call,
         or ``None`` (then ``jax.value_and_grad(loss_fn)`` and ``error_fn``); least
         squares gives one that vmaps over many ``params`` into fast products.
+      measures_fn: ``(params, aux) -> (full loss, full-gradient norm, distance to
+        w_star)`` in one call, or ``None`` (then ``jax.value_and_grad(full_loss_fn)``);
+        least squares gives its closed form, which vmaps into fast code.
       loss_detects_nonfinite: whether the batch loss is non-finite whenever the
         parameters are (a model linear in them: a non-finite :math:`w_j` makes
         :math:`x_j w_j` NaN or infinite). The divergence guard then checks parameters
@@ -91,6 +94,7 @@ class Problem:
     L: Optional[float] = None
     error_fn: Optional[Callable] = None
     batch_fn: Optional[Callable] = None
+    measures_fn: Optional[Callable] = None
     loss_detects_nonfinite: bool = False
 
     @property
@@ -214,12 +218,20 @@ def mse_batch_values(w, X, y):
 
 
 
-#: The batched rule computes at least this many parameter sets at once (padding with
-#: zeros). XLA:CPU sums each entry of a product with that many columns over ``k`` in
-#: order, one fused multiply-add at a time, as the plain form does for batches of up to
-#: 32 rows; narrower products go through a loop of its own that rounds otherwise. A
-#: config's gradient then does not depend on how many configs share its program.
+#: The batched rules compute a multiple of this many parameter sets at once (padding
+#: with zeros). XLA:CPU sums each entry of a product with 64 columns or more over ``k``
+#: in order, one fused multiply-add at a time, as the plain form does for batches of up
+#: to 32 rows; narrower products, and the columns past the last multiple of 64 of a
+#: wider one (72 columns: 8), go through other kernels that round otherwise; for
+#: ``d > 32`` the same holds for the rows of the gradient's product. A config's
+#: parameters then do not depend on how many configs share its program (its chunk, or
+#: its device's share of a sharded sweep).
 _MIN_PARAMETER_SETS = 64
+
+
+def _padded(w):
+    """``w`` (P, d) with zero rows appended up to a multiple of :data:`_MIN_PARAMETER_SETS`."""
+    return jnp.pad(w, ((0, -w.shape[0] % _MIN_PARAMETER_SETS), (0, 0)))
 
 
 @mse_batch_values.def_vmap
@@ -236,16 +248,16 @@ def _mse_batch_values_many(axis_size, in_batched, w, X, y):
     if X_batched or y_batched or not w_batched:
         in_axes = tuple(0 if batched else None for batched in in_batched)
         return jax.vmap(mse_batch_values.fun, in_axes=in_axes)(w, X, y), (True, True, True)
+    n_sets = w.shape[0]
     if X.shape[-1] <= _SMALL_D:
-        n_sets = w.shape[0]
-        w = jnp.pad(w, ((0, max(_MIN_PARAMETER_SETS - n_sets, 0)), (0, 0)))
-        residuals = _product(X, w.T) - y[:, None]  # (B, P)
+        residuals = _product(X, _padded(w).T) - y[:, None]  # (B, P)
         grads = _product(X.T, _loss_weights(X, residuals)).T[:n_sets]
         residuals = residuals[:, :n_sets]
         axis = 0
     else:
-        residuals = _product(w, X.T) - y  # (P, B)
-        grads = _product(_loss_weights(X, residuals), X)
+        residuals = _product(_padded(w), X.T) - y  # (P, B)
+        grads = _product(_loss_weights(X, residuals), X)[:n_sets]
+        residuals = residuals[:n_sets]
         axis = 1
     losses, errors = _mean_square_and_abs(residuals, axis)
     return (losses, grads, errors), (True, True, True)
@@ -255,6 +267,96 @@ def quadratic_full_loss(w, aux):
     r"""Exact least-squares loss :math:`f^* + \|C^\top (w - w^*)\|^2`, O(d²)."""
     offset = _matvec(aux["chol"].T, w - aux["w_star"])
     return aux["min_loss"] + jnp.sum(jnp.square(offset))
+
+
+@jax.custom_batching.custom_vmap
+def quadratic_measures(w, aux):
+    r"""The full loss, the norm of its gradient and the distance to the optimum of least
+    squares, from :math:`o = w - w^*` and :math:`C C^\top = X^\top X / n`:
+
+    .. math::
+      z = C^\top o, \quad f(w) = f^* + \|z\|^2, \quad \nabla f(w) = 2 C z, \quad
+      \|w - w^*\| = \|o\|.
+
+    The loss and gradient are ``jax.value_and_grad(quadratic_full_loss)``. For
+    ``d ≤ 32`` every sum over ``d`` is written out, term after term, on the entries of
+    ``o`` (scalars here; rows of ``P`` entries under ``jax.vmap`` over ``P`` parameter
+    sets, see :func:`_quadratic_measures_many`): a sweep's configs then get the same
+    arithmetic as one run, in code that XLA:CPU fuses and vectorizes along ``P``.
+
+    Args:
+      w: parameters, shape ``(d,)``.
+      aux: the problem's ``aux`` (``chol``, ``w_star``, ``min_loss``).
+
+    Returns:
+      ``(loss, gradient norm, distance to w*)``, scalars.
+
+    Example:
+      >>> prob = linear_regression(100, 3)
+      >>> loss, grad_norm, dist = quadratic_measures(prob.w_star, prob.aux)
+      >>> bool(abs(loss - prob.min_loss) < 1e-4), float(dist)
+      (True, 0.0)
+    """
+    offset = w - aux["w_star"]
+    if offset.shape[-1] > _SMALL_D:
+        return _measures_by_products(aux["chol"], offset, aux["min_loss"])
+    return _measures_term_by_term(aux["chol"], list(offset), aux["min_loss"])
+
+
+@quadratic_measures.def_vmap
+def _quadratic_measures_many(axis_size, in_batched, w, aux):
+    r"""``quadratic_measures`` for ``P`` parameter sets ``W`` (P, d).
+
+    For ``d ≤ 32`` the offsets are transposed into ``d`` rows of ``P`` entries and the
+    sums over ``d`` are multiply-adds of whole rows. Left to ``vmap``, the sums would
+    be ``(P, d, d)`` products reduced over rows of ``d`` entries, or ``(P, d) × (d, d)``
+    matrix products, both slow for so few columns (a 1 024-config sweep at d = 5 that
+    logs every step spent ≈ 13 of its ≈ 60 ms per 1 000 steps on them)."""
+    w_batched, aux_batched = in_batched
+    if any(jax.tree.leaves(aux_batched)) or not w_batched:
+        in_axes = (0 if w_batched else None, jax.tree.map(lambda b: 0 if b else None, aux_batched))
+        return jax.vmap(quadratic_measures.fun, in_axes=in_axes)(w, aux), (True, True, True)
+    offsets = w - aux["w_star"]  # (P, d)
+    if offsets.shape[-1] > _SMALL_D:
+        measures = _measures_by_products(aux["chol"], _padded(offsets), aux["min_loss"])
+        return tuple(m[: offsets.shape[0]] for m in measures), (True, True, True)
+    return _measures_term_by_term(aux["chol"], list(offsets.T), aux["min_loss"]), (True, True, True)
+
+
+def _measures_by_products(chol, offsets, min_loss):
+    """:func:`quadratic_measures` of offsets ``(..., d)`` by matrix products."""
+    z = _product(offsets, chol)
+    return min_loss + _sum_of_squares(z, axis=-1), jnp.sqrt(_sum_of_squares(_product(2 * z, chol.T), axis=-1)), jnp.sqrt(_sum_of_squares(offsets, axis=-1))
+
+
+def _measures_term_by_term(chol, offset_entries, min_loss):
+    """:func:`quadratic_measures` from the ``d`` entries of the offset (scalars, or rows
+    of as many parameter sets), every sum written out in order."""
+    z = _combined(chol, offset_entries)
+    gradient = _combined(chol.T, [2 * entry for entry in z])
+    return min_loss + _sum_of_squares(z), jnp.sqrt(_sum_of_squares(gradient)), jnp.sqrt(_sum_of_squares(offset_entries))
+
+
+def _combined(M, entries):
+    r"""The entries :math:`\sum_j M_{jk}\, e_j` for each column ``k`` of ``M``
+    (:math:`M^\top e`), summed in order of ``j``."""
+    columns = []
+    for k in range(M.shape[1]):
+        total = M[0, k] * entries[0]
+        for j in range(1, len(entries)):
+            total = total + M[j, k] * entries[j]
+        columns.append(total)
+    return columns
+
+
+def _sum_of_squares(entries, axis=None):
+    r""":math:`\sum_j e_j^2` over a list of entries (in order), or over ``axis`` of an array."""
+    if axis is not None:
+        return jnp.sum(jnp.square(entries), axis=axis)
+    total = jnp.square(entries[0])
+    for entry in entries[1:]:
+        total = total + jnp.square(entry)
+    return total
 
 
 def data_full_loss(params, aux, loss_fn):
@@ -461,6 +563,7 @@ def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
         L=2.0 * float(eigenvalues[-1]),
         error_fn=mean_absolute_error,
         batch_fn=mse_batch_values,
+        measures_fn=quadratic_measures,
         loss_detects_nonfinite=True,
     )
 

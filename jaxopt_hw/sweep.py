@@ -64,7 +64,7 @@ from jaxopt_hw.loop import (
     summed_scan,
     train_step,
 )
-from jaxopt_hw.problems import _SMALL_D, Problem, matvec_as_product
+from jaxopt_hw.problems import Problem, matvec_as_product
 
 __all__ = ["sweep", "SweepResult", "METRIC_NAMES"]
 
@@ -468,26 +468,18 @@ def _shard_map(fun, mesh, in_specs, out_specs):
     return shard_map(fun, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_rep=False)
 
 
-#: XLA:CPU options, measured with the benchmark grids on the 2-core AMD EPYC of
-#: docs/benchmarks.md (1 024 Adam configs): matrix products through YNNPACK one by one
-#: are faster when large (d = 100: 266 → 257 ms; logging every step 1.61 → 1.03 s) and
-#: slower for the d ≤ 32 layout of a sweep that logs only its end (35.5 → 40.1 ms at
-#: d = 5). XLA's legacy fusion emitters, ~15% faster for logging sweeps on the Intel
-#: Xeon measured before, were ~40% slower here: not used. Options the installed XLA
-#: refuses are left out (:mod:`jaxopt_hw._compile`).
-_YNN_DOTS = (("xla_cpu_experimental_ynn_fusion_type", "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"),)
+#: No XLA:CPU options for sweeps: measured on the 2-core AMD EPYC of docs/benchmarks.md
+#: (1 024 Adam configs), XLA's defaults, which hand products and reductions over the
+#: config axis to YNNPACK, are as fast as or faster than products through YNNPACK one by
+#: one (d = 100 logging every step: 0.73 vs 0.97 s; d = 5: 45 vs 51 ms) and than XLA's
+#: legacy fusion emitters (~40% slower here, ~15% faster on an Intel Xeon before).
 
 
-def _cpu_options(features: int, steps: int, log_every: int) -> tuple:
-    """The XLA:CPU options for a sweep over data with ``features`` columns."""
-    return () if log_every == steps and features <= _SMALL_D else _YNN_DOTS
-
-
-def _program(devices, features: int, steps: int, log_every: int):
+def _program(devices):
     """The jitted sweep for these devices: with several, one that takes their mesh first."""
     body, static = (_sharded_sweep_body, ("mesh",) + _SWEEP_STATIC) if len(devices) > 1 else (_sweep_body, _SWEEP_STATIC)
     platform = devices[0].platform
-    return jit_with_options(body, static, platform, platform_options(platform, _cpu_options(features, steps, log_every)))
+    return jit_with_options(body, static, platform, platform_options(platform))
 
 
 def _initial_points(problem: Problem, seeds):
@@ -512,12 +504,13 @@ def _global_array(host_array, sharding):
 
 
 def _to_host(tree):
-    """The whole value of every leaf on every process (all-gather across processes)."""
+    """The whole value of every leaf on every process (all-gather across processes), as
+    writable NumPy arrays (``np.asarray`` of a CPU array is a read-only view of it)."""
     if jax.process_count() > 1:
         from jax.experimental import multihost_utils
 
-        return jax.tree.map(np.asarray, multihost_utils.process_allgather(tree, tiled=True))
-    return jax.tree.map(np.asarray, tree)
+        tree = multihost_utils.process_allgather(tree, tiled=True)
+    return jax.tree.map(np.array, tree)
 
 
 # --------------------------------------------------------------------------- chunking
@@ -677,7 +670,7 @@ def sweep(
             if program is None:
                 started = time.perf_counter()
                 with matvec_as_product():  # one matrix product over the configs per step
-                    program = with_accepted_options(devices[0].platform, lambda: _program(devices, problem.X.shape[-1], steps, log_every).lower(
+                    program = with_accepted_options(devices[0].platform, lambda: _program(devices).lower(
                         *mesh_arg, fns, optimizer_factory, static_kwargs, *args,
                         steps=steps, batch_size=batch_size, log_every=log_every,
                     ).compile())
@@ -696,7 +689,7 @@ def sweep(
         initial = pieces[0].pop("initial_loss")  # the same in every piece
         for piece in pieces[1:]:
             piece.pop("initial_loss")
-        per_static.append({k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]})
+        per_static.append({k: _joined([p[k] for p in pieces], np.concatenate) for k in pieces[0]})
     bar.close()
 
     result = _assemble(per_static, grid, names, static_names, traced, traced_shape, seeds)
@@ -733,7 +726,7 @@ def _assemble(per_static, grid, names, static_names, traced, traced_shape, seeds
     """Merges the per-static-combination pieces ``(configs, seeds, ...)`` into arrays over
     the grid's axes in the user's order."""
     static_shape = tuple(len(grid[n]) for n in static_names)
-    stacked = {k: np.stack([piece[k] for piece in per_static]) for k in per_static[0]}
+    stacked = {k: _joined([piece[k] for piece in per_static], np.stack) for k in per_static[0]}
     order = static_names + traced  # the axes as stacked
     permutation = [order.index(n) for n in names]
     assembled = {}
@@ -746,6 +739,14 @@ def _assemble(per_static, grid, names, static_names, traced, traced_shape, seeds
         "curves": {k[len("curve_"):]: v for k, v in assembled.items() if k.startswith("curve_")},
         "diverged": assembled["diverged"],
     }
+
+
+def _joined(arrays, join):
+    """``join(arrays)``, without copying a lone array (a 1 024-config sweep logging five
+    metrics every step returns 20 MB per 1 000 steps: a copy costs milliseconds)."""
+    if len(arrays) == 1:
+        return arrays[0][None] if join is np.stack else arrays[0]
+    return join(arrays)
 
 
 def _claim_folder(out, fingerprint, spec) -> None:

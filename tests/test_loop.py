@@ -333,13 +333,9 @@ def test_compile_module_docstring_examples():
 
 
 def test_the_cpu_options_we_pass_are_known_to_this_xla():
-    import importlib
-
     from jaxopt_hw._compile import accepts
 
-    sweep_lib = importlib.import_module("jaxopt_hw.sweep")  # jaxopt_hw.sweep is also the function
-
-    options = set(loop_lib._RUN_CPU_OPTIONS) | set(sweep_lib._YNN_DOTS)
+    options = set(loop_lib._RUN_CPU_OPTIONS)
     if tuple(int(part) for part in jax.__version__.split(".")[:2]) >= (0, 11):
         options.discard(("xla_cpu_use_fusion_emitters", False))  # gone from jax 0.11's XLA:CPU
     for option in sorted(options):
