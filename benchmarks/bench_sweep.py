@@ -4,9 +4,11 @@ Every method trains Adam for 1 000 steps with batches of 32 on the same problem,
 configs of a 32 × 32 grid of learning rates × β1 (β2 = 0.999), side by side in one run:
 
 1. ``jh.sweep``: one compiled program for the grid (``vmap`` over configs inside the
-   scan; the batch drawn and gathered once per step for all configs). Timed twice: with
-   the final metrics only (``log_every=1000``) and logging the five full-data metrics
-   after every step (``log_every=1``).
+   scan; the batch drawn and gathered once per step for all configs). Timed with the
+   final metrics only (``log_every=1000``) and logging the five full-data metrics after
+   every step (``log_every=1``); on a CPU, with the cores presented to JAX as devices
+   (``jh.use_cpu_cores()``, unless ``JAX_NUM_CPU_DEVICES`` is set), over which the sweep
+   shards its configs, and on one device.
 2. (c) The expert's hand-written ``jax.jit(jax.vmap(lax.scan))`` over
    ``optax.inject_hyperparams(optax.adam)``: a ``jax.random.permutation`` per epoch
    inside the program (the last partial batch of an epoch dropped), the batch gathered
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import math
 import os
 import sys
@@ -39,7 +42,7 @@ import time
 
 import numpy as np
 
-from bench_loop import make_optax_loop, machine, numpy_homework, steady, timed, titled, write_section
+from bench_loop import make_optax_loop, machine, numpy_homework, timed, titled, write_section
 
 SECTION = "## Sweeps (`jh.sweep`)"
 PROBLEMS = {"medium (10,000, 5)": (10_000, 5), "large (150,000, 7)": (150_000, 7), "d = 100 (10,000, 100)": (10_000, 100)}
@@ -55,11 +58,25 @@ def grid():
     return {"learning_rate": [float(v) for v in LEARNING_RATES], "b1": [float(v) for v in B1S]}
 
 
-def jh_sweep(prob, log_every):
+def jh_sweep(prob, log_every, devices=None):
     import jaxopt_hw as jh
 
-    res = jh.sweep(prob, jh.adam, grid=grid(), steps=STEPS, batch_size=BATCH, log_every=log_every, progress=False)
+    res = jh.sweep(prob, jh.adam, grid=grid(), steps=STEPS, batch_size=BATCH, log_every=log_every,
+                   devices=devices, progress=False)
     return res.final_loss
+
+
+def interleaved(methods, repeats):
+    """Median seconds of each ``name: fn`` (called once first to compile), timed in
+    turns, one call of each per round, so that a slow spell of the machine weighs on all
+    of them alike; and each method's last output."""
+    outs = {name: fn() for name, fn in methods.items()}
+    times = {name: [] for name in methods}
+    for _ in range(repeats):
+        for name, fn in methods.items():
+            seconds, outs[name] = timed(fn)
+            times[name].append(seconds)
+    return {name: float(np.median(t)) for name, t in times.items()}, outs
 
 
 def make_expert(prob):
@@ -129,15 +146,18 @@ def measure(repeats):
         jax.block_until_ready(prob.X)
         X64, y64 = np.asarray(prob.X, np.float64), np.asarray(prob.y, np.float64)
         r = {}
+        methods = {}
         for log_every, key in [(STEPS, "final"), (1, "curves")]:
-            first, _ = timed(jh_sweep, prob, log_every)
-            r[f"sweep_{key}"], losses = steady(jh_sweep, repeats, prob, log_every)
-            r[f"sweep_{key}_first"] = first
-        sweep_losses = np.asarray(losses)[..., 0].reshape(-1)  # (lr, b1) order, as the expert's
+            for suffix, devices in ([("", None), ("_one", jax.devices()[:1])] if len(jax.devices()) > 1 else [("", None)]):
+                methods[f"sweep_{key}{suffix}"] = functools.partial(jh_sweep, prob, log_every, devices)
+                r[f"sweep_{key}{suffix}_first"], _ = timed(methods[f"sweep_{key}{suffix}"])
         expert = make_expert(prob)
         r["expert_first"], _ = timed(expert)
-        r["expert"], expert_losses = steady(expert, repeats)
-        r["loss_ratio_median"] = float(np.nanmedian(sweep_losses / expert_losses))
+        methods["expert"] = expert
+        medians, outs = interleaved(methods, repeats)
+        r.update(medians)
+        sweep_losses = np.asarray(outs["sweep_curves"])[..., 0].reshape(-1)  # (lr, b1) order, as the expert's
+        r["loss_ratio_median"] = float(np.nanmedian(sweep_losses / outs["expert"]))
         train_optax = make_optax_loop(prob)
         r["optax_per_config"] = per_config(lambda lr, b1: train_optax(STEPS), configs[:1], max(1, repeats // 3))
         r["numpy_per_config"] = per_config(
@@ -173,39 +193,61 @@ def report(rows, load):
         f"on {machine()}. Load average before/after: {load[0]:.2f}/{load[1]:.2f}."
     )
     out.append("")
+    import jax
+
+    n_devices = len(jax.devices())
+    several = any("sweep_final_one" in r for r in rows.values())
     out.append(
-        "Config-steps per second (configs × steps ÷ seconds), steady state (median of repeats; compile "
-        "excluded, shown apart as the first call's extra time). (a) and (b) run one config after another "
-        "and are timed on a few configs. The ratio compares `jh.sweep` with the final metrics only against "
-        "(c), which also returns only the final loss, and `jh.sweep` logging every step against (a) and (b), "
-        "which also record a value per step."
+        "Config-steps per second (configs × steps ÷ seconds), steady state (median of repeats, the "
+        "compiled methods timed in turns; compile excluded, shown apart as the first call's extra time). "
+        "(a) and (b) run one config after another and are timed on a few configs. The ratios compare "
+        "`jh.sweep` with the final metrics only against (c), which also returns only the final loss, and "
+        "`jh.sweep` logging every step against (a) and (b), which also record a value per step."
+        + (
+            f" JAX presents the {n_devices} cores as {n_devices} CPU devices "
+            "(`jh.use_cpu_cores()`, as the `jaxopt-hw` command does): `jh.sweep` shards its configs over "
+            "them, one share per core; *one device* is the same sweep with `devices=jax.devices()[:1]`. "
+            "The other methods run on the default device, as written."
+            if several else ""
+        )
     )
     out.append("")
-    out.append("| problem (n, d) | method | time for 1,024 configs (s) | config-steps/s | first call extra (s) | `jh.sweep` speed-up |")
-    out.append("|---|---|---:|---:|---:|---:|")
+    header = "| problem (n, d) | method | time for 1,024 configs (s) | config-steps/s | first call extra (s) | `jh.sweep` speed-up |"
+    if several:
+        header += " `jh.sweep` (one device) speed-up |"
+    out.append(header)
+    out.append("|---|---|---:|---:|---:|---:|" + ("---:|" if several else ""))
     for label, r in rows.items():
         c = r["n_configs"]
-        final, curves = r["sweep_final"], r["sweep_curves"]
-        lines = [
-            ("`jh.sweep`, final metrics", final, r["sweep_final_first"] - final, "–"),
-            ("`jh.sweep`, 5 metrics every step", curves, r["sweep_curves_first"] - curves, "–"),
-            ("(c) expert `jit(vmap(scan))`", r["expert"], r["expert_first"] - r["expert"], _ratio(r["expert"] / final)),
-            ("(b) jitted optax step, Python loop", r["optax_per_config"] * c, None, _ratio(r["optax_per_config"] * c / curves)),
-            ("(a) NumPy (homework)", r["numpy_per_config"] * c, None, _ratio(r["numpy_per_config"] * c / curves)),
+        sweeps = [("", "")] + ([("_one", ", one device")] if several else [])
+        lines = []
+        for key, text in [("final", "final metrics"), ("curves", "5 metrics every step")]:
+            for suffix, where in sweeps:
+                seconds = r[f"sweep_{key}{suffix}"]
+                lines.append((f"`jh.sweep`, {text}{where}", seconds, r[f"sweep_{key}{suffix}_first"] - seconds, None))
+        lines += [
+            ("(c) expert `jit(vmap(scan))`", r["expert"], r["expert_first"] - r["expert"], "final"),
+            ("(b) jitted optax step, Python loop", r["optax_per_config"] * c, None, "curves"),
+            ("(a) NumPy (homework)", r["numpy_per_config"] * c, None, "curves"),
         ]
-        for method, seconds, extra, ratio in lines:
+        for method, seconds, extra, against in lines:
             extra_text = "–" if extra is None else f"{extra:.2f}"
-            out.append(f"| {label} | {method} | {seconds:.3g} | {_fmt_rate(c * STEPS / seconds)} | {extra_text} | {ratio} |")
+            ratios = ["–" if against is None else _ratio(seconds / r[f"sweep_{against}{suffix}"]) for suffix, _ in sweeps]
+            out.append(f"| {label} | {method} | {seconds:.3g} | {_fmt_rate(c * STEPS / seconds)} | {extra_text} | "
+                       + " | ".join(ratios) + " |")
     out.append("")
     targets = []
     for label, r in rows.items():
-        vs_expert = r["expert"] / r["sweep_final"]
-        vs_numpy = r["numpy_per_config"] * r["n_configs"] / r["sweep_curves"]
-        vs_numpy_final = r["numpy_per_config"] * r["n_configs"] / r["sweep_final"]
-        targets.append(f"{label}: {vs_expert:.2f}× (c), {vs_numpy:,.0f}× (a) ({vs_numpy_final:,.0f}× with final metrics only)")
+        parts = []
+        for suffix, where in [("", ""), ("_one", " on one device")] if several else [("", "")]:
+            vs_expert = r["expert"] / r[f"sweep_final{suffix}"]
+            vs_numpy = r["numpy_per_config"] * r["n_configs"] / r[f"sweep_curves{suffix}"]
+            vs_numpy_final = r["numpy_per_config"] * r["n_configs"] / r[f"sweep_final{suffix}"]
+            parts.append(f"{vs_expert:.2f}× (c), {vs_numpy:,.0f}× (a) ({vs_numpy_final:,.0f}× with final metrics only){where}")
+        targets.append(f"{label}: " + "; ".join(parts))
     out.append(
         "Targets: ≥ 300× (a) per config-step, ≥ 1.0× (c) everywhere and ≥ 1.5× (c) for d ≤ 20. Measured: "
-        + "; ".join(targets) + ". Against (a) the table compares like with like, a value recorded per step; "
+        + ". ".join(targets) + ". Against (a) the table compares like with like, a value recorded per step; "
         "(a) records only the batch error, while `jh.sweep` logging every step also computes four "
         "full-data metrics per config, so the final-metrics figure (which still sums the batch error "
         "of every step) is given too."
@@ -224,53 +266,51 @@ def report(rows, load):
     return "\n".join(out)
 
 
-WHERE_THE_TIME_GOES = """Where the time goes (profiled with `jax.profiler` on the 2-core Intel Xeon these
-figures came from until 2026-11-25, 1 024 configs at (10 000, 5), final metrics only; the
-expert spent ≈ 35 µs per step plus 17 ms of permutations). Before the changes below a step
-took ≈ 50 µs (51 ms in all, 1.0× the expert); after them ≈ 26 µs there (1.91× the expert,
-d = 100 at 0.82×):
+WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and timed A/B in one process on the
+2-core AMD EPYC above (2026-11-30), after earlier rounds on a 2-core Intel Xeon (until
+2026-11-25) that took a one-device, final-metrics step at (10 000, 5) from ≈ 50 to
+≈ 26 µs:
 
-* **Layout of the products** (51 → 41 ms). Under `vmap`, JAX computes the residuals of
-  all configs as a `(configs, B)` product and the gradients as `(configs, d)`: rows of 32
-  and 5 entries, which XLA:CPU's kernels handle about half as fast as long rows. Least
-  squares now gives its batch loss, gradient and error through `problems.mse_batch_values`,
-  a `jax.custom_batching.custom_vmap` whose rule for many parameter sets on one batch
-  computes `R = X Wᵀ − y` as `(B, configs)` and the gradients as `(Xᵀ R)ᵀ` (rows of 1 024)
-  for d ≤ 32, and keeps the `(configs, ·)` form above (faster at d = 100). The configs are
-  the innermost `vmap` (seeds outside), where they share one batch.
-* **Adam's bias corrections** (41 → 33 ms with the next item). A step count per config
-  cost a `pow` per config per step for each `1 − βᵗ` (≈ 6 µs each). The sweep now holds
-  the optimizer's integer leaves (step counts, which advance in lockstep) once for all
-  configs; it checks by tracing that a factory's integer leaves do not depend on the
-  config, else keeps them per config. With β2 fixed, `1 − β2ᵗ` is one scalar per step.
-* **The batch error** (33 → 26 ms). The mean batch error since the last log was stacked
-  per step (a write per step, and for a final-only sweep a 4 MB buffer of 1 000 × 1 024
-  values to fill and reduce); it is now summed in the scan's carry.
-* **The shuffle.** The expert draws a `jax.random.permutation` per epoch, a sort of `n`
-  keys (its whole advantage disappears at n = 150 000); the sweep draws the rows of ~50
-  steps at once by a keyed Feistel bijection (O(B) per step) and slices each step's batch
-  off the block, as `jh.run` does.
-* **d = 100 (missed).** Here the products (≈ 105 µs per step) and Adam's passes over the
-  `(configs, 100)` moments (≈ 95 µs) dominate, and both programs compute the same ones;
-  the sweep also pays for its divergence guard, which the expert does not have. The
-  guard's finiteness check over the new parameters cost ≈ 75 µs per step (an is-finite
-  pass, a windowed reduction XLA made of `all`, and a select that had to wait for both).
-  For least squares the guard now reads finiteness off the next step's batch loss
-  (non-finite whenever the parameters are) and each config carries its last parameters
-  that passed: two selects and a copy, no reduction (311 → ≈ 270 ms). With no guard at all the
-  sweep takes ≈ 243 ms, the expert's time: the rest is memory traffic over the moments
-  (each pass over a 400 KB array costs 15–50 µs in the loop, 13 µs alone).
-* **XLA:CPU options depend on the machine** (`sweep._cpu_options`). On the Intel Xeon,
-  YNNPACK products and, for logging sweeps, XLA's legacy fusion emitters were 10–15%
-  faster. On the AMD EPYC above the emitters made logging sweeps ~40% slower (d = 5:
-  110 → 158 ms) and YNNPACK slowed the d ≤ 32 final-metrics sweep (35.5 → 40.1 ms) while
-  speeding d = 100 (266 → 257 ms; logging every step 1.61 → 1.03 s): the sweep now uses
-  YNNPACK products except for final-metrics sweeps with d ≤ 32, and no legacy emitters.
-* **Logging. Logging the five full-data metrics after every step costs about as much as
-  the steps themselves on these small problems (O(d²) per config per log).
+* **Cores as devices** (`jh.use_cpu_cores()`). XLA:CPU runs a program's kernels one after
+  another and hands them between its threads: pinned to one core (`taskset`), the
+  one-device d = 100 sweep took 237–247 ms instead of 258–330 ms on both. Presented as two
+  CPU devices, the cores each run half of the configs (`shard_map`, the one-device
+  program on each share, the same results bit for bit): in an A/B run d = 100 went
+  from 257 to 193 ms (the table's rows *one device* give this run's figures). The
+  expert's program, written for one device, does not use them.
+* **Logging every step** (d = 5, one device: ≈ 60 → 45 ms of program time). The metrics of
+  least squares come from `problems.quadratic_measures`, whose rule for many parameter
+  sets writes each sum over d out as multiply-adds of rows of 1 024 configs: elementwise
+  code that XLA fuses and vectorizes. Under `vmap` they had been `(configs, d, d)`
+  products reduced over rows of d entries, or `(configs, d) × (d, d)` products: ≈ 13 ms
+  per 1 000 steps, now ≈ 2 ms, and each config's values are its run's, bit for bit.
+  The option that sent products to YNNPACK one by one kept XLA from giving it the sums
+  over the batch's 32 rows as well (+6 ms at d = 5): sweeps now use XLA's defaults,
+  also faster at d = 100 (logging every step 0.97 → 0.73 s).
+* **Host work.** 20 MB of logs per 1 000 steps were copied twice after the program (to
+  join chunks and static combinations even when there was one of each): once now.
+* **Earlier rounds.** Products laid out with the configs on the long axis for d ≤ 32
+  (`problems.mse_batch_values`; 51 → 41 ms on the Xeon); the optimizer's step counts
+  held once for all configs, so Adam's `1 − βᵗ` is one scalar per step (41 → 33 ms with
+  the next); the batch errors summed in the scan's carry instead of stacked (→ 26 ms); the
+  divergence guard read off the next step's batch loss instead of an is-finite pass over
+  the parameters (d = 100: 311 → ≈ 270 ms). The expert's `jax.random.permutation` per
+  epoch sorts n keys (≈ 17 ms at n = 10 000, 79 ms at 150 000); the sweep draws each
+  block's rows by a keyed Feistel bijection, O(B) per step.
+* **d = 100 on one device (0.97×).** The two products, 1 024 × 32 × 100 multiply-adds
+  each per step (≈ 150 µs), dominate both programs. The sweep also keeps each config's
+  last parameters that passed the guard (a select over 1 024 × 100 per step, ≈ 25 µs).
+  Tried: unguarded steps with the block replayed from its start, guarded, when a config
+  blew up in it. 89 of the benchmark's 1 024 configs blow up at d = 100, in 16 of the
+  20 blocks, and the replays doubled the time (530 ms): not kept.
+* **(a) at d = 100 logging every step (missed, 92×).** Per config-step the sweep does
+  2 × 32 × 100 multiply-adds of training and 2 × 100² of metrics (`z = Cᵀ(w − w*)`, its
+  gradient `2Cz`): ≈ 54 GFLOP for 1 024 configs × 1 000 steps, ≥ 0.27 s at the two cores'
+  peak (≈ 200 GFLOP/s), while 300× NumPy's 26–41 s needs 0.09–0.14 s. With the final
+  metrics only the floor is ≈ 0.07 s.
 * **Not done:** a sufficient-statistics gradient `(2/B)(X_bᵀX_b w − X_bᵀy_b)` measured
-  only 16% faster at d = 5 in isolation (and slower at d = 100); checking divergence every
-  k steps would change what "frozen at its last finite state" means.
+  only 16% faster at d = 5 in isolation (slower at d = 100); unrolling the step loop is
+  slower here (d = 100: 256 → 268 ms at 2, 339 ms at 4).
 """
 
 
@@ -296,6 +336,10 @@ def main(argv=None):
     parser.add_argument("--write", action="store_true", help="replace the sweep section of docs/benchmarks.md")
     parser.add_argument("--repeats", type=int, default=5, help="repeats for steady-state medians")
     args = parser.parse_args(argv)
+    if "JAX_NUM_CPU_DEVICES" not in os.environ:
+        import jaxopt_hw as jh
+
+        jh.use_cpu_cores()  # before any JAX computation; no effect on a GPU's programs
     load_before = os.getloadavg()[0]
     rows = measure(args.repeats)
     text = report(rows, (load_before, os.getloadavg()[0]))

@@ -9,7 +9,7 @@ from jaxopt_hw.problems import __all__ as _problem_names  # noqa: E402
 from jaxopt_hw.loop import run, Trace, epoch_permutation  # noqa: F401,E402
 
 __all__ += list(_problem_names) + ["run", "Trace", "epoch_permutation"]
-from jaxopt_hw.sweep import sweep, SweepResult  # noqa: F401,E402
+from jaxopt_hw.sweep import sweep, SweepResult, use_cpu_cores  # noqa: F401,E402
 from jaxopt_hw import metrics  # noqa: F401,E402
 
-__all__ += ["sweep", "SweepResult", "metrics"]
+__all__ += ["sweep", "SweepResult", "use_cpu_cores", "metrics"]

@@ -111,6 +111,21 @@ def _add_problem_options(parser):
     group.add_argument("--data-seed", type=int, default=0, help="seed of the data (default 0)")
 
 
+def use_cores(count=None) -> None:
+    """Presents the CPU cores to JAX as devices (:func:`jaxopt_hw.use_cpu_cores`): ``count``
+    of them, or by default all, unless ``JAX_NUM_CPU_DEVICES`` says otherwise or JAX is
+    already running in this process (the command called from Python)."""
+    import jaxopt_hw as jh
+
+    if count is None and "JAX_NUM_CPU_DEVICES" in os.environ:
+        return
+    try:
+        jh.use_cpu_cores(count)
+    except RuntimeError:
+        if count is not None:
+            raise
+
+
 def enable_compilation_cache(path=None) -> Path:
     """Switches on JAX's persistent compilation cache (every compiled program is kept)."""
     import jax
@@ -209,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--no-cache", action="store_true", help="do not use JAX's persistent compilation cache")
+    parser.add_argument("--cpu-devices", type=_positive_int, metavar="N",
+                        help="CPU cores JAX presents as devices, over which sweeps shard their configs "
+                             "(default: all cores, unless JAX_NUM_CPU_DEVICES is set; 1: one device)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     report = commands.add_parser("report", help="run all studies and write report.md with figures",
@@ -262,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    use_cores(args.cpu_devices)
     if not args.no_cache:
         enable_compilation_cache()
     try:

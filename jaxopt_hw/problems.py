@@ -278,11 +278,9 @@ def quadratic_measures(w, aux):
       z = C^\top o, \quad f(w) = f^* + \|z\|^2, \quad \nabla f(w) = 2 C z, \quad
       \|w - w^*\| = \|o\|.
 
-    The loss and gradient are ``jax.value_and_grad(quadratic_full_loss)``. For
-    ``d ≤ 32`` every sum over ``d`` is written out, term after term, on the entries of
-    ``o`` (scalars here; rows of ``P`` entries under ``jax.vmap`` over ``P`` parameter
-    sets, see :func:`_quadratic_measures_many`): a sweep's configs then get the same
-    arithmetic as one run, in code that XLA:CPU fuses and vectorizes along ``P``.
+    The loss and gradient are ``jax.value_and_grad(quadratic_full_loss)``. Under
+    ``jax.vmap`` over many ``w`` (a sweep's configs) the rule
+    :func:`_quadratic_measures_many` computes them with the configs on the long axis.
 
     Args:
       w: parameters, shape ``(d,)``.
@@ -297,64 +295,87 @@ def quadratic_measures(w, aux):
       >>> bool(abs(loss - prob.min_loss) < 1e-4), float(dist)
       (True, 0.0)
     """
-    offset = w - aux["w_star"]
-    if offset.shape[-1] > _SMALL_D:
-        return _measures_by_products(aux["chol"], offset, aux["min_loss"])
-    return _measures_term_by_term(aux["chol"], list(offset), aux["min_loss"])
+    chol, offset = aux["chol"], w - aux["w_star"]
+    if offset.shape[0] <= _WRITTEN_OUT_D:
+        z = _combined(chol, offset)
+        gradient = _combined(chol.T, [2 * entry for entry in z])
+    else:
+        z = _matvec(chol.T, offset)
+        gradient = _matvec(chol, 2 * z)
+    return _measures(aux["min_loss"], z, gradient, offset, axis=0)
 
 
 @quadratic_measures.def_vmap
 def _quadratic_measures_many(axis_size, in_batched, w, aux):
     r"""``quadratic_measures`` for ``P`` parameter sets ``W`` (P, d).
 
-    For ``d ≤ 32`` the offsets are transposed into ``d`` rows of ``P`` entries and the
-    sums over ``d`` are multiply-adds of whole rows. Left to ``vmap``, the sums would
-    be ``(P, d, d)`` products reduced over rows of ``d`` entries, or ``(P, d) × (d, d)``
-    matrix products, both slow for so few columns (a 1 024-config sweep at d = 5 that
-    logs every step spent ≈ 13 of its ≈ 60 ms per 1 000 steps on them)."""
+    For ``d ≤ 32`` the offsets are laid out as ``(d, P)``. Up to
+    :data:`_WRITTEN_OUT_D` features :math:`Z = C^\top O` and :math:`2 C Z` are
+    multiply-adds of whole rows, as in the plain form; above, they are products that
+    write rows of ``P`` entries (padded to a multiple of 64), whose every entry XLA:CPU
+    sums over ``d`` in order, one fused multiply-add at a time, as the plain form's
+    multiply-and-sum does. Left to ``vmap``, the products would be ``(P, d) × (d, d)``,
+    whose rows of ``d`` entries XLA:CPU computes slowly and rounds otherwise (a
+    1 024-config sweep at d = 5 that logs every step spent ≈ 13 of its ≈ 60 ms per 1 000
+    steps on them)."""
     w_batched, aux_batched = in_batched
     if any(jax.tree.leaves(aux_batched)) or not w_batched:
         in_axes = (0 if w_batched else None, jax.tree.map(lambda b: 0 if b else None, aux_batched))
         return jax.vmap(quadratic_measures.fun, in_axes=in_axes)(w, aux), (True, True, True)
-    offsets = w - aux["w_star"]  # (P, d)
-    if offsets.shape[-1] > _SMALL_D:
-        measures = _measures_by_products(aux["chol"], _padded(offsets), aux["min_loss"])
-        return tuple(m[: offsets.shape[0]] for m in measures), (True, True, True)
-    return _measures_term_by_term(aux["chol"], list(offsets.T), aux["min_loss"]), (True, True, True)
+    chol, n_sets = aux["chol"], w.shape[0]
+    offsets = _padded(w - aux["w_star"])  # (P', d)
+    if offsets.shape[-1] <= _WRITTEN_OUT_D:
+        offsets, axis = offsets.T, 0  # (d, P')
+        z = _combined(chol, offsets)
+        gradients = _combined(chol.T, [2 * entry for entry in z])
+    elif offsets.shape[-1] <= _SMALL_D:
+        offsets, axis = offsets.T, 0
+        z = _product(chol.T, offsets)
+        gradients = _product(chol, 2 * z)
+    else:
+        axis = 1
+        z = _product(offsets, chol)
+        gradients = _product(2 * z, chol.T)
+    measures = _measures(aux["min_loss"], z, gradients, offsets, axis)
+    return tuple(m[:n_sets] for m in measures), (True, True, True)
 
 
-def _measures_by_products(chol, offsets, min_loss):
-    """:func:`quadratic_measures` of offsets ``(..., d)`` by matrix products."""
-    z = _product(offsets, chol)
-    return min_loss + _sum_of_squares(z, axis=-1), jnp.sqrt(_sum_of_squares(_product(2 * z, chol.T), axis=-1)), jnp.sqrt(_sum_of_squares(offsets, axis=-1))
+#: Up to this many features, the measures' sums over ``d`` are written out term by term
+#: (:func:`_combined`): for many parameter sets, multiply-adds of rows that XLA fuses
+#: into one loop (a 1 024-config sweep at d = 5 logging every step: 60 → 45 ms per
+#: 1 000 steps). The code grows as d², and so does its compile time (d = 20: +4 s).
+_WRITTEN_OUT_D = 8
 
 
-def _measures_term_by_term(chol, offset_entries, min_loss):
-    """:func:`quadratic_measures` from the ``d`` entries of the offset (scalars, or rows
-    of as many parameter sets), every sum written out in order."""
-    z = _combined(chol, offset_entries)
-    gradient = _combined(chol.T, [2 * entry for entry in z])
-    return min_loss + _sum_of_squares(z), jnp.sqrt(_sum_of_squares(gradient)), jnp.sqrt(_sum_of_squares(offset_entries))
-
-
-def _combined(M, entries):
-    r"""The entries :math:`\sum_j M_{jk}\, e_j` for each column ``k`` of ``M``
-    (:math:`M^\top e`), summed in order of ``j``."""
+def _combined(M, v):
+    r"""The entries of :math:`M^\top v` for ``v`` holding its ``d`` entries along axis 0
+    (scalars, or rows of many parameter sets), every sum written out in order of ``j``."""
     columns = []
     for k in range(M.shape[1]):
-        total = M[0, k] * entries[0]
-        for j in range(1, len(entries)):
-            total = total + M[j, k] * entries[j]
+        total = M[0, k] * v[0]
+        for j in range(1, M.shape[0]):
+            total = total + M[j, k] * v[j]
         columns.append(total)
     return columns
 
 
-def _sum_of_squares(entries, axis=None):
-    r""":math:`\sum_j e_j^2` over a list of entries (in order), or over ``axis`` of an array."""
-    if axis is not None:
-        return jnp.sum(jnp.square(entries), axis=axis)
-    total = jnp.square(entries[0])
-    for entry in entries[1:]:
+def _measures(min_loss, z, gradient, offset, axis):
+    """Loss, gradient norm and distance from ``z``, the gradient and the offset, each
+    holding its ``d`` entries along ``axis`` (or a list of them)."""
+    return min_loss + _sum_of_squares(z, axis), jnp.sqrt(_sum_of_squares(gradient, axis)), jnp.sqrt(_sum_of_squares(offset, axis))
+
+
+def _sum_of_squares(v, axis):
+    r""":math:`\sum_j v_j^2` over ``axis`` of ``v`` (or over a list of entries); for up to
+    32 entries written out, added in order, so that one parameter set (scalar entries)
+    and many (rows of them) take the same sum, which XLA:CPU's reductions over rows and
+    down columns do not."""
+    if not isinstance(v, list):
+        if v.shape[axis] > _SMALL_D:
+            return jnp.sum(jnp.square(v), axis=axis)
+        v = list(jnp.moveaxis(v, axis, 0))
+    total = jnp.square(v[0])
+    for entry in v[1:]:
         total = total + jnp.square(entry)
     return total
 

@@ -75,8 +75,10 @@ def test_final_metrics_only_sweep_equals_its_runs(prob):
 
 
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="bitwise on XLA:CPU; GPU products are cuBLAS's")
-def test_sweep_is_bitwise_its_run_for_small_least_squares(prob):
+@pytest.mark.parametrize("d", [5, 20])  # the measures' two forms for d <= 32 (problems._WRITTEN_OUT_D)
+def test_sweep_is_bitwise_its_run_for_small_least_squares(d):
     # d <= 32, batches of <= 32 rows: every logged value of every config is its run's
+    prob = jh.linear_regression(1_000, d, seed=3)
     res = jh.sweep(prob, jh.adam, grid={"learning_rate": [3e-3, 0.1], "b1": [0.5, 0.9]}, seeds=[1],
                    steps=120, batch_size=32, log_every=1, progress=False)
     for lr in (3e-3, 0.1):
@@ -342,6 +344,41 @@ def test_sharded_over_four_devices_equals_one_device(tmp_path, d):
     # 64 configs, so the sums round alike (problems._MIN_PARAMETER_SETS)
     assert report["max_diff"] == 0
     assert report["third_ran_on"] == [2] and report["third_diff"] == 0  # the device asked for
+
+
+CORES_SCRIPT = textwrap.dedent("""
+    import json, jax, numpy as np, jaxopt_hw as jh
+    try:
+        jh.use_cpu_cores(0)
+    except ValueError as error:
+        bad = str(error)
+    count = jh.use_cpu_cores(3)  # not the machine's count: the setting is what counts
+    prob = jh.linear_regression(300, 4, seed=1)
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 0.1, 0.3]}, seeds=[0, 1], steps=30,
+                   batch_size=16, progress=False)
+    one = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 0.1, 0.3]}, seeds=[0, 1], steps=30,
+                   batch_size=16, progress=False, devices=jax.devices()[:1])
+    try:
+        jh.use_cpu_cores(2)
+        late = ""
+    except RuntimeError as error:
+        late = str(error)
+    print(json.dumps({"bad": bad, "count": count, "devices": len(jax.devices()), "sweep_devices": res.meta["devices"],
+                      "same": bool(np.array_equal(res.loss, one.loss)), "late": late}))
+""")
+
+
+def test_use_cpu_cores_presents_cores_as_devices_for_sweeps(tmp_path):
+    script = tmp_path / "cores.py"
+    script.write_text(CORES_SCRIPT)
+    env = {k: v for k, v in host_devices_env().items() if k != "JAX_NUM_CPU_DEVICES"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "count" in report["bad"]
+    assert report["count"] == report["devices"] == report["sweep_devices"] == 3
+    assert report["same"]  # sharded over 3 CPU devices, as on one
+    assert "before" in report["late"]  # JAX's own message: the backend is already running
 
 
 PROCESS_SCRIPT = textwrap.dedent("""

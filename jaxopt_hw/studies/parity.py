@@ -162,6 +162,7 @@ def side_by_side(problem: Problem, names) -> Problem:
         w_true=None,
         error_fn=None,
         batch_fn=None,
+        measures_fn=None,
         loss_detects_nonfinite=False,
     )
 
