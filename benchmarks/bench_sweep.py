@@ -159,9 +159,9 @@ def measure(repeats):
         sweep_losses = np.asarray(outs["sweep_curves"])[..., 0].reshape(-1)  # (lr, b1) order, as the expert's
         r["loss_ratio_median"] = float(np.nanmedian(sweep_losses / outs["expert"]))
         train_optax = make_optax_loop(prob)
-        r["optax_per_config"] = per_config(lambda lr, b1: train_optax(STEPS), configs[:1], max(1, repeats // 3))
+        r["optax_per_config"] = per_config(lambda lr, b1: train_optax(STEPS), configs[:1], repeats)
         r["numpy_per_config"] = per_config(
-            lambda lr, b1: numpy_homework(X64, y64, STEPS, lr=lr, b1=b1), configs, max(1, repeats // 3)
+            lambda lr, b1: numpy_homework(X64, y64, STEPS, lr=lr, b1=b1), configs, repeats
         )
         r["n_configs"] = n_configs
         rows[label] = r
