@@ -67,11 +67,10 @@ def jh_sweep(prob, log_every, devices=None):
 
 
 def interleaved(methods, repeats):
-    """Median seconds of each ``name: fn`` (called once first to compile), timed in
-    turns, one call of each per round, so that a slow spell of the machine weighs on all
-    of them alike; and each method's last output."""
-    outs = {name: fn() for name, fn in methods.items()}
-    times = {name: [] for name in methods}
+    """Median seconds of each ``name: fn`` (each called once before, to compile), timed
+    in turns, one call of each per round, so that a slow spell of the machine weighs on
+    all of them alike; and each method's last output."""
+    outs, times = {}, {name: [] for name in methods}
     for _ in range(repeats):
         for name, fn in methods.items():
             seconds, outs[name] = timed(fn)
@@ -149,7 +148,7 @@ def measure(repeats):
         methods = {}
         for log_every, key in [(STEPS, "final"), (1, "curves")]:
             for suffix, devices in ([("", None), ("_one", jax.devices()[:1])] if len(jax.devices()) > 1 else [("", None)]):
-                methods[f"sweep_{key}{suffix}"] = functools.partial(jh_sweep, prob, log_every, devices)
+                methods[f"sweep_{key}{suffix}"] = functools.partial(jh_sweep, prob, log_every, devices or jax.devices())
                 r[f"sweep_{key}{suffix}_first"], _ = timed(methods[f"sweep_{key}{suffix}"])
         expert = make_expert(prob)
         r["expert_first"], _ = timed(expert)
@@ -208,7 +207,7 @@ def report(rows, load):
             "(`jh.use_cpu_cores()`, as the `jaxopt-hw` command does): `jh.sweep` shards its configs over "
             "them, one share per core; *one device* is the same sweep with `devices=jax.devices()[:1]`. "
             "The other methods run on the default device, as written."
-            if several else ""
+            if several and jax.default_backend() == "cpu" else ""
         )
     )
     out.append("")
@@ -275,7 +274,7 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   another and hands them between its threads: pinned to one core (`taskset`), the
   one-device d = 100 sweep took 237–247 ms instead of 258–330 ms on both. Presented as two
   CPU devices, the cores each run half of the configs (`shard_map`, the one-device
-  program on each share, the same results bit for bit): in an A/B run d = 100 went
+  program on each share; each config trains the same bit for bit): in an A/B run d = 100 went
   from 257 to 193 ms (the table's rows *one device* give this run's figures). The
   expert's program, written for one device, does not use them.
 * **Logging every step** (d = 5, one device: ≈ 60 → 45 ms of program time). The metrics of
@@ -283,7 +282,7 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   sets writes each sum over d out as multiply-adds of rows of 1 024 configs: elementwise
   code that XLA fuses and vectorizes. Under `vmap` they had been `(configs, d, d)`
   products reduced over rows of d entries, or `(configs, d) × (d, d)` products: ≈ 13 ms
-  per 1 000 steps, now ≈ 2 ms, and each config's values are its run's, bit for bit.
+  per 1 000 steps, now ≈ 2 ms, and each config's loss is its run's, bit for bit.
   The option that sent products to YNNPACK one by one kept XLA from giving it the sums
   over the batch's 32 rows as well (+6 ms at d = 5): sweeps now use XLA's defaults,
   also faster at d = 100 (logging every step 0.97 → 0.73 s).

@@ -113,11 +113,12 @@ def _add_problem_options(parser):
 
 def use_cores(count=None) -> None:
     """Presents the CPU cores to JAX as devices (:func:`jaxopt_hw.use_cpu_cores`): ``count``
-    of them, or by default all, unless ``JAX_NUM_CPU_DEVICES`` says otherwise or JAX is
-    already running in this process (the command called from Python)."""
+    of them, or by default all, unless ``JAX_NUM_CPU_DEVICES`` or ``XLA_FLAGS`` already say
+    how many, or JAX is already running in this process."""
     import jaxopt_hw as jh
 
-    if count is None and "JAX_NUM_CPU_DEVICES" in os.environ:
+    if count is None and ("JAX_NUM_CPU_DEVICES" in os.environ
+                          or "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", "")):
         return
     try:
         jh.use_cpu_cores(count)
@@ -278,9 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """The ``jaxopt-hw`` command; ``argv`` defaults to the command line. Called with an
+    ``argv`` (from Python), it leaves JAX's devices as they are unless ``--cpu-devices``
+    is given."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    use_cores(args.cpu_devices)
+    if argv is None or args.cpu_devices is not None:
+        use_cores(args.cpu_devices)
     if not args.no_cache:
         enable_compilation_cache()
     try:

@@ -269,6 +269,13 @@ def quadratic_full_loss(w, aux):
     return aux["min_loss"] + jnp.sum(jnp.square(offset))
 
 
+#: Up to this many features, the measures' sums over ``d`` are written out term by term
+#: (:func:`_combined`): for many parameter sets, multiply-adds of rows that XLA fuses
+#: into one loop (a 1 024-config sweep at d = 5 logging every step: 60 → 45 ms per
+#: 1 000 steps). The code grows as d², and so does its compile time (d = 20: +4 s).
+_WRITTEN_OUT_D = 8
+
+
 @jax.custom_batching.custom_vmap
 def quadratic_measures(w, aux):
     r"""The full loss, the norm of its gradient and the distance to the optimum of least
@@ -278,9 +285,9 @@ def quadratic_measures(w, aux):
       z = C^\top o, \quad f(w) = f^* + \|z\|^2, \quad \nabla f(w) = 2 C z, \quad
       \|w - w^*\| = \|o\|.
 
-    The loss and gradient are ``jax.value_and_grad(quadratic_full_loss)``. Under
-    ``jax.vmap`` over many ``w`` (a sweep's configs) the rule
-    :func:`_quadratic_measures_many` computes them with the configs on the long axis.
+    The loss and gradient equal ``jax.value_and_grad(quadratic_full_loss)`` to float
+    rounding. Under ``jax.vmap`` over many ``w`` (a sweep's configs) the rule
+    :func:`_quadratic_measures_many` computes them in a layout fast for many of them.
 
     Args:
       w: parameters, shape ``(d,)``.
@@ -295,14 +302,10 @@ def quadratic_measures(w, aux):
       >>> bool(abs(loss - prob.min_loss) < 1e-4), float(dist)
       (True, 0.0)
     """
-    chol, offset = aux["chol"], w - aux["w_star"]
+    offset = w - aux["w_star"]
     if offset.shape[0] <= _WRITTEN_OUT_D:
-        z = _combined(chol, offset)
-        gradient = _combined(chol.T, [2 * entry for entry in z])
-    else:
-        z = _matvec(chol.T, offset)
-        gradient = _matvec(chol, 2 * z)
-    return _measures(aux["min_loss"], z, gradient, offset, axis=0)
+        return _measures(aux, offset, _combined, axis=0)
+    return _measures(aux, offset, lambda M, v: _matvec(M.T, v), axis=0)
 
 
 @quadratic_measures.def_vmap
@@ -314,7 +317,8 @@ def _quadratic_measures_many(axis_size, in_batched, w, aux):
     multiply-adds of whole rows, as in the plain form; above, they are products that
     write rows of ``P`` entries (padded to a multiple of 64), whose every entry XLA:CPU
     sums over ``d`` in order, one fused multiply-add at a time, as the plain form's
-    multiply-and-sum does. Left to ``vmap``, the products would be ``(P, d) × (d, d)``,
+    multiply-and-sum does. For ``d > 32``, ``(P, d) × (d, d)`` products (padded alike).
+    Left to ``vmap``, those ``(P, d) × (d, d)`` products would also serve small ``d``,
     whose rows of ``d`` entries XLA:CPU computes slowly and rounds otherwise (a
     1 024-config sweep at d = 5 that logs every step spent ≈ 13 of its ≈ 60 ms per 1 000
     steps on them)."""
@@ -322,29 +326,25 @@ def _quadratic_measures_many(axis_size, in_batched, w, aux):
     if any(jax.tree.leaves(aux_batched)) or not w_batched:
         in_axes = (0 if w_batched else None, jax.tree.map(lambda b: 0 if b else None, aux_batched))
         return jax.vmap(quadratic_measures.fun, in_axes=in_axes)(w, aux), (True, True, True)
-    chol, n_sets = aux["chol"], w.shape[0]
-    offsets = _padded(w - aux["w_star"])  # (P', d)
-    if offsets.shape[-1] <= _WRITTEN_OUT_D:
-        offsets, axis = offsets.T, 0  # (d, P')
-        z = _combined(chol, offsets)
-        gradients = _combined(chol.T, [2 * entry for entry in z])
-    elif offsets.shape[-1] <= _SMALL_D:
-        offsets, axis = offsets.T, 0
-        z = _product(chol.T, offsets)
-        gradients = _product(chol, 2 * z)
+    n_sets, d = w.shape
+    offsets = w - aux["w_star"]  # (P, d)
+    if d <= _WRITTEN_OUT_D:
+        measures = _measures(aux, offsets.T, _combined, axis=0)
+    elif d <= _SMALL_D:
+        measures = _measures(aux, _padded(offsets).T, lambda M, v: _product(M.T, v), axis=0)
     else:
-        axis = 1
-        z = _product(offsets, chol)
-        gradients = _product(2 * z, chol.T)
-    measures = _measures(aux["min_loss"], z, gradients, offsets, axis)
+        measures = _measures(aux, _padded(offsets), lambda M, v: _product(v, M), axis=1)
     return tuple(m[:n_sets] for m in measures), (True, True, True)
 
 
-#: Up to this many features, the measures' sums over ``d`` are written out term by term
-#: (:func:`_combined`): for many parameter sets, multiply-adds of rows that XLA fuses
-#: into one loop (a 1 024-config sweep at d = 5 logging every step: 60 → 45 ms per
-#: 1 000 steps). The code grows as d², and so does its compile time (d = 20: +4 s).
-_WRITTEN_OUT_D = 8
+def _measures(aux, offset, transform, axis):
+    r"""Loss, gradient norm and distance from the offset, whose ``d`` entries lie along
+    ``axis``; ``transform(M, v)`` is :math:`M^\top v` in the same layout."""
+    chol = aux["chol"]
+    z = transform(chol, offset)
+    gradient = transform(chol.T, [2 * entry for entry in z] if isinstance(z, list) else 2 * z)
+    loss = aux["min_loss"] + _sum_of_squares(z, axis)
+    return loss, jnp.sqrt(_sum_of_squares(gradient, axis)), jnp.sqrt(_sum_of_squares(offset, axis))
 
 
 def _combined(M, v):
@@ -357,12 +357,6 @@ def _combined(M, v):
             total = total + M[j, k] * v[j]
         columns.append(total)
     return columns
-
-
-def _measures(min_loss, z, gradient, offset, axis):
-    """Loss, gradient norm and distance from ``z``, the gradient and the offset, each
-    holding its ``d`` entries along ``axis`` (or a list of them)."""
-    return min_loss + _sum_of_squares(z, axis), jnp.sqrt(_sum_of_squares(gradient, axis)), jnp.sqrt(_sum_of_squares(offset, axis))
 
 
 def _sum_of_squares(v, axis):

@@ -496,7 +496,7 @@ def use_cpu_cores(count: Optional[int] = None) -> int:
     XLA:CPU runs one program's kernels one after another, handing them between its
     threads; a sweep gains more from running a share of its configs on each core (1 024
     Adam configs × 1 000 steps on 2 cores: 258 → 193 ms at d = 100, see
-    docs/benchmarks.md). The results are the same, bit for bit, for least squares.
+    docs/benchmarks.md). Each config trains the same, bit for bit, for least squares.
     Programs that do not shard (:func:`jaxopt_hw.run`, any ``jax.jit``) still run on the
     first device, as before. The ``jaxopt-hw`` command does this by default.
 
@@ -521,6 +521,22 @@ def use_cpu_cores(count: Optional[int] = None) -> int:
     count = check_int("count", count)
     jax.config.update("jax_num_cpu_devices", count)
     return count
+
+
+#: A sweep left to choose its devices gives each at least this many configs.
+_MIN_CONFIGS_PER_DEVICE = 64
+
+
+def _default_devices(n_configs: int) -> list:
+    """``jax.devices()``, or in one process only as many of them as get 64 configs or more
+    each: least squares pads a device's share to 64 parameter sets
+    (``problems._MIN_PARAMETER_SETS``) and its products want long rows, so thinner
+    shares cost more than they save (64 cores as 64 devices would compute 4 096 sets for
+    a 4-config sweep). Each config trains the same on any number of devices."""
+    devices = jax.devices()
+    if jax.process_count() > 1:
+        return devices
+    return devices[: max(1, min(len(devices), n_configs // _MIN_CONFIGS_PER_DEVICE))]
 
 
 def _mesh_sharding(devices):
@@ -616,7 +632,8 @@ def sweep(
       out: a folder; each finished chunk is saved there atomically and a rerun of the
         same sweep skips the chunks already saved. The merged result is saved as
         ``out/result.npz``.
-      devices: devices to shard the config axis over (default: all, ``jax.devices()``).
+      devices: devices to shard the config axis over (default: ``jax.devices()``, as
+        many of them as get 64 configs or more each; all of them with several processes).
       progress: show a tqdm progress bar over chunks.
 
     Returns:
@@ -637,13 +654,13 @@ def sweep(
     seeds = _check_seeds(seeds)
     if tol is None:
         tol = 0.01 * problem.min_loss if problem.min_loss else 1e-6
-    devices = list(jax.devices() if devices is None else devices)
     n_logs = steps // log_every
 
     names = list(grid)
     static_names = [n for n in names if n not in traced]
     traced_shape = tuple(len(grid[n]) for n in traced)
     n_configs = int(np.prod(traced_shape)) if traced else 1
+    devices = _default_devices(n_configs) if devices is None else list(devices)
     dtype = jnp.asarray(problem.X).dtype
     per_config = _bytes_per_config(len(seeds), n_logs, dtype.itemsize)
     size = _chunk_size(n_configs, per_config, memory_budget, chunk_size, len(devices))

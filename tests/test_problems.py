@@ -309,8 +309,8 @@ def test_mse_batch_values_batched_rule_equals_the_plain_form(d):
     np.testing.assert_allclose(losses[1], mse_loss(W[0], 2 * X, y), rtol=1e-5)
 
 
-@pytest.mark.parametrize("d", [5, 20, 40])  # the three forms: terms written out, (d, P) and (P, d) products
-def test_quadratic_measures_equal_autodiff_and_float64(d):
+@pytest.mark.parametrize("d", [5, 8, 9, 20, 32, 33])  # the forms: terms written out, (d, P), (P, d) products
+def test_quadratic_measures_equal_autodiff_and_a_float64_reference(d):
     from jaxopt_hw.problems import quadratic_full_loss, quadratic_measures
 
     prob = jh.linear_regression(400, d, seed=d)
@@ -330,6 +330,9 @@ def test_quadratic_measures_equal_autodiff_and_float64(d):
             np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=1e-5)
         if d <= 32 and jax.default_backend() == "cpu":  # the same sums in the same order, one set or many
             np.testing.assert_array_equal(np.asarray(plain), np.asarray([m[i] for m in batched]))
+    nested = jax.vmap(jax.vmap(quadratic_measures, in_axes=(0, None)), in_axes=(0, None))  # seeds × configs
+    for got, want in zip(nested(jnp.asarray(W).reshape(2, 3, d), prob.aux), batched):
+        np.testing.assert_allclose(np.asarray(got).reshape(-1), want, rtol=1e-6)
 
 
 def test_initial_points_are_host_draws_keyed_by_the_seed():

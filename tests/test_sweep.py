@@ -312,38 +312,43 @@ SHARD_SCRIPT = textwrap.dedent("""
     os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
     import json, sys, jax, numpy as np, jaxopt_hw as jh
     assert len(jax.devices()) == 4
-    prob = jh.linear_regression(1_000, int(sys.argv[1]), seed=3)
-    kwargs = dict(grid={"learning_rate": list(np.geomspace(1e-3, 0.3, 36)), "b1": [0.8, 0.9]}, seeds=[0, 1],
-                  steps=50, batch_size=16, progress=False)
-    sharded = jh.sweep(prob, jh.adam, **kwargs)
-    single = jh.sweep(prob, jh.adam, devices=jax.devices()[:1], **kwargs)
-    per_device = sharded.meta["chunk_size"] // 4  # one device, chunks of one shard's size
-    same_shape = jh.sweep(prob, jh.adam, devices=jax.devices()[:1], chunk_size=per_device, **kwargs)
-    diff = lambda a, b: float(np.max(np.abs(a.loss - b.loss) / np.abs(b.loss)))
-    sweep_module, ran_on = sys.modules["jaxopt_hw.sweep"], []
+    sweep_module = sys.modules["jaxopt_hw.sweep"]
     to_host = sweep_module._to_host
-    sweep_module._to_host = lambda out: (ran_on.extend(jax.tree.leaves(out)[0].devices()), to_host(out))[1]
-    third = jh.sweep(prob, jh.adam, devices=jax.devices()[2:3], **kwargs)  # one device, not the default
-    print(json.dumps({"devices": sharded.meta["devices"], "chunk": sharded.meta["chunk_size"],
-                      "max_diff": diff(sharded, single), "same_shape_diff": diff(sharded, same_shape),
-                      "third_diff": diff(third, single), "third_ran_on": sorted({d.id for d in ran_on})}))
+    for d in map(int, sys.argv[1:]):
+        prob = jh.linear_regression(1_000, d, seed=3)
+        kwargs = dict(grid={"learning_rate": list(np.geomspace(1e-3, 0.3, 36)), "b1": [0.8, 0.9]}, seeds=[0, 1],
+                      steps=50, batch_size=16, progress=False)
+        sharded = jh.sweep(prob, jh.adam, devices=jax.devices(), **kwargs)
+        single = jh.sweep(prob, jh.adam, devices=jax.devices()[:1], **kwargs)
+        per_device = sharded.meta["chunk_size"] // 4  # one device, chunks of one shard's size
+        same_shape = jh.sweep(prob, jh.adam, devices=jax.devices()[:1], chunk_size=per_device, **kwargs)
+        diff = lambda a, b: float(np.max(np.abs(a.loss - b.loss) / np.abs(b.loss)))
+        ran_on = []
+        sweep_module._to_host = lambda out: (ran_on.extend(jax.tree.leaves(out)[0].devices()), to_host(out))[1]
+        third = jh.sweep(prob, jh.adam, devices=jax.devices()[2:3], **kwargs)  # one device, not the default
+        sweep_module._to_host = to_host
+        print(json.dumps({"d": d, "devices": sharded.meta["devices"], "chunk": sharded.meta["chunk_size"],
+                          "max_diff": diff(sharded, single), "same_shape_diff": diff(sharded, same_shape),
+                          "third_diff": diff(third, single), "third_ran_on": sorted({d.id for d in ran_on})}))
 """)
 
 
-@pytest.mark.parametrize("d", [5, 40])  # both layouts of the least-squares products
-def test_sharded_over_four_devices_equals_one_device(tmp_path, d):
+def test_sharded_over_four_devices_equals_one_device(tmp_path):
     script = tmp_path / "shard.py"
     script.write_text(SHARD_SCRIPT)
     env = host_devices_env()
-    done = subprocess.run([sys.executable, str(script), str(d)], capture_output=True, text=True, cwd=ROOT, env=env)
+    sizes = [5, 40]  # both layouts of the least-squares products
+    done = subprocess.run([sys.executable, str(script), *map(str, sizes)], capture_output=True, text=True, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["devices"] == 4 and report["chunk"] % 4 == 0
-    assert report["same_shape_diff"] == 0  # each device runs the one-device program on its shard
-    # 18 configs per device against 72 on one: the least-squares products are padded to
-    # 64 configs, so the sums round alike (problems._MIN_PARAMETER_SETS)
-    assert report["max_diff"] == 0
-    assert report["third_ran_on"] == [2] and report["third_diff"] == 0  # the device asked for
+    reports = [json.loads(line) for line in done.stdout.strip().splitlines()[-len(sizes):]]
+    assert [report["d"] for report in reports] == sizes
+    for report in reports:
+        assert report["devices"] == 4 and report["chunk"] % 4 == 0
+        assert report["same_shape_diff"] == 0  # each device runs the one-device program on its shard
+        # 18 configs per device against 72 on one: the least-squares products are padded to
+        # a multiple of 64 configs, so the sums round alike (problems._MIN_PARAMETER_SETS)
+        assert report["max_diff"] == 0, report
+        assert report["third_ran_on"] == [2] and report["third_diff"] == 0  # the device asked for
 
 
 CORES_SCRIPT = textwrap.dedent("""
@@ -354,17 +359,19 @@ CORES_SCRIPT = textwrap.dedent("""
         bad = str(error)
     count = jh.use_cpu_cores(3)  # not the machine's count: the setting is what counts
     prob = jh.linear_regression(300, 4, seed=1)
-    res = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 0.1, 0.3]}, seeds=[0, 1], steps=30,
-                   batch_size=16, progress=False)
-    one = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 0.1, 0.3]}, seeds=[0, 1], steps=30,
-                   batch_size=16, progress=False, devices=jax.devices()[:1])
+    kwargs = dict(seeds=[0, 1], steps=30, batch_size=16, progress=False)
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 0.1, 0.3]}, devices=jax.devices(), **kwargs)
+    one = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 0.1, 0.3]}, devices=jax.devices()[:1], **kwargs)
+    # left to choose, a sweep gives each device 64 configs or more
+    few = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 0.1, 0.3]}, **kwargs).meta["devices"]
+    many = jh.sweep(prob, jh.adam, grid={"learning_rate": list(np.geomspace(1e-3, 0.1, 130))}, **kwargs).meta["devices"]
     try:
         jh.use_cpu_cores(2)
         late = ""
     except RuntimeError as error:
         late = str(error)
     print(json.dumps({"bad": bad, "count": count, "devices": len(jax.devices()), "sweep_devices": res.meta["devices"],
-                      "same": bool(np.array_equal(res.loss, one.loss)), "late": late}))
+                      "same": bool(np.array_equal(res.loss, one.loss)), "late": late, "few": few, "many": many}))
 """)
 
 
@@ -378,7 +385,8 @@ def test_use_cpu_cores_presents_cores_as_devices_for_sweeps(tmp_path):
     assert "count" in report["bad"]
     assert report["count"] == report["devices"] == report["sweep_devices"] == 3
     assert report["same"]  # sharded over 3 CPU devices, as on one
-    assert "before" in report["late"]  # JAX's own message: the backend is already running
+    assert report["late"]  # too late once JAX has computed something (JAX's own RuntimeError)
+    assert report["few"] == 1 and report["many"] == 2  # 3 configs: one device; 130: two of 65
 
 
 PROCESS_SCRIPT = textwrap.dedent("""
