@@ -202,6 +202,20 @@ def steady(fn, repeats, *args):
     return statistics.median(times), out
 
 
+def interleaved(methods, repeats):
+    """Median seconds of each ``name: fn`` (each called once before, to compile), timed
+    in turns, one call of each per round, so that a slow spell of the machine weighs on
+    all of them alike; and each method's last output. (Not for calls of a millisecond or
+    two: after another method's call XLA's threads wake up cold, which doubled `jh.run`'s
+    1 000-step time in turns with NumPy.)"""
+    outs, times = {}, {name: [] for name in methods}
+    for _ in range(repeats):
+        for name, fn in methods.items():
+            seconds, outs[name] = timed(fn)
+            times[name].append(seconds)
+    return {name: statistics.median(t) for name, t in times.items()}, outs
+
+
 def machine():
     from jaxopt_hw.studies import machine_description
 
@@ -260,7 +274,7 @@ def report(rows, quick, load):
         "`2 Xbᵀ(Xb w − yb)/B`, Adam, `w_history.append`, `error.append` (batch mean absolute error)."
     )
     out.append("")
-    out.append(f"Steady state at {SHORT:,} steps (median of repeats in one process; compile excluded). "
+    out.append(f"Steady state at {SHORT:,} steps (median of consecutive repeats in one process; compile excluded). "
                "*First-call overhead* = first call in a fresh process (problem already built) minus the steady state: "
                "tracing + XLA compilation.")
     out.append("")

@@ -42,7 +42,7 @@ import time
 
 import numpy as np
 
-from bench_loop import make_optax_loop, machine, numpy_homework, timed, titled, write_section
+from bench_loop import interleaved, make_optax_loop, machine, numpy_homework, timed, titled, write_section
 
 SECTION = "## Sweeps (`jh.sweep`)"
 PROBLEMS = {"medium (10,000, 5)": (10_000, 5), "large (150,000, 7)": (150_000, 7), "d = 100 (10,000, 100)": (10_000, 100)}
@@ -64,18 +64,6 @@ def jh_sweep(prob, log_every, devices=None):
     res = jh.sweep(prob, jh.adam, grid=grid(), steps=STEPS, batch_size=BATCH, log_every=log_every,
                    devices=devices, progress=False)
     return res.final_loss
-
-
-def interleaved(methods, repeats):
-    """Median seconds of each ``name: fn`` (each called once before, to compile), timed
-    in turns, one call of each per round, so that a slow spell of the machine weighs on
-    all of them alike; and each method's last output."""
-    outs, times = {}, {name: [] for name in methods}
-    for _ in range(repeats):
-        for name, fn in methods.items():
-            seconds, outs[name] = timed(fn)
-            times[name].append(seconds)
-    return {name: float(np.median(t)) for name, t in times.items()}, outs
 
 
 def make_expert(prob):
