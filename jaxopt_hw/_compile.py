@@ -1,7 +1,7 @@
 """``jax.jit`` with XLA compiler options, leaving out those the installed XLA refuses.
 
-The loop and the sweep pass XLA:CPU a few options measured to compile or run faster
-(docs/benchmarks.md). XLA renames and drops such flags between releases (jax 0.11's CPU
+The loop passes XLA:CPU a few options measured to compile or run faster, and the loop
+and the sweep pass XLA:GPU one (docs/benchmarks.md). XLA renames and drops such flags between releases (jax 0.11's CPU
 compiler has no ``xla_cpu_use_fusion_emitters``), and an option it does not know fails
 the compile. A program is compiled with its options first (probing costs ~20 ms a
 compile); only if that fails with ``INVALID_ARGUMENT`` are the options tried one by one

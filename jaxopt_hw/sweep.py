@@ -468,15 +468,14 @@ def _shard_map(fun, mesh, in_specs, out_specs):
     return shard_map(fun, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_rep=False)
 
 
-#: No XLA:CPU options for sweeps: measured on the 2-core AMD EPYC of docs/benchmarks.md
-#: (1 024 Adam configs), XLA's defaults, which hand products and reductions over the
-#: config axis to YNNPACK, are as fast as or faster than products through YNNPACK one by
-#: one (d = 100 logging every step: 0.73 vs 0.97 s; d = 5: 45 vs 51 ms) and than XLA's
-#: legacy fusion emitters (~40% slower here, ~15% faster on an Intel Xeon before).
-
-
 def _program(devices):
-    """The jitted sweep for these devices: with several, one that takes their mesh first."""
+    """The jitted sweep for these devices: with several, one that takes their mesh first.
+
+    No XLA:CPU options: measured on the 2-core AMD EPYC of docs/benchmarks.md (1 024 Adam
+    configs), XLA's defaults, which hand products and reductions over the config axis to
+    YNNPACK, are as fast as or faster than products through YNNPACK one by one (d = 100
+    logging every step: 0.73 vs 0.97 s; d = 5: 45 vs 51 ms) and than XLA's legacy fusion
+    emitters (~40% slower here, ~15% faster on an Intel Xeon before)."""
     body, static = (_sharded_sweep_body, ("mesh",) + _SWEEP_STATIC) if len(devices) > 1 else (_sweep_body, _SWEEP_STATIC)
     platform = devices[0].platform
     return jit_with_options(body, static, platform, platform_options(platform))
