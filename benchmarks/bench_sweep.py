@@ -284,13 +284,13 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   the parameters (d = 100: 311 → ≈ 270 ms). The expert's `jax.random.permutation` per
   epoch sorts n keys (≈ 17 ms at n = 10 000, 79 ms at 150 000); the sweep draws each
   block's rows by a keyed Feistel bijection, O(B) per step.
-* **d = 100 on one device (0.97×).** The two products, 1 024 × 32 × 100 multiply-adds
+* **d = 100 on one device** (below 1.0× (c) in the runs so far). The two products, 1 024 × 32 × 100 multiply-adds
   each per step (≈ 150 µs), dominate both programs. The sweep also keeps each config's
   last parameters that passed the guard (a select over 1 024 × 100 per step, ≈ 25 µs).
   Tried: unguarded steps with the block replayed from its start, guarded, when a config
   blew up in it. 89 of the benchmark's 1 024 configs blow up at d = 100, in 16 of the
   20 blocks, and the replays doubled the time (530 ms): not kept.
-* **(a) at d = 100 logging every step (missed, 92×).** Per config-step the sweep does
+* **(a) at d = 100 logging every step** (missed in every CPU run). Per config-step the sweep does
   2 × 32 × 100 multiply-adds of training and 2 × 100² of metrics (`z = Cᵀ(w − w*)`, its
   gradient `2Cz`): ≈ 54 GFLOP for 1 024 configs × 1 000 steps, ≥ 0.27 s at the two cores'
   peak (≈ 200 GFLOP/s), while 300× NumPy's 26–41 s needs 0.09–0.14 s. With the final

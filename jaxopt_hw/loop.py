@@ -64,7 +64,7 @@ import numpy as np
 import optax
 
 from jaxopt_hw._compile import jit_with_options, platform_options, with_accepted_options
-from jaxopt_hw.optimizers import apply_updates
+from jaxopt_hw.optimizers import apply_updates, recipe_of
 from jaxopt_hw.problems import Problem
 
 __all__ = ["run", "Trace", "epoch_permutation"]
@@ -565,8 +565,13 @@ def simulate_blocks(fetch, train_on, log, record, state, cursor, *, steps: int, 
     return state, logs, records
 
 
-def _run_body(data, aux, w_star, min_loss, params, words, divergence_factor, *, fns, tx, steps, batch_size, log_every, record_params):
-    """:func:`run_single` with the trajectory starting at the initial point."""
+def _run_body(data, aux, w_star, min_loss, params, words, divergence_factor, hyperparameters, *, fns, tx, recipe, steps, batch_size, log_every, record_params):
+    """:func:`run_single` with the trajectory starting at the initial point; with a
+    ``recipe`` ``(factory, static arguments)``, ``tx`` is ``factory`` applied to those and
+    the traced ``hyperparameters`` (see :func:`traced_hyperparameters`)."""
+    if recipe is not None:
+        factory, static_arguments = recipe
+        tx = factory(**dict(static_arguments), **hyperparameters)
     logs, state, initial_loss, trajectory = run_single(
         fns, tx, data, aux, w_star, min_loss, params, words, divergence_factor,
         steps=steps, batch_size=batch_size, log_every=log_every, record_params=record_params,
@@ -576,7 +581,7 @@ def _run_body(data, aux, w_star, min_loss, params, words, divergence_factor, *, 
     return logs, state, initial_loss, trajectory
 
 
-_RUN_STATIC = ("fns", "tx", "steps", "batch_size", "log_every", "record_params")
+_RUN_STATIC = ("fns", "tx", "recipe", "steps", "batch_size", "log_every", "record_params")
 #: On CPU, XLA's legacy fusion emitters compile this small program ~40% faster and run it
 #: as fast, and LLVM's code generation split over two threads (two modules) takes
 #: ~0.03 s less than with the default split (see docs/benchmarks.md). Options the
@@ -587,6 +592,30 @@ _RUN_CPU_OPTIONS = (("xla_cpu_use_fusion_emitters", False), ("xla_cpu_parallel_c
 def run_program(platform: str):
     """The jitted :func:`run` body for ``platform`` (``"cpu"``, ``"gpu"``, …)."""
     return jit_with_options(_run_body, _RUN_STATIC, platform, platform_options(platform, _RUN_CPU_OPTIONS))
+
+
+def traced_hyperparameters(optimizer, dtype) -> tuple:
+    """``(recipe, hyperparameters)``: how a program rebuilds ``optimizer`` with its float
+    hyperparameters as traced arguments, so that runs differing only in their values
+    (``jh.adam(0.01)``, ``jh.adam(0.02)``, …) share one compiled program. ``(None, {})``
+    when that cannot be done (a transformation not built by :mod:`jaxopt_hw.optimizers`,
+    no float hyperparameter, or an unhashable one): the program then takes ``optimizer``
+    itself as its compile key.
+
+    ``recipe`` is ``(factory, static arguments as sorted (name, value) pairs)``; the
+    hyperparameters are scalars of ``dtype``, as a sweep passes them."""
+    recipe = recipe_of(optimizer)
+    if recipe is None:
+        return None, {}
+    hyperparameters = {
+        name: np.asarray(value, dtype) for name, value in recipe.arguments.items() if isinstance(value, (float, np.floating))
+    }
+    static_arguments = tuple(sorted((name, value) for name, value in recipe.arguments.items() if name not in hyperparameters))
+    try:
+        hash(static_arguments)
+    except TypeError:
+        return None, {}
+    return ((recipe.factory, static_arguments), hyperparameters) if hyperparameters else (None, {})
 
 
 # --------------------------------------------------------------------------- validation
@@ -739,9 +768,10 @@ def run(
     params = problem.initial_params(seed) if init is None else check_init(problem, init)
     w_star, min_loss = _optimum(problem)
     platform = next(iter(problem.X.devices())).platform
+    recipe, hyperparameters = traced_hyperparameters(optimizer, problem.X.dtype)
     logs, state, initial_loss, trajectory = with_accepted_options(platform, lambda: run_program(platform)(
         problem.data, problem.aux, w_star, min_loss, params, _host_shuffle_words(seed), divergence_factor,
-        fns=ProblemFns.of(problem), tx=optimizer, steps=steps, batch_size=batch_size,
+        hyperparameters, fns=ProblemFns.of(problem), tx=None if recipe else optimizer, recipe=recipe, steps=steps, batch_size=batch_size,
         log_every=log_every, record_params=record_params,
     ))
     return Trace(

@@ -20,9 +20,11 @@ negative epsilon raises :class:`ValueError` naming the argument.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
-from typing import Any, Callable, NamedTuple, Union
+from typing import Any, Callable, NamedTuple, Optional, Union
 
 import jax
 import jax.numpy as jnp
@@ -172,6 +174,46 @@ def _count():
     return jnp.zeros([], jnp.int32)
 
 
+# --------------------------------------------------------------------------- recipes
+
+
+class Recipe(NamedTuple):
+    """How a transformation was built: ``factory(**arguments)``, every argument named."""
+
+    factory: Callable[..., optax.GradientTransformation]
+    arguments: dict
+
+
+def _rebuildable(factory):
+    """``factory``, with every transformation it returns remembering its :class:`Recipe`
+    (:func:`recipe_of`), so that a compiled loop can rebuild it from traced
+    hyperparameters and compile once for all their values."""
+    signature = inspect.signature(factory)
+
+    @functools.wraps(factory)
+    def build(*args, **kwargs):
+        tx = factory(*args, **kwargs)
+        arguments = signature.bind(*args, **kwargs)
+        arguments.apply_defaults()
+        tx.update.recipe = Recipe(build, dict(arguments.arguments))
+        return tx
+
+    return build
+
+
+def recipe_of(tx) -> Optional[Recipe]:
+    """The :class:`Recipe` of a transformation built by one of this module's factories,
+    else ``None`` (optax's own, or one wrapped by :func:`optax.chain`).
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> from jaxopt_hw.optimizers import recipe_of
+      >>> recipe_of(jh.adam(0.01)).arguments["learning_rate"]
+      0.01
+    """
+    return getattr(getattr(tx, "update", None), "recipe", None)
+
+
 # --------------------------------------------------------------------------- states
 
 
@@ -229,6 +271,7 @@ class AmsgradState(NamedTuple):
 # --------------------------------------------------------------------------- optimizers
 
 
+@_rebuildable
 def sgd(learning_rate: ScalarOrSchedule) -> optax.GradientTransformation:
     r"""(Stochastic) gradient descent.
 
@@ -268,6 +311,7 @@ def sgd(learning_rate: ScalarOrSchedule) -> optax.GradientTransformation:
     return optax.GradientTransformation(init, update)
 
 
+@_rebuildable
 def momentum(learning_rate: ScalarOrSchedule, beta=0.9) -> optax.GradientTransformation:
     r"""Momentum in its exponential-moving-average form (the homework's eq. 1–2).
 
@@ -312,6 +356,7 @@ def momentum(learning_rate: ScalarOrSchedule, beta=0.9) -> optax.GradientTransfo
     return optax.GradientTransformation(init, update)
 
 
+@_rebuildable
 def heavy_ball(
     learning_rate: ScalarOrSchedule, beta=0.9, nesterov: bool = False
 ) -> optax.GradientTransformation:
@@ -367,6 +412,7 @@ def heavy_ball(
     return optax.GradientTransformation(init, update)
 
 
+@_rebuildable
 def rmsprop(
     learning_rate: ScalarOrSchedule, decay=0.9, eps=1e-8, eps_in_sqrt: bool = True
 ) -> optax.GradientTransformation:
@@ -446,6 +492,7 @@ def _check_adam(learning_rate, b1, b2, eps, eps_root):
     _check_nonnegative("eps_root", eps_root)
 
 
+@_rebuildable
 def adam(
     learning_rate: ScalarOrSchedule, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0
 ) -> optax.GradientTransformation:
@@ -494,6 +541,7 @@ def adam(
     return optax.GradientTransformation(init, update)
 
 
+@_rebuildable
 def adamw(
     learning_rate: ScalarOrSchedule,
     b1=0.9,
@@ -548,6 +596,7 @@ def adamw(
     return optax.GradientTransformation(init, update)
 
 
+@_rebuildable
 def amsgrad(
     learning_rate: ScalarOrSchedule, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0
 ) -> optax.GradientTransformation:
@@ -594,6 +643,7 @@ def amsgrad(
     return optax.GradientTransformation(init, update)
 
 
+@_rebuildable
 def adagrad(
     learning_rate: ScalarOrSchedule, initial_accumulator_value=0.1, eps=1e-7
 ) -> optax.GradientTransformation:

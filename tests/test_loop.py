@@ -358,10 +358,67 @@ def test_second_call_and_same_shape_problem_reuse_the_compiled_program():
         jh.run(other, tx, **{**options, "seed": 3})
     assert compiled == []
     assert not np.array_equal(np.asarray(first.loss), np.asarray(second.loss))
-    # a new optimizer object or new static options do compile (they are part of the program)
+    # new static options do compile (they are part of the program)
     with compile_log() as compiled:
         jh.run(prob, tx, **{**options, "steps": 60})
     assert any("_run_body" in name for name in compiled)
+
+
+def _without_recipe(tx):
+    """``tx`` as a transformation the loop cannot rebuild: the object is the compile key."""
+    return optax.GradientTransformation(tx.init, lambda grads, state, params=None: tx.update(grads, state, params))
+
+
+def test_our_optimizers_differing_in_float_hyperparameters_share_one_program():
+    prob = jh.linear_regression(301, 4, seed=0)
+    options = dict(steps=50, batch_size=16, seed=0, log_every=5)
+    jh.run(prob, jh.adam(0.01, b1=0.8), **options)
+    with compile_log() as compiled:
+        traces = {lr: jh.run(prob, jh.adam(lr, b1=0.8), **options) for lr in (0.02, 0.05)}
+    assert compiled == []
+    for lr, trace in traces.items():  # each trains with its own values
+        assert np.array_equal(trace.loss, jh.run(prob, _without_recipe(jh.adam(lr, b1=0.8)), **options).loss)
+    assert not np.array_equal(traces[0.02].loss, traces[0.05].loss)
+    # options that are not floats are part of the program
+    with compile_log() as compiled:
+        jh.run(prob, jh.heavy_ball(0.01, nesterov=True), **options)
+        jh.run(prob, jh.heavy_ball(0.02, nesterov=False), **options)
+        jh.run(prob, jh.heavy_ball(0.03, nesterov=True), **options)
+    assert sum("_run_body" in name for name in compiled) == 2, compiled
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: jh.sgd(0.05),
+        lambda: jh.momentum(0.05, beta=0.8),
+        lambda: jh.heavy_ball(0.01, beta=0.8, nesterov=True),
+        lambda: jh.rmsprop(0.01, decay=0.8, eps_in_sqrt=False),
+        lambda: jh.adam(jh.cosine_decay(0.05, 200), b1=0.8),
+        lambda: jh.adamw(0.01, weight_decay=0.1),
+        lambda: jh.amsgrad(0.01),
+        lambda: jh.adagrad(0.1),
+    ],
+    ids=["sgd", "momentum", "nesterov", "rmsprop-eps-outside", "adam-schedule", "adamw", "amsgrad", "adagrad"],
+)
+def test_a_rebuilt_optimizer_trains_bitwise_as_the_object_itself(small, make):
+    rebuilt = jh.run(small, make(), steps=200, batch_size=16, seed=1)
+    as_key = jh.run(small, _without_recipe(make()), steps=200, batch_size=16, seed=1)
+    for field in ("loss", "grad_norm", "batch_error", "final_params"):
+        assert np.array_equal(getattr(rebuilt, field), getattr(as_key, field)), field
+
+
+def test_only_our_factories_leave_a_recipe():
+    from jaxopt_hw.optimizers import recipe_of
+
+    recipe = recipe_of(jh.heavy_ball(0.1, nesterov=True))
+    assert recipe.factory is jh.heavy_ball
+    assert recipe.arguments == {"learning_rate": 0.1, "beta": 0.9, "nesterov": True}
+    assert recipe_of(optax.adam(0.1)) is None
+    assert recipe_of(optax.chain(jh.adam(0.1))) is None
+    recipe_arguments, hyperparameters = loop_lib.traced_hyperparameters(jh.adam(0.1, b1=0.5), np.float32)
+    assert set(hyperparameters) == {"learning_rate", "b1", "b2", "eps", "eps_root"}
+    assert loop_lib.traced_hyperparameters(jh.adam(jnp.float32(0.1)), np.float32) == (None, {})  # unhashable
 
 
 # --------------------------------------------------------------------------- validation
