@@ -134,9 +134,14 @@ class SweepResult:
     def config_names(self) -> list:
         return [name for name in self.axes if name != "seed"]
 
+    def _seed_axis(self, method: str) -> None:
+        if "seed" not in self.axes:
+            raise ValueError(f"{method}() summarises over seeds, and this result has no seed axis (sel(seed=...) removed it)")
+
     def best(self, metric: str = "final_loss") -> dict:
         """The config with the lowest mean of ``metric`` over seeds, among those that no
         seed flagged as diverged: ``{hyperparameter: value, ..., metric: mean}``."""
+        self._seed_axis("best")
         values = np.asarray(getattr(self, metric), dtype=float)
         mean = np.where(self.diverged.any(axis=-1), np.inf, values.mean(axis=-1))
         if not np.isfinite(mean).any():
@@ -169,9 +174,16 @@ class SweepResult:
             initial_loss=self.initial_loss if "seed" in axes else self.initial_loss[index[-1]],
         )
 
-    def summary(self, metric: str = "final_loss") -> tuple:
-        """Mean and 95% interval of ``metric`` over seeds, ``(*grid shape)`` each."""
-        return metrics_lib.mean_interval(getattr(self, metric), axis=-1)
+    def summary(self, metric: str = "final_loss") -> metrics_lib.Interval:
+        """Mean and 95% interval of ``metric`` over seeds, ``(*grid shape)`` each. A config
+        with an infinite value on some seed (``steps_to_tol`` never reached) has mean
+        ``inf`` and half-width NaN, as :meth:`best` counts it."""
+        self._seed_axis("summary")
+        values = np.asarray(getattr(self, metric), dtype=float)
+        interval = metrics_lib.mean_interval(values, axis=-1)
+        infinite = np.isinf(values).any(axis=-1)
+        return metrics_lib.Interval(mean=np.where(infinite, np.inf, interval.mean),
+                                    half_width=np.where(infinite, np.nan, interval.half_width))
 
     def table(self, metric: str = "final_loss", sort: bool = True, limit: Optional[int] = None) -> str:
         """A markdown table, one row per config: its hyperparameters, the mean of
@@ -185,7 +197,7 @@ class SweepResult:
         rows = []
         for index in np.ndindex(*self.shape[:-1]):
             mean = float(interval.mean[index])
-            rank = np.inf if diverged[index] else mean
+            rank = mean if np.isfinite(mean) and not diverged[index] else np.inf
             rows.append((rank, [_cell(self.axes[n][i]) for n, i in zip(names, index)] + [
                 f"{mean:.4g} ± {float(interval.half_width[index]):.2g}",
                 f"{int(diverged[index])}/{n_seeds}",
@@ -304,6 +316,9 @@ def _check_grid(factory, grid, fixed, static) -> tuple:
         values = [v.item() if isinstance(v, np.generic) else v for v in values]
         if not values:
             raise ValueError(f"grid[{name!r}] is empty")
+        for i, value in enumerate(values):
+            if any(_same(value, earlier) for earlier in values[:i]):
+                raise ValueError(f"grid[{name!r}] holds {value!r} twice")
         for value in values:
             if isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isfinite(value):
                 raise ValueError(f"grid[{name!r}] contains a non-finite value {value!r}")
@@ -311,7 +326,7 @@ def _check_grid(factory, grid, fixed, static) -> tuple:
     for name, value in fixed.items():
         if isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isfinite(value):
             raise ValueError(f"fixed[{name!r}] is not finite: {value!r}")
-    static = set(static or ())
+    static = {static} if isinstance(static, str) else set(static or ())
     unknown_static = static - set(cleaned)
     if unknown_static:
         raise ValueError(f"static names {sorted(unknown_static)} are not grid axes")
@@ -327,10 +342,37 @@ def _check_grid(factory, grid, fixed, static) -> tuple:
     return cleaned, fixed, traced
 
 
+def _same(a, b) -> bool:
+    """Whether two grid values are equal (values that do not compare, such as arrays, are not)."""
+    try:
+        return a is b or bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_positive(name: str, value, allow_zero: bool = False) -> float:
+    """``value`` as a finite float > 0 (or ≥ 0), else a ValueError/TypeError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not (math.isfinite(value) and (value >= 0 if allow_zero else value > 0)):
+        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
+    return float(value)
+
+
+def _check_representable(grid, traced, dtype) -> None:
+    """Traced values reach the program in ``dtype``: one that overflows it (1e39 in
+    float32) is refused rather than turned into ``inf``."""
+    for name in traced:
+        with np.errstate(over="ignore"):
+            cast = np.asarray(grid[name], dtype=float).astype(dtype)
+        if not np.all(np.isfinite(cast)):
+            raise ValueError(f"grid[{name!r}] holds a value beyond the range of {np.dtype(dtype).name}")
+
+
 def _check_seeds(seeds) -> list:
     if isinstance(seeds, numbers.Integral):
         seeds = [seeds]
-    seeds = [check_int("seeds", s, minimum=0) for s in seeds]
+    seeds = [check_int("seeds", s, minimum=0, maximum=2**32 - 1) for s in seeds]
     if not seeds:
         raise ValueError("seeds must not be empty")
     if len(set(seeds)) != len(seeds):
@@ -347,6 +389,8 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
 
     ``hyper`` holds ``(configs,)`` arrays; ``params0``/``words`` have a leading seed axis."""
     kwargs = dict(static_kwargs)
+    # a grid without traced axes has one config per static combination
+    n_configs = jax.tree.leaves(hyper)[0].shape[0] if jax.tree.leaves(hyper) else 1
 
     def optimizer(h):
         return factory(**kwargs, **h)
@@ -362,14 +406,14 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
     def start_all(axes):
         """The initial states, (seeds, configs, ...) per leaf but those ``axes`` marks
         ``None``, and the initial losses (seeds, configs)."""
-        per_config = jax.vmap(start, in_axes=(0, None), out_axes=(axes, 0))
+        per_config = jax.vmap(start, in_axes=(0, None), out_axes=(axes, 0), axis_size=n_configs)
         return jax.vmap(per_config, in_axes=(None, 0), out_axes=(axes, 0))(hyper, params0)
 
     def step_all_with(axes, states, batch, seed_axis):
         """One step of every config and seed; ``batch`` has a seed axis (or none: shared).
         Configs are innermost: there they share one batch (``problems.mse_batch_values``)."""
         step = lambda h, state, b: train_step(fns, optimizer(h), state, b)  # noqa: E731
-        per_config = jax.vmap(step, in_axes=(0, axes, None), out_axes=(axes, 0))
+        per_config = jax.vmap(step, in_axes=(0, axes, None), out_axes=(axes, 0), axis_size=n_configs)
         return jax.vmap(per_config, in_axes=(None, axes, seed_axis), out_axes=(axes, 0))(hyper, states, batch)
 
     batch_axis = None if batch_size is None else 0
@@ -577,17 +621,65 @@ def _chunk_size(n_configs, per_config, memory_budget, chunk_size, n_devices) -> 
 
 
 def _fingerprint(spec: dict) -> str:
-    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=_json_default).encode()).hexdigest()[:16]
+    """A digest of ``spec`` that two processes agree on exactly when they describe the
+    same sweep (see :func:`_token`)."""
+    return hashlib.sha256(json.dumps(_token(spec), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _token(value, within: tuple = ()):
+    """``value`` as JSON that determines it: arrays by dtype, shape and a digest of their
+    bytes; functions by module, name, code and the values they close over or default to
+    (two lambdas differ by their code and constants, two schedules by their parameters);
+    ``functools.partial`` by its function and arguments. Other callables fall back to
+    their ``repr``, whose memory address makes a rerun in a new process refuse to resume
+    rather than risk mixing sweeps. ``within``: the ids of the containers being described
+    (a function that closes over itself is described once)."""
+    if id(value) in within:
+        return "<itself>"
+    inside = within + (id(value),)
+    if isinstance(value, dict):
+        return {str(k): _token(v, inside) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_token(v, inside) for v in value]
+    if isinstance(value, (np.ndarray, np.generic, jax.Array)):
+        array = np.asarray(value)
+        return ["array", array.dtype.str, list(array.shape), hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()]
+    if isinstance(value, functools.partial):
+        return ["partial", _token(value.func, inside), _token(value.args, inside), _token(value.keywords, inside)]
+    code = getattr(value, "__code__", None)
+    if callable(value) and code is not None:
+        cells = []
+        for cell in getattr(value, "__closure__", None) or ():
+            try:
+                cells.append(_token(cell.cell_contents, inside))
+            except ValueError:  # an empty cell
+                cells.append(None)
+        return ["function", getattr(value, "__module__", ""), getattr(value, "__qualname__", ""), _code_token(code),
+                _token(getattr(value, "__defaults__", None), inside), _token(getattr(value, "__kwdefaults__", None), inside),
+                cells]
+    inner = getattr(value, "__wrapped__", None) or getattr(value, "fun", None)  # jax.jit, custom_vmap, …
+    if callable(value) and callable(inner):
+        return [type(value).__qualname__, _token(inner, inside)]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def _code_token(code) -> str:
+    """A digest of a code object: its bytecode, names and constants, nested code included."""
+    digest = hashlib.sha256(code.co_code)
+    digest.update(repr(code.co_names).encode())
+    for constant in code.co_consts:
+        digest.update((_code_token(constant) if hasattr(constant, "co_code") else repr(constant)).encode())
+    return digest.hexdigest()
 
 
 def _problem_signature(problem: Problem) -> dict:
-    y = np.asarray(problem.y)
-    return {
-        "name": problem.name,
-        "shapes": {k: list(v.shape) for k, v in problem.data.items()},
-        "y_sum": float(np.sum(y, dtype=np.float64)),
-        "y_head": [float(v) for v in y.reshape(-1)[:8]],
-    }
+    """What a sweep's results depend on in ``problem``: its data, the arrays its full loss
+    reads, its optimum and its functions."""
+    functions = {name: getattr(problem, name, None) for name in ("loss_fn", "full_loss_fn", "error_fn", "batch_fn", "measures_fn")}
+    return {"name": problem.name, "data": problem.data, "aux": problem.aux, "w_star": problem.w_star,
+            "min_loss": problem.min_loss, "functions": functions}
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -651,8 +743,9 @@ def sweep(
     steps, batch_size, log_every = check_run_args(problem, None, steps, batch_size, log_every, divergence_factor)
     grid, fixed, traced = _check_grid(optimizer_factory, grid, fixed, static)
     seeds = _check_seeds(seeds)
-    if tol is None:
-        tol = 0.01 * problem.min_loss if problem.min_loss else 1e-6
+    tol = (0.01 * problem.min_loss if problem.min_loss else 1e-6) if tol is None else _check_positive("tol", tol, allow_zero=True)
+    memory_budget = _check_positive("memory_budget", memory_budget)
+    chunk_size = None if chunk_size is None else check_int("chunk_size", chunk_size)
     n_logs = steps // log_every
 
     names = list(grid)
@@ -660,26 +753,31 @@ def sweep(
     traced_shape = tuple(len(grid[n]) for n in traced)
     n_configs = int(np.prod(traced_shape)) if traced else 1
     devices = _default_devices(n_configs) if devices is None else list(devices)
+    if not devices:
+        raise ValueError("devices must not be empty")
     dtype = jnp.asarray(problem.X).dtype
+    _check_representable(grid, traced, dtype)
     per_config = _bytes_per_config(len(seeds), n_logs, dtype.itemsize)
     size = _chunk_size(n_configs, per_config, memory_budget, chunk_size, len(devices))
     n_chunks = math.ceil(n_configs / size)
     static_combos = list(itertools.product(*(grid[n] for n in static_names)))
 
-    spec = {
-        "problem": _problem_signature(problem),
-        "optimizer": getattr(optimizer_factory, "__module__", "") + "." + getattr(optimizer_factory, "__qualname__", repr(optimizer_factory)),
-        "grid": grid, "fixed": fixed, "seeds": seeds, "steps": steps, "batch_size": batch_size,
-        "log_every": log_every, "divergence_factor": divergence_factor, "chunk": size, "traced": traced,
-        "chunk_format": 3,  # 2: chunk files hold the initial losses; 3: initial points drawn on the host
-    }
-    fingerprint = _fingerprint(spec)
-    if out is not None:
+    optimizer_name = getattr(optimizer_factory, "__module__", "") + "." + getattr(optimizer_factory, "__qualname__", repr(optimizer_factory))
+    params0 = _initial_points(problem, seeds)
+    fingerprint = None
+    if out is not None:  # hashing the data costs time: only for a sweep that can resume
+        spec = {
+            "problem": problem.name, "optimizer": optimizer_name,
+            "grid": grid, "fixed": fixed, "seeds": seeds, "steps": steps, "batch_size": batch_size,
+            "log_every": log_every, "divergence_factor": divergence_factor, "chunk": size, "traced": traced,
+            "chunk_format": 4,  # 3: initial points drawn on the host; 4: the fingerprint covers data and code
+        }
+        fingerprint = _fingerprint({**spec, "problem": _problem_signature(problem), "optimizer": optimizer_factory,
+                                    "initial_points": params0})
         _claim_folder(out, fingerprint, spec)
 
     fns = ProblemFns.of(problem)
     w_star, min_loss = _optimum(problem)
-    params0 = _initial_points(problem, seeds)
     words = np.stack([_host_shuffle_words(s) for s in seeds])  # on the host: compiles nothing
     traced_values = np.array(list(itertools.product(*(grid[n] for n in traced)))) if traced else np.zeros((1, 0))
 
@@ -752,7 +850,7 @@ def sweep(
         tol=float(tol),
         meta={
             "problem": problem.name,
-            "optimizer": spec["optimizer"],
+            "optimizer": optimizer_name,
             "fixed": fixed,
             "batch_size": batch_size,
             "steps": steps,

@@ -165,6 +165,13 @@ def test_unknown_hyperparameter_lists_accepted_names(prob):
     (dict(grid={"learning_rate": [0.1]}, steps=0), "steps"),
     (dict(grid={"learning_rate": [0.1]}, batch_size=0), "batch_size"),
     (dict(grid={"learning_rate": [0.1]}, log_every=7), "log_every"),
+    (dict(grid={"learning_rate": [0.1, 0.1]}), "learning_rate"),
+    (dict(grid={"learning_rate": [1e39]}), "learning_rate"),  # finite, but not in float32
+    (dict(grid={"learning_rate": [0.1]}, seeds=[2**32]), "seeds"),
+    (dict(grid={"learning_rate": [0.1]}, chunk_size=0), "chunk_size"),
+    (dict(grid={"learning_rate": [0.1]}, memory_budget=float("nan")), "memory_budget"),
+    (dict(grid={"learning_rate": [0.1]}, tol=-1.0), "tol"),
+    (dict(grid={"learning_rate": [0.1]}, devices=[]), "devices"),
 ])
 def test_bad_sweep_arguments_fail_before_compiling(prob, kwargs, match):
     args = dict(steps=20, batch_size=8, progress=False)
@@ -172,6 +179,20 @@ def test_bad_sweep_arguments_fail_before_compiling(prob, kwargs, match):
     with compile_log() as compiled, pytest.raises((ValueError, TypeError), match=match):
         jh.sweep(prob, jh.adam, **args)
     assert not any("_sweep_body" in name for name in compiled)
+
+
+def test_a_grid_of_static_axes_only_equals_its_runs(prob):
+    kwargs = dict(steps=30, batch_size=16, seeds=[0, 1], progress=False)
+    res = jh.sweep(prob, jh.heavy_ball, grid={"nesterov": [False, True]}, fixed={"learning_rate": 0.01}, **kwargs)
+    assert res.shape == (2, 2)
+    one_name = jh.sweep(prob, jh.heavy_ball, grid={"learning_rate": [0.01, 0.02]}, static="learning_rate", **kwargs)
+    assert one_name.meta["static"] == ["learning_rate"]
+    for nesterov in (False, True):
+        for seed in (0, 1):
+            trace = jh.run(prob, jh.heavy_ball(0.01, nesterov=nesterov), steps=30, batch_size=16, seed=seed)
+            assert_curves_close(res.sel(nesterov=nesterov, seed=seed), trace, rtol=RTOL)
+            assert_curves_close(one_name.sel(learning_rate=0.01, seed=seed), jh.run(prob, jh.heavy_ball(0.01), steps=30,
+                                                                                   batch_size=16, seed=seed), rtol=RTOL)
 
 
 # --------------------------------------------------------------------------- divergence
@@ -253,6 +274,27 @@ def test_save_load_select_best(prob, tmp_path):
     with pytest.raises(ValueError, match="beta"):
         res.sel(beta=0.7)
     assert "learning_rate" in res.table()
+    # the statistics over seeds need the seed axis, which selecting a seed removes
+    for method in (res.sel(seed=0).best, res.sel(seed=0).summary, res.sel(seed=0).table):
+        with pytest.raises(ValueError, match="seed axis"):
+            method()
+
+
+def test_configs_that_never_reach_tol_rank_last():
+    steps = np.array([10, 20, 30, 40, 50])
+
+    def curve(reached_at):  # excess loss 1 until the step it drops to 0.01
+        return np.where(steps >= reached_at, 0.01, 1.0)
+
+    excess = np.array([[curve(np.inf), curve(np.inf)], [curve(30), curve(50)], [curve(10), curve(np.inf)]])
+    curves = {name: excess for name in ("loss", "excess_loss", "dist_to_opt", "grad_norm", "batch_error")}
+    res = jh.SweepResult(axes={"learning_rate": [0.1, 0.2, 0.3], "seed": [0, 1]}, curves=curves, steps=steps,
+                         diverged=np.zeros((3, 2), bool), initial_loss=np.ones(2), tol=0.1)
+    summary = res.summary("steps_to_tol")
+    assert np.isinf(summary.mean[0]) and np.isinf(summary.mean[2]) and summary.mean[1] == 40.0
+    rows = [line.split("|")[1].strip() for line in res.table("steps_to_tol").splitlines()[2:]]
+    assert rows[0] == "0.2"  # the one config that every seed brought to tol comes first
+    assert res.best("steps_to_tol") == {"learning_rate": 0.2, "steps_to_tol": 40.0}
 
 
 RESUME_SCRIPT = textwrap.dedent("""
@@ -294,6 +336,45 @@ def test_interrupted_sweep_resumes_without_losing_work(tmp_path):
     # a different sweep refuses the folder instead of mixing results
     with pytest.raises(ValueError, match="different sweep"):
         jh.sweep(prob, jh.adam, grid={"learning_rate": [0.5]}, steps=40, batch_size=16, out=out, progress=False)
+
+
+def test_a_folder_refuses_a_sweep_of_other_data_or_code(prob, tmp_path):
+    import dataclasses
+
+    kwargs = dict(steps=20, batch_size=16, progress=False, out=tmp_path / "sweep")
+    factory = lambda learning_rate: jh.adam(learning_rate)  # noqa: E731
+    jh.sweep(prob, factory, grid={"learning_rate": [0.01, 0.1]}, fixed={}, **kwargs)
+    assert jh.sweep(prob, factory, grid={"learning_rate": [0.01, 0.1]}, **kwargs).meta["chunks_loaded"] == 1
+    other_X = dataclasses.replace(prob, data={"X": prob.X * 1.01, "y": prob.y})  # same name, shapes and y
+    other_code = lambda learning_rate: jh.sgd(learning_rate)  # noqa: E731  (same name: <lambda>)
+    schedule = lambda learning_rate: jh.adam(jh.exponential_decay(learning_rate, 0.9))  # noqa: E731
+    for problem, make in [(other_X, factory), (prob, other_code), (prob, schedule)]:
+        with compile_log() as compiled, pytest.raises(ValueError, match="different sweep"):
+            jh.sweep(problem, make, grid={"learning_rate": [0.01, 0.1]}, **kwargs)
+        assert not any("_sweep_body" in name for name in compiled)
+
+
+FINGERPRINT_SCRIPT = textwrap.dedent("""
+    import functools, json, sys, optax, jaxopt_hw as jh
+    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    problems = [jh.linear_regression(200, 3, seed=0), jh.logistic_regression(100, 3, l2=0.1), jh.mlp_regression(50, 2)]
+    factories = [jh.adam, optax.lion, functools.partial(jh.heavy_ball, nesterov=True), lambda **kw: jh.adam(**kw),
+                 jh.exponential_decay(0.1, 0.9), optax.exponential_decay(0.1, 10, 0.9)]
+    print(json.dumps([sweep_module._fingerprint(sweep_module._problem_signature(p)) for p in problems]
+                     + [sweep_module._fingerprint(f) for f in factories]))
+""")
+
+
+def test_fingerprints_agree_across_processes(tmp_path):
+    script = tmp_path / "fingerprint.py"
+    script.write_text(FINGERPRINT_SCRIPT)
+    printed = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, env=host_devices_env())
+        assert done.returncode == 0, done.stderr
+        printed.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert printed[0] == printed[1]  # a rerun can resume: partials, lambdas and schedules included
+    assert len(set(printed[0])) == len(printed[0])
 
 
 # --------------------------------------------------------------------------- devices
