@@ -323,7 +323,7 @@ def report(rows, quick, load):
 
 
 NOTES_GPU = """On the GPU one run is latency-bound: each step is a few dependent kernel launches,
-≈ 10 µs against ≈ 1.2 µs for the whole step on the 2-core CPU above, so a single small run
+≈ 10 µs against 1–3 µs for the whole step on the 2-core CPU above, so a single small run
 is faster on a CPU. The GPU pays off when a step serves many configs (`jh.sweep`, the
 section above).
 """
@@ -358,7 +358,7 @@ about 4× and 2× NumPy, and its first call about 0.65 s):
   generation into two modules (`xla_cpu_parallel_codegen_split_count=2`, one per core)
   takes ~0.03 s off that (0.22 → 0.19 s, medians of 4 fresh processes each). What
   remains is tracing + lowering (Python, ~0.08 s), XLA's code generation for ~50 small
-  kernels (~0.19 s) and the run. NumPy's own time varies between runs (1.2–1.4 s at
+  kernels (~0.19 s) and the run. NumPy's own time varies between runs (1.2–1.8 s at
   10⁵ steps); with JAX's persistent compilation cache warm (last column) the first call
   is about twice as fast.
 """

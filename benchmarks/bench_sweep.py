@@ -263,9 +263,9 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   one-device d = 100 sweep took 237–247 ms instead of 258–330 ms on both. Presented as two
   CPU devices, the cores each run half of the configs (`shard_map`, the one-device
   program on each share; each config trains the same bit for bit): in an A/B run d = 100 went
-  from 257 to 193 ms (the table's rows *one device* give this run's figures). The
+  from 257 to 193 ms (2026-11-30); the table's rows *one device* make the same comparison in its run. The
   expert's program, written for one device, does not use them.
-* **Logging every step** (d = 5, one device: ≈ 60 → 45 ms of program time). The metrics of
+* **Logging every step** (d = 5, one device, A/B runs of 2026-11-30: ≈ 60 → 45 ms of program time). The metrics of
   least squares come from `problems.quadratic_measures`, whose rule for many parameter
   sets writes each sum over d out as multiply-adds of rows of 1 024 configs: elementwise
   code that XLA fuses and vectorizes. Under `vmap` they had been `(configs, d, d)`
@@ -273,7 +273,7 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   per 1 000 steps, now ≈ 2 ms, and each config's loss is its run's, bit for bit.
   The option that sent products to YNNPACK one by one kept XLA from giving it the sums
   over the batch's 32 rows as well (+6 ms at d = 5): sweeps now use XLA's defaults,
-  also faster at d = 100 (logging every step 0.97 → 0.73 s).
+  also faster at d = 100 (logging every step 0.97 → 0.73 s, two devices, same A/B runs).
 * **Host work.** 20 MB of logs per 1 000 steps were copied twice after the program (to
   join chunks and static combinations even when there was one of each): once now.
 * **Earlier rounds.** Products laid out with the configs on the long axis for d ≤ 32
