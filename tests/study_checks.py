@@ -33,3 +33,11 @@ def check_study_output(settings, result, module) -> None:
     loaded = json.loads(path.read_text())
     assert loaded["facts"] == pytest.approx(result.facts)
     assert loaded["conclusions"] == result.conclusions
+
+
+def assert_numbers_are_facts(sentence: str, facts: dict) -> None:
+    """Every number in ``sentence`` is ``fmt`` of one of ``facts`` (for text functions fed
+    synthetic facts)."""
+    allowed = {fmt(v) for v in facts.values()}
+    stray = [token for token in numbers_in(sentence) if token not in allowed]
+    assert not stray, f"numbers not among the facts: {stray} in {sentence!r}"

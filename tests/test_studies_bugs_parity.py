@@ -15,7 +15,7 @@ import pytest
 
 import jaxopt_hw as jh
 from jaxopt_hw.studies import homework_bugs, parity
-from study_checks import check_study_output
+from study_checks import assert_numbers_are_facts, check_study_output
 
 
 
@@ -96,3 +96,92 @@ def test_side_by_side_equals_separate_runs():
         )
     with pytest.raises(ValueError):
         parity.side_by_side(prob, ["a", "a"])
+
+
+# --------------------------------------------------------------------------- gated text (synthetic facts)
+
+
+def _bug_facts(**overrides):
+    """Facts shaped like the study's on its main problem (values near the full report's)."""
+    m = homework_bugs.MAIN
+    facts = {"n_seeds": 2, "early_step": 10, "drop_percent": 95, "learning_rate": 0.01, "sweep_lr.1": 0.001,
+             "sweep_lr.2": 0.0001, "assign_bound": 0.0316, "bias_factor": 0.316, "near_zero": homework_bugs.NEAR_ZERO,
+             "not_failed": homework_bugs.NOT_FAILED, f"{m}.zero_excess": 281.0, f"{m}.mae_zero": 13.8,
+             f"{m}.mae_opt": 0.79, f"{m}.initial_excess": 2125.0, f"{m}.grad_scale": 0.0032, "large.grad_scale": 0.000213}
+    facts.update({f"bug.{bug}": number for bug, number in homework_bugs.BUG_NUMBER.items()})
+    finals = {"correct": 0.05, "assign_step": 290.0, "bias_1_minus_beta": 0.0117, "returns_initial": 2125.0,
+              "grad_over_n": 0.06, "notebook": 285.0}
+    for optimizer in homework_bugs.OPTIMIZERS:
+        for variant, final in finals.items():
+            prefix = f"{m}.{optimizer}.{variant}"
+            facts.update({prefix + ".mean": final, prefix + ".half": final / 10, prefix + ".diverged": 0,
+                          prefix + ".steps_to_drop": 100.0, prefix + ".early_over_final": 1.0, prefix + ".mae": 13.9})
+        facts[f"{m}.{optimizer}.correct.early_over_final"] = 1.27e5
+        facts[f"{m}.{optimizer}.assign_step.max_abs_w"] = 0.0316
+        for i in (1, 2):
+            facts[f"{m}.{optimizer}.assign_step.lr{i}.mean"] = 282.0
+        for variant in ("assign_step", "notebook"):
+            for size in (m, "small"):
+                facts[f"{size}.{optimizer}.{variant}.max_norm_ratio"] = 0.08
+                facts[f"{size}.{optimizer}.{variant}.min_dist_ratio"] = 0.95
+    facts[f"{m}.momentum.notebook.mean"] = 0.06  # Momentum as written is bug 4 alone
+    facts.update(overrides)
+    return facts
+
+
+def test_assigned_step_is_said_to_stay_next_to_0_only_when_measured():
+    m = homework_bugs.MAIN
+    facts = _bug_facts()
+    out = homework_bugs._conclusions(facts, ("medium",))
+    assert "so the weights stay next to 0 and never approach the optimum (‖w‖ ≤ 0.08‖w*‖" in out[0]
+    assert out[1].startswith("Such a curve is flat at once")
+    for sentence in out:
+        assert_numbers_are_facts(sentence, facts)
+    # Adam's weights wander halfway to the optimum: neither claim
+    moved = _bug_facts(**{f"{m}.adam.assign_step.max_norm_ratio": 0.5, f"{m}.adam.assign_step.min_dist_ratio": 0.6})
+    out = homework_bugs._conclusions(moved, ("medium",))
+    assert "next to 0" not in out[0] and "never approach" not in out[0]
+    assert "‖w‖ reaches 0.5‖w*‖ and ‖w − w*‖ falls to 0.6‖w*‖" in out[0]
+    assert not out[1].startswith("Such a curve") and "next to 0" not in out[1]
+    for sentence in out:
+        assert_numbers_are_facts(sentence, moved)
+
+
+def test_bias_correction_is_called_harmless_only_when_measured():
+    m = homework_bugs.MAIN
+    facts = _bug_facts()
+    sentence = homework_bugs._bias_conclusion(facts, "the two intervals overlap")
+    assert "a smaller learning rate rather than a failure" in sentence
+    assert "None of the notebook's conclusions rests on it" in sentence and "whatever the correction" in sentence
+    assert_numbers_are_facts(sentence, facts)
+    # bug 2 ends above 1% of the zero vector's excess loss, or a seed diverges: no "rather than a failure"
+    for failed in (_bug_facts(**{f"{m}.adam.bias_1_minus_beta.mean": 0.02 * 281.0}),
+                   _bug_facts(**{f"{m}.adam.bias_1_minus_beta.diverged": 1})):
+        sentence = homework_bugs._bias_conclusion(failed, "higher")
+        assert "failure" not in sentence and "against the zero vector's 281" in sentence
+        assert_numbers_are_facts(sentence, failed)
+    # as written, Adam's weights leave 0: the notebook's conclusions may rest on bug 2
+    moved = _bug_facts(**{f"{m}.adam.notebook.max_norm_ratio": 0.9, f"{m}.adam.notebook.min_dist_ratio": 0.2})
+    sentence = homework_bugs._bias_conclusion(moved, "higher")
+    assert "None of the notebook's conclusions" not in sentence and "next to 0" not in sentence
+    assert "Adam's ‖w‖ reaches 0.08‖w*‖ with the `1-beta**t` correction and 0.9‖w*‖ with `1-beta`" in sentence
+    assert_numbers_are_facts(sentence, moved)
+
+
+def test_contour_caption_says_near_0_only_when_measured():
+    caption = homework_bugs._contour_caption(_bug_facts())
+    assert "jump to near 0 and stay there (after the first step ‖w‖ ≤ 0.08‖w*‖" in caption
+    moved = _bug_facts(**{"small.rmsprop.notebook.max_norm_ratio": 0.7, "small.rmsprop.notebook.min_dist_ratio": 0.4})
+    caption = homework_bugs._contour_caption(moved)
+    assert "near 0" not in caption and "‖w‖ reaches 0.7‖w*‖" in caption
+
+
+def test_distances_over_the_optimum_norm():
+    w_star = np.array([3.0, 4.0])  # ‖w*‖ = 5
+    trajectories = np.array([[[30.0, 40.0], [0.3, 0.4], [0.0, 0.5]], [[-9.0, 0.0], [0.6, 0.8], [0.0, 0.0]]])
+    distances = homework_bugs._distances(trajectories, w_star)  # the start (index 0) is left out
+    assert distances["max_norm_ratio"] == pytest.approx(0.2)
+    assert distances["min_dist_ratio"] == pytest.approx(0.8)
+    assert homework_bugs._near_zero({"near_zero": 0.3, "x.max_norm_ratio": 0.2, "x.min_dist_ratio": 0.8}, "x")
+    assert not homework_bugs._near_zero({"near_zero": 0.3, "x.max_norm_ratio": 0.2, "x.min_dist_ratio": 0.6}, "x")
+    assert not homework_bugs._near_zero({"near_zero": 0.3}, "x")  # not measured: not claimed

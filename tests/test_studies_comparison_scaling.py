@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import jaxopt_hw as jh
-from jaxopt_hw.studies import Settings, comparison, scaling
+from jaxopt_hw.studies import Settings, comparison, fmt, scaling
 from jaxopt_hw.sweep import METRIC_NAMES
-from study_checks import check_study_output
+from study_checks import assert_numbers_are_facts, check_study_output
 
 
 def _study_run(request, tmp_path_factory, module):
@@ -182,3 +182,69 @@ def test_loglog_slope():
     assert scaling.loglog_slope(x, 3.0 * x**1.5) == pytest.approx(1.5)
     assert math.isnan(scaling.loglog_slope(x, [1.0, 2.0, math.inf, math.inf]))  # two points < MIN_FIT_POINTS
     assert scaling.loglog_slope(x[:2], [1.0, 10.0], min_points=2) == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- gated text (synthetic facts)
+
+
+def _trajectory_facts(bend=1.5, floor=0.1, **overrides):
+    facts = {"n_small": 500, "d_small": 2, "kappa_small": 8.8, "trajectory_gap": 0.00089,
+             "floor_factor": comparison.FLOOR_FACTOR, "bend_min": comparison.BEND_MIN}
+    for i, name in enumerate(comparison.OPTIMIZERS):
+        facts.update({f"small_{name}_path_ratio": 300.0 + 100 * i, f"small_{name}_jitter_share": 0.99,
+                      f"small_{name}_approach_steps": 1 + i, f"small_{name}_bend": bend, f"small_{name}_floor": floor})
+    facts.update(overrides)
+    return facts
+
+
+def test_trajectory_conclusion_claims_the_floor_and_the_bend_only_when_measured():
+    both = comparison._trajectory_conclusion(_trajectory_facts())
+    assert "jitter at the noise floor" in both and "bent by the elongated contours" in both
+    assert "(the longest: Adam, the straightest: SGD)" in both
+    # a one-step approach is straight (bend 1); a run whose mean excess loss after the
+    # tolerance is three tolerances is not at the floor
+    neither = comparison._trajectory_conclusion(_trajectory_facts(bend=1.0, small_rmsprop_floor=3.0))
+    assert "jitter at the noise floor" not in neither and "bent" not in neither
+    assert "steps to the tolerance: 1, 2, 3, 4" in neither and "over the tolerance: 0.1, 0.1, 3, 0.1" in neither
+    facts = _trajectory_facts()
+    for what in ("approach_steps", "bend", "floor"):
+        del facts[f"small_adam_{what}"]  # Adam never reached the tolerance
+    never = comparison._trajectory_conclusion(facts)
+    assert "jitter at the noise floor" not in never and "bent" not in never and "never" in never
+    for facts_, sentence in ((_trajectory_facts(), both), (facts, never)):
+        assert_numbers_are_facts(sentence, facts_)
+
+
+def test_approach_measures_steps_bend_and_floor():
+    straight = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [2.1, 0.0], [2.0, 0.0]])
+    excess = np.array([4.0, 0.5, 0.25, 0.75])  # after steps 0..3 (params[1:])
+    assert comparison._approach(straight, excess, tol=1.0) == pytest.approx(
+        {"approach_steps": 2, "bend": 1.0, "floor": 0.5})
+    corner = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [1.1, 1.0]])
+    assert comparison._approach(corner, [3.0, 0.1, 0.3], tol=1.0)["bend"] == pytest.approx(2 / math.sqrt(2))
+    assert comparison._approach(corner, [3.0, 2.0, 2.0], tol=1.0) == {}
+
+
+def _scaling_facts(ratio, slope=1.08):
+    return {"d_max": 1000, "dmax_gd_over_adaptive": ratio, "dmax_adaptive_over_gd": 1 / ratio,
+            "sgd_steps_kappa_slope": slope, "kappa_slope_tol": scaling.KAPPA_SLOPE_TOL}
+
+
+@pytest.mark.parametrize("ratio, words", [(0.0108, "92.6 times below"), (3.0, "3 times above"), (1.0, "level with")])
+def test_gd_vs_adaptive_clause_follows_the_ratio(ratio, words):
+    facts = _scaling_facts(ratio)
+    clause = scaling._gd_vs_adaptive_clause(facts)
+    assert words in clause
+    assert ("above" in clause) == (ratio > 1) and ("below" in clause) == (ratio < 1)
+    assert_numbers_are_facts(clause, facts)
+
+
+def test_sgd_kappa_clause_claims_kappa_one_only_within_the_tolerance():
+    steps = ["34", "268", "1974"]
+    close = _scaling_facts(1.0, slope=1.08)
+    assert "κ sets its speed, as κ¹ sets gradient descent's" in scaling._sgd_kappa_clause(close, steps)
+    for slope in (1.0 + 1.5 * scaling.KAPPA_SLOPE_TOL, 1.0 - 1.5 * scaling.KAPPA_SLOPE_TOL):
+        far = _scaling_facts(1.0, slope=slope)
+        clause = scaling._sgd_kappa_clause(far, steps)
+        assert "κ sets its speed" not in clause and f"farther than {fmt(scaling.KAPPA_SLOPE_TOL)}" in clause
+        assert_numbers_are_facts(clause, {**far, **{s: float(s) for s in steps}})

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from jaxopt_hw.studies import noise_floor, theory
-from study_checks import check_study_output
+from jaxopt_hw.studies import fmt, noise_floor, theory
+from study_checks import assert_numbers_are_facts, check_study_output
 
 
 
@@ -128,3 +128,84 @@ def test_reshuffling_factor_limits():
     assert noise_floor.reshuffling_factor(moments, 0.01, 256, steps) < 0.8
     with pytest.raises(ValueError, match="divide"):
         noise_floor.reshuffling_factor(moments, 0.1, 3000, steps)
+
+
+# --------------------------------------------------------------------------- gated text (synthetic facts)
+
+
+def _theory_facts(gap_error=0.005, poly=(0.86, 0.97)):
+    kappas = (10, 100)
+    facts = {"rate_tol": theory.RATE_TOL, "poly_tol": theory.POLY_TOL,
+             "hb_poly_exponent_min": poly[0], "hb_poly_exponent_max": poly[1]}
+    for k in kappas:
+        facts[f"kappa_{k}"] = k
+        for method in theory.METHODS:
+            facts[f"{method}_k{k}_gap_predicted"] = 1 / k
+            facts[f"{method}_k{k}_gap_measured"] = (1 + gap_error) / k
+    for method in theory.METHODS:
+        facts[f"{method}_max_rel_error"] = gap_error / 10
+        facts[f"{method}_max_gap_error"] = gap_error
+    return facts, kappas
+
+
+@pytest.mark.parametrize("method", theory.METHODS)
+def test_rate_conclusion_claims_the_predicted_rate_only_within_the_tolerance(method):
+    facts, kappas = _theory_facts(gap_error=0.5 * theory.RATE_TOL)
+    close = theory._rate_conclusion(facts, method, kappas)
+    assert "the predicted `ρ" in close and "differs" not in close
+    far_facts, _ = _theory_facts(gap_error=3 * theory.RATE_TOL)
+    far = theory._rate_conclusion(far_facts, method, kappas)
+    assert "differs from the predicted `ρ" in far and f"exceeds {fmt(theory.RATE_TOL)}" in far
+    assert "contracts ‖w − w*‖ by the predicted" not in far and "converges at the predicted" not in far
+    for facts_, sentence in ((facts, close), (far_facts, far)):
+        assert_numbers_are_facts(sentence, facts_)
+
+
+def test_heavy_ball_polynomial_factor_is_claimed_only_near_one():
+    facts, kappas = _theory_facts(poly=(0.86, 0.97))
+    assert "as the defective root's factor `t` predicts" in theory._rate_conclusion(facts, "hb", kappas)
+    for poly in ((0.5, 0.9), (1.0, 1.0 + 2 * theory.POLY_TOL)):
+        facts, kappas = _theory_facts(poly=poly)
+        sentence = theory._rate_conclusion(facts, "hb", kappas)
+        assert "predicts" not in sentence and f"farther than {fmt(theory.POLY_TOL)}" in sentence
+        assert_numbers_are_facts(sentence, facts)
+
+
+def _noise_facts(**overrides):
+    facts = {
+        "floor_spread": 5440.0, "floor_min": 8.87e-05, "floor_max": 0.483,
+        "slope_alpha_mean": 1.13, "slope_alpha_min": 1.05, "slope_alpha_max": 1.23, "pred_slope_alpha_mean": 1.14,
+        "slope_batch_mean": -1.07, "slope_batch_min": -1.08, "slope_batch_max": -1.05, "pred_slope_batch_mean": -1.07,
+        "pred_iid_slope_alpha_mean": 1.08, "alpha_b_slope_tol": noise_floor.ALPHA_B_SLOPE_TOL,
+        "rr_factor_bmax_amin": 0.6, "rr_factor_bmax_amax": 0.9, "b_max": 256, "alphaL_min": 0.025, "alphaL_max": 0.2,
+    }
+    facts.update(overrides)
+    return facts
+
+
+def test_floor_conclusion_claims_only_what_the_slopes_show():
+    facts = _noise_facts()
+    full = noise_floor._floor_conclusion(facts)
+    for claim in ("grows with the step size and shrinks with the batch size", "close to `∝ α/B`",
+                  "exceeds one, as predicted", "through the higher-order terms in α",
+                  "and, at large batches, through reshuffling"):
+        assert claim in full, claim
+    # slopes far from ±1: no α/B; a measured slope below one: no "exceeds one, as predicted"
+    flat = _noise_facts(slope_alpha_mean=0.5, slope_alpha_min=0.4, slope_alpha_max=0.6)
+    sentence = noise_floor._floor_conclusion(flat)
+    assert "close to" not in sentence and "as predicted" not in sentence and "grows with the step size" in sentence
+    assert f"farther than {fmt(noise_floor.ALPHA_B_SLOPE_TOL)}" in sentence and "down to 0.4" in sentence
+    # no trend at all
+    none = _noise_facts(slope_alpha_min=-0.1, slope_batch_max=0.1)
+    sentence = noise_floor._floor_conclusion(none)
+    assert sentence.startswith("The floor spans a factor") and "grows" not in sentence and "shrinks" not in sentence
+    # the causes only when the predictions show them
+    uncaused = _noise_facts(pred_iid_slope_alpha_mean=0.99, rr_factor_bmax_amax=0.5)
+    sentence = noise_floor._floor_conclusion(uncaused)
+    assert sentence.endswith("exceeds one, as predicted.") and "through" not in sentence
+    reshuffling_only = noise_floor._floor_conclusion(_noise_facts(pred_iid_slope_alpha_mean=0.99))
+    assert "as predicted, at large batches, through reshuffling" in reshuffling_only
+    not_predicted = noise_floor._floor_conclusion(_noise_facts(pred_slope_alpha_mean=0.98))
+    assert "as predicted" not in not_predicted and "does not exceed one" in not_predicted
+    for facts_ in (facts, flat, none, uncaused):
+        assert_numbers_are_facts(noise_floor._floor_conclusion(facts_), facts_)

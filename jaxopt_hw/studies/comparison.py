@@ -74,6 +74,12 @@ FIGURE_SIZES_FULL = ("small", "medium", "large")
 FIGURE_SIZES_QUICK = ("medium",)
 CI_LEVEL = 95
 CURVE_POINTS = 200
+#: the trajectories' part after the tolerance is "jitter at the noise floor" only when every
+#: tuned run's mean excess loss there is at most this many tolerances …
+FLOOR_FACTOR = 1.0
+#: … and the part before it "bent" only when every approach is longer than the straight
+#: line from the start to where it first reaches the tolerance by more than this factor
+BEND_MIN = 1.1
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 LABELS = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSprop", "adam": "Adam"}
@@ -255,6 +261,59 @@ def _jitter_share(params, excess, tol) -> float:
     return float(pieces[first + 1:].sum() / pieces.sum())
 
 
+def _approach(params, excess, tol) -> dict:
+    """How a trajectory first reaches ``tol`` (``params[k + 1]`` follows step ``k``, whose
+    excess loss is ``excess[k]``): the steps it takes (``approach_steps``), its path length
+    over the straight distance from the start to that point (``bend``: 1 for a straight
+    approach) and the mean excess loss from there on over ``tol`` (``floor``). Empty when
+    the run never reaches ``tol``."""
+    params, excess = np.asarray(params, dtype=float), np.asarray(excess, dtype=float)
+    reached = excess <= tol
+    if not reached.any():
+        return {}
+    first = int(np.argmax(reached))
+    length = float(np.sum(np.linalg.norm(np.diff(params[: first + 2], axis=0), axis=1)))
+    straight = float(np.linalg.norm(params[first + 1] - params[0]))
+    return {"approach_steps": first + 1, "bend": length / straight if straight > 0 else 1.0,
+            "floor": float(np.mean(excess[first:]) / tol)}
+
+
+def _trajectory_conclusion(facts: dict, names=OPTIMIZERS) -> str:
+    """The sentence on the small problem's trajectories. "Jitter at the noise floor" only
+    when every run's mean excess loss after first reaching the tolerance is at most
+    ``facts["floor_factor"]`` tolerances; "the approach, bent by the elongated contours"
+    only when every approach is longer than the straight line by a factor above
+    ``facts["bend_min"]``; else the measured quantities alone."""
+    f = {k: fmt(v) for k, v in facts.items()}
+
+    def listed(what):
+        return ", ".join(f.get(f"small_{o}_{what}", "never") for o in names)
+
+    ratios = {o: facts[f"small_{o}_path_ratio"] for o in names}
+    longest, straightest = max(names, key=ratios.get), min(names, key=ratios.get)
+    reached = all(f"small_{o}_bend" in facts for o in names)
+    at_floor = reached and all(facts[f"small_{o}_floor"] <= facts["floor_factor"] for o in names)
+    bent = reached and all(facts[f"small_{o}_bend"] > facts["bend_min"] for o in names)
+    after = (
+        f", jitter at the noise floor (mean excess loss there over the tolerance: {listed('floor')})" if at_floor
+        else f" (mean excess loss there over the tolerance: {listed('floor')})"
+    )
+    bend = f"its length over the straight line from the start to where it first reaches the tolerance: {listed('bend')}"
+    before = (
+        f"the rest is the approach, bent by the elongated contours (κ = {f['kappa_small']}; {bend})" if bent else
+        f"the rest is the approach (steps to the tolerance: {listed('approach_steps')}; {bend})"
+    )
+    return (
+        f"Trajectories on ({f['n_small']}, {f['d_small']}) (first seed, best configs): the path length over the "
+        f"initial distance to w* is " + ", ".join(f"{LABELS[o]} {f[f'small_{o}_path_ratio']}" for o in names)
+        + f" (the longest: {LABELS[longest]}, the straightest: {LABELS[straightest]}), of which a share of "
+        + listed("jitter_share") + " (same order) is travelled after the run first reaches the tolerance"
+        + after + "; " + before + ". "
+        f"The single runs and the sweeps agree to a relative {f['trajectory_gap']} in the final excess "
+        f"loss (SGD: `jh.sgd` against Momentum at `β = 0`)."
+    )
+
+
 def _thin(steps, curve, points: int = CURVE_POINTS):
     index = np.unique(np.linspace(0, len(steps) - 1, points).round().astype(int))
     return np.asarray(steps)[index], np.asarray(curve)[..., index]
@@ -373,13 +432,14 @@ def run(settings: Settings) -> StudyResult:
                    steps=STEPS, batch_size=BATCH_SIZE, seed=seeds[0], record_params=True)
     if bool(trace.diverged):
         raise RuntimeError("a tuned optimizer diverged on the small problem")
-    trajectories, path_ratio, jitter, trajectory_gap = {}, {}, {}, 0.0
+    trajectories, path_ratio, jitter, approach, trajectory_gap = {}, {}, {}, {}, 0.0
     for name in OPTIMIZERS:
         params = np.asarray(trace.params[name], dtype=float)
         trajectories[f"{LABELS[name]} ({_config_text(tuned[name])})"] = params
         path_ratio[name] = _path_ratio(params, small.w_star)
         excess = excess_loss(small, params[1:])
         jitter[name] = _jitter_share(params, excess, TOL_REL * small.min_loss)
+        approach[name] = _approach(params, excess, TOL_REL * small.min_loss)
         # the run and the sweep are the same computation (SGD: jh.sgd against Momentum at β = 0)
         swept = summaries["small"]["wide"][name]["per_seed"][0]
         trajectory_gap = max(trajectory_gap, abs(float(excess[-1]) - swept) / max(abs(swept), 1e-30))
@@ -404,6 +464,8 @@ def run(settings: Settings) -> StudyResult:
         "wide_b2_min": min(b2s),
         "wide_b2_max": max(b2s),
         "sensitivity_factor": SENSITIVITY_FACTOR,
+        "floor_factor": FLOOR_FACTOR,
+        "bend_min": BEND_MIN,
         "trajectory_gap": trajectory_gap,
         "n_problems": len(sizes),
         "n_optimizers": len(OPTIMIZERS),
@@ -462,6 +524,8 @@ def run(settings: Settings) -> StudyResult:
     for name in OPTIMIZERS:
         facts[f"small_{name}_path_ratio"] = path_ratio[name]
         facts[f"small_{name}_jitter_share"] = jitter[name]
+        for what, value in approach[name].items():  # none when the run never reaches the tolerance
+            facts[f"small_{name}_{what}"] = value
     facts["adam_b2_above_hw"] = sum(summaries[s]["wide"]["adam"]["config"]["b2"] > max(HW_BETAS) for s, _, _ in sizes)
     facts["rmsprop_decay_above_hw"] = sum(summaries[s]["wide"]["rmsprop"]["config"]["decay"] > max(HW_BETAS)
                                           for s, _, _ in sizes)
@@ -569,19 +633,7 @@ def run(settings: Settings) -> StudyResult:
            "on the wide grid." if adaptive_safe else
            "RMSprop and Adam diverge too at the largest lrs (percentages above).")
     )
-    longest = max(OPTIMIZERS, key=lambda o: path_ratio[o])
-    straightest = min(OPTIMIZERS, key=lambda o: path_ratio[o])
-    conclusions.append(
-        f"Trajectories on {shape('small')} (first seed, best configs): the path length over the initial distance to w* "
-        f"is SGD {f['small_sgd_path_ratio']}, Momentum {f['small_momentum_path_ratio']}, RMSprop "
-        f"{f['small_rmsprop_path_ratio']}, Adam {f['small_adam_path_ratio']} (the longest: {LABELS[longest]}, the "
-        f"straightest: {LABELS[straightest]}), of which a share of "
-        + ", ".join(f[f"small_{o}_jitter_share"] for o in OPTIMIZERS)
-        + " (same order) is travelled after the run first reaches the tolerance, jitter at the noise floor; the rest "
-        "is the approach, bent by the elongated contours. "
-        f"The single runs and the sweeps agree to a relative {f['trajectory_gap']} in the final excess "
-        f"loss (SGD: `jh.sgd` against Momentum at `β = 0`)."
-    )
+    conclusions.append(_trajectory_conclusion(facts))
     conclusions.append(
         f"The homework concluded that Adam converges fastest and most accurately; tuned, Adam is the fastest to the "
         f"tolerance at {f['adam_fastest_count']} and the most accurate at {f['adam_accurate_count']} of the "

@@ -67,6 +67,9 @@ LR_QUICK = tuple(float(f"{10 ** (k / 2):.3g}") for k in range(-10, 1))
 BETAS = {"momentum": (0.5, 0.9, 0.99), "rmsprop": (0.9, 0.99, 0.999), "adam": (0.5, 0.9, 0.99)}
 #: the fewest finite points a fitted slope needs
 MIN_FIT_POINTS = 3
+#: "κ sets SGD's speed as κ¹ sets gradient descent's" is said only when the fitted exponent
+#: of SGD's steps against κ is within this of 1
+KAPPA_SLOPE_TOL = 0.2
 
 
 def loglog_slope(x, y, min_points: int = MIN_FIT_POINTS) -> float:
@@ -77,6 +80,34 @@ def loglog_slope(x, y, min_points: int = MIN_FIT_POINTS) -> float:
     if keep.sum() < min_points:
         return math.nan
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+
+
+def _sgd_kappa_clause(facts: dict, sgd_steps: list) -> str:
+    """The sentence on SGD's steps against κ: "κ sets its speed, as κ¹ sets gradient
+    descent's" only when the fitted exponent ``facts["sgd_steps_kappa_slope"]`` is within
+    ``facts["kappa_slope_tol"]`` of 1; else the fitted exponent and that it is not."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    steps = ", ".join(sgd_steps)
+    if abs(facts["sgd_steps_kappa_slope"] - 1) <= facts["kappa_slope_tol"]:
+        return (f" SGD's fastest config needs {steps} steps as d grows: κ sets its speed, as κ¹ sets "
+                f"gradient descent's at a fixed accuracy.")
+    return (f" SGD's fastest config needs {steps} steps as d grows: its fitted exponent of κ, "
+            f"{f['sgd_steps_kappa_slope']}, lies farther than {f['kappa_slope_tol']} from the κ¹ that sets gradient "
+            f"descent's speed at a fixed accuracy.")
+
+
+def _gd_vs_adaptive_clause(facts: dict) -> str:
+    """How the better of SGD and Momentum ends against the better of RMSprop and Adam at the
+    largest d: "… times above" or "… times below", whichever the ratio
+    ``facts["dmax_gd_over_adaptive"]`` (its inverse ``facts["dmax_adaptive_over_gd"]``) says."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    lead = f"at d = {f['d_max']} the better of SGD and Momentum ends"
+    ratio = facts["dmax_gd_over_adaptive"]
+    if ratio > 1:
+        return f"{lead} {f['dmax_gd_over_adaptive']} times above the better of RMSprop and Adam"
+    if ratio < 1:
+        return f"{lead} {f['dmax_adaptive_over_gd']} times below the better of RMSprop and Adam"
+    return f"{lead} level with the better of RMSprop and Adam"
 
 
 def _measure(problem, seeds, steps, quick) -> dict:
@@ -241,6 +272,8 @@ def run(settings: Settings) -> StudyResult:
     top = d_rows[-1]
     best_adaptive = min(top["rmsprop"]["excess"], top["adam"]["excess"])
     facts["dmax_gd_over_adaptive"] = min(top["sgd"]["excess"], top["momentum"]["excess"]) / best_adaptive
+    facts["dmax_adaptive_over_gd"] = 1.0 / facts["dmax_gd_over_adaptive"]
+    facts["kappa_slope_tol"] = KAPPA_SLOPE_TOL
     facts["run_seconds_d_slope"] = loglog_slope(ds, [facts[f"n{N_FIXED}_d{d}_run_seconds"] for d in ds], min_points=2)
     facts["run_seconds_n_slope"] = loglog_slope(ns, [facts[f"n{n}_d{D_FIXED}_run_seconds"] for n in ns], min_points=2)
     facts["lr_edges"] = sum(facts[f"n{n}_d{d}_{o}_lr_edge"] for (n, d) in rows for o in OPTIMIZERS)
@@ -278,10 +311,7 @@ def run(settings: Settings) -> StudyResult:
     )
     sgd_steps = [f[k(N_FIXED, d) + "_sgd_steps"] for d in ds if k(N_FIXED, d) + "_sgd_steps" in f]
     if "sgd_steps_kappa_slope" in f:
-        sentence += (
-            f" SGD's fastest config needs {', '.join(sgd_steps)} steps as d grows: κ sets its speed, as κ¹ sets "
-            f"gradient descent's at a fixed accuracy."
-        )
+        sentence += _sgd_kappa_clause(facts, sgd_steps)
     adaptive = [o for o in ("rmsprop", "adam") if f"{o}_steps_kappa_slope" in f]
     if "sgd_steps_kappa_slope" in f and adaptive and all(
             facts[f"{o}_steps_kappa_slope"] < facts["sgd_steps_kappa_slope"] for o in adaptive):
@@ -297,9 +327,8 @@ def run(settings: Settings) -> StudyResult:
     conclusions.append(
         f"Final accuracy after {f['steps']} steps, best config: the excess loss "
         f"{'grows with d for every optimizer' if grows else 'against d'}, "
-        + "; ".join(parts) + f" for d from {f['d_min']} to {f['d_max']}; at d = {f['d_max']} the better of SGD and "
-        f"Momentum ends {f['dmax_gd_over_adaptive']} times above the better of RMSprop and Adam. The distance "
-        f"‖w − w*‖ follows: " + ", ".join(
+        + "; ".join(parts) + f" for d from {f['d_min']} to {f['d_max']}; {_gd_vs_adaptive_clause(facts)}. The "
+        f"distance ‖w − w*‖ follows: " + ", ".join(
             f"{LABELS[o]} {f[k(N_FIXED, dmin) + '_' + o + '_dist']} → {f[k(N_FIXED, dmax) + '_' + o + '_dist']}"
             for o in OPTIMIZERS) + "."
     )
