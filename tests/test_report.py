@@ -119,3 +119,13 @@ def test_cli_help_lists_the_commands(capsys):
     text = capsys.readouterr().out
     for command in ("report", "compare", "sweep", "examples:"):
         assert command in text
+
+
+def test_the_report_says_whether_compile_times_may_come_from_the_cache(tmp_path):
+    from jaxopt_hw.report import compilation_cache_state
+
+    assert compilation_cache_state(None) == "off"
+    assert "empty" in compilation_cache_state(str(tmp_path / "missing"))
+    assert "empty" in compilation_cache_state(str(tmp_path))
+    (tmp_path / "jit_program-abc").write_bytes(b"x")
+    assert "may be reads" in compilation_cache_state(str(tmp_path))
