@@ -28,7 +28,10 @@ def atomic_write(path, binary: bool = False):
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path), suffix=".tmp")
     try:
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from a group
+        try:
+            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from a group
+        except OSError:  # a file system without permissions
+            pass
         with os.fdopen(handle, "wb" if binary else "w") as file:
             yield file
             file.flush()
@@ -42,7 +45,16 @@ def atomic_write(path, binary: bool = False):
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    """The process's umask, read from ``/proc`` where it can be (setting it to read it, the
+    fallback, briefly changes it for every thread)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
 

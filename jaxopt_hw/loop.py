@@ -599,13 +599,13 @@ def traced_hyperparameters(optimizer, dtype) -> tuple:
     hyperparameters as traced arguments, so that runs differing only in their values
     (``jh.adam(0.01)``, ``jh.adam(0.02)``, …) share one compiled program. ``(None, {})``
     when that cannot be done (a transformation not built by :mod:`jaxopt_hw.optimizers`,
-    no float hyperparameter, or an unhashable one): the program then takes ``optimizer``
-    itself as its compile key.
+    no float hyperparameter, an unhashable one, or a half-precision problem, whose dtype
+    would round them): the program then takes ``optimizer`` itself as its compile key.
 
     ``recipe`` is ``(factory, static arguments as sorted (name, value) pairs)``; the
     hyperparameters are scalars of ``dtype``, as a sweep passes them."""
     recipe = recipe_of(optimizer)
-    if recipe is None:
+    if recipe is None or np.dtype(dtype).itemsize < 4:  # float16/bfloat16 cannot hold β2 = 0.999
         return None, {}
     hyperparameters = {
         name: np.asarray(value, dtype) for name, value in recipe.arguments.items() if isinstance(value, (float, np.floating))

@@ -195,7 +195,7 @@ def _rebuildable(factory):
         tx = factory(*args, **kwargs)
         arguments = signature.bind(*args, **kwargs)
         arguments.apply_defaults()
-        tx.update.recipe = Recipe(build, dict(arguments.arguments))
+        tx.init.recipe = tx.update.recipe = Recipe(build, dict(arguments.arguments))
         return tx
 
     return build
@@ -203,7 +203,8 @@ def _rebuildable(factory):
 
 def recipe_of(tx) -> Optional[Recipe]:
     """The :class:`Recipe` of a transformation built by one of this module's factories,
-    else ``None`` (optax's own, or one wrapped by :func:`optax.chain`).
+    else ``None`` (optax's own, one wrapped by :func:`optax.chain`, or one whose ``init``
+    and ``update`` come from different places).
 
     Example:
       >>> import jaxopt_hw as jh
@@ -211,7 +212,8 @@ def recipe_of(tx) -> Optional[Recipe]:
       >>> recipe_of(jh.adam(0.01)).arguments["learning_rate"]
       0.01
     """
-    return getattr(getattr(tx, "update", None), "recipe", None)
+    recipe = getattr(getattr(tx, "update", None), "recipe", None)
+    return recipe if recipe is not None and getattr(getattr(tx, "init", None), "recipe", None) is recipe else None
 
 
 # --------------------------------------------------------------------------- states

@@ -641,9 +641,11 @@ def _token(value, within: tuple = ()):
         return {str(k): _token(v, inside) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_token(v, inside) for v in value]
+    if isinstance(value, (set, frozenset)):  # in an order that does not depend on the hash seed
+        return ["set", sorted(json.dumps(_token(v, inside), sort_keys=True) for v in value)]
     if isinstance(value, (np.ndarray, np.generic, jax.Array)):
-        array = np.asarray(value)
-        return ["array", array.dtype.str, list(array.shape), hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()]
+        array = np.ascontiguousarray(np.asarray(value))
+        return ["array", array.dtype.str, list(array.shape), hashlib.sha256(array.data if array.ndim else array.tobytes()).hexdigest()]
     if isinstance(value, functools.partial):
         return ["partial", _token(value.func, inside), _token(value.args, inside), _token(value.keywords, inside)]
     code = getattr(value, "__code__", None)
@@ -654,9 +656,11 @@ def _token(value, within: tuple = ()):
                 cells.append(_token(cell.cell_contents, inside))
             except ValueError:  # an empty cell
                 cells.append(None)
+        namespace = getattr(value, "__globals__", {})
+        read = {name: _global_token(namespace[name]) for name in sorted(_global_names(code)) if name in namespace}
         return ["function", getattr(value, "__module__", ""), getattr(value, "__qualname__", ""), _code_token(code),
                 _token(getattr(value, "__defaults__", None), inside), _token(getattr(value, "__kwdefaults__", None), inside),
-                cells]
+                cells, read]
     inner = getattr(value, "__wrapped__", None) or getattr(value, "fun", None)  # jax.jit, custom_vmap, …
     if callable(value) and callable(inner):
         return [type(value).__qualname__, _token(inner, inside)]
@@ -670,8 +674,35 @@ def _code_token(code) -> str:
     digest = hashlib.sha256(code.co_code)
     digest.update(repr(code.co_names).encode())
     for constant in code.co_consts:
-        digest.update((_code_token(constant) if hasattr(constant, "co_code") else repr(constant)).encode())
+        if hasattr(constant, "co_code"):
+            digest.update(_code_token(constant).encode())
+        else:
+            digest.update(json.dumps(_token(constant), sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def _global_names(code) -> set:
+    """The global names a code object (and the code nested in it) may read."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_code"):
+            names |= _global_names(constant)
+    return names
+
+
+def _global_token(value):
+    """A module-level value a function reads, one level deep: plain data in full (a
+    ``B1 = 0.9`` the factory uses), functions, classes and modules by name (their own
+    globals are not followed), other objects by a ``repr`` free of memory addresses, else
+    by type."""
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.ndarray, np.generic, jax.Array)):
+        return _token(value)
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        return _token(value) if not any(callable(v) for v in (value.values() if isinstance(value, dict) else value)) else repr(type(value))
+    if callable(value) or inspect.ismodule(value):
+        return f"{getattr(value, '__module__', '') or ''}.{getattr(value, '__qualname__', getattr(value, '__name__', ''))}"
+    text = repr(value)
+    return type(value).__qualname__ if " at 0x" in text else text
 
 
 def _problem_signature(problem: Problem) -> dict:
@@ -756,19 +787,21 @@ def sweep(
     if not devices:
         raise ValueError("devices must not be empty")
     dtype = jnp.asarray(problem.X).dtype
-    _check_representable(grid, traced, dtype)
+    # traced hyperparameters at least in float32: a half-precision problem would round β2 = 0.999 to 1
+    hyper_dtype = jnp.promote_types(dtype, jnp.float32)
+    _check_representable(grid, traced, hyper_dtype)
     per_config = _bytes_per_config(len(seeds), n_logs, dtype.itemsize)
     size = _chunk_size(n_configs, per_config, memory_budget, chunk_size, len(devices))
     n_chunks = math.ceil(n_configs / size)
     static_combos = list(itertools.product(*(grid[n] for n in static_names)))
 
-    optimizer_name = getattr(optimizer_factory, "__module__", "") + "." + getattr(optimizer_factory, "__qualname__", repr(optimizer_factory))
+    optimizer_name = f"{getattr(optimizer_factory, '__module__', None) or ''}.{getattr(optimizer_factory, '__qualname__', None) or repr(optimizer_factory)}"
     params0 = _initial_points(problem, seeds)
     fingerprint = None
     if out is not None:  # hashing the data costs time: only for a sweep that can resume
         spec = {
             "problem": problem.name, "optimizer": optimizer_name,
-            "grid": grid, "fixed": fixed, "seeds": seeds, "steps": steps, "batch_size": batch_size,
+            "names": names, "grid": grid, "fixed": fixed, "seeds": seeds, "steps": steps, "batch_size": batch_size,
             "log_every": log_every, "divergence_factor": divergence_factor, "chunk": size, "traced": traced,
             "chunk_format": 4,  # 3: initial points drawn on the host; 4: the fingerprint covers data and code
         }
@@ -812,7 +845,7 @@ def sweep(
                 continue
             rows = np.arange(chunk * size, (chunk + 1) * size)
             rows = np.minimum(rows, n_configs - 1)  # pad the last chunk with repeats
-            hyper_host = {name: traced_values[rows, i].astype(dtype) for i, name in enumerate(traced)}
+            hyper_host = {name: traced_values[rows, i].astype(hyper_dtype) for i, name in enumerate(traced)}
             hyper = {name: place_configs(values) for name, values in hyper_host.items()}
             args = [data, aux, w_star_placed, min_loss_placed, hyper, params0_placed, words_placed, divergence_factor]
             if program is None:

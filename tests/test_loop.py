@@ -419,6 +419,16 @@ def test_only_our_factories_leave_a_recipe():
     recipe_arguments, hyperparameters = loop_lib.traced_hyperparameters(jh.adam(0.1, b1=0.5), np.float32)
     assert set(hyperparameters) == {"learning_rate", "b1", "b2", "eps", "eps_root"}
     assert loop_lib.traced_hyperparameters(jh.adam(jnp.float32(0.1)), np.float32) == (None, {})  # unhashable
+    tx = jh.adam(0.1)
+    assert recipe_of(optax.GradientTransformation(lambda params: tx.init(params), tx.update)) is None  # another init
+    for half in (jnp.float16, jnp.bfloat16):  # would round β2 = 0.999 to 1
+        assert loop_lib.traced_hyperparameters(tx, half) == (None, {})
+
+
+def test_half_precision_runs_keep_their_hyperparameters_exact():
+    prob = jh.linear_regression(200, 4, seed=0, dtype=jnp.bfloat16)
+    trace = jh.run(prob, jh.rmsprop(0.01, decay=0.999), steps=50)
+    assert not bool(trace.diverged) and float(trace.loss[-1]) < float(trace.loss[0])
 
 
 # --------------------------------------------------------------------------- validation

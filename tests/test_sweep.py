@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import types
 
 import jax
 import jax.numpy as jnp
@@ -348,10 +349,18 @@ def test_a_folder_refuses_a_sweep_of_other_data_or_code(prob, tmp_path):
     other_X = dataclasses.replace(prob, data={"X": prob.X * 1.01, "y": prob.y})  # same name, shapes and y
     other_code = lambda learning_rate: jh.sgd(learning_rate)  # noqa: E731  (same name: <lambda>)
     schedule = lambda learning_rate: jh.adam(jh.exponential_decay(learning_rate, 0.9))  # noqa: E731
-    for problem, make in [(other_X, factory), (prob, other_code), (prob, schedule)]:
+    reads_a_global = types.FunctionType(factory.__code__, factory.__globals__)  # a copy: resumes
+    reads_another = types.FunctionType(factory.__code__, {**factory.__globals__, "jh": types.SimpleNamespace(adam=jh.sgd)})
+    for problem, make in [(other_X, factory), (prob, other_code), (prob, schedule), (prob, reads_another)]:
         with compile_log() as compiled, pytest.raises(ValueError, match="different sweep"):
             jh.sweep(problem, make, grid={"learning_rate": [0.01, 0.1]}, **kwargs)
         assert not any("_sweep_body" in name for name in compiled)
+    assert jh.sweep(prob, reads_a_global, grid={"learning_rate": [0.01, 0.1]}, **kwargs).meta["chunks_loaded"] == 1
+    # the order of static axes decides which chunk file holds which combination
+    static_kwargs = dict(kwargs, out=tmp_path / "static", fixed={"learning_rate": 0.01})
+    jh.sweep(prob, jh.heavy_ball, grid={"nesterov": [False, True], "beta": [0.5, 0.9]}, static=["beta"], **static_kwargs)
+    with pytest.raises(ValueError, match="different sweep"):
+        jh.sweep(prob, jh.heavy_ball, grid={"beta": [0.5, 0.9], "nesterov": [False, True]}, static=["beta"], **static_kwargs)
 
 
 FINGERPRINT_SCRIPT = textwrap.dedent("""
@@ -359,7 +368,8 @@ FINGERPRINT_SCRIPT = textwrap.dedent("""
     sweep_module = sys.modules["jaxopt_hw.sweep"]
     problems = [jh.linear_regression(200, 3, seed=0), jh.logistic_regression(100, 3, l2=0.1), jh.mlp_regression(50, 2)]
     factories = [jh.adam, optax.lion, functools.partial(jh.heavy_ball, nesterov=True), lambda **kw: jh.adam(**kw),
-                 jh.exponential_decay(0.1, 0.9), optax.exponential_decay(0.1, 10, 0.9)]
+                 jh.exponential_decay(0.1, 0.9), optax.exponential_decay(0.1, 10, 0.9),
+                 lambda name, **kw: jh.adam(**kw) if name in {"adam", "sgd", "lion", "adamw"} else None]
     print(json.dumps([sweep_module._fingerprint(sweep_module._problem_signature(p)) for p in problems]
                      + [sweep_module._fingerprint(f) for f in factories]))
 """)
@@ -369,8 +379,9 @@ def test_fingerprints_agree_across_processes(tmp_path):
     script = tmp_path / "fingerprint.py"
     script.write_text(FINGERPRINT_SCRIPT)
     printed = []
-    for _ in range(2):
-        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, env=host_devices_env())
+    for hash_seed in ("1", "2"):  # a set's order follows the hash seed
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT,
+                              env={**host_devices_env(), "PYTHONHASHSEED": hash_seed})
         assert done.returncode == 0, done.stderr
         printed.append(json.loads(done.stdout.strip().splitlines()[-1]))
     assert printed[0] == printed[1]  # a rerun can resume: partials, lambdas and schedules included
