@@ -258,6 +258,14 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
 2026-11-25) that took a one-device, final-metrics step at (10 000, 5) from ≈ 50 to
 ≈ 26 µs:
 
+* **Configs on the minor axis of the state** (least squares with d ≤ 32,
+  `Problem.parameter_sets_minor`). The batch products lay the configs out along rows
+  (`(B, configs)`, `(d, configs)`); a state stored `(configs, d)` was transposed for them
+  every step, one kernel more, and a costly one at d = 20. Stored `(d, configs)` (A/B on
+  one device, final metrics, 2026-11-30): d = 5 37 → 33 ms, d = 20 137 → 63 ms, d = 32
+  logging every step 400 → 211 ms; each config trains bit for bit as before. A logistic
+  regression, whose batch gradients are plain `vmap`s, keeps the configs major (398 ms
+  against 530 ms minor).
 * **Cores as devices** (`jh.use_cpu_cores()`). XLA:CPU runs a program's kernels one after
   another and hands them between its threads: pinned to one core (`taskset`), the
   one-device d = 100 sweep took 237–247 ms instead of 258–330 ms on both. Presented as two

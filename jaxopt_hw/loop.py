@@ -252,11 +252,12 @@ class ProblemFns(NamedTuple):
     batch_fn: Optional[Callable] = None
     loss_detects_nonfinite: bool = False
     measures_fn: Optional[Callable] = None
+    parameter_sets_minor: bool = False
 
     @classmethod
     def of(cls, problem: Problem) -> "ProblemFns":
         return cls(problem.loss_fn, problem.full_loss_fn, problem.error_fn, problem.batch_fn,
-                   problem.loss_detects_nonfinite, problem.measures_fn)
+                   problem.loss_detects_nonfinite, problem.measures_fn, problem.parameter_sets_minor)
 
     def batch_values(self, params, X_b, y_b):
         """The batch's loss, its gradient and its error (NaN without an ``error_fn``)."""

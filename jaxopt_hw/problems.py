@@ -79,6 +79,10 @@ class Problem:
         parameters are (a model linear in them: a non-finite :math:`w_j` makes
         :math:`x_j w_j` NaN or infinite). The divergence guard then checks parameters
         through the loss instead of scanning them (:func:`jaxopt_hw.loop.train_step`).
+      parameter_sets_minor: whether ``batch_fn`` and ``measures_fn``, vmapped over many
+        parameter sets, compute with the sets on the minor axis of their arrays (least
+        squares with d ≤ 32). A sweep then keeps its configs there too, and no transpose
+        of the parameters is needed per step.
     """
 
     name: str
@@ -96,6 +100,7 @@ class Problem:
     batch_fn: Optional[Callable] = None
     measures_fn: Optional[Callable] = None
     loss_detects_nonfinite: bool = False
+    parameter_sets_minor: bool = False
 
     @property
     def X(self):
@@ -580,6 +585,7 @@ def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
         batch_fn=mse_batch_values,
         measures_fn=quadratic_measures,
         loss_detects_nonfinite=True,
+        parameter_sets_minor=d <= _SMALL_D,
     )
 
 

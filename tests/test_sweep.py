@@ -541,8 +541,8 @@ def test_step_counts_are_shared_only_when_they_do_not_depend_on_the_config(prob)
     calls = []
     original = sweep_module._state_axes
 
-    def spy(*args):
-        axes = original(*args)
+    def spy(*args, **kwargs):
+        axes = original(*args, **kwargs)
         calls.append(axes)
         return axes
 
@@ -554,8 +554,18 @@ def test_step_counts_are_shared_only_when_they_do_not_depend_on_the_config(prob)
                           progress=False)
     finally:
         sweep_module._state_axes = original
-    assert calls[0] == 0  # the config-dependent integer leaf stays per config
-    assert calls[1] != 0 and calls[1].opt_state.count is None  # Adam's count is held once
+    held_once = lambda axes: [a for a in jax.tree.leaves(axes, is_leaf=lambda x: x is None) if a is None]  # noqa: E731
+    assert held_once(calls[0].seed.opt_state) == []  # the config-dependent integer leaf stays per config
+    assert calls[1].seed.opt_state.count is None and calls[1].config.opt_state.count is None  # Adam's count: once
+    # least squares with d = 5: the configs are the minor axis of the per-config arrays
+    assert calls[1].config.params == -1 and calls[1].seed.params == 0
+    logistic = jh.logistic_regression(200, 3, seed=0)  # its batch gradients are plain vmaps: configs major
+    sweep_module._state_axes = spy
+    try:
+        jh.sweep(logistic, jh.adam, grid={"learning_rate": [1e-3, 1e-2]}, steps=5, batch_size=16, progress=False)
+    finally:
+        sweep_module._state_axes = original
+    assert calls[2].config.params == 0
     for lr in (1e-5, 1e-1):
         trace = jh.run(prob, _count_from_config(lr), steps=20, batch_size=16, seed=0)
         assert_curves_close(res.sel(learning_rate=lr, seed=0), trace, rtol=RTOL)

@@ -164,6 +164,7 @@ def side_by_side(problem: Problem, names) -> Problem:
         batch_fn=None,
         measures_fn=None,
         loss_detects_nonfinite=False,
+        parameter_sets_minor=False,
     )
 
 
