@@ -265,7 +265,11 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   one device, final metrics, 2026-11-30): d = 5 37 → 33 ms, d = 20 137 → 63 ms, d = 32
   logging every step 400 → 211 ms; each config trains bit for bit as before. A logistic
   regression, whose batch gradients are plain `vmap`s, keeps the configs major (398 ms
-  against 530 ms minor).
+  against 530 ms minor). On two CPU devices (512 configs each) the layouts are within
+  ±10% at d ≤ 7, but at d = 20 the minor one took 65 ms against 55: the two devices'
+  programs then barely overlap (65 ms is the one-device time for all 1 024), unless
+  XLA's YNNPACK fusions are limited to single products (46 ms, but slower elsewhere:
+  not done).
 * **Cores as devices** (`jh.use_cpu_cores()`). XLA:CPU runs a program's kernels one after
   another and hands them between its threads: pinned to one core (`taskset`), the
   one-device d = 100 sweep took 237–247 ms instead of 258–330 ms on both. Presented as two

@@ -1,6 +1,8 @@
-"""Measurement behind ``loop._SCAN_UNROLL``: the 1 024-config Adam sweep of
-``bench_sweep.py`` with the innermost scan unrolled 1, 4 or 16 steps, next to the
-expert's ``jit(vmap(scan))``, and how much of a call is the compiled program
+"""Measurement behind ``loop._SCAN_UNROLL`` and the sweep's state layout: the 1 024-config
+Adam sweep of ``bench_sweep.py`` with the innermost scan unrolled 1, 4 or 16 steps, and
+(unrolled 1) with the configs on the major axis of the state instead of the minor one
+(``Problem.parameter_sets_minor``, measured on a CPU only so far), next to the expert's
+``jit(vmap(scan))``, and how much of a call is the compiled program
 (``meta["run_seconds"]``) rather than host work. Written for a GPU; runs anywhere.
 
 Usage::
@@ -8,6 +10,7 @@ Usage::
     python benchmarks/gpu_unroll.py
 """
 
+import dataclasses
 import sys
 import time
 
@@ -25,20 +28,22 @@ def main():
         prob = jh.linear_regression(n, d)
         jax.block_until_ready(prob.X)
         print(f"({n},{d}) expert {steady(make_expert(prob), 5)[0] * 1e3:.2f} ms", flush=True)
-        for unroll in [1, 4, 16]:
+        major = dataclasses.replace(prob, parameter_sets_minor=False)
+        for unroll, layout, problem in [(1, "minor", prob), (1, "major", major), (4, "minor", prob), (16, "minor", prob)]:
             loop._SCAN_UNROLL = unroll
             jax.clear_caches()
             _compile._jit.cache_clear()
             for log_every in (STEPS, 1):
                 def sweep():
-                    return jh.sweep(prob, jh.adam, grid=grid(), steps=STEPS, batch_size=BATCH,
+                    return jh.sweep(problem, jh.adam, grid=grid(), steps=STEPS, batch_size=BATCH,
                                     log_every=log_every, progress=False)
 
                 start = time.perf_counter()
                 sweep()
                 first = time.perf_counter() - start
-                print(f"({n},{d}) unroll {unroll} log_every {log_every}: {steady(sweep, 5)[0] * 1e3:.2f} ms, "
-                      f"first {first:.2f} s, program {sweep().meta['run_seconds'] * 1e3:.2f} ms", flush=True)
+                print(f"({n},{d}) unroll {unroll} configs {layout} log_every {log_every}: "
+                      f"{steady(sweep, 5)[0] * 1e3:.2f} ms, first {first:.2f} s, "
+                      f"program {sweep().meta['run_seconds'] * 1e3:.2f} ms", flush=True)
     loop._SCAN_UNROLL = 1
 
 
