@@ -632,6 +632,16 @@ def check_int(name: str, value, minimum: int = 1, maximum: Optional[int] = None)
     return int(value)
 
 
+def check_number(name: str, value, allow_zero: bool = False) -> float:
+    """``value`` as a finite float > 0 (≥ 0 with ``allow_zero``), or a ValueError/TypeError
+    naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not (math.isfinite(value) and (value >= 0 if allow_zero else value > 0)):
+        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
+    return float(value)
+
+
 def check_run_args(problem, optimizer, steps, batch_size, log_every, divergence_factor):
     """Validates the arguments shared by :func:`run` and :func:`~jaxopt_hw.sweep`."""
     if not isinstance(problem, Problem):
@@ -644,10 +654,7 @@ def check_run_args(problem, optimizer, steps, batch_size, log_every, divergence_
         raise ValueError(f"steps ({steps}) must be a multiple of log_every ({log_every})")
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, maximum=problem.n)
-    if isinstance(divergence_factor, bool) or not isinstance(divergence_factor, numbers.Real) or not (
-        math.isfinite(divergence_factor) and divergence_factor > 0
-    ):
-        raise ValueError(f"divergence_factor must be a finite number > 0, got {divergence_factor!r}")
+    check_number("divergence_factor", divergence_factor)
     return steps, batch_size, log_every
 
 

@@ -53,6 +53,7 @@ from jaxopt_hw.loop import (
     _host_shuffle_words,
     _optimum,
     check_int,
+    check_number,
     check_run_args,
     checked,
     initial_state,
@@ -348,15 +349,6 @@ def _same(a, b) -> bool:
         return a is b or bool(a == b)
     except (TypeError, ValueError):
         return False
-
-
-def _check_positive(name: str, value, allow_zero: bool = False) -> float:
-    """``value`` as a finite float > 0 (or ≥ 0), else a ValueError/TypeError naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not (math.isfinite(value) and (value >= 0 if allow_zero else value > 0)):
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
-    return float(value)
 
 
 def _check_representable(grid, traced, dtype) -> None:
@@ -666,8 +658,8 @@ def _token(value, within: tuple = ()):
     if isinstance(value, (set, frozenset)):  # in an order that does not depend on the hash seed
         return ["set", sorted(json.dumps(_token(v, inside), sort_keys=True) for v in value)]
     if isinstance(value, (np.ndarray, np.generic, jax.Array)):
-        array = np.ascontiguousarray(np.asarray(value))
-        return ["array", array.dtype.str, list(array.shape), hashlib.sha256(array.data if array.ndim else array.tobytes()).hexdigest()]
+        array = np.asarray(value)
+        return ["array", array.dtype.str, list(array.shape), hashlib.sha256(np.ascontiguousarray(array).data).hexdigest()]
     if isinstance(value, functools.partial):
         return ["partial", _token(value.func, inside), _token(value.args, inside), _token(value.keywords, inside)]
     code = getattr(value, "__code__", None)
@@ -796,8 +788,8 @@ def sweep(
     steps, batch_size, log_every = check_run_args(problem, None, steps, batch_size, log_every, divergence_factor)
     grid, fixed, traced = _check_grid(optimizer_factory, grid, fixed, static)
     seeds = _check_seeds(seeds)
-    tol = (0.01 * problem.min_loss if problem.min_loss else 1e-6) if tol is None else _check_positive("tol", tol, allow_zero=True)
-    memory_budget = _check_positive("memory_budget", memory_budget)
+    tol = (0.01 * problem.min_loss if problem.min_loss else 1e-6) if tol is None else check_number("tol", tol, allow_zero=True)
+    memory_budget = check_number("memory_budget", memory_budget)
     chunk_size = None if chunk_size is None else check_int("chunk_size", chunk_size)
     n_logs = steps // log_every
 
