@@ -712,7 +712,8 @@ def _global_token(value):
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.ndarray, np.generic, jax.Array)):
         return _token(value)
     if isinstance(value, (list, tuple, dict, set, frozenset)):
-        return _token(value) if not any(callable(v) for v in (value.values() if isinstance(value, dict) else value)) else repr(type(value))
+        items = value.values() if isinstance(value, dict) else value
+        return repr(type(value)) if any(callable(item) for item in items) else _token(value)
     if callable(value) or inspect.ismodule(value):
         return f"{getattr(value, '__module__', '') or ''}.{getattr(value, '__qualname__', getattr(value, '__name__', ''))}"
     text = repr(value)
