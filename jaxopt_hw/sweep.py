@@ -517,13 +517,8 @@ def _sharded_sweep_body(mesh, fns, factory, static_kwargs, data, aux, w_star, mi
 
 def _shard_map(fun, mesh, in_specs, out_specs):
     """``jax.shard_map`` without its replication checks (the body's outputs are per
-    config or equal on every device by construction); older jax has it in
-    ``jax.experimental`` (tested: jax 0.10 and 0.11)."""
-    if hasattr(jax, "shard_map"):
-        return jax.shard_map(fun, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False)
-    from jax.experimental.shard_map import shard_map
-
-    return shard_map(fun, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_rep=False)
+    config or equal on every device by construction)."""
+    return jax.shard_map(fun, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False)
 
 
 def _program(devices):
