@@ -182,6 +182,18 @@ def test_bad_sweep_arguments_fail_before_compiling(prob, kwargs, match):
     assert not any("_sweep_body" in name for name in compiled)
 
 
+def test_repeated_grid_values_are_found_hashable_or_not():
+    from jaxopt_hw.sweep import _NO_REPEAT, _first_repeat
+
+    assert _first_repeat([0.1, 0.2, 0.3]) is _NO_REPEAT
+    assert _first_repeat([0.1, 0.2, 0.1, 0.2]) == 0.1
+    assert _first_repeat([1, 2, 1.0]) == 1.0  # 1 == 1.0, as a grid of both would run twice
+    assert _first_repeat([[1, 2], (1, 2), [1, 2]]) == [1, 2]  # lists are unhashable
+    assert _first_repeat([[1], 0.5, 2, 0.5]) == 0.5  # mixed
+    assert _first_repeat(["constant", "cosine"]) is _NO_REPEAT
+    assert _first_repeat(list(np.arange(10_000) / 7.0) + [3 / 7.0]) == 3 / 7.0
+
+
 def test_a_grid_of_static_axes_only_equals_its_runs(prob):
     kwargs = dict(steps=30, batch_size=16, seeds=[0, 1], progress=False)
     res = jh.sweep(prob, jh.heavy_ball, grid={"nesterov": [False, True]}, fixed={"learning_rate": 0.01}, **kwargs)
