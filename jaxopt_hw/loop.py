@@ -359,17 +359,19 @@ def _tree_norm(tree):
 
 def measure(fns: ProblemFns, params, aux, w_star, min_loss, batch_error) -> Metrics:
     """Full-data loss, excess loss, distance to the optimum and full-gradient norm (from
-    the problem's ``measures_fn`` when it has one, whose distance is to its own optimum)."""
+    the problem's ``measures_fn`` when it has one, whose excess and distance are to its
+    own optimum)."""
     if fns.measures_fn is not None:
-        loss, grad_norm, dist_to_opt = fns.measures_fn(params, aux)
+        loss, excess_loss, grad_norm, dist_to_opt = fns.measures_fn(params, aux)
     else:
         loss, grads = jax.value_and_grad(fns.full_loss_fn)(params, aux)
+        excess_loss = None if min_loss is None else loss - min_loss
         grad_norm = _tree_norm(grads)
         dist_to_opt = None if w_star is None else _tree_norm(jax.tree.map(jnp.subtract, params, w_star))
     nan = jnp.full((), jnp.nan, loss.dtype)
     return Metrics(
         loss=loss,
-        excess_loss=nan if min_loss is None else loss - min_loss,
+        excess_loss=nan if excess_loss is None or min_loss is None else excess_loss,
         dist_to_opt=nan if dist_to_opt is None or w_star is None else dist_to_opt,
         grad_norm=grad_norm,
         batch_error=batch_error.astype(loss.dtype),
@@ -702,7 +704,9 @@ class Trace(NamedTuple):
 
     Attributes:
       loss: full-data loss after each logged step, shape ``(steps // log_every,)``.
-      excess_loss: ``loss − min_loss`` (NaN when the optimum is unknown).
+      excess_loss: ``loss − min_loss`` (NaN when the optimum is unknown); least squares
+        computes it in closed form, ``‖Cᵀ(w − w*)‖²``, exact below float32's rounding of
+        ``min_loss``.
       dist_to_opt: ``‖w − w*‖`` (NaN when the optimum is unknown).
       grad_norm: norm of the full-data gradient.
       batch_error: mean absolute error of the batches since the previous log, each

@@ -72,9 +72,12 @@ class Problem:
       batch_fn: ``(params, X, y) -> (loss, gradient, error)`` of a batch in one call,
         or ``None`` (then ``jax.value_and_grad(loss_fn)`` and ``error_fn``); least
         squares gives one that vmaps over many ``params`` into fast products.
-      measures_fn: ``(params, aux) -> (full loss, full-gradient norm, distance to
-        w_star)`` in one call, or ``None`` (then ``jax.value_and_grad(full_loss_fn)``);
-        least squares gives its closed form, which vmaps into fast code.
+      measures_fn: ``(params, aux) -> (full loss, excess loss, full-gradient norm,
+        distance to w_star)`` in one call, or ``None`` (then
+        ``jax.value_and_grad(full_loss_fn)``, and the excess loss ``loss − min_loss``);
+        least squares gives its closed form, which vmaps into fast code and computes the
+        excess loss without the cancellation of ``loss − min_loss`` (which float32 floors
+        at ~1e-7 · min_loss).
       loss_detects_nonfinite: whether the batch loss is non-finite whenever the
         parameters are (a model linear in them: a non-finite :math:`w_j` makes
         :math:`x_j w_j` NaN or infinite). The divergence guard then checks parameters
@@ -283,12 +286,16 @@ _WRITTEN_OUT_D = 8
 
 @jax.custom_batching.custom_vmap
 def quadratic_measures(w, aux):
-    r"""The full loss, the norm of its gradient and the distance to the optimum of least
-    squares, from :math:`o = w - w^*` and :math:`C C^\top = X^\top X / n`:
+    r"""The full loss, the excess loss, the norm of the gradient and the distance to the
+    optimum of least squares, from :math:`o = w - w^*` and :math:`C C^\top = X^\top X / n`:
 
     .. math::
-      z = C^\top o, \quad f(w) = f^* + \|z\|^2, \quad \nabla f(w) = 2 C z, \quad
-      \|w - w^*\| = \|o\|.
+      z = C^\top o, \quad f(w) - f^* = \|z\|^2, \quad f(w) = f^* + \|z\|^2, \quad
+      \nabla f(w) = 2 C z, \quad \|w - w^*\| = \|o\|.
+
+    The excess loss is :math:`\|z\|^2` itself, exact near the optimum, where
+    ``f(w) - f*`` computed in float32 stops at the rounding of :math:`f^*` (~1e-7 of it)
+    and then reads 0.
 
     The loss and gradient equal ``jax.value_and_grad(quadratic_full_loss)`` to float
     rounding. Under ``jax.vmap`` over many ``w`` (a sweep's configs) the rule
@@ -299,13 +306,13 @@ def quadratic_measures(w, aux):
       aux: the problem's ``aux`` (``chol``, ``w_star``, ``min_loss``).
 
     Returns:
-      ``(loss, gradient norm, distance to w*)``, scalars.
+      ``(loss, excess loss, gradient norm, distance to w*)``, scalars.
 
     Example:
       >>> prob = linear_regression(100, 3)
-      >>> loss, grad_norm, dist = quadratic_measures(prob.w_star, prob.aux)
-      >>> bool(abs(loss - prob.min_loss) < 1e-4), float(dist)
-      (True, 0.0)
+      >>> loss, excess, grad_norm, dist = quadratic_measures(prob.w_star, prob.aux)
+      >>> bool(abs(loss - prob.min_loss) < 1e-4), float(excess), float(dist)
+      (True, 0.0, 0.0)
     """
     offset = w - aux["w_star"]
     if offset.shape[0] <= _WRITTEN_OUT_D:
@@ -330,7 +337,7 @@ def _quadratic_measures_many(axis_size, in_batched, w, aux):
     w_batched, aux_batched = in_batched
     if any(jax.tree.leaves(aux_batched)) or not w_batched:
         in_axes = (0 if w_batched else None, jax.tree.map(lambda b: 0 if b else None, aux_batched))
-        return jax.vmap(quadratic_measures.fun, in_axes=in_axes)(w, aux), (True, True, True)
+        return jax.vmap(quadratic_measures.fun, in_axes=in_axes)(w, aux), (True,) * 4
     n_sets, d = w.shape
     offsets = w - aux["w_star"]  # (P, d)
     if d <= _WRITTEN_OUT_D:
@@ -339,17 +346,18 @@ def _quadratic_measures_many(axis_size, in_batched, w, aux):
         measures = _measures(aux, _padded(offsets).T, lambda M, v: _product(M.T, v), axis=0)
     else:
         measures = _measures(aux, _padded(offsets), lambda M, v: _product(v, M), axis=1)
-    return tuple(m[:n_sets] for m in measures), (True, True, True)
+    return tuple(m[:n_sets] for m in measures), (True,) * 4
 
 
 def _measures(aux, offset, transform, axis):
-    r"""Loss, gradient norm and distance from the offset, whose ``d`` entries lie along
-    ``axis``; ``transform(M, v)`` is :math:`M^\top v` in the same layout."""
+    r"""Loss, excess loss, gradient norm and distance from the offset, whose ``d`` entries
+    lie along ``axis``; ``transform(M, v)`` is :math:`M^\top v` in the same layout."""
     chol = aux["chol"]
     z = transform(chol, offset)
     gradient = transform(chol.T, [2 * entry for entry in z] if isinstance(z, list) else 2 * z)
-    loss = aux["min_loss"] + _sum_of_squares(z, axis)
-    return loss, jnp.sqrt(_sum_of_squares(gradient, axis)), jnp.sqrt(_sum_of_squares(offset, axis))
+    excess = _sum_of_squares(z, axis)
+    return (aux["min_loss"] + excess, excess, jnp.sqrt(_sum_of_squares(gradient, axis)),
+            jnp.sqrt(_sum_of_squares(offset, axis)))
 
 
 def _combined(M, v):
@@ -412,13 +420,20 @@ def rosenbrock_loss(params, X, y, a=1.0, b=100.0):
 # small frozen dataclasses, comparable and hashable by value.
 
 
+#: Keys the initial points' random stream apart from the data's: ``default_rng(seed)``
+#: draws a problem's data (``w_true`` first), so an initial point drawn from it with the
+#: same seed would be ``w_true`` itself, a start at the optimum.
+_INIT_STREAM = 0x1A17
+
+
 def _host_rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
+    return np.random.default_rng([_INIT_STREAM, seed])
 
 
 @dataclasses.dataclass(frozen=True)
 class NormalInit:
-    """``seed -> N(0, I)`` of ``shape`` and ``dtype`` (NumPy's PCG64 keyed by the seed)."""
+    """``seed -> N(0, I)`` of ``shape`` and ``dtype`` (NumPy's PCG64 keyed by the seed, in
+    a stream apart from the problems' data)."""
 
     shape: tuple
     dtype: str

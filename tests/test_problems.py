@@ -281,6 +281,23 @@ def test_rosenbrock():
         jh.rosenbrock(start=(1.0, 2.0, 3.0))
 
 
+@pytest.mark.parametrize("make", [
+    lambda seed: jh.linear_regression(200, 5, seed=seed),
+    lambda seed: jh.logistic_regression(200, 5, seed=seed),
+    lambda seed: jh.homework_problem("small", seed=seed),
+])
+def test_initial_points_are_drawn_apart_from_the_data(make):
+    """The same seed for the data and the run must not start at the data's own weights
+    (both once came from ``default_rng(seed)``)."""
+    for seed in range(5):
+        prob = make(seed)
+        start = np.asarray(prob.init_params(seed), np.float64)
+        w_true = np.random.default_rng(seed).standard_normal(start.shape)  # the data's first draw
+        assert np.linalg.norm(start - w_true) > 0.1 * np.linalg.norm(w_true), seed
+        if prob.w_star is not None:
+            assert np.linalg.norm(start - np.asarray(prob.w_star)) > 0.1 * np.linalg.norm(np.asarray(prob.w_star)), seed
+
+
 def test_initializers_compare_by_value():
     """Problems of the same kind and shapes share compiled programs (see test_loop)."""
     assert jh.linear_regression(50, 3, seed=0).initial_params == jh.linear_regression(80, 3, seed=1).initial_params
@@ -322,17 +339,31 @@ def test_quadratic_measures_equal_autodiff_and_a_float64_reference(d):
         plain = jax.jit(quadratic_measures)(jnp.asarray(w), prob.aux)
         loss, grad = jax.value_and_grad(quadratic_full_loss)(jnp.asarray(w), prob.aux)
         residual = X64 @ w.astype(np.float64) - y64
-        want = (np.mean(residual**2), np.linalg.norm(2 * X64.T @ residual / len(y64)),
-                np.linalg.norm(w.astype(np.float64) - np.asarray(prob.w_star, np.float64)))
+        offset = w.astype(np.float64) - np.asarray(prob.w_star, np.float64)
+        want = (np.mean(residual**2), np.mean((X64 @ offset) ** 2), np.linalg.norm(2 * X64.T @ residual / len(y64)),
+                np.linalg.norm(offset))
         for got in (plain, [m[i] for m in batched]):
             np.testing.assert_allclose(got[0], loss, rtol=1e-6)
-            np.testing.assert_allclose(got[1], np.linalg.norm(np.asarray(grad)), rtol=1e-5)
+            np.testing.assert_allclose(got[2], np.linalg.norm(np.asarray(grad)), rtol=1e-5)
             np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=1e-5)
         if d <= 32 and jax.default_backend() == "cpu":  # the same sums in the same order, one set or many
             np.testing.assert_array_equal(np.asarray(plain), np.asarray([m[i] for m in batched]))
     nested = jax.vmap(jax.vmap(quadratic_measures, in_axes=(0, None)), in_axes=(0, None))  # seeds × configs
     for got, want in zip(nested(jnp.asarray(W).reshape(2, 3, d), prob.aux), batched):
         np.testing.assert_allclose(np.asarray(got).reshape(-1), want, rtol=1e-6)
+
+
+def test_excess_loss_is_exact_below_the_rounding_of_the_minimum():
+    """``loss − min_loss`` in float32 floors at ~1e-7 · min_loss and then reads 0; the
+    closed form keeps going down with the distance to the optimum."""
+    prob = jh.homework_problem("small", seed=5)
+    trace = jh.run(prob, jh.sgd(0.005), steps=2000)
+    excess = np.asarray(trace.excess_loss, np.float64)
+    assert np.all(excess > 0) and np.all(np.diff(excess) <= 0)  # GD on a quadratic: monotone
+    assert excess[-1] < 1e-3 * np.finfo(np.float32).eps * prob.min_loss  # far below the rounding
+    # and it is ‖X(w − w*)‖²/n of the final parameters, computed in float64
+    offset = np.asarray(trace.final_params, np.float64) - np.asarray(prob.w_star, np.float64)
+    np.testing.assert_allclose(excess[-1], np.mean((np.asarray(prob.X, np.float64) @ offset) ** 2), rtol=1e-3)
 
 
 def test_initial_points_are_host_draws_keyed_by_the_seed():
