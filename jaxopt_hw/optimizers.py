@@ -28,6 +28,7 @@ from typing import Any, Callable, NamedTuple, Optional, Union
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 Schedule = Callable[[jax.Array], jax.Array]
@@ -68,11 +69,17 @@ def _is_python_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _check_number_type(name: str, value, what: str = "a number or a JAX scalar") -> None:
+    """Refuses what is neither a real number nor an array (a traced value is an array):
+    ``None``, a string, a list, a bool (``b1=True`` would run with β = 1)."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, np.generic, jax.Array)):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+
+
 def _check_learning_rate(learning_rate) -> None:
     if callable(learning_rate):
         return
-    if isinstance(learning_rate, bool):
-        raise TypeError("learning_rate must be a number, a JAX scalar or a schedule, got a bool")
+    _check_number_type("learning_rate", learning_rate, "a number, a JAX scalar or a schedule")
     if _is_python_number(learning_rate):
         if not math.isfinite(learning_rate):
             raise ValueError(f"learning_rate must be finite, got {learning_rate!r}")
@@ -81,11 +88,13 @@ def _check_learning_rate(learning_rate) -> None:
 
 
 def _check_decay(name: str, value) -> None:
+    _check_number_type(name, value)
     if _is_python_number(value) and not (0.0 <= value < 1.0 and math.isfinite(value)):
         raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
 
 
 def _check_nonnegative(name: str, value) -> None:
+    _check_number_type(name, value)
     if _is_python_number(value) and not (value >= 0 and math.isfinite(value)):
         raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
 
@@ -702,6 +711,25 @@ def adagrad(
 # --------------------------------------------------------------------------- schedules
 
 
+def _named_after_its_call(make_schedule):
+    """Names the schedules ``make_schedule`` returns after the call that made them, e.g.
+    ``exponential_decay(0.1, 0.99)``: a sweep's table and saved axes then tell two of them
+    apart (a closure's own name, ``exponential_decay.<locals>.schedule``, does not)."""
+
+    def text(value):
+        return getattr(value, "__qualname__", None) if callable(value) else repr(value)
+
+    @functools.wraps(make_schedule)
+    def make(*args, **kwargs):
+        schedule = make_schedule(*args, **kwargs)
+        arguments = [text(a) for a in args] + [f"{key}={text(value)}" for key, value in kwargs.items()]
+        schedule.__name__ = schedule.__qualname__ = f"{make_schedule.__name__}({', '.join(arguments)})"
+        return schedule
+
+    return make
+
+
+@_named_after_its_call
 def constant_schedule(value) -> Schedule:
     r"""The schedule :math:`\alpha_t = \alpha_0`.
 
@@ -714,6 +742,7 @@ def constant_schedule(value) -> Schedule:
     return lambda count: jnp.asarray(value, dtype=jnp.result_type(float))
 
 
+@_named_after_its_call
 def exponential_decay(init_value, decay_rate, transition_steps=1, staircase=False) -> Schedule:
     r"""The schedule :math:`\alpha_t = \alpha_0\, r^{t / T}` (:math:`\lfloor t/T \rfloor` if
     ``staircase``), as ``optax.exponential_decay`` without its end value.
@@ -742,6 +771,7 @@ def exponential_decay(init_value, decay_rate, transition_steps=1, staircase=Fals
     return schedule
 
 
+@_named_after_its_call
 def step_decay(init_value, decay_rate, step_size) -> Schedule:
     r"""The schedule :math:`\alpha_t = \alpha_0\, r^{\lfloor t / S \rfloor}`: multiply by
     ``decay_rate`` every ``step_size`` steps.
@@ -751,9 +781,11 @@ def step_decay(init_value, decay_rate, step_size) -> Schedule:
       >>> float(jh.step_decay(1.0, 0.1, step_size=100)(250))
       0.010000000707805157
     """
+    _check_positive_int("step_size", step_size)
     return exponential_decay(init_value, decay_rate, step_size, staircase=True)
 
 
+@_named_after_its_call
 def cosine_decay(init_value, decay_steps, alpha=0.0) -> Schedule:
     r"""The schedule :math:`\alpha_t = \alpha_0\,((1-a)\,\tfrac12(1+\cos(\pi \min(t,T)/T)) + a)`,
     as ``optax.cosine_decay_schedule``.
@@ -780,6 +812,7 @@ def cosine_decay(init_value, decay_steps, alpha=0.0) -> Schedule:
     return schedule
 
 
+@_named_after_its_call
 def linear_warmup(schedule: ScalarOrSchedule, warmup_steps, init_value=0.0) -> Schedule:
     r"""Linear warm-up from ``init_value`` to ``schedule`` over ``warmup_steps`` steps,
     then ``schedule(t - warmup_steps)``.
@@ -803,6 +836,7 @@ def linear_warmup(schedule: ScalarOrSchedule, warmup_steps, init_value=0.0) -> S
     return warmed
 
 
+@_named_after_its_call
 def warmup_cosine_decay(peak_value, warmup_steps, decay_steps, end_fraction=0.0) -> Schedule:
     """Linear warm-up to ``peak_value``, then cosine decay over ``decay_steps`` steps.
 
@@ -815,6 +849,7 @@ def warmup_cosine_decay(peak_value, warmup_steps, decay_steps, end_fraction=0.0)
 
 
 def _check_positive_number(name, value):
+    _check_number_type(name, value)
     if _is_python_number(value) and not (value > 0 and math.isfinite(value)):
         raise ValueError(f"{name} must be finite and > 0, got {value!r}")
 

@@ -67,9 +67,11 @@ from jaxopt_hw.loop import (
 )
 from jaxopt_hw.problems import Problem, matvec_as_product
 
-__all__ = ["sweep", "SweepResult", "METRIC_NAMES", "use_cpu_cores"]
+__all__ = ["sweep", "SweepResult", "METRIC_NAMES", "SUMMARY_METRICS", "use_cpu_cores"]
 
 METRIC_NAMES = Metrics._fields
+#: The per-config, per-seed metrics that ``best``, ``summary`` and ``table`` summarise.
+SUMMARY_METRICS = ("final_loss", "final_excess_loss", "steps_to_tol")
 _RESULT_FORMAT = 1
 
 
@@ -135,15 +137,20 @@ class SweepResult:
     def config_names(self) -> list:
         return [name for name in self.axes if name != "seed"]
 
-    def _seed_axis(self, method: str) -> None:
+    def _per_seed(self, method: str, metric: str) -> np.ndarray:
+        """``metric``'s ``(*grid shape, n_seeds)`` values, for a method that summarises
+        them over seeds."""
         if "seed" not in self.axes:
             raise ValueError(f"{method}() summarises over seeds, and this result has no seed axis (sel(seed=...) removed it)")
+        if metric not in SUMMARY_METRICS:
+            raise ValueError(f"{method}() takes one of {', '.join(SUMMARY_METRICS)} (one value per config and seed), "
+                             f"got {metric!r}")
+        return np.asarray(getattr(self, metric), dtype=float)
 
     def best(self, metric: str = "final_loss") -> dict:
         """The config with the lowest mean of ``metric`` over seeds, among those that no
         seed flagged as diverged: ``{hyperparameter: value, ..., metric: mean}``."""
-        self._seed_axis("best")
-        values = np.asarray(getattr(self, metric), dtype=float)
+        values = self._per_seed("best", metric)
         mean = np.where(self.diverged.any(axis=-1), np.inf, values.mean(axis=-1))
         if not np.isfinite(mean).any():
             raise ValueError(f"no config has a finite mean {metric} without diverging")
@@ -179,8 +186,7 @@ class SweepResult:
         """Mean and 95% interval of ``metric`` over seeds, ``(*grid shape)`` each. A config
         with an infinite value on some seed (``steps_to_tol`` never reached) has mean
         ``inf`` and half-width NaN, as :meth:`best` counts it."""
-        self._seed_axis("summary")
-        values = np.asarray(getattr(self, metric), dtype=float)
+        values = self._per_seed("summary", metric)
         interval = metrics_lib.mean_interval(values, axis=-1)
         infinite = np.isinf(values).any(axis=-1)
         return metrics_lib.Interval(mean=np.where(infinite, np.inf, interval.mean),
@@ -240,15 +246,30 @@ class SweepResult:
 
 
 def _cell(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return _label(value) if callable(value) else str(value)
+
+
+def _label(value) -> str:
+    """A function by its name (a schedule of ours: the call that made it), not its address."""
+    return getattr(value, "__qualname__", None) or repr(value)
+
+
+#: How close (relative) a float given to ``sel`` must be to an axis value to pick it:
+#: float32 rounding, so the ``0.01`` a table shows selects a float32 axis's 0.00999999977.
+_SEL_REL_TOL = 1e-6
 
 
 def _position(name, axis_values, value):
-    for i, candidate in enumerate(axis_values):
-        if candidate == value or (
-            isinstance(candidate, float) and isinstance(value, numbers.Real) and math.isclose(candidate, value, rel_tol=1e-12)
-        ):
-            return i
+    exact = [i for i, candidate in enumerate(axis_values) if _same(candidate, value)]
+    if exact:
+        return exact[0]
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        near = [i for i, candidate in enumerate(axis_values)
+                if isinstance(candidate, float) and math.isclose(candidate, value, rel_tol=_SEL_REL_TOL)]
+        if len(near) == 1:
+            return near[0]
     raise ValueError(f"{name}={value!r} is not on the axis {axis_values}")
 
 
@@ -256,7 +277,7 @@ def _json_default(value):
     if isinstance(value, (np.generic,)):
         return value.item()
     if callable(value):
-        return getattr(value, "__qualname__", repr(value))
+        return _label(value)
     return repr(value)
 
 
@@ -312,9 +333,13 @@ def _check_grid(factory, grid, fixed, static) -> tuple:
         raise ValueError(f"hyperparameters {sorted(overlap)} are both in grid and fixed")
     cleaned = {}
     for name, values in grid.items():
-        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) and not isinstance(values, np.ndarray):
+        if isinstance(values, (np.ndarray, jax.Array)):
+            if values.ndim != 1:
+                raise TypeError(f"grid[{name!r}] must be a list of values or a 1-D array, got shape {values.shape}")
+            values = list(np.asarray(values))
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
             raise TypeError(f"grid[{name!r}] must be a list of values, got {type(values).__name__}")
-        values = [v.item() if isinstance(v, np.generic) else v for v in values]
+        values = [_plain(v) for v in values]
         if not values:
             raise ValueError(f"grid[{name!r}] is empty")
         repeated = _first_repeat(values)
@@ -324,23 +349,53 @@ def _check_grid(factory, grid, fixed, static) -> tuple:
             if isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isfinite(value):
                 raise ValueError(f"grid[{name!r}] contains a non-finite value {value!r}")
         cleaned[name] = values
+    fixed = {name: _plain(value) for name, value in fixed.items()}
     for name, value in fixed.items():
         if isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isfinite(value):
             raise ValueError(f"fixed[{name!r}] is not finite: {value!r}")
+        _check_hashable(f"fixed[{name!r}]", value)
     static = {static} if isinstance(static, str) else set(static or ())
     unknown_static = static - set(cleaned)
     if unknown_static:
         raise ValueError(f"static names {sorted(unknown_static)} are not grid axes")
     traced = [n for n in cleaned if n not in static and _is_traceable_axis(cleaned[n])]
+    for name in set(cleaned) - set(traced):  # compiled in as constants: hashable ones only
+        for value in cleaned[name]:
+            _check_hashable(f"grid[{name!r}] value", value)
     # Build each value once with Python numbers, so the factory's own checks run eagerly.
     first = {name: values[0] for name, values in cleaned.items()}
+    _build("fixed and the first grid values", factory, {**fixed, **first})
     for name, values in cleaned.items():
-        for value in values:
-            try:
-                factory(**{**fixed, **first, name: value})
-            except (ValueError, TypeError) as error:
-                raise type(error)(f"grid[{name!r}] = {value!r}: {error}") from error
+        for value in values[1:]:
+            _build(f"grid[{name!r}] = {value!r}", factory, {**fixed, **first, name: value})
     return cleaned, fixed, traced
+
+
+def _plain(value):
+    """A NumPy or JAX scalar (or 0-d array) as the Python number it holds; else ``value``."""
+    if isinstance(value, (np.generic, np.ndarray, jax.Array)) and np.ndim(value) == 0:
+        return np.asarray(value).item()
+    return value
+
+
+def _check_hashable(what: str, value) -> None:
+    """Static hyperparameters key the compiled program, so they must be hashable."""
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(f"{what} must be hashable to be compiled in (a number, string, bool, tuple or "
+                        f"function), got {type(value).__name__}; pass numbers one by one") from None
+
+
+def _build(what: str, factory, kwargs: dict) -> None:
+    """Calls ``factory(**kwargs)`` so that its own checks run before any compile, naming
+    ``what`` and the whole call in the error."""
+    try:
+        factory(**kwargs)
+    except (ValueError, TypeError) as error:
+        call = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
+        name = getattr(factory, "__name__", "optimizer_factory")
+        raise type(error)(f"{what}: {name}({call}) refused: {error}") from error
 
 
 _NO_REPEAT = object()
@@ -833,7 +888,9 @@ def sweep(
             "problem": problem.name, "optimizer": optimizer_name,
             "names": names, "grid": grid, "fixed": fixed, "seeds": seeds, "steps": steps, "batch_size": batch_size,
             "log_every": log_every, "divergence_factor": divergence_factor, "chunk": size, "traced": traced,
-            "chunk_format": 4,  # 3: initial points drawn on the host; 4: the fingerprint covers data and code
+            # 3: initial points drawn on the host; 4: the fingerprint covers data and code;
+            # 5: initial points drawn apart from the data, least squares' excess loss in closed form
+            "chunk_format": 5,
         }
         fingerprint = _fingerprint({**spec, "problem": _problem_signature(problem), "optimizer": optimizer_factory,
                                     "initial_points": params0})
@@ -959,22 +1016,31 @@ def _concatenated(arrays):
 
 
 def _claim_folder(out, fingerprint, spec) -> None:
-    """Makes ``out`` the home of this sweep, or checks that it already is."""
+    """Makes ``out`` the home of this sweep, or checks that it already is. A folder whose
+    sweep saved no chunk (it failed before its first) is taken over."""
     os.makedirs(out, exist_ok=True)
     manifest = os.path.join(out, "manifest.json")
     if os.path.exists(manifest):
         with open(manifest) as file:
-            existing = json.load(file).get("fingerprint")
-        if existing != fingerprint:
-            raise ValueError(
-                f"out={out!r} holds a different sweep (fingerprint {existing}, this one {fingerprint}); "
-                "use another folder or delete it"
-            )
-        return
+            stored = json.load(file)
+        if stored.get("fingerprint") == fingerprint:
+            return
+        if any(name.startswith("chunk_") for name in os.listdir(out)):
+            raise ValueError(f"out={out!r} holds results of a different sweep ({_what_differs(stored.get('spec', {}), spec)}); "
+                             "use another folder or delete it")
     if jax.process_index() != 0:
         return
     with atomic_write(manifest) as file:
         json.dump({"fingerprint": fingerprint, "spec": spec}, file, default=_json_default, indent=1)
+
+
+def _what_differs(stored: dict, spec: dict) -> str:
+    """Which arguments of the sweep in a folder differ from ``spec``, in words."""
+    now = json.loads(json.dumps(spec, default=_json_default))
+    names = sorted(key for key in set(stored) | set(now) if stored.get(key) != now.get(key))
+    if names:
+        return "other " + ", ".join(names)
+    return "the same arguments, but other data, initial points or code of the problem or the optimizer"
 
 
 def _progress_bar(total, enabled):

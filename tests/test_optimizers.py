@@ -842,6 +842,30 @@ def test_nesterov_must_be_bool(nesterov):
         jh.heavy_ball(0.1, nesterov=nesterov)
 
 
+@pytest.mark.parametrize("factory", ALL_FACTORIES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("lr", [None, "0.1", [0.01, 0.1], True], ids=repr)
+def test_learning_rate_of_another_type_raises(factory, lr):
+    with pytest.raises(TypeError, match="learning_rate"):
+        factory(lr)
+
+
+@pytest.mark.parametrize("factory, argument", [(jh.momentum, "beta"), (jh.rmsprop, "eps"), (jh.adam, "b1"),
+                                               (jh.adam, "b2"), (jh.adagrad, "eps")])
+@pytest.mark.parametrize("value", [True, None, "0.9"], ids=repr)
+def test_float_hyperparameter_of_another_type_raises(factory, argument, value):
+    with pytest.raises(TypeError, match=argument):
+        factory(0.1, **{argument: value})
+
+
+def test_schedules_check_their_own_arguments_and_are_named_after_their_call():
+    with pytest.raises(ValueError, match="step_size"):
+        jh.step_decay(0.1, 0.5, step_size=0)
+    assert jh.exponential_decay(0.1, 0.99).__name__ == "exponential_decay(0.1, 0.99)"
+    assert jh.linear_warmup(jh.cosine_decay(1.0, 100), warmup_steps=10).__qualname__ == (
+        "linear_warmup(cosine_decay(1.0, 100), warmup_steps=10)")
+    assert float(jh.step_decay(1.0, 0.1, step_size=100)(250)) == pytest.approx(0.01)
+
+
 def test_boundary_values_are_accepted():
     """The edges of the valid ranges are not rejected."""
     for tx in [

@@ -310,6 +310,54 @@ def test_configs_that_never_reach_tol_rank_last():
     assert res.best("steps_to_tol") == {"learning_rate": 0.2, "steps_to_tol": 40.0}
 
 
+def test_best_summary_and_table_name_the_metrics_they_take(prob):
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 0.1]}, seeds=[0, 1], steps=20, batch_size=16,
+                   progress=False)
+    for method in (res.best, res.summary, res.table):
+        for metric in ("loss", "final_los"):  # a curve, a typo
+            with pytest.raises(ValueError, match="final_loss, final_excess_loss, steps_to_tol"):
+                method(metric)
+
+
+def test_array_values_in_grid_and_fixed_are_the_numbers_they_hold(prob):
+    kwargs = dict(seeds=[0], steps=20, batch_size=16, progress=False)
+    plain = jh.sweep(prob, jh.adam, grid={"learning_rate": [0.25, 0.125]}, fixed={"b2": 0.75}, **kwargs)
+    for grid_values, b2 in [(jnp.array([0.25, 0.125]), jnp.array(0.75)), (np.array([0.25, 0.125]), np.array(0.75)),
+                            (list(jnp.array([0.25, 0.125])), np.float32(0.75))]:
+        res = jh.sweep(prob, jh.adam, grid={"learning_rate": grid_values}, fixed={"b2": b2}, **kwargs)
+        assert res.meta["traced"] == ["learning_rate"] and res.axes["learning_rate"] == [0.25, 0.125]
+        np.testing.assert_array_equal(res.loss, plain.loss)
+    with compile_log() as compiled:
+        with pytest.raises(TypeError, match=r"fixed\['b2'\].*hashable"):
+            jh.sweep(prob, jh.adam, grid={"learning_rate": [0.1]}, fixed={"b2": np.array([0.9, 0.99])}, **kwargs)
+        with pytest.raises(TypeError, match="1-D"):
+            jh.sweep(prob, jh.adam, grid={"learning_rate": np.array([[0.1, 0.2]])}, **kwargs)
+        with pytest.raises(ValueError, match=r"fixed.*b2=1.5.*b2 must lie in \[0, 1\)"):  # names the culprit
+            jh.sweep(prob, jh.adam, grid={"learning_rate": [0.1]}, fixed={"b2": 1.5}, **kwargs)
+    assert not any("_sweep_body" in name for name in compiled)
+
+
+def test_a_float32_axis_is_selected_by_the_values_the_table_shows(prob):
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": np.array([1e-3, 1e-2], np.float32)}, steps=10, batch_size=16,
+                   progress=False)
+    assert res.axes["learning_rate"][1] != 1e-2  # 0.009999999776...
+    assert "| 0.01 |" in res.table(sort=False)
+    np.testing.assert_array_equal(res.sel(learning_rate=1e-2).final_loss, res.final_loss[1])
+    with pytest.raises(ValueError, match="learning_rate"):
+        res.sel(learning_rate=1.001e-2)
+
+
+def test_schedules_on_a_grid_axis_keep_their_names(prob, tmp_path):
+    schedules = [jh.exponential_decay(0.1, 0.99), jh.exponential_decay(0.05, 0.99)]
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": schedules}, steps=10, batch_size=16, progress=False)
+    assert "exponential_decay(0.05, 0.99)" in res.table() and " at 0x" not in res.table()
+    res.save(tmp_path / "r.npz")
+    back = jh.SweepResult.load(tmp_path / "r.npz")
+    assert back.axes["learning_rate"] == ["exponential_decay(0.1, 0.99)", "exponential_decay(0.05, 0.99)"]
+    np.testing.assert_array_equal(back.sel(learning_rate="exponential_decay(0.05, 0.99)").loss,
+                                  res.sel(learning_rate=schedules[1]).loss)
+
+
 RESUME_SCRIPT = textwrap.dedent("""
     import os, sys, numpy as np, jaxopt_hw as jh
     import jaxopt_hw.sweep as _  # noqa
@@ -346,9 +394,18 @@ def test_interrupted_sweep_resumes_without_losing_work(tmp_path):
     for name in fresh.curves:
         np.testing.assert_array_equal(back.curves[name], fresh.curves[name])
     np.testing.assert_array_equal(back.initial_loss, fresh.initial_loss)
-    # a different sweep refuses the folder instead of mixing results
-    with pytest.raises(ValueError, match="different sweep"):
+    # a different sweep refuses the folder instead of mixing results, naming what differs
+    with pytest.raises(ValueError, match="different sweep.*other chunk, grid, seeds"):
         jh.sweep(prob, jh.adam, grid={"learning_rate": [0.5]}, steps=40, batch_size=16, out=out, progress=False)
+
+
+def test_a_folder_without_chunks_is_taken_over(prob, tmp_path):
+    """A sweep that failed before saving its first chunk left only its manifest."""
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"fingerprint": "another sweep's", "spec": {"steps": 5}}))
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": [0.1]}, steps=20, batch_size=16, out=out, progress=False)
+    assert json.loads((out / "manifest.json").read_text())["fingerprint"] == res.meta["fingerprint"]
 
 
 def test_a_folder_refuses_a_sweep_of_other_data_or_code(prob, tmp_path):
@@ -364,7 +421,7 @@ def test_a_folder_refuses_a_sweep_of_other_data_or_code(prob, tmp_path):
     reads_a_global = types.FunctionType(factory.__code__, factory.__globals__)  # a copy: resumes
     reads_another = types.FunctionType(factory.__code__, {**factory.__globals__, "jh": types.SimpleNamespace(adam=jh.sgd)})
     for problem, make in [(other_X, factory), (prob, other_code), (prob, schedule), (prob, reads_another)]:
-        with compile_log() as compiled, pytest.raises(ValueError, match="different sweep"):
+        with compile_log() as compiled, pytest.raises(ValueError, match="different sweep.*same arguments"):
             jh.sweep(problem, make, grid={"learning_rate": [0.01, 0.1]}, **kwargs)
         assert not any("_sweep_body" in name for name in compiled)
     assert jh.sweep(prob, reads_a_global, grid={"learning_rate": [0.01, 0.1]}, **kwargs).meta["chunks_loaded"] == 1
