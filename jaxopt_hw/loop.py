@@ -362,7 +362,12 @@ def measure(fns: ProblemFns, params, aux, w_star, min_loss, batch_error) -> Metr
     the problem's ``measures_fn`` when it has one, whose excess and distance are to its
     own optimum)."""
     if fns.measures_fn is not None:
-        loss, excess_loss, grad_norm, dist_to_opt = fns.measures_fn(params, aux)
+        measured = fns.measures_fn(params, aux)
+        if len(measured) == 3:  # (loss, gradient norm, distance): the excess by subtraction
+            loss, grad_norm, dist_to_opt = measured
+            excess_loss = None if min_loss is None else loss - min_loss
+        else:
+            loss, excess_loss, grad_norm, dist_to_opt = measured
     else:
         loss, grads = jax.value_and_grad(fns.full_loss_fn)(params, aux)
         excess_loss = None if min_loss is None else loss - min_loss

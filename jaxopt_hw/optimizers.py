@@ -70,10 +70,15 @@ def _is_python_number(value) -> bool:
 
 
 def _check_number_type(name: str, value, what: str = "a number or a JAX scalar") -> None:
-    """Refuses what is neither a real number nor an array (a traced value is an array):
-    ``None``, a string, a list, a bool (``b1=True`` would run with β = 1)."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, np.generic, jax.Array)):
-        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    """Refuses what is neither a real number nor a numeric array (a traced value is an
+    array): ``None``, a string, a list, a bool (``b1=True`` would run with β = 1)."""
+    if isinstance(value, (np.ndarray, np.generic, jax.Array)):
+        numeric = jnp.issubdtype(value.dtype, jnp.number) and not jnp.issubdtype(value.dtype, jnp.complexfloating)
+    else:
+        numeric = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not numeric:
+        kind = type(value).__name__ if not hasattr(value, "dtype") else f"{type(value).__name__} of {value.dtype}"
+        raise TypeError(f"{name} must be {what}, got {kind}")
 
 
 def _check_learning_rate(learning_rate) -> None:
@@ -717,7 +722,9 @@ def _named_after_its_call(make_schedule):
     apart (a closure's own name, ``exponential_decay.<locals>.schedule``, does not)."""
 
     def text(value):
-        return getattr(value, "__qualname__", None) if callable(value) else repr(value)
+        if callable(value):  # a function by name; a partial or a callable object by its type
+            return getattr(value, "__qualname__", None) or type(value).__name__
+        return repr(value)
 
     @functools.wraps(make_schedule)
     def make(*args, **kwargs):

@@ -77,7 +77,8 @@ class Problem:
         ``jax.value_and_grad(full_loss_fn)``, and the excess loss ``loss − min_loss``);
         least squares gives its closed form, which vmaps into fast code and computes the
         excess loss without the cancellation of ``loss − min_loss`` (which float32 floors
-        at ~1e-7 · min_loss).
+        at ~6e-8 · min_loss). A 3-tuple without the excess loss is taken too (the excess
+        is then ``loss − min_loss``).
       loss_detects_nonfinite: whether the batch loss is non-finite whenever the
         parameters are (a model linear in them: a non-finite :math:`w_j` makes
         :math:`x_j w_j` NaN or infinite). The divergence guard then checks parameters
@@ -294,7 +295,7 @@ def quadratic_measures(w, aux):
       \nabla f(w) = 2 C z, \quad \|w - w^*\| = \|o\|.
 
     The excess loss is :math:`\|z\|^2` itself, exact near the optimum, where
-    ``f(w) - f*`` computed in float32 stops at the rounding of :math:`f^*` (~1e-7 of it)
+    ``f(w) - f*`` computed in float32 stops at the rounding of :math:`f^*` (~6e-8 of it)
     and then reads 0.
 
     The loss and gradient equal ``jax.value_and_grad(quadratic_full_loss)`` to float

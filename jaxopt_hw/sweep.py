@@ -196,6 +196,7 @@ class SweepResult:
         """A markdown table, one row per config: its hyperparameters, the mean of
         ``metric`` over seeds ± the 95% half-width, the seeds that diverged and the median
         steps to ``tol``; best first when ``sort``."""
+        self._per_seed("table", metric)  # a refusal names table(), not summary()
         interval = self.summary(metric)
         diverged = self.diverged.sum(axis=-1)
         reach = np.median(self.steps_to_tol, axis=-1)
@@ -263,6 +264,8 @@ _SEL_REL_TOL = 1e-6
 
 def _position(name, axis_values, value):
     exact = [i for i, candidate in enumerate(axis_values) if _same(candidate, value)]
+    if len(exact) > 1:  # e.g. two schedules of the same name
+        raise ValueError(f"{name}={value!r} is ambiguous: axis positions {exact} hold it; index the arrays instead")
     if exact:
         return exact[0]
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
@@ -1016,8 +1019,9 @@ def _concatenated(arrays):
 
 
 def _claim_folder(out, fingerprint, spec) -> None:
-    """Makes ``out`` the home of this sweep, or checks that it already is. A folder whose
-    sweep saved no chunk (it failed before its first) is taken over."""
+    """Makes ``out`` the home of this sweep, or checks that it already is. A folder of
+    another sweep is refused even without chunks: that sweep may still be computing its
+    first (taking the folder over would let both write ``chunk_0000_00000.npz``)."""
     os.makedirs(out, exist_ok=True)
     manifest = os.path.join(out, "manifest.json")
     if os.path.exists(manifest):
@@ -1025,9 +1029,10 @@ def _claim_folder(out, fingerprint, spec) -> None:
             stored = json.load(file)
         if stored.get("fingerprint") == fingerprint:
             return
-        if any(name.startswith("chunk_") for name in os.listdir(out)):
-            raise ValueError(f"out={out!r} holds results of a different sweep ({_what_differs(stored.get('spec', {}), spec)}); "
-                             "use another folder or delete it")
+        saved = sum(name.startswith("chunk_") for name in os.listdir(out))
+        held = f"{saved} saved chunk(s)" if saved else "no saved chunk: if no sweep is running there, delete it"
+        raise ValueError(f"out={out!r} belongs to a different sweep ({_what_differs(stored.get('spec', {}), spec)}; "
+                         f"{held}); use another folder")
     if jax.process_index() != 0:
         return
     with atomic_write(manifest) as file:

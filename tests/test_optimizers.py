@@ -851,7 +851,7 @@ def test_learning_rate_of_another_type_raises(factory, lr):
 
 @pytest.mark.parametrize("factory, argument", [(jh.momentum, "beta"), (jh.rmsprop, "eps"), (jh.adam, "b1"),
                                                (jh.adam, "b2"), (jh.adagrad, "eps")])
-@pytest.mark.parametrize("value", [True, None, "0.9"], ids=repr)
+@pytest.mark.parametrize("value", [True, None, "0.9", np.True_, np.str_("0.9"), np.array([True])], ids=repr)
 def test_float_hyperparameter_of_another_type_raises(factory, argument, value):
     with pytest.raises(TypeError, match=argument):
         factory(0.1, **{argument: value})
@@ -864,6 +864,9 @@ def test_schedules_check_their_own_arguments_and_are_named_after_their_call():
     assert jh.linear_warmup(jh.cosine_decay(1.0, 100), warmup_steps=10).__qualname__ == (
         "linear_warmup(cosine_decay(1.0, 100), warmup_steps=10)")
     assert float(jh.step_decay(1.0, 0.1, step_size=100)(250)) == pytest.approx(0.01)
+    # a schedule that is not a plain function is named by its type
+    warm = jh.linear_warmup(functools.partial(lambda count, value: value, value=0.1), warmup_steps=10)
+    assert warm.__name__ == "linear_warmup(partial, warmup_steps=10)" and float(warm(20)) == pytest.approx(0.1)
 
 
 def test_boundary_values_are_accepted():

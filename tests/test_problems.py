@@ -366,6 +366,18 @@ def test_excess_loss_is_exact_below_the_rounding_of_the_minimum():
     np.testing.assert_allclose(excess[-1], np.mean((np.asarray(prob.X, np.float64) @ offset) ** 2), rtol=1e-3)
 
 
+def test_a_measures_fn_without_the_excess_loss_still_works():
+    import dataclasses
+
+    from jaxopt_hw.problems import quadratic_measures
+
+    prob = jh.linear_regression(300, 3, seed=1)
+    three = dataclasses.replace(prob, measures_fn=lambda w, aux: [quadratic_measures(w, aux)[i] for i in (0, 2, 3)])
+    trace, reference = jh.run(three, jh.adam(0.1), steps=30), jh.run(prob, jh.adam(0.1), steps=30)
+    np.testing.assert_array_equal(trace.loss, reference.loss)
+    np.testing.assert_allclose(trace.excess_loss, np.asarray(trace.loss) - np.float32(prob.min_loss), rtol=1e-6)
+
+
 def test_initial_points_are_host_draws_keyed_by_the_seed():
     prob = jh.linear_regression(50, 4)
     first, again, other = prob.initial_params(3), prob.initial_params(3), prob.initial_params(4)

@@ -347,6 +347,14 @@ def test_a_float32_axis_is_selected_by_the_values_the_table_shows(prob):
         res.sel(learning_rate=1.001e-2)
 
 
+def test_sel_refuses_a_value_that_two_axis_positions_hold():
+    curves = {name: np.zeros((2, 1, 3)) for name in jh.sweep.__globals__["METRIC_NAMES"]}
+    res = jh.SweepResult(axes={"learning_rate": ["warmup(schedule)", "warmup(schedule)"], "seed": [0]}, curves=curves,
+                         steps=np.arange(3), diverged=np.zeros((2, 1), bool), initial_loss=np.ones(1), tol=0.1)
+    with pytest.raises(ValueError, match="ambiguous"):
+        res.sel(learning_rate="warmup(schedule)")
+
+
 def test_schedules_on_a_grid_axis_keep_their_names(prob, tmp_path):
     schedules = [jh.exponential_decay(0.1, 0.99), jh.exponential_decay(0.05, 0.99)]
     res = jh.sweep(prob, jh.adam, grid={"learning_rate": schedules}, steps=10, batch_size=16, progress=False)
@@ -399,13 +407,14 @@ def test_interrupted_sweep_resumes_without_losing_work(tmp_path):
         jh.sweep(prob, jh.adam, grid={"learning_rate": [0.5]}, steps=40, batch_size=16, out=out, progress=False)
 
 
-def test_a_folder_without_chunks_is_taken_over(prob, tmp_path):
-    """A sweep that failed before saving its first chunk left only its manifest."""
+def test_a_folder_without_chunks_is_still_refused(prob, tmp_path):
+    """Its sweep may be computing its first chunk: both would write the same chunk file."""
     out = tmp_path / "sweep"
     out.mkdir()
     (out / "manifest.json").write_text(json.dumps({"fingerprint": "another sweep's", "spec": {"steps": 5}}))
-    res = jh.sweep(prob, jh.adam, grid={"learning_rate": [0.1]}, steps=20, batch_size=16, out=out, progress=False)
-    assert json.loads((out / "manifest.json").read_text())["fingerprint"] == res.meta["fingerprint"]
+    with pytest.raises(ValueError, match=r"other .*steps.*no saved chunk"):
+        jh.sweep(prob, jh.adam, grid={"learning_rate": [0.1]}, steps=20, batch_size=16, out=out, progress=False)
+    assert json.loads((out / "manifest.json").read_text())["fingerprint"] == "another sweep's"
 
 
 def test_a_folder_refuses_a_sweep_of_other_data_or_code(prob, tmp_path):
