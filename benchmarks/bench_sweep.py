@@ -300,8 +300,18 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   each per step (≈ 150 µs), dominate both programs. The sweep also keeps each config's
   last parameters that passed the guard (a select over 1 024 × 100 per step, ≈ 25 µs).
   Tried: unguarded steps with the block replayed from its start, guarded, when a config
-  blew up in it. 89 of the benchmark's 1 024 configs blow up at d = 100, in 16 of the
-  20 blocks, and the replays doubled the time (530 ms): not kept.
+  blew up in it. 89 of the benchmark's 1 024 configs blew up at d = 100, in 16 of the
+  20 blocks, and the replays doubled the time (530 ms): not kept. (That was with the
+  initial point of the time, the data's own `w_true`, whose small initial loss set a low
+  divergence bound; from today's initial point none of the 1 024 blows up.)
+* **(a) at (10 000, 5) logging every step** sits at the target on this VM: 330× in the
+  run before the changes of 2026-11-30's fourth session, 287× and 274× in two runs after
+  them. Interleaved A/B runs of the two versions' 2-device logging sweep spanned 55–81 ms
+  for both (no difference between them): the VM's speed moves the sweep's side more than
+  NumPy's. Per-step logging costs the sweep ≈ 25–35 µs per step over the final-metrics
+  program; measuring recorded parameters after the loop instead (tried, 2 devices) took
+  1 000 steps from 41 to 27 ms at `log_every` = 2 and from 29 to 23 ms at 10, but
+  nothing measurable at `log_every` = 1 (55–66 ms either way): not kept.
 * **(a) at d = 100 logging every step** (missed in every CPU run). Per config-step the sweep does
   2 × 32 × 100 multiply-adds of training and 2 × 100² of metrics (`z = Cᵀ(w − w*)`, its
   gradient `2Cz`): ≈ 54 GFLOP for 1 024 configs × 1 000 steps, ≥ 0.27 s at the two cores'
