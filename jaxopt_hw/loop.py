@@ -361,22 +361,25 @@ def measure(fns: ProblemFns, params, aux, w_star, min_loss, batch_error) -> Metr
     """Full-data loss, excess loss, distance to the optimum and full-gradient norm (from
     the problem's ``measures_fn`` when it has one, whose excess and distance are to its
     own optimum)."""
+    excess_loss = None  # unless the problem computes it: loss − min_loss
     if fns.measures_fn is not None:
         measured = fns.measures_fn(params, aux)
-        if len(measured) == 3:  # (loss, gradient norm, distance): the excess by subtraction
+        if len(measured) == 3:  # (loss, gradient norm, distance)
             loss, grad_norm, dist_to_opt = measured
-            excess_loss = None if min_loss is None else loss - min_loss
         else:
             loss, excess_loss, grad_norm, dist_to_opt = measured
     else:
         loss, grads = jax.value_and_grad(fns.full_loss_fn)(params, aux)
-        excess_loss = None if min_loss is None else loss - min_loss
         grad_norm = _tree_norm(grads)
         dist_to_opt = None if w_star is None else _tree_norm(jax.tree.map(jnp.subtract, params, w_star))
     nan = jnp.full((), jnp.nan, loss.dtype)
+    if min_loss is None:
+        excess_loss = nan
+    elif excess_loss is None:
+        excess_loss = loss - min_loss
     return Metrics(
         loss=loss,
-        excess_loss=nan if excess_loss is None or min_loss is None else excess_loss,
+        excess_loss=excess_loss,
         dist_to_opt=nan if dist_to_opt is None or w_star is None else dist_to_opt,
         grad_norm=grad_norm,
         batch_error=batch_error.astype(loss.dtype),

@@ -186,7 +186,10 @@ class SweepResult:
         """Mean and 95% interval of ``metric`` over seeds, ``(*grid shape)`` each. A config
         with an infinite value on some seed (``steps_to_tol`` never reached) has mean
         ``inf`` and half-width NaN, as :meth:`best` counts it."""
-        values = self._per_seed("summary", metric)
+        return self._summary("summary", metric)
+
+    def _summary(self, method: str, metric: str) -> metrics_lib.Interval:
+        values = self._per_seed(method, metric)
         interval = metrics_lib.mean_interval(values, axis=-1)
         infinite = np.isinf(values).any(axis=-1)
         return metrics_lib.Interval(mean=np.where(infinite, np.inf, interval.mean),
@@ -196,8 +199,7 @@ class SweepResult:
         """A markdown table, one row per config: its hyperparameters, the mean of
         ``metric`` over seeds ± the 95% half-width, the seeds that diverged and the median
         steps to ``tol``; best first when ``sort``."""
-        self._per_seed("table", metric)  # a refusal names table(), not summary()
-        interval = self.summary(metric)
+        interval = self._summary("table", metric)
         diverged = self.diverged.sum(axis=-1)
         reach = np.median(self.steps_to_tol, axis=-1)
         names = self.config_names()
