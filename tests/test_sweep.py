@@ -348,7 +348,9 @@ def test_a_float32_axis_is_selected_by_the_values_the_table_shows(prob):
 
 
 def test_sel_refuses_a_value_that_two_axis_positions_hold():
-    curves = {name: np.zeros((2, 1, 3)) for name in jh.sweep.__globals__["METRIC_NAMES"]}
+    from jaxopt_hw.sweep import METRIC_NAMES
+
+    curves = {name: np.zeros((2, 1, 3)) for name in METRIC_NAMES}
     res = jh.SweepResult(axes={"learning_rate": ["warmup(schedule)", "warmup(schedule)"], "seed": [0]}, curves=curves,
                          steps=np.arange(3), diverged=np.zeros((2, 1), bool), initial_loss=np.ones(1), tol=0.1)
     with pytest.raises(ValueError, match="ambiguous"):
