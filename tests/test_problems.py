@@ -313,16 +313,16 @@ def test_mse_batch_values_batched_rule_equals_the_plain_form(d):
     X = jnp.asarray(rng.standard_normal((16, d)), jnp.float32)
     y = jnp.asarray(rng.standard_normal(16), jnp.float32)
     W = jnp.asarray(rng.standard_normal((7, d)), jnp.float32)
-    losses, grads, errors = jax.vmap(mse_batch_values, in_axes=(0, None, None))(W, X, y)
+    losses, grads, errors = jax.jit(jax.vmap(mse_batch_values, in_axes=(0, None, None)))(W, X, y)
     assert losses.shape == (7,) and grads.shape == (7, d) and errors.shape == (7,)
     for w, loss, grad, error in zip(W, losses, grads, errors):
-        want_loss, want_grad = jax.value_and_grad(mse_loss)(w, X, y)
+        want_loss, want_grad = jax.jit(jax.value_and_grad(mse_loss))(w, X, y)
         np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
         np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(error, mean_absolute_error(w, X, y), rtol=1e-5)
     # different batches per parameter set: the plain vmap
     Xs = jnp.stack([X, 2 * X])
-    losses, grads, _ = jax.vmap(mse_batch_values, in_axes=(None, 0, None))(W[0], Xs, y)
+    losses, grads, _ = jax.jit(jax.vmap(mse_batch_values, in_axes=(None, 0, None)))(W[0], Xs, y)
     np.testing.assert_allclose(losses[1], mse_loss(W[0], 2 * X, y), rtol=1e-5)
 
 
@@ -337,7 +337,7 @@ def test_quadratic_measures_equal_autodiff_and_a_float64_reference(d):
     batched = jax.jit(jax.vmap(quadratic_measures, in_axes=(0, None)))(jnp.asarray(W), prob.aux)
     for i, w in enumerate(W):
         plain = jax.jit(quadratic_measures)(jnp.asarray(w), prob.aux)
-        loss, grad = jax.value_and_grad(quadratic_full_loss)(jnp.asarray(w), prob.aux)
+        loss, grad = jax.jit(jax.value_and_grad(quadratic_full_loss))(jnp.asarray(w), prob.aux)
         residual = X64 @ w.astype(np.float64) - y64
         offset = w.astype(np.float64) - np.asarray(prob.w_star, np.float64)
         want = (np.mean(residual**2), np.mean((X64 @ offset) ** 2), np.linalg.norm(2 * X64.T @ residual / len(y64)),
@@ -348,7 +348,8 @@ def test_quadratic_measures_equal_autodiff_and_a_float64_reference(d):
             np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=1e-5)
         if d <= 32 and jax.default_backend() == "cpu":  # the same sums in the same order, one set or many
             np.testing.assert_array_equal(np.asarray(plain), np.asarray([m[i] for m in batched]))
-    nested = jax.vmap(jax.vmap(quadratic_measures, in_axes=(0, None)), in_axes=(0, None))  # seeds × configs
+    # seeds × configs, compiled as in a sweep (eagerly, each of its written-out terms compiled alone: ~3 s)
+    nested = jax.jit(jax.vmap(jax.vmap(quadratic_measures, in_axes=(0, None)), in_axes=(0, None)))
     for got, want in zip(nested(jnp.asarray(W).reshape(2, 3, d), prob.aux), batched):
         np.testing.assert_allclose(np.asarray(got).reshape(-1), want, rtol=1e-6)
 
