@@ -14,6 +14,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from jaxopt_hw.studies import STUDY_NAMES
+
 __all__ = ["main", "OPTIMIZERS"]
 
 #: Optimizer names the command line accepts (``optax:NAME`` reaches any optax alias).
@@ -97,14 +99,17 @@ def _problem(args):
     if args.n is not None or args.d is not None:
         if args.n is None or args.d is None:
             raise ValueError("--n and --d go together")
+        if args.problem is not None:
+            raise ValueError(f"--problem {args.problem} and --n/--d both say which problem: give one of them")
         return jh.linear_regression(args.n, args.d, noise=args.noise, seed=args.data_seed)
-    return jh.homework_problem(args.problem, seed=args.data_seed)
+    return jh.homework_problem(args.problem or "medium", seed=args.data_seed)
 
 
 def _add_problem_options(parser):
     group = parser.add_argument_group("problem (least squares, the homework's recipe)")
-    group.add_argument("--problem", choices=("small", "medium", "large"), default="medium",
-                       help="the homework's sizes: small (500, 2), medium (10 000, 5), large (150 000, 7)")
+    group.add_argument("--problem", choices=("small", "medium", "large"),
+                       help="the homework's sizes: small (500, 2), medium (10 000, 5), large (150 000, 7) "
+                            "(default: medium)")
     group.add_argument("--n", type=_positive_int, help="rows (with --d, instead of --problem)")
     group.add_argument("--d", type=_positive_int, help="features (with --n)")
     group.add_argument("--noise", type=float, default=1.0, help="noise standard deviation (default 1)")
@@ -143,7 +148,11 @@ def enable_compilation_cache(path=None) -> Path:
 
 
 def cmd_report(args) -> int:
-    from jaxopt_hw.report import build_report
+    from jaxopt_hw.report import _study_module, build_report
+
+    for name in args.only or ():
+        _study_module(name)  # an unknown name fails before the output folder is made
+    _output_folder(args.out)
 
     command = "jaxopt-hw report" + (" --quick" if args.quick else "") + f" --out {args.out}"
     path = build_report(args.out, quick=args.quick, studies=args.only, seeds=args.seeds, progress=not args.no_progress,
@@ -152,18 +161,32 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _output_folder(path) -> Path:
+    """``path`` as a folder to write into (created), refused when a file is in the way."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out {path} is a file, not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def cmd_compare(args) -> int:
+    import math
+
     import numpy as np
 
     import jaxopt_hw as jh
     from jaxopt_hw import metrics, plots
 
+    if not args.optimizers:
+        raise ValueError("--optimizers names none")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise ValueError(f"--lr must be a finite number > 0, got {args.lr}")
+    factories = {name: optimizer_factory(name) for name in args.optimizers}  # unknown names fail first
     problem = _problem(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _output_folder(args.out)
     curves, trajectories, rows = {}, {}, []
-    for name in args.optimizers:
-        factory = optimizer_factory(name)
+    for name, factory in factories.items():
         res = jh.sweep(problem, factory, grid={"learning_rate": [args.lr]}, seeds=args.seeds, steps=args.steps,
                        batch_size=args.batch_size, progress=False)
         curve = res.excess_loss[0]
@@ -182,7 +205,9 @@ def cmd_compare(args) -> int:
         plots.contour_trajectories_grid(problem, trajectories, path=out / "trajectories.png")
     table = "\n".join([f"| optimizer | final excess loss (mean ± 95%, {len(args.seeds)} seeds) | median steps to tol | diverged |",
                        "|---|---|---|---|", *rows])
-    (out / "compare.md").write_text(table + "\n")
+    setup = (f"{problem.name}, learning rate {args.lr:g}, {args.steps} steps, batch {args.batch_size}, "
+             f"seeds {', '.join(map(str, args.seeds))}; tolerance on the excess loss {float(res.tol):.3g}")
+    (out / "compare.md").write_text(setup + "\n\n" + table + "\n")
     print(table)
     print(f"figures in {out}")
     return 0
@@ -194,12 +219,19 @@ def cmd_sweep(args) -> int:
 
     problem = _problem(args)
     factory = optimizer_factory(args.optimizer)
-    grid = dict(args.grid)
-    fixed = {}
+    grid, fixed = {}, {}
+    for name, values in args.grid:
+        if name in grid:
+            raise ValueError(f"--grid {name} is given twice; list its values once: --grid {name}=V1,V2,...")
+        grid[name] = values
     for name, values in args.fixed or []:
         if len(values) != 1:
             raise ValueError(f"--fixed {name} takes one value, got {values}; put a list in --grid")
+        if name in fixed:
+            raise ValueError(f"--fixed {name} is given twice")
         fixed[name] = values[0]
+    if args.out is not None:
+        _output_folder(args.out)
     res = jh.sweep(problem, factory, grid=grid, fixed=fixed, seeds=args.seeds, steps=args.steps,
                    batch_size=args.batch_size, log_every=args.log_every, out=args.out, progress=not args.no_progress)
     print(res.table(limit=args.top))
@@ -237,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--quick", action="store_true", help="smaller grids and fewer steps (about a minute)")
     report.add_argument("--out", default="report", help="output folder (default: ./report; the docs use docs/)")
     report.add_argument("--only", type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
-                        help="comma-separated study names to run (default: all)")
+                        help="comma-separated study names to run (default: all): " + ", ".join(STUDY_NAMES))
     report.add_argument("--seeds", type=_int_list, help="seeds, e.g. 0,1,2,3,4 (default: 5 seeds, 2 with --quick)")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
     report.set_defaults(run=cmd_report)
@@ -261,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Sweep the Cartesian product of the --grid axes over --seeds; print a table "
                                             "sorted by final loss; with --out, save OUT/result.npz (resumable) and a "
                                             "heatmap when the grid has two axes.")
-    sweep.add_argument("--optimizer", default="adam", help="one of " + ", ".join(OPTIMIZERS) + " or optax:NAME")
+    sweep.add_argument("--optimizer", default="adam",
+                       help="one of " + ", ".join(OPTIMIZERS) + " or optax:NAME (default: adam)")
     sweep.add_argument("--grid", type=_assignment, action="append", required=True, metavar="NAME=V1,V2,...",
                        help="an axis of the grid, e.g. learning_rate=1e-3,1e-2 (repeat for more axes)")
     sweep.add_argument("--fixed", type=_assignment, action="append", metavar="NAME=VALUE",
@@ -290,7 +323,7 @@ def main(argv=None) -> int:
         enable_compilation_cache()
     try:
         return args.run(args)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, OSError) as error:  # bad input or a path that cannot be written
         parser.exit(2, f"jaxopt-hw {args.command}: error: {error}\n")
 
 

@@ -81,8 +81,9 @@ class Interval(NamedTuple):
 
 def mean_interval(values, axis: int = -1) -> Interval:
     r"""Mean and 95% Student-t interval over ``axis``:
-    :math:`\bar x \pm t_{0.975, k-1}\, s / \sqrt k` (half-width 0 for a single seed;
-    non-finite entries are ignored).
+    :math:`\bar x \pm t_{0.975, k-1}\, s / \sqrt k` (non-finite entries are ignored). One
+    seed bounds nothing: its half-width is ``inf`` (:math:`t_{0.975, 0} = \infty`), so no
+    comparison calls it separated from another; no finite seed gives NaN.
 
     Example:
       >>> iv = mean_interval(np.array([1.0, 2.0, 3.0]))
@@ -98,7 +99,8 @@ def mean_interval(values, axis: int = -1) -> Interval:
         deviations = np.where(finite, values - np.expand_dims(mean, axis), 0.0)
         variance = (deviations**2).sum(axis=axis) / np.maximum(count - 1, 1)
         quantile = np.vectorize(lambda k: t_quantile_975(int(k) - 1) if k >= 2 else 0.0, otypes=[float])(count)
-        half = quantile * np.sqrt(variance / np.maximum(count, 1))
+        half = np.where(count >= 2, quantile * np.sqrt(variance / np.maximum(count, 1)),
+                        np.where(count == 1, np.inf, np.nan))
     return Interval(mean=mean, half_width=half)
 
 

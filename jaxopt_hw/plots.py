@@ -676,6 +676,12 @@ def _best_along(result, axis: str, metric: str) -> tuple:
     return np.asarray(result.axes[axis]), best, np.where(np.isfinite(best), best_half, np.nan)
 
 
+def _drawable(half_width):
+    """Half-widths as error bars: an unbounded one (a single seed) draws no bar."""
+    half_width = np.asarray(half_width, dtype=float)
+    return np.where(np.isfinite(half_width), half_width, np.nan)
+
+
 def sensitivity(results: dict, *, axis: str = "learning_rate", metric: str = "final_excess_loss", path=None,
                 title: Optional[str] = None) -> Figure:
     """Each optimizer's best ``metric`` as a function of one hyperparameter.
@@ -719,6 +725,7 @@ def sensitivity(results: dict, *, axis: str = "learning_rate", metric: str = "fi
         color = _color(i)
         xs = _as_float(axis, xs)
         ax.plot(xs, best, color=color, marker="o", markersize=5, linewidth=1.5, label=label)
+        half = _drawable(half)
         lower = half.copy()
         if logy:
             lower = np.where(best - half <= 0, best - floor, half)
@@ -794,7 +801,7 @@ def scaling(
         if isinstance(pair, np.ndarray) or not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"series[{label!r}] must be a pair (mean, half_width)")
         mean = _as_float(f"series[{label!r}] mean", pair[0]).ravel()
-        half = np.zeros_like(mean) if pair[1] is None else _as_float(f"series[{label!r}] half_width", pair[1]).ravel()
+        half = np.zeros_like(mean) if pair[1] is None else _drawable(_as_float(f"series[{label!r}] half_width", pair[1]).ravel())
         if mean.shape != x.shape or half.shape != x.shape:
             raise ValueError(f"series[{label!r}] must have {len(x)} means and half-widths, got {mean.shape}, {half.shape}")
         lower = half

@@ -216,7 +216,8 @@ class SweepResult:
         if sort:
             rows.sort(key=lambda row: row[0])
         rows = rows[:limit]
-        header = names + [f"{metric} (mean ± 95%)", "diverged", f"steps to {self.tol:.3g}"]
+        target = "loss" if np.all(np.isnan(self.excess_loss)) else "excess loss"  # as steps_to_tol reads
+        header = names + [f"{metric} (mean ± 95%)", "diverged", f"median steps to {target} ≤ {self.tol:.3g}"]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(cells) + " |" for _, cells in rows]
         return "\n".join(lines)

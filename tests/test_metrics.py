@@ -31,7 +31,8 @@ def test_mean_interval_is_the_student_t_interval():
     np.testing.assert_allclose(interval.half_width, [3.182 * np.std(values[0], ddof=1) / 2, 0.0])
     np.testing.assert_allclose(interval.low, interval.mean - interval.half_width)
     one_seed = metrics.mean_interval(np.array([[4.0]]), axis=-1)
-    assert one_seed.mean[0] == 4.0 and one_seed.half_width[0] == 0.0
+    assert one_seed.mean[0] == 4.0 and one_seed.half_width[0] == np.inf  # one seed bounds nothing
+    assert np.isnan(metrics.mean_interval(np.array([np.nan, np.inf])).half_width)  # no finite seed
     # non-finite seeds are left out of both the mean and the count
     partial = metrics.mean_interval(np.array([1.0, 3.0, np.nan, np.inf]))
     assert float(partial.mean) == 2.0 and float(partial.half_width) == pytest.approx(12.706)  # t(1) · √2 / √2

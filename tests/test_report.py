@@ -105,12 +105,37 @@ def test_cli_compare_on_a_2d_problem_draws_trajectories(tmp_path, capsys):
     (["sweep", "--grid", "learning_rate=0.1", "--fixed", "b1=0.8,0.9"], "one value"),
     (["compare", "--steps", "0"], "positive"),
     (["report", "--only", "nonsense", "--out", "/tmp/x"], "unknown study"),
+    (["sweep", "--grid", "learning_rate=1e-3", "--grid", "learning_rate=1e-2"], "given twice"),
+    (["compare", "--problem", "small", "--n", "200", "--d", "3"], "give one of them"),
+    (["compare", "--lr", "-0.1"], "--lr"),
+    (["compare", "--optimizers", ","], "--optimizers"),
 ])
 def test_cli_rejects_bad_input_with_a_clear_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["--no-cache", *argv])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["compare", "--problem", "small", "--steps", "5"],
+    ["sweep", "--grid", "learning_rate=0.1", "--problem", "small", "--steps", "5"],
+    ["report", "--quick", "--only", "parity"],
+])
+def test_cli_refuses_an_output_path_that_is_a_file(argv, tmp_path, capsys):
+    in_the_way = tmp_path / "a_file"
+    in_the_way.write_text("")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--no-cache", *argv, "--out", str(in_the_way)])
+    assert exit_info.value.code == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+def test_cli_makes_no_output_folder_for_a_refused_run(tmp_path, capsys):
+    for argv in (["compare", "--lr", "nan"], ["report", "--only", "nonsense"]):
+        with pytest.raises(SystemExit):
+            cli.main(["--no-cache", *argv, "--out", str(tmp_path / argv[0])])
+        assert not (tmp_path / argv[0]).exists()
 
 
 def test_cli_help_lists_the_commands(capsys):
