@@ -210,17 +210,20 @@ def summarize(result) -> dict:
     }
 
 
-def lr_profile(result, factor: float = SENSITIVITY_FACTOR) -> dict:
+def lr_profile(result, initial_excess: float, factor: float = SENSITIVITY_FACTOR) -> dict:
     """For each lr of ``result``: the lowest mean final excess loss over the other
     hyperparameters among configs where no seed diverged (``inf`` if all diverged), and
-    the window of lrs within ``factor`` of the best."""
+    the window of lrs within ``factor`` of the best. An lr is *stable* when such a best
+    ends below ``initial_excess`` (the mean excess loss at the initial points): a run that
+    ends above where it started has not diverged past the guard's bound, but has not
+    converged either."""
     lrs = np.asarray(result.axes["learning_rate"], dtype=float)
     position = result.config_names().index("learning_rate")
     mean = np.mean(np.asarray(result.final_excess_loss, dtype=float), axis=-1)
     mean = np.where(result.diverged.any(axis=-1) | ~np.isfinite(mean), np.inf, mean)
     per_lr = np.moveaxis(mean, position, 0).reshape(len(lrs), -1).min(axis=1)
     good = per_lr <= factor * per_lr.min()
-    stable = lrs[np.isfinite(per_lr)]
+    stable = lrs[per_lr < initial_excess]
     return {
         "lrs": lrs,
         "best": per_lr,
@@ -421,7 +424,8 @@ def run(settings: Settings) -> StudyResult:
         }
         sweeps[size] = {"hw": hw, "wide": wide}
         summaries[size] = {grid: {name: summarize(sweeps[size][grid][name]) for name in OPTIMIZERS} for grid in GRIDS}
-        profiles[size] = {name: lr_profile(wide[name]) for name in OPTIMIZERS}
+        initial_excess = float(np.mean(wide["sgd"].initial_loss)) - problem.min_loss  # the seeds' starts
+        profiles[size] = {name: lr_profile(wide[name], initial_excess) for name in OPTIMIZERS}
     logged_steps = sweeps["small"]["wide"]["sgd"].steps
 
     # (a) the small problem: the four tuned optimizers side by side in one compiled run
@@ -624,7 +628,8 @@ def run(settings: Settings) -> StudyResult:
     )
     adaptive_safe = all(facts[f"{s}_wide_{o}_diverged_pct"] == 0 for s, _, _ in sizes for o in ("rmsprop", "adam"))
     conclusions.append(
-        "SGD and Momentum diverge above a step set by the largest curvature L: SGD's largest stable lr on the grid is "
+        "SGD and Momentum diverge above a step set by the largest curvature L: SGD's largest stable lr on the grid "
+        "(its best config ends below the initial excess loss) is "
         + ", ".join(f"{f[f'{s}_sgd_lr_max_stable']} at {shape(s)} (`2/L` = {f[f'two_over_L_{s}']})" for s, _, _ in sizes)
         + "; Momentum's is larger ("
         + ", ".join(f[f"{s}_momentum_lr_max_stable"] for s, _, _ in sizes)

@@ -149,14 +149,16 @@ def _measure(problem, seeds, steps, quick) -> dict:
             "reached": int(np.max(np.sum(np.isfinite(reach_all), axis=-1))),  # most seeds reaching, any config
             "run_seconds": timing[name]["run_seconds"],
             "compile_seconds": timing[name]["compile_seconds"],
-            "lr_edge": _on_lr_edge(result, s["config"]),
+            "lr_edge": _on_edge(result, s["config"], "learning_rate"),
+            "beta_edge": any(_on_edge(result, s["config"], h) for h in s["config"] if h != "learning_rate"),
         }
     return out
 
 
-def _on_lr_edge(result, config) -> bool:
-    lrs = result.axes["learning_rate"]
-    return math.isclose(config["learning_rate"], lrs[0]) or math.isclose(config["learning_rate"], lrs[-1])
+def _on_edge(result, config, name: str) -> bool:
+    """Whether the best config's ``name`` is the first or last value of its grid axis."""
+    values = result.axes[name]
+    return math.isclose(config[name], values[0]) or math.isclose(config[name], values[-1])
 
 
 def _curvature(problem) -> dict:
@@ -239,6 +241,7 @@ def run(settings: Settings) -> StudyResult:
             for hyper, value in r["config"].items():
                 facts[f"{key}_{name}_{hyper}"] = float(value)
             facts[f"{key}_{name}_lr_edge"] = int(r["lr_edge"])
+            facts[f"{key}_{name}_beta_edge"] = int(r["beta_edge"])
     for name in OPTIMIZERS:
         steps_d = [r[name]["steps"] for r in d_rows]
         facts[f"{name}_reach_count_d"] = int(np.sum(np.isfinite(steps_d)))
@@ -278,6 +281,9 @@ def run(settings: Settings) -> StudyResult:
     facts["run_seconds_n_slope"] = loglog_slope(ns, [facts[f"n{n}_d{D_FIXED}_run_seconds"] for n in ns], min_points=2)
     facts["lr_edges"] = sum(facts[f"n{n}_d{d}_{o}_lr_edge"] for (n, d) in rows for o in OPTIMIZERS)
     facts["n_tuned"] = len(rows) * len(OPTIMIZERS)
+    with_beta = [o for o in OPTIMIZERS if o in BETAS]  # SGD has no β
+    facts["beta_edges"] = sum(facts[f"n{n}_d{d}_{o}_beta_edge"] for (n, d) in rows for o in with_beta)
+    facts["n_beta_tuned"] = len(rows) * len(with_beta)
     facts["sweeps"] = 3 * len(rows)
     f = {k: fmt(v) for k, v in facts.items()}
 
@@ -326,7 +332,7 @@ def run(settings: Settings) -> StudyResult:
     grows = all(facts.get(f"{o}_excess_d_slope", 0) > 0 for o in OPTIMIZERS)
     conclusions.append(
         f"Final accuracy after {f['steps']} steps, best config: the excess loss "
-        f"{'grows with d for every optimizer' if grows else 'against d'}, "
+        f"{'tends to grow with d for every optimizer (a positive fitted slope)' if grows else 'against d'}, "
         + "; ".join(parts) + f" for d from {f['d_min']} to {f['d_max']}; {_gd_vs_adaptive_clause(facts)}. The "
         f"distance ‖w − w*‖ follows: " + ", ".join(
             f"{LABELS[o]} {f[k(N_FIXED, dmin) + '_' + o + '_dist']} → {f[k(N_FIXED, dmax) + '_' + o + '_dist']}"
@@ -379,8 +385,12 @@ def run(settings: Settings) -> StudyResult:
     )
     conclusions.append(
         f"Of the {f['n_tuned']} tuned (size, optimizer) pairs, {f['lr_edges']} have their best lr on the edge of "
-        f"the lr grid" + (" (the grid is wide enough)." if facts["lr_edges"] == 0 else
-                          ": there the optimum may lie outside the grid, and the numbers above are bounds.")
+        f"the lr grid" + (" (the lr grid is wide enough)" if facts["lr_edges"] == 0 else
+                          " (there the best lr may lie outside the grid)")
+        + f"; of the {f['n_beta_tuned']} pairs tuned over the momentum or averaging parameter (β, γ or β1, "
+        "three values each; Adam's β2 stays 0.999), " + f"{f['beta_edges']} have it on the edge of its grid"
+        + (": those optima may lie outside the grid, so their numbers are bounds, not the method's best."
+           if facts["beta_edges"] or facts["lr_edges"] else ".")
     )
 
     # ------------------------------------------------------------------ table
