@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import importlib
+import os
 import time
 from pathlib import Path
 from typing import Optional, Sequence
@@ -78,8 +79,21 @@ def _section(result: StudyResult) -> str:
     return "\n".join(lines)
 
 
-def render(results: dict, meta: dict) -> str:
-    """The markdown of the report for ``{name: StudyResult}`` and the run's metadata."""
+#: The homework's text, beside the repository (``../shared`` in a checkout).
+HOMEWORK_TEXT = Path(__file__).resolve().parents[2] / "shared" / "seed" / "homework11.txt"
+
+
+def _homework_reference(out) -> str:
+    """The homework as a link relative to the report's folder ``out``, or by name where
+    the file is not beside this checkout (an installed package)."""
+    if out is None or not HOMEWORK_TEXT.is_file():
+        return "`homework11.txt`"
+    return f"[`homework11.txt`]({Path(os.path.relpath(HOMEWORK_TEXT, Path(out).resolve())).as_posix()})"
+
+
+def render(results: dict, meta: dict, out=None) -> str:
+    """The markdown of the report for ``{name: StudyResult}`` and the run's metadata, to
+    be written into the folder ``out`` (for the link to the homework)."""
     mode = "quick (smaller grids, fewer steps)" if meta["quick"] else "full"
     lines = [
         "# Comparing first-order optimizers on least squares: the report",
@@ -88,7 +102,7 @@ def render(results: dict, meta: dict) -> str:
         f"JAX's persistent compilation cache {meta.get('compilation_cache', 'unknown')}. Do not edit by hand: rerun the command. The numbers behind every sentence are in "
         "[`results.json`](results.json).",
         "",
-        "The homework ([`homework11.txt`](../../shared/seed/homework11.txt)) asks to implement Momentum, RMSprop "
+        f"The homework ({_homework_reference(out)}) asks to implement Momentum, RMSprop "
         "and Adam, compare them with GD/SGD on synthetic least squares of several sizes and conclude how the "
         "speed and accuracy of convergence depend on the dimension and the hyperparameters. Each section below "
         "is one study (`jaxopt_hw/studies/`, also runnable as a notebook in `experiments/`).",
@@ -161,5 +175,5 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
     write_json(out / "results.json", {"meta": meta, "studies": {name: r.to_json() for name, r in results.items()}})
     path = out / "report.md"
     with atomic_write(path) as file:
-        file.write(render(results, meta))
+        file.write(render(results, meta, out))
     return Report(path=path, settings=settings, results=results, meta=meta)

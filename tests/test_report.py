@@ -43,6 +43,17 @@ def test_quick_report_writes_every_study_figure_and_number(quick_report):
     assert linked == {p.name for p in (out / "figures").glob("*.png")}
 
 
+def test_the_report_links_the_homework_from_wherever_it_is_written(quick_report):
+    from jaxopt_hw.report import HOMEWORK_TEXT
+
+    links = re.findall(r"\[`homework11.txt`\]\(([^)]+)\)", quick_report.path.read_text())
+    if not HOMEWORK_TEXT.is_file():  # an installed package without ../shared: named, not linked
+        assert not links
+        return
+    assert len(links) == 1
+    assert (quick_report.path.parent / links[0]).resolve() == HOMEWORK_TEXT.resolve()
+
+
 def test_quick_report_takes_at_most_a_minute_on_a_cpu(quick_report):
     # on a CPU; a GPU runs its hundreds of small programs at launch latency and compiles
     # each more slowly (76–93 s on an H200 with parallel test workers)

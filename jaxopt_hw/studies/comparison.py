@@ -193,6 +193,7 @@ def summarize(result) -> dict:
     median = _median_steps(result)
     fastest_index = np.unravel_index(int(np.argmin(median)), median.shape)
     fastest = {n: result.axes[n][i] for n, i in zip(result.config_names(), fastest_index)}
+    fastest_final = np.asarray(result.sel(**fastest).final_excess_loss, dtype=float)
     return {
         "config": config,
         "excess": float(interval.mean),
@@ -204,6 +205,7 @@ def summarize(result) -> dict:
         "steps_per_seed": reach,
         "fastest": float(np.min(median)),
         "fastest_config": fastest,
+        "fastest_excess": float(np.mean(fastest_final)),  # the fastest config's final excess loss
         "diverged_pct": 100.0 * float(np.mean(result.diverged.any(axis=-1))),
         "n_configs": int(np.prod(result.shape[:-1])),
         "curve": np.asarray(at.excess_loss, dtype=float),  # (seeds, logs)
@@ -239,6 +241,35 @@ def _on_edge(name: str, config: dict) -> bool:
     """Whether a homework-grid config sits on the grid's boundary in some hyperparameter."""
     edges = {"learning_rate": HW_LRS, "beta": HW_BETAS, "decay": HW_BETAS, "b1": HW_BETAS, "b2": HW_BETAS}
     return any(math.isclose(float(v), min(edges[k])) or math.isclose(float(v), max(edges[k])) for k, v in config.items())
+
+
+def _speed_accuracy_conclusion(facts: dict, sizes, shape) -> str:
+    """Whether the fastest config to the tolerance and the most accurate one want
+    different learning rates, from the wide grid's facts."""
+    pairs = [(size, o) for size, _, _ in sizes for o in OPTIMIZERS if f"{size}_wide_{o}_fastest_lr" in facts]
+    larger = [(size, o) for size, o in pairs
+              if facts[f"{size}_wide_{o}_fastest_lr"] > facts[f"{size}_wide_{o}_learning_rate"] * (1 + 1e-9)]
+    facts["speed_accuracy_pairs"] = len(pairs)
+    facts["speed_accuracy_larger_lr"] = len(larger)
+    if larger:
+        facts["speed_accuracy_excess_ratio"] = float(np.median(
+            [facts[f"{size}_wide_{o}_fastest_excess"] / facts[f"{size}_wide_{o}_excess"] for size, o in larger]))
+    f = {k: fmt(v) for k, v in facts.items()}
+    text = (f"Speed and accuracy ask for different learning rates: in {f['speed_accuracy_larger_lr']} of the "
+            f"{f['speed_accuracy_pairs']} (problem, optimizer) pairs on the wide grid the fastest config to the "
+            "tolerance uses a larger lr than the most accurate one")
+    if not larger:
+        return text + "."
+    size, o = max(larger, key=lambda pair: facts[f"{pair[0]}_wide_{pair[1]}_fastest_excess"]
+                  / facts[f"{pair[0]}_wide_{pair[1]}_excess"])
+    key = f"{size}_wide_{o}"
+    return (text + f", and ends {f['speed_accuracy_excess_ratio']} times higher (median over those pairs): e.g. "
+            f"{LABELS[o]} at {shape(size)} reaches the tolerance in a median {f[key + '_fastest']} steps with lr = "
+            f"{f[key + '_fastest_lr']} and ends at {f[key + '_fastest_excess']}, while lr = "
+            f"{f[key + '_learning_rate']} ends at {f[key + '_excess']}, "
+            + (f"reaching the tolerance after {f[key + '_steps']} steps (median over seeds)"
+               if math.isfinite(facts[key + "_steps"]) else "with the median seed never reaching the tolerance")
+            + ". A large step gets near the optimum fast; a small one settles lower in the SGD noise.")
 
 
 def _config_text(config: dict) -> str:
@@ -495,6 +526,9 @@ def run(settings: Settings) -> StudyResult:
                 facts[f"{key}_n_configs"] = s["n_configs"]
                 for hyper, value in s["config"].items():
                     facts[f"{key}_{hyper}"] = float(value)
+                if math.isfinite(s["fastest"]):  # speed against accuracy: the fastest config's lr and end
+                    facts[f"{key}_fastest_lr"] = float(s["fastest_config"]["learning_rate"])
+                    facts[f"{key}_fastest_excess"] = s["fastest_excess"]
         edges = 0
         for name in OPTIMIZERS:
             hw, wide = summaries[size]["hw"][name], summaries[size]["wide"][name]
@@ -595,6 +629,7 @@ def run(settings: Settings) -> StudyResult:
            "scaling, which is what sets κ." if growing else
            "the lead does not grow monotonically with κ on these seeds.")
     )
+    conclusions.append(_speed_accuracy_conclusion(facts, sizes, shape))
     for size, _, _ in sizes[1:]:
         gains = ", ".join(f"{LABELS[o]} {f[f'{size}_{o}_gain']}" for o in OPTIMIZERS)
         edge_names = [LABELS[o] for o in OPTIMIZERS if facts[f"{size}_hw_{o}_edge"]]
