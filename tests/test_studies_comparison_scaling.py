@@ -116,6 +116,34 @@ def _fake_result():
     )
 
 
+def _profile_result(final_excess, diverged=None):
+    """A result over lr × beta × 2 seeds whose final excess loss is ``final_excess``
+    (lr × beta, the same on both seeds)."""
+    final_excess = np.asarray(final_excess, dtype=float)
+    curve = np.repeat(final_excess[..., None, None], 2, axis=-2)  # (lr, beta, seeds, 1 log)
+    return jh.SweepResult(
+        axes={"learning_rate": [1e-3, 1e-2, 1e-1], "beta": [0.5, 0.9], "seed": [0, 1]},
+        curves={name: curve for name in METRIC_NAMES}, steps=np.array([10]),
+        diverged=np.zeros(final_excess.shape + (2,), bool) if diverged is None else diverged,
+        initial_loss=np.array([1.0, 1.0]), tol=0.1)
+
+
+def test_a_stable_lr_ends_below_where_it_started():
+    # lr 0.1 ends at 50 from an initial excess of 10: not diverged, not stable either
+    profile = comparison.lr_profile(_profile_result([[2.0, 3.0], [1.0, 4.0], [50.0, 60.0]]), initial_excess=10.0)
+    assert profile["lr_max_stable"] == 1e-2 and profile["all_stable"]
+    assert math.isnan(comparison.lr_profile(_profile_result(np.full((3, 2), 50.0)), 10.0)["lr_max_stable"])
+
+
+def test_beta_profile_retunes_the_lr_for_each_value():
+    # best per beta over the lrs: beta 0.5 -> 1.0, beta 0.9 -> 4.0 (its 0.5 at lr 0.1 diverged)
+    diverged = np.zeros((3, 2, 2), bool)
+    diverged[2, 1, 0] = True
+    profile = comparison.beta_profile(_profile_result([[2.0, 6.0], [1.0, 4.0], [3.0, 0.5]], diverged), "beta")
+    np.testing.assert_array_equal(profile["best"], [1.0, 4.0])
+    assert profile["best_value"] == 0.5 and profile["spread"] == 4.0
+
+
 def test_subset_keeps_the_axes_and_selects_the_values():
     result = _fake_result()
     part = comparison.subset(result, learning_rate=[0.1, 1e-3], beta=[0.9])
@@ -242,9 +270,9 @@ def test_gd_vs_adaptive_clause_follows_the_ratio(ratio, words):
 def test_sgd_kappa_clause_claims_kappa_one_only_within_the_tolerance():
     steps = ["34", "268", "1974"]
     close = _scaling_facts(1.0, slope=1.08)
-    assert "κ sets its speed, as κ¹ sets gradient descent's" in scaling._sgd_kappa_clause(close, steps)
+    assert "they follow κ¹, as gradient descent's" in scaling._sgd_kappa_clause(close, steps)
     for slope in (1.0 + 1.5 * scaling.KAPPA_SLOPE_TOL, 1.0 - 1.5 * scaling.KAPPA_SLOPE_TOL):
         far = _scaling_facts(1.0, slope=slope)
         clause = scaling._sgd_kappa_clause(far, steps)
-        assert "κ sets its speed" not in clause and f"farther than {fmt(scaling.KAPPA_SLOPE_TOL)}" in clause
+        assert "they follow κ¹" not in clause and f"farther than {fmt(scaling.KAPPA_SLOPE_TOL)}" in clause
         assert_numbers_are_facts(clause, {**far, **{s: float(s) for s in steps}})

@@ -67,7 +67,7 @@ LR_QUICK = tuple(float(f"{10 ** (k / 2):.3g}") for k in range(-10, 1))
 BETAS = {"momentum": (0.5, 0.9, 0.99), "rmsprop": (0.9, 0.99, 0.999), "adam": (0.5, 0.9, 0.99)}
 #: the fewest finite points a fitted slope needs
 MIN_FIT_POINTS = 3
-#: "κ sets SGD's speed as κ¹ sets gradient descent's" is said only when the fitted exponent
+#: "SGD's steps follow κ¹, as gradient descent's do" is said only when the fitted exponent
 #: of SGD's steps against κ is within this of 1
 KAPPA_SLOPE_TOL = 0.2
 
@@ -83,14 +83,14 @@ def loglog_slope(x, y, min_points: int = MIN_FIT_POINTS) -> float:
 
 
 def _sgd_kappa_clause(facts: dict, sgd_steps: list) -> str:
-    """The sentence on SGD's steps against κ: "κ sets its speed, as κ¹ sets gradient
-    descent's" only when the fitted exponent ``facts["sgd_steps_kappa_slope"]`` is within
+    """The sentence on SGD's steps against κ: "they follow κ¹, as gradient descent's
+    steps to a fixed accuracy do" only when the fitted exponent ``facts["sgd_steps_kappa_slope"]`` is within
     ``facts["kappa_slope_tol"]`` of 1; else the fitted exponent and that it is not."""
     f = {k: fmt(v) for k, v in facts.items()}
     steps = ", ".join(sgd_steps)
     if abs(facts["sgd_steps_kappa_slope"] - 1) <= facts["kappa_slope_tol"]:
-        return (f" SGD's fastest config needs {steps} steps as d grows: κ sets its speed, as κ¹ sets "
-                f"gradient descent's at a fixed accuracy.")
+        return (f" SGD's fastest config needs {steps} steps as d grows: they follow κ¹, as gradient descent's "
+                f"steps to a fixed accuracy do.")
     return (f" SGD's fastest config needs {steps} steps as d grows: its fitted exponent of κ, "
             f"{f['sgd_steps_kappa_slope']}, lies farther than {f['kappa_slope_tol']} from the κ¹ that sets gradient "
             f"descent's speed at a fixed accuracy.")
@@ -318,6 +318,8 @@ def run(settings: Settings) -> StudyResult:
     sgd_steps = [f[k(N_FIXED, d) + "_sgd_steps"] for d in ds if k(N_FIXED, d) + "_sgd_steps" in f]
     if "sgd_steps_kappa_slope" in f:
         sentence += _sgd_kappa_clause(facts, sgd_steps)
+        sentence += (" (d and κ grow together in this scan, so it cannot tell their effects apart; the theory "
+                     "study varies κ alone, at a fixed d.)")
     adaptive = [o for o in ("rmsprop", "adam") if f"{o}_steps_kappa_slope" in f]
     if "sgd_steps_kappa_slope" in f and adaptive and all(
             facts[f"{o}_steps_kappa_slope"] < facts["sgd_steps_kappa_slope"] for o in adaptive):
