@@ -161,12 +161,14 @@ def cmd_report(args) -> int:
     return 0
 
 
-def _output_folder(path) -> Path:
-    """``path`` as a folder to write into (created), refused when a file is in the way."""
+def _output_folder(path, create: bool = True) -> Path:
+    """``path`` as a folder to write into (created unless ``create`` is false), refused
+    when a file is in the way."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ValueError(f"--out {path} is a file, not a folder")
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -231,7 +233,7 @@ def cmd_sweep(args) -> int:
             raise ValueError(f"--fixed {name} is given twice")
         fixed[name] = values[0]
     if args.out is not None:
-        _output_folder(args.out)
+        _output_folder(args.out, create=False)  # jh.sweep makes it once the arguments pass
     res = jh.sweep(problem, factory, grid=grid, fixed=fixed, seeds=args.seeds, steps=args.steps,
                    batch_size=args.batch_size, log_every=args.log_every, out=args.out, progress=not args.no_progress)
     print(res.table(limit=args.top))
