@@ -144,6 +144,18 @@ def test_beta_profile_retunes_the_lr_for_each_value():
     assert profile["best_value"] == 0.5 and profile["spread"] == 4.0
 
 
+def test_the_notebooks_picks_are_judged_against_the_grids_best():
+    facts = {"ci_level": 95}
+    for name, (is_best, overlaps, ratio) in {"momentum": (1, 1, 1.0), "rmsprop": (0, 1, 1.5), "adam": (0, 0, 40.0)}.items():
+        facts.update({f"large_{name}_pick_excess": 0.1 * ratio, f"large_{name}_pick_excess_half": 0.01,
+                      f"large_{name}_pick_over_best": ratio, f"large_{name}_pick_is_best": is_best,
+                      f"large_{name}_pick_overlaps_best": overlaps})
+    text = comparison._notebook_picks_conclusion(facts, "large", lambda size: "(150000, 7)")
+    assert "β = 0.7 ends at 0.1 ± 0.01: it is the grid's best" in text
+    assert "1.5 times the best's, within its 95% interval" in text and "40 times the best's, outside" in text
+    assert "2 of the 3 picks" in text and facts["notebook_picks_held"] == 2
+
+
 def test_subset_keeps_the_axes_and_selects_the_values():
     result = _fake_result()
     part = comparison.subset(result, learning_rate=[0.1, 1e-3], beta=[0.9])
