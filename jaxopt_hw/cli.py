@@ -148,11 +148,11 @@ def enable_compilation_cache(path=None) -> Path:
 
 
 def cmd_report(args) -> int:
-    from jaxopt_hw.report import _study_module, build_report
+    from jaxopt_hw.report import build_report
 
-    for name in args.only or ():
-        _study_module(name)  # an unknown name fails before the output folder is made
-    _output_folder(args.out)
+    if args.only is not None and not args.only:
+        raise ValueError("--only names no study")
+    _output_folder(args.out, create=False)  # build_report makes it once its arguments pass
 
     command = "jaxopt-hw report" + (" --quick" if args.quick else "") + f" --out {args.out}"
     path = build_report(args.out, quick=args.quick, studies=args.only, seeds=args.seeds, progress=not args.no_progress,
@@ -186,7 +186,7 @@ def cmd_compare(args) -> int:
         raise ValueError(f"--lr must be a finite number > 0, got {args.lr}")
     factories = {name: optimizer_factory(name) for name in args.optimizers}  # unknown names fail first
     problem = _problem(args)
-    out = _output_folder(args.out)
+    out = _output_folder(args.out, create=False)  # made below, once the sweeps have run
     curves, trajectories, rows = {}, {}, []
     for name, factory in factories.items():
         res = jh.sweep(problem, factory, grid={"learning_rate": [args.lr]}, seeds=args.seeds, steps=args.steps,
@@ -202,6 +202,7 @@ def cmd_compare(args) -> int:
                            seed=args.seeds[0], record_params=True)
             trajectories[name] = np.asarray(trace.params)
     steps = np.arange(1, args.steps + 1)
+    _output_folder(out)
     plots.convergence(curves, steps, path=out / "convergence.png", title=f"{problem.name}, lr {args.lr:g}")
     if trajectories:
         plots.contour_trajectories_grid(problem, trajectories, path=out / "trajectories.png")

@@ -154,10 +154,15 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
       A :class:`Report` (``.path`` is ``out/report.md``).
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     if seeds is None:
         seeds = (0, 1) if quick else (0, 1, 2, 3, 4)
-    settings = Settings(out=out, quick=quick, seeds=tuple(int(s) for s in seeds))
+    seeds = tuple(int(s) for s in seeds)
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ValueError(f"seeds must be distinct non-negative integers, at least one, got {list(seeds)}")
+    for name in studies or ():
+        _study_module(name)  # an unknown name fails before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    settings = Settings(out=out, quick=quick, seeds=seeds)
     import jax
 
     cache = compilation_cache_state(jax.config.jax_compilation_cache_dir)

@@ -143,7 +143,8 @@ def test_cli_refuses_an_output_path_that_is_a_file(argv, tmp_path, capsys):
 
 
 def test_cli_makes_no_output_folder_for_a_refused_run(tmp_path, capsys):
-    for argv in (["compare", "--lr", "nan"], ["report", "--only", "nonsense"],
+    for argv in (["compare", "--lr", "nan"], ["report", "--only", "nonsense"], ["report", "--only", ","],
+                 ["report", "--quick", "--only", "parity", "--seeds", "0,0"], ["compare", "--seeds", "0,0"],
                  ["sweep", "--grid", "learning_rat=0.1", "--problem", "small"]):
         with pytest.raises(SystemExit):
             cli.main(["--no-cache", *argv, "--out", str(tmp_path / argv[0])])

@@ -131,8 +131,8 @@ def _profile_result(final_excess, diverged=None):
 def test_a_stable_lr_ends_below_where_it_started():
     # lr 0.1 ends at 50 from an initial excess of 10: not diverged, not stable either
     profile = comparison.lr_profile(_profile_result([[2.0, 3.0], [1.0, 4.0], [50.0, 60.0]]), initial_excess=10.0)
-    assert profile["lr_max_stable"] == 1e-2 and profile["all_stable"]
-    assert math.isnan(comparison.lr_profile(_profile_result(np.full((3, 2), 50.0)), 10.0)["lr_max_stable"])
+    assert profile["lr_max_stable"] == 1e-2 and profile["none_diverged"]
+    assert math.isnan(comparison.lr_profile(_profile_result(np.full((3, 2), 50.0)), initial_excess=10.0)["lr_max_stable"])
 
 
 def test_beta_profile_retunes_the_lr_for_each_value():
@@ -141,19 +141,39 @@ def test_beta_profile_retunes_the_lr_for_each_value():
     diverged[2, 1, 0] = True
     profile = comparison.beta_profile(_profile_result([[2.0, 6.0], [1.0, 4.0], [3.0, 0.5]], diverged), "beta")
     np.testing.assert_array_equal(profile["best"], [1.0, 4.0])
-    assert profile["best_value"] == 0.5 and profile["spread"] == 4.0
+    assert profile["best_value"] == 0.5 and profile["spread"] == 4.0 and profile["n_all_diverged"] == 0
+    diverged[:, 1, 0] = True  # every config of beta 0.9 diverged: the spread is over beta 0.5 alone
+    profile = comparison.beta_profile(_profile_result([[2.0, 6.0], [1.0, 4.0], [3.0, 0.5]], diverged), "beta")
+    assert profile["spread"] == 1.0 and profile["n_all_diverged"] == 1
+
+
+def _pick_facts(cases):
+    facts = {"ci_level": 95, "n_seeds": 5}
+    for name, (is_best, inside, ratio, diverged) in cases.items():
+        facts.update({f"large_{name}_pick_excess": 0.1 * ratio, f"large_{name}_pick_excess_half": 0.01,
+                      f"large_{name}_pick_over_best": ratio, f"large_{name}_pick_is_best": is_best,
+                      f"large_{name}_pick_inside_best": inside, f"large_{name}_pick_diverged": diverged})
+    return facts
 
 
 def test_the_notebooks_picks_are_judged_against_the_grids_best():
-    facts = {"ci_level": 95}
-    for name, (is_best, overlaps, ratio) in {"momentum": (1, 1, 1.0), "rmsprop": (0, 1, 1.5), "adam": (0, 0, 40.0)}.items():
-        facts.update({f"large_{name}_pick_excess": 0.1 * ratio, f"large_{name}_pick_excess_half": 0.01,
-                      f"large_{name}_pick_over_best": ratio, f"large_{name}_pick_is_best": is_best,
-                      f"large_{name}_pick_overlaps_best": overlaps})
+    facts = _pick_facts({"momentum": (1, 1, 1.0, 0), "rmsprop": (0, 1, 1.5, 0), "adam": (0, 0, 40.0, 0)})
     text = comparison._notebook_picks_conclusion(facts, "large", lambda size: "(150000, 7)")
     assert "β = 0.7 ends at 0.1 ± 0.01: it is the grid's best" in text
-    assert "1.5 times the best's, within its 95% interval" in text and "40 times the best's, outside" in text
+    assert "1.5 times the best's mean, inside the best's 95% interval" in text
+    assert "40 times the best's mean, above the best's 95% interval" in text
     assert "2 of the 3 picks" in text and facts["notebook_picks_held"] == 2
+    # a pick whose seeds diverged holds nothing, whatever its interval
+    facts = _pick_facts({"momentum": (0, 1, 2.0, 1), "rmsprop": (0, 1, 1.5, 0), "adam": (1, 1, 1.0, 0)})
+    text = comparison._notebook_picks_conclusion(facts, "large", lambda size: "(150000, 7)")
+    assert "it diverged on 1 of 5 seeds" in text and facts["notebook_picks_held"] == 2
+
+
+def test_no_speed_accuracy_claim_without_a_pair_that_shows_it():
+    facts = {f"small_wide_{o}_{k}": v for o in comparison.OPTIMIZERS
+             for k, v in (("fastest_lr", 0.01), ("learning_rate", 0.01), ("fastest_excess", 1.0), ("excess", 1.0))}
+    text = comparison._speed_accuracy_conclusion(facts, [("small", 500, 2)], lambda size: "(500, 2)")
+    assert text.startswith("In 0 of the 4") and "ask for different" not in text
 
 
 def test_subset_keeps_the_axes_and_selects_the_values():

@@ -45,7 +45,8 @@ from jaxopt_hw import metrics, plots
 from jaxopt_hw.studies import Settings, StudyResult, fmt
 from jaxopt_hw.studies.parity import excess_loss, parallel, side_by_side
 
-__all__ = ["NAME", "TITLE", "run", "subset", "tuned_sweeps", "summarize", "lr_profile", "make_optimizer"]
+__all__ = ["NAME", "TITLE", "run", "subset", "tuned_sweeps", "summarize", "lr_profile", "beta_profile",
+           "make_optimizer", "NOTEBOOK_PICKS"]
 
 NAME = "comparison"
 TITLE = "SGD, Momentum, RMSprop and Adam on the homework's problems: tuned, over seeds"
@@ -220,7 +221,7 @@ def summarize(result) -> dict:
     }
 
 
-def lr_profile(result, initial_excess: float, factor: float = SENSITIVITY_FACTOR) -> dict:
+def lr_profile(result, *, initial_excess: float, factor: float = SENSITIVITY_FACTOR) -> dict:
     """For each lr of ``result``: the lowest mean final excess loss over the other
     hyperparameters among configs where no seed diverged (``inf`` if all diverged), and
     the window of lrs within ``factor`` of the best. An lr is *stable* when such a best
@@ -241,22 +242,24 @@ def lr_profile(result, initial_excess: float, factor: float = SENSITIVITY_FACTOR
         "hi": float(lrs[good].max()),
         "decades": float(np.log10(lrs[good].max() / lrs[good].min())),
         "lr_max_stable": float(stable.max()) if stable.size else math.nan,
-        "all_stable": bool(np.isfinite(per_lr).all()),
+        "none_diverged": bool(np.isfinite(per_lr).all()),  # at every lr some config kept all its seeds
     }
 
 
 def beta_profile(result, name: str) -> dict:
     """For each value of ``name`` (β, γ or β1): the lowest mean final excess loss over the
     lrs and the other axes, among configs where no seed diverged (the lr re-tuned for
-    each value); the value with the lowest, and the spread ``worst / best`` over the
-    values."""
+    each value); the value with the lowest, the spread ``worst / best`` over the values
+    where some config kept all its seeds, and how many values had none."""
     values = np.asarray(result.axes[name], dtype=float)
     position = result.config_names().index(name)
     mean = np.mean(np.asarray(result.final_excess_loss, dtype=float), axis=-1)
     mean = np.where(result.diverged.any(axis=-1) | ~np.isfinite(mean), np.inf, mean)
     per_value = np.moveaxis(mean, position, 0).reshape(len(values), -1).min(axis=1)
+    finite = per_value[np.isfinite(per_value)]
     return {"values": values, "best": per_value, "best_value": float(values[np.argmin(per_value)]),
-            "spread": float(per_value.max() / per_value.min())}
+            "spread": float(finite.max() / finite.min()) if finite.size else math.nan,
+            "n_all_diverged": int(len(values) - finite.size)}
 
 
 def _on_edge(name: str, config: dict) -> bool:
@@ -272,13 +275,15 @@ def _notebook_picks_conclusion(facts: dict, size: str, shape) -> str:
     parts, held = [], 0
     for name, pick in NOTEBOOK_PICKS.items():
         key = f"{size}_{name}_pick"
-        if facts[f"{key}_is_best"]:
+        if facts[f"{key}_diverged"]:
+            verdict = f"it diverged on {f[key + '_diverged']} of {f['n_seeds']} seeds"
+        elif facts[f"{key}_is_best"]:
             verdict = "it is the grid's best"
-        elif facts[f"{key}_overlaps_best"]:
-            verdict = f"{f[key + '_over_best']} times the best's, within its {f['ci_level']}% interval"
+        elif facts[f"{key}_inside_best"]:
+            verdict = f"{f[key + '_over_best']} times the best's mean, inside the best's {f['ci_level']}% interval"
         else:
-            verdict = f"{f[key + '_over_best']} times the best's, outside its {f['ci_level']}% interval"
-        held += facts[f"{key}_is_best"] or facts[f"{key}_overlaps_best"]
+            verdict = f"{f[key + '_over_best']} times the best's mean, above the best's {f['ci_level']}% interval"
+        held += not facts[f"{key}_diverged"] and bool(facts[f"{key}_is_best"] or facts[f"{key}_inside_best"])
         parts.append(f"{LABELS[name]} {_config_text(pick)} ends at {f[key + '_excess']} ± "
                      f"{f[key + '_excess_half']}: {verdict}")
     facts["notebook_picks_held"] = held
@@ -286,8 +291,8 @@ def _notebook_picks_conclusion(facts: dict, size: str, shape) -> str:
     f = {k: fmt(v) for k, v in facts.items()}
     return (f"The notebook tuned each method on its buggy curves and picked the settings below as fastest and most "
             f"accurate; trained without the bugs on {shape(size)}, on the homework grid: " + "; ".join(parts)
-            + f". {f['notebook_picks_held']} of the {f['notebook_picks']} picks are the grid's best or within its "
-            f"{f['ci_level']}% interval on these seeds.")
+            + f". {f['notebook_picks_held']} of the {f['notebook_picks']} picks are the grid's best or end inside "
+            f"its {f['ci_level']}% interval on these seeds.")
 
 
 def _speed_accuracy_conclusion(facts: dict, sizes, shape) -> str:
@@ -302,11 +307,12 @@ def _speed_accuracy_conclusion(facts: dict, sizes, shape) -> str:
         facts["speed_accuracy_excess_ratio"] = float(np.median(
             [facts[f"{size}_wide_{o}_fastest_excess"] / facts[f"{size}_wide_{o}_excess"] for size, o in larger]))
     f = {k: fmt(v) for k, v in facts.items()}
-    text = (f"Speed and accuracy ask for different learning rates: in {f['speed_accuracy_larger_lr']} of the "
-            f"{f['speed_accuracy_pairs']} (problem, optimizer) pairs on the wide grid the fastest config to the "
-            "tolerance uses a larger lr than the most accurate one")
+    text = (f"In {f['speed_accuracy_larger_lr']} of the {f['speed_accuracy_pairs']} (problem, optimizer) pairs "
+            "on the wide grid that reach the tolerance, the fastest config to it uses a larger lr than the most "
+            "accurate one")
     if not larger:
         return text + "."
+    text = "Speed and accuracy ask for different learning rates: " + text[0].lower() + text[1:]
     size, o = max(larger, key=lambda pair: facts[f"{pair[0]}_wide_{pair[1]}_fastest_excess"]
                   / facts[f"{pair[0]}_wide_{pair[1]}_excess"])
     key = f"{size}_wide_{o}"
@@ -503,7 +509,7 @@ def run(settings: Settings) -> StudyResult:
         sweeps[size] = {"hw": hw, "wide": wide}
         summaries[size] = {grid: {name: summarize(sweeps[size][grid][name]) for name in OPTIMIZERS} for grid in GRIDS}
         initial_excess = float(np.mean(wide["sgd"].initial_loss)) - problem.min_loss  # the seeds' starts
-        profiles[size] = {name: lr_profile(wide[name], initial_excess) for name in OPTIMIZERS}
+        profiles[size] = {name: lr_profile(wide[name], initial_excess=initial_excess) for name in OPTIMIZERS}
     logged_steps = sweeps["small"]["wide"]["sgd"].steps
 
     # (a) the small problem: the four tuned optimizers side by side in one compiled run
@@ -594,7 +600,8 @@ def run(settings: Settings) -> StudyResult:
                 facts[f"{size}_{name}_lr_max_stable"] = p["lr_max_stable"]
         facts[f"{size}_hw_edges"] = edges
         for name, pick in NOTEBOOK_PICKS.items():  # the notebook's picks against the homework grid's best
-            final = np.asarray(sweeps[size]["hw"][name].sel(**pick).final_excess_loss, dtype=float)
+            at_pick = sweeps[size]["hw"][name].sel(**pick)
+            final = np.asarray(at_pick.final_excess_loss, dtype=float)
             interval = metrics.mean_interval(final)
             best = summaries[size]["hw"][name]
             key = f"{size}_{name}_pick"
@@ -602,8 +609,8 @@ def run(settings: Settings) -> StudyResult:
             facts[f"{key}_excess_half"] = float(interval.half_width)
             facts[f"{key}_over_best"] = float(interval.mean) / best["excess"]
             facts[f"{key}_is_best"] = int(all(math.isclose(float(pick[h]), float(best["config"][h])) for h in pick))
-            facts[f"{key}_overlaps_best"] = int(interval.mean - interval.half_width
-                                                <= best["excess"] + best["excess_half"])
+            facts[f"{key}_diverged"] = int(at_pick.diverged.sum())
+            facts[f"{key}_inside_best"] = int(interval.mean <= best["excess"] + best["excess_half"])
         for name in ("momentum", "rmsprop", "adam"):
             beta = beta_profile(sweeps[size]["wide"][name], BETA[name])
             facts[f"{size}_{name}_beta_best"] = beta["best_value"]

@@ -32,6 +32,7 @@ n ∈ {500, 10⁴, 10⁵, 10⁶}; the quick run 2500 steps at d ∈ {2, 5, 10} a
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 
@@ -284,6 +285,8 @@ def run(settings: Settings) -> StudyResult:
     with_beta = [o for o in OPTIMIZERS if o in BETAS]  # SGD has no β
     facts["beta_edges"] = sum(facts[f"n{n}_d{d}_{o}_beta_edge"] for (n, d) in rows for o in with_beta)
     facts["n_beta_tuned"] = len(rows) * len(with_beta)
+    facts["n_beta_values"] = len(BETAS["momentum"])
+    facts["adam_b2"] = inspect.signature(jh.adam).parameters["b2"].default
     facts["sweeps"] = 3 * len(rows)
     f = {k: fmt(v) for k, v in facts.items()}
 
@@ -390,7 +393,8 @@ def run(settings: Settings) -> StudyResult:
         f"the lr grid" + (" (the lr grid is wide enough)" if facts["lr_edges"] == 0 else
                           " (there the best lr may lie outside the grid)")
         + f"; of the {f['n_beta_tuned']} pairs tuned over the momentum or averaging parameter (β, γ or β1, "
-        "three values each; Adam's β2 stays 0.999), " + f"{f['beta_edges']} have it on the edge of its grid"
+        f"{f['n_beta_values']} values each; Adam's β2 stays at its default {f['adam_b2']}), "
+        + f"{f['beta_edges']} have it on the edge of its grid"
         + (": those optima may lie outside the grid, so their numbers are bounds, not the method's best."
            if facts["beta_edges"] or facts["lr_edges"] else ".")
     )
