@@ -216,23 +216,28 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def _by_name(flag: str, assignments) -> dict:
+    """``[(name, values), ...]`` of a repeatable ``flag`` as a dict, refusing a name given twice."""
+    merged = {}
+    for name, values in assignments:
+        if name in merged:
+            raise ValueError(f"{flag} {name} is given twice; list its values once: {flag} {name}=V1,V2,...")
+        merged[name] = values
+    return merged
+
+
 def cmd_sweep(args) -> int:
     import jaxopt_hw as jh
     from jaxopt_hw import plots
 
     problem = _problem(args)
     factory = optimizer_factory(args.optimizer)
-    grid, fixed = {}, {}
-    for name, values in args.grid:
-        if name in grid:
-            raise ValueError(f"--grid {name} is given twice; list its values once: --grid {name}=V1,V2,...")
-        grid[name] = values
-    for name, values in args.fixed or []:
+    grid = _by_name("--grid", args.grid)
+    fixed = _by_name("--fixed", args.fixed or [])
+    for name, values in fixed.items():
         if len(values) != 1:
             raise ValueError(f"--fixed {name} takes one value, got {values}; put a list in --grid")
-        if name in fixed:
-            raise ValueError(f"--fixed {name} is given twice")
-        fixed[name] = values[0]
+    fixed = {name: values[0] for name, values in fixed.items()}
     if args.out is not None:
         _output_folder(args.out, create=False)  # jh.sweep makes it once the arguments pass
     res = jh.sweep(problem, factory, grid=grid, fixed=fixed, seeds=args.seeds, steps=args.steps,

@@ -221,6 +221,16 @@ def summarize(result) -> dict:
     }
 
 
+def _best_per_value(result, name: str) -> tuple:
+    """The values of the axis ``name`` and, for each, the lowest mean final excess loss over
+    the other axes among configs where no seed diverged (``inf`` if none)."""
+    values = np.asarray(result.axes[name], dtype=float)
+    position = result.config_names().index(name)
+    mean = np.mean(np.asarray(result.final_excess_loss, dtype=float), axis=-1)
+    mean = np.where(result.diverged.any(axis=-1) | ~np.isfinite(mean), np.inf, mean)
+    return values, np.moveaxis(mean, position, 0).reshape(len(values), -1).min(axis=1)
+
+
 def lr_profile(result, *, initial_excess: float, factor: float = SENSITIVITY_FACTOR) -> dict:
     """For each lr of ``result``: the lowest mean final excess loss over the other
     hyperparameters among configs where no seed diverged (``inf`` if all diverged), and
@@ -228,11 +238,7 @@ def lr_profile(result, *, initial_excess: float, factor: float = SENSITIVITY_FAC
     ends below ``initial_excess`` (the mean excess loss at the initial points): a run that
     ends above where it started has not diverged past the guard's bound, but has not
     converged either."""
-    lrs = np.asarray(result.axes["learning_rate"], dtype=float)
-    position = result.config_names().index("learning_rate")
-    mean = np.mean(np.asarray(result.final_excess_loss, dtype=float), axis=-1)
-    mean = np.where(result.diverged.any(axis=-1) | ~np.isfinite(mean), np.inf, mean)
-    per_lr = np.moveaxis(mean, position, 0).reshape(len(lrs), -1).min(axis=1)
+    lrs, per_lr = _best_per_value(result, "learning_rate")
     good = per_lr <= factor * per_lr.min()
     stable = lrs[per_lr < initial_excess]
     return {
@@ -251,11 +257,7 @@ def beta_profile(result, name: str) -> dict:
     lrs and the other axes, among configs where no seed diverged (the lr re-tuned for
     each value); the value with the lowest, the spread ``worst / best`` over the values
     where some config kept all its seeds, and how many values had none."""
-    values = np.asarray(result.axes[name], dtype=float)
-    position = result.config_names().index(name)
-    mean = np.mean(np.asarray(result.final_excess_loss, dtype=float), axis=-1)
-    mean = np.where(result.diverged.any(axis=-1) | ~np.isfinite(mean), np.inf, mean)
-    per_value = np.moveaxis(mean, position, 0).reshape(len(values), -1).min(axis=1)
+    values, per_value = _best_per_value(result, name)
     finite = per_value[np.isfinite(per_value)]
     return {"values": values, "best": per_value, "best_value": float(values[np.argmin(per_value)]),
             "spread": float(finite.max() / finite.min()) if finite.size else math.nan,
