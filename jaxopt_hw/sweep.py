@@ -688,12 +688,36 @@ def _global_array(host_array, sharding):
 
 def _to_host(tree):
     """The whole value of every leaf on every process (all-gather across processes), as
-    writable NumPy arrays (``np.asarray`` of a CPU array is a read-only view of it)."""
+    writable NumPy arrays that share one host allocation, each filled from zero-copy
+    views of its shards.
+
+    One allocation, not one per leaf: NumPy asks the kernel for huge pages for 4 MiB or
+    more, so the 20 MB of logs of 1 024 configs × 1 000 steps fault in ten pages, not
+    five thousand (≈ 2 µs each on the 2-core VM of docs/benchmarks.md: the copy of a
+    sweep sharded over two devices took 12–23 ms, now ≈ 2)."""
     if jax.process_count() > 1:
         from jax.experimental import multihost_utils
 
-        tree = multihost_utils.process_allgather(tree, tiled=True)  # read-only views, too
-    return jax.tree.map(np.array, tree)
+        tree = multihost_utils.process_allgather(tree, tiled=True)  # host arrays
+    leaves, treedef = jax.tree.flatten(tree)
+    starts = np.cumsum([0] + [_aligned(leaf.nbytes) for leaf in leaves])
+    buffer = np.empty(starts[-1], np.uint8)
+    hosts = [buffer[start:start + leaf.nbytes].view(leaf.dtype).reshape(leaf.shape) for start, leaf in zip(starts, leaves)]
+    for leaf, host in zip(leaves, hosts):
+        for index, part in _parts(leaf):
+            host[index] = part
+    return jax.tree.unflatten(treedef, hosts)
+
+
+def _aligned(nbytes: int, alignment: int = 64) -> int:
+    return -(-nbytes // alignment) * alignment
+
+
+def _parts(array):
+    """``(index, host view)`` of each distinct shard of a JAX array (a NumPy array: itself)."""
+    if isinstance(array, jax.Array):
+        return [(shard.index, np.asarray(shard.data)) for shard in array.addressable_shards if shard.replica_id == 0]
+    return [(..., array)]
 
 
 # --------------------------------------------------------------------------- chunking

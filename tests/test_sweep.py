@@ -523,6 +523,19 @@ def test_sharded_over_four_devices_equals_one_device(tmp_path):
         assert report["third_ran_on"] == [2] and report["third_diff"] == 0  # the device asked for
 
 
+def test_results_come_to_the_host_as_writable_arrays_in_one_allocation():
+    to_host = sys.modules["jaxopt_hw.sweep"]._to_host
+    tree = {"logs": jnp.arange(12.0).reshape(3, 4), "flags": jnp.array([True, False, True]), "host": np.arange(5, dtype=np.int16)}
+    host = to_host(tree)
+    for key, value in tree.items():
+        assert type(host[key]) is np.ndarray and host[key].dtype == value.dtype and host[key].flags.writeable
+        np.testing.assert_array_equal(host[key], np.asarray(value))
+    assert np.shares_memory(host["logs"], host["flags"]) is False  # distinct parts ...
+    assert host["logs"].base is not None and host["logs"].base is host["host"].base  # ... of one buffer
+    host["logs"][0, 0] = -1.0
+    assert float(tree["logs"][0, 0]) == 0.0  # a copy, not a view of the device buffer
+
+
 CORES_SCRIPT = textwrap.dedent("""
     import json, jax, numpy as np, jaxopt_hw as jh
     try:
