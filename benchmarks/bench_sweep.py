@@ -286,8 +286,20 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   The option that sent products to YNNPACK one by one kept XLA from giving it the sums
   over the batch's 32 rows as well (+6 ms at d = 5): sweeps now use XLA's defaults,
   also faster at d = 100 (logging every step 0.97 → 0.73 s, two devices, same A/B runs).
-* **Host work.** 20 MB of logs per 1 000 steps were copied twice after the program (to
-  join chunks and static combinations even when there was one of each): once now.
+* **Host work: page faults.** A sweep's logs come back as NumPy arrays (20 MB per
+  1 000 steps of 1 024 configs). Sharded over two devices, `np.array` of each metric
+  took 12–23 ms of a 55 ms sweep: JAX assembles a sharded array into a fresh host
+  array and NumPy copies that again, and each fresh 4 MB array faulted in its ~1 000
+  pages one by one, ≈ 2 µs a fault on this VM (≈ 10 000 faults per call, counted with
+  `getrusage`). The results now share one host allocation filled from zero-copy
+  views of the shards (`sweep._to_host`); NumPy asks for transparent huge pages for
+  allocations of 4 MiB or more, so the 20 MB fault in ~10 pages: the copy takes
+  ≈ 2 ms, and the medium sweep logging every step on two devices went from 55–58 to
+  34–35 ms (A/B runs of 2026-11-30). On one device the copy was already ≈ 2 ms when
+  NumPy reused freed memory, and up to 12 ms when it did not. (The program's own
+  output buffers fault too, 0–12 000 pages per call on one device, from XLA's
+  allocator: not addressed.) Before that, the logs were copied twice after the program
+  (to join chunks and static combinations even when there was one of each): once now.
 * **Earlier rounds.** Products laid out with the configs on the long axis for d ≤ 32
   (`problems.mse_batch_values`; 51 → 41 ms on the Xeon); the optimizer's step counts
   held once for all configs, so Adam's `1 − βᵗ` is one scalar per step (41 → 33 ms with
@@ -304,19 +316,24 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   20 blocks, and the replays doubled the time (530 ms): not kept. (That was with the
   initial point of the time, the data's own `w_true`, whose small initial loss set a low
   divergence bound; from today's initial point none of the 1 024 blows up.)
-* **(a) at (10 000, 5) logging every step** sits at the target on this VM: 330× in the
-  run before the changes of 2026-11-30's fourth session, 287× and 274× in two runs after
-  them. Interleaved A/B runs of the two versions' 2-device logging sweep spanned 55–81 ms
-  for both (no difference between them): the VM's speed moves the sweep's side more than
-  NumPy's. Per-step logging costs the sweep ≈ 25–35 µs per step over the final-metrics
-  program; measuring recorded parameters after the loop instead (tried, 2 devices) took
-  1 000 steps from 41 to 27 ms at `log_every` = 2 and from 29 to 23 ms at 10, but
-  nothing measurable at `log_every` = 1 (55–66 ms either way): not kept.
-* **(a) at d = 100 logging every step** (missed in every CPU run). Per config-step the sweep does
-  2 × 32 × 100 multiply-adds of training and 2 × 100² of metrics (`z = Cᵀ(w − w*)`, its
-  gradient `2Cz`): ≈ 54 GFLOP for 1 024 configs × 1 000 steps, ≥ 0.27 s at the two cores'
-  peak (≈ 200 GFLOP/s), while 300× NumPy's 26–41 s needs 0.09–0.14 s. With the final
-  metrics only the floor is ≈ 0.07 s.
+* **(a) at (10 000, 5) logging every step** sat at the target on this VM until the page
+  faults above were found (274–330× across runs; 429–493× in three runs after the fix).
+  What logging every step still costs over the final metrics, from the same A/B
+  runs: ≈ 7 µs per step on two devices (program 18 → 25 ms) and ≈ 12 µs on one
+  (29 → 41 ms). Tried, with no measurable gain at `log_every` = 1: before the fix,
+  measuring recorded parameters after the loop (it did help at `log_every` = 2 and
+  10: 41 → 27 and 29 → 23 ms); after it, the five metrics stacked into one write per
+  step. The batch error's absolute sum as a product with a vector of ones took 3–5 ms
+  off the one-device final-metrics sweep (not kept: it sums in another order than a
+  run's batch error, which a sweep's equals bit for bit, tested).
+* **(a) at d = 100 logging every step** (missed in every CPU run). Per config-step the
+  sweep does 2 × 32 × 100 multiply-adds of training and 100² of metrics
+  (`z = Cᵀ(w − w*)`): ≈ 34 GFLOP for 1 024 configs × 1 000 steps, ≥ 0.17 s at the two
+  cores' peak (≈ 200 GFLOP/s), while 300× NumPy's 25–41 s (across runs) needs
+  0.08–0.14 s. With the final metrics only the floor is ≈ 0.07 s. The metrics took two
+  such products per config until 2026-11-30 (the gradient `2Cz` as a product; its norm
+  is now `2‖Λ^½z‖`, as `C = QΛ^½` has orthogonal columns): A/B on two devices,
+  422 → 311 ms.
 * **Not done:** a sufficient-statistics gradient `(2/B)(X_bᵀX_b w − X_bᵀy_b)` measured
   only 16% faster at d = 5 in isolation (slower at d = 100); unrolling the step loop is
   slower here (d = 100: 256 → 268 ms at 2, 339 ms at 4).

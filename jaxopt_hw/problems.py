@@ -6,7 +6,7 @@ A :class:`Problem` knows nothing of optimizers, loops or sweeps. It carries
 * ``loss_fn(params, X, y)``: the mean loss over the given rows (a module-level
   function, so compiled programs are shared between problems of the same kind);
 * ``full_loss_fn(params, aux)``: the loss over all rows; for least squares it is the
-  exact O(d²) form ``min_loss + ‖Cᵀ(w − w*)‖²`` with ``C Cᵀ = XᵀX/n`` (no O(n·d)
+  exact O(d²) form ``min_loss + ‖Cᵀ(w − w*)‖²`` with ``C = QΛ^½``, ``QΛQᵀ = XᵀX/n`` (no O(n·d)
   pass and no cancellation), otherwise the direct mean over the data;
 * ``w_star``/``min_loss`` (exact optimum, float64 on the host) when known, and the
   Hessian spectrum ``mu``, ``L``, ``kappa`` for quadratic problems.
@@ -61,7 +61,10 @@ class Problem:
       data: ``{"X": (n, ...), "y": (n, ...)}``; minibatches are rows of these.
       loss_fn: ``(params, X, y) -> scalar``, the mean loss over the given rows.
       full_loss_fn: ``(params, aux) -> scalar``, the loss over all rows.
-      aux: arrays ``full_loss_fn`` reads (the data itself, or ``chol``/``w_star``).
+      aux: arrays ``full_loss_fn`` reads: the data itself, or for least squares
+        ``chol`` (``C = QΛ^½`` from the eigendecomposition ``QΛQᵀ = XᵀX/n``, whose
+        orthogonal columns :func:`quadratic_measures` relies on; not a Cholesky
+        factor), ``sqrt_eigenvalues``, ``w_star`` and ``min_loss``.
       initial_params: ``seed -> params`` as host (NumPy) arrays, the seeded initial point.
       w_star: the exact minimizer, or ``None`` when unknown.
       min_loss: the loss at ``w_star`` (float64 on the host), or ``None``.
@@ -331,12 +334,12 @@ def _quadratic_measures_many(axis_size, in_batched, w, aux):
     r"""``quadratic_measures`` for ``P`` parameter sets ``W`` (P, d).
 
     For ``d ≤ 32`` the offsets are laid out as ``(d, P)``. Up to
-    :data:`_WRITTEN_OUT_D` features :math:`Z = C^\top O` and :math:`2 C Z` are
-    multiply-adds of whole rows, as in the plain form; above, they are products that
+    :data:`_WRITTEN_OUT_D` features the entries of :math:`Z = C^\top O` are
+    multiply-adds of whole rows, as in the plain form; above, it is a product that
     write rows of ``P`` entries (padded to a multiple of 64), whose every entry XLA:CPU
     sums over ``d`` in order, one fused multiply-add at a time, as the plain form's
-    multiply-and-sum does. For ``d > 32``, ``(P, d) × (d, d)`` products (padded alike).
-    Left to ``vmap``, those ``(P, d) × (d, d)`` products would also serve small ``d``,
+    multiply-and-sum does. For ``d > 32``, a ``(P, d) × (d, d)`` product (padded alike).
+    Left to ``vmap``, ``(P, d) × (d, d)`` products would also serve small ``d``,
     whose rows of ``d`` entries XLA:CPU computes slowly and rounds otherwise (a
     1 024-config sweep at d = 5 that logs every step spent ≈ 13 of its ≈ 60 ms per 1 000
     steps on them)."""
@@ -586,7 +589,7 @@ def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
     min_loss = _mean_squared_residual(X, y, w_star)
     eigenvalues, eigenvectors = np.linalg.eigh(gram / n)
     eigenvalues = np.clip(eigenvalues, 0.0, None)
-    chol = eigenvectors * np.sqrt(eigenvalues)  # C with C Cᵀ = XᵀX/n
+    chol = eigenvectors * np.sqrt(eigenvalues)  # C = QΛ^½: C Cᵀ = XᵀX/n, orthogonal columns
     dtype = _float_dtype(dtype)
     d = X.shape[1]
     return Problem(

@@ -699,7 +699,7 @@ def _to_host(tree):
         from jax.experimental import multihost_utils
 
         tree = multihost_utils.process_allgather(tree, tiled=True)  # host arrays
-    leaves, treedef = jax.tree.flatten(tree)
+    leaves, treedef = jax.tree.flatten(jax.tree.map(_array, tree))
     starts = np.cumsum([0] + [_aligned(leaf.nbytes) for leaf in leaves])
     buffer = np.empty(starts[-1], np.uint8)
     hosts = [buffer[start:start + leaf.nbytes].view(leaf.dtype).reshape(leaf.shape) for start, leaf in zip(starts, leaves)]
@@ -707,6 +707,10 @@ def _to_host(tree):
         for index, part in _parts(leaf):
             host[index] = part
     return jax.tree.unflatten(treedef, hosts)
+
+
+def _array(leaf):
+    return leaf if isinstance(leaf, (jax.Array, np.ndarray)) else np.asarray(leaf)
 
 
 def _aligned(nbytes: int, alignment: int = 64) -> int:
@@ -984,7 +988,7 @@ def sweep(
                 _atomic_savez(chunk_path, piece)
             pieces.append(piece)
             bar.update(1)
-        initial = pieces[0].pop("initial_loss")  # the same in every piece
+        initial = np.array(pieces[0].pop("initial_loss"))  # the same in every piece; a copy, not a view of a chunk's buffer
         for piece in pieces[1:]:
             piece.pop("initial_loss")
         per_static.append({k: _concatenated([p[k] for p in pieces]) for k in pieces[0]})

@@ -534,6 +534,33 @@ def test_results_come_to_the_host_as_writable_arrays_in_one_allocation():
     assert host["logs"].base is not None and host["logs"].base is host["host"].base  # ... of one buffer
     host["logs"][0, 0] = -1.0
     assert float(tree["logs"][0, 0]) == 0.0  # a copy, not a view of the device buffer
+    assert to_host({"python": 1.5})["python"] == 1.5
+
+
+SHARDS_TO_HOST_SCRIPT = textwrap.dedent("""
+    import os
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    import sys, jax, numpy as np, jaxopt_hw as jh
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+    to_host = sys.modules["jaxopt_hw.sweep"]._to_host
+    mesh = Mesh(np.asarray(jax.devices()).reshape(2, 2), ("a", "b"))
+    values = {"rows": np.arange(48.0).reshape(8, 6), "grid": np.arange(96, dtype=np.int32).reshape(8, 12),
+              "replicated": np.arange(5.0), "flags": np.arange(8) % 3 == 0}
+    specs = {"rows": P("a"), "grid": P("a", "b"), "replicated": P(), "flags": P(("a", "b"))}
+    placed = {k: jax.device_put(v, NamedSharding(mesh, specs[k])) for k, v in values.items()}
+    host = to_host(placed)
+    for k, v in values.items():
+        np.testing.assert_array_equal(host[k], v)
+        assert host[k].dtype == placed[k].dtype
+    print("ok")
+""")
+
+
+def test_results_come_to_the_host_whole_from_sharded_and_replicated_arrays(tmp_path):
+    script = tmp_path / "shards_to_host.py"
+    script.write_text(SHARDS_TO_HOST_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, env=host_devices_env())
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
 CORES_SCRIPT = textwrap.dedent("""

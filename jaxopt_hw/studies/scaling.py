@@ -383,7 +383,7 @@ def run(settings: Settings) -> StudyResult:
         f"{f[k(nmin, D_FIXED) + '_run_seconds']} s at n = {f['n_min']} to {f[k(nmax, D_FIXED) + '_run_seconds']} s at "
         f"n = {f['n_max']} (slope {f['run_seconds_n_slope']})"
         + (f": it {'grows with d' if d_grows else 'barely changes with d'} and not with n, as a step touches "
-           f"{f['batch_size']} rows whatever n and the full loss is read off the d × d Cholesky factor of XᵀX/n. "
+           f"{f['batch_size']} rows whatever n and the full loss is read off a d × d factor C of XᵀX/n = CCᵀ. "
            if n_flat else f": it {'grows with d' if d_grows else 'barely changes with d'} and changes with n too. ")
         + f"Compiling takes {f[k(N_FIXED, dmin) + '_compile_seconds']} s and {f[k(N_FIXED, dmax) + '_compile_seconds']} s "
         f"for the same d; building the design with d = {f['d_max']} takes {f[k(N_FIXED, dmax) + '_build_seconds']} s."
