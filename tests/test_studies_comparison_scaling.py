@@ -222,6 +222,24 @@ def test_scaling_kappa_grows_with_d_and_gd_like_steps_grow_with_kappa(scaling_ru
     assert np.all(np.diff(excess) > 0)
 
 
+def test_scaling_at_a_fixed_kappa_d_alone_still_slows_minibatch_methods(scaling_run):
+    _, result = scaling_run
+    facts = result.facts
+    key = f"kappa{scaling.KAPPA_FIXED:g}_d"
+    ds = scaling.DS_KAPPA_QUICK
+    for d in ds:
+        assert facts[f"{key}{d}_kappa"] == pytest.approx(scaling.KAPPA_FIXED, rel=1e-4)
+    traces = [facts[f"{key}{d}_trace_ratio"] for d in ds]
+    assert np.all(np.diff(traces) > 0) and facts["trace_d_fixed_kappa_slope"] > 0
+    # κ held: the steps to the tolerance still grow from d = 2 to 10 (×1.7–7 in the runs so far)
+    for name in comparison.OPTIMIZERS:
+        assert facts[f"{key}{ds[-1]}_{name}_steps"] > facts[f"{key}{ds[0]}_{name}_steps"], name
+    sentence = next(c for c in result.conclusions if c.startswith("At a fixed κ"))
+    grows = all(facts[f"{o}_steps_d_fixed_kappa_slope"] > 0 for o in comparison.OPTIMIZERS)
+    assert ("still grow with d" in sentence) == grows
+    assert any(table.startswith("*At a fixed κ") for table in result.tables)
+
+
 def test_scaling_sample_size_leaves_kappa_alone_and_short_epochs_lower_the_floor(scaling_run):
     _, result = scaling_run
     facts = result.facts

@@ -4,9 +4,12 @@ The homework asks how the speed and accuracy of convergence depend on the dimens
 the homework's recipe (``jh.linear_regression(n, d)``: ``X ~ U(−5, 5)``, column ``j``
 scaled by ``2j+1``) the Hessian ``H = 2XᵀX/n`` is nearly diagonal with entries
 ``≈ (50/3)(2j+1)²``, so κ grows like ``(2d−1)²``: the dimension acts mostly through κ.
-Two scans:
+Three scans:
 
-* **d** at ``n = N_FIXED`` (``d`` from 2 to 1000 in the full run);
+* **d** at ``n = N_FIXED`` (``d`` from 2 to 1000 in the full run), where κ grows with d;
+* **d at a fixed κ** (``jh.linear_regression(N_FIXED, d, condition_number=KAPPA_FIXED)``,
+  the eigenvalues of ``XᵀX/n`` geometric from 1 to κ; ``d`` from 2 to 100 in the full
+  run), which tells d's own effect from κ's;
 * **n** at ``d = D_FIXED`` (``n`` from 500 to 10⁶ in the full run).
 
 At every size each optimizer is tuned by one :func:`jaxopt_hw.sweep` over ``lr`` (a log
@@ -24,10 +27,11 @@ Reported per optimizer and size:
   compilation.
 
 Log-log slopes of steps against κ (theory for gradient descent: steps ∝ κ at a fixed
-accuracy), of the final excess loss against d and n, are fitted over the sizes where the
-quantity is finite. The full run takes 5000 steps at d ∈ {2, 5, 10, 20, 50, 100, 1000} and
-n ∈ {500, 10⁴, 10⁵, 10⁶}; the quick run 2500 steps at d ∈ {2, 5, 10} and n ∈ {500, 10⁴}
-(every sweep compiles once, and compiling dominates the quick run's time).
+accuracy), of the steps and the final excess loss against d (both scans) and n, are fitted
+over the sizes where the quantity is finite. The full run takes 5000 steps at
+d ∈ {2, 5, 10, 20, 50, 100, 1000}, d ∈ {2, 5, 10, 20, 50, 100} at κ = 100 and
+n ∈ {500, 10⁴, 10⁵, 10⁶}; the quick run 2500 steps at d ∈ {2, 5, 10} (both d-scans) and
+n ∈ {500, 10⁴} (every sweep compiles once, and compiling dominates the quick run's time).
 """
 
 from __future__ import annotations
@@ -51,6 +55,9 @@ TITLE = "Scaling with the dimension, the sample size and the condition number"
 N_FIXED, D_FIXED = 10_000, 5
 DS_FULL = (2, 5, 10, 20, 50, 100, 1000)
 DS_QUICK = (2, 5, 10)
+KAPPA_FIXED = 100.0
+DS_KAPPA_FULL = (2, 5, 10, 20, 50, 100)
+DS_KAPPA_QUICK = (2, 5, 10)
 NS_FULL = (500, 10_000, 100_000, 1_000_000)
 NS_QUICK = (500, 10_000)
 STEPS_FULL, STEPS_QUICK = 5000, 2500
@@ -156,6 +163,98 @@ def _measure(problem, seeds, steps, quick) -> dict:
     return out
 
 
+def _measured_row(build, seeds, steps, quick) -> dict:
+    """:func:`_measure` on the problem ``build()`` makes, with its size, curvature, minimal
+    loss, tolerance and the seconds it took to build."""
+    built = time.perf_counter()
+    problem = build()
+    build_seconds = time.perf_counter() - built
+    n, d = problem.data["X"].shape
+    row = _measure(problem, seeds, steps, quick)
+    row.update(_curvature(problem), n=n, d=d, min_loss=float(problem.min_loss),
+               tol=TOL_REL * float(problem.min_loss), build_seconds=build_seconds)
+    return row  # the problem goes with the call (the largest designs are 40 MB)
+
+
+def _row_facts(key: str, row: dict) -> dict:
+    """The facts of one size, under names that start with ``key``."""
+    facts = {f"{key}_n": row["n"], f"{key}_d": row["d"]}
+    for quantity in ("kappa", "L", "mu", "trace_ratio", "min_loss", "tol", "build_seconds"):
+        facts[f"{key}_{quantity}"] = row[quantity]
+    facts[f"{key}_run_seconds"] = sum(row[o]["run_seconds"] for o in ("momentum", "rmsprop", "adam"))
+    facts[f"{key}_compile_seconds"] = sum(row[o]["compile_seconds"] for o in ("momentum", "rmsprop", "adam"))
+    for name in OPTIMIZERS:
+        r = row[name]
+        for quantity in ("excess", "excess_half", "relative_excess", "dist", "dist_half", "steps", "steps_half",
+                         "steps_median", "reached"):
+            if math.isfinite(r[quantity]):
+                facts[f"{key}_{name}_{quantity}"] = r[quantity]
+        for hyper, value in r["config"].items():
+            facts[f"{key}_{name}_{hyper}"] = float(value)
+        facts[f"{key}_{name}_lr_edge"] = int(r["lr_edge"])
+        facts[f"{key}_{name}_beta_edge"] = int(r["beta_edge"])
+    return facts
+
+
+def _table(caption: str, rows: list, n_seeds: int) -> str:
+    """One line per size and optimizer: the best config, its final excess loss and distance,
+    the fastest config's steps to the tolerance, and the sweeps' seconds; under a caption."""
+    header = (
+        f"*{caption}*\n\n| n | d | κ | optimizer | best config | final excess loss (± {CI_LEVEL}%) | ‖w − w*‖ (± {CI_LEVEL}%) | "
+        f"steps to tol, fastest config (± {CI_LEVEL}%) | run s / compile s (sweep) |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    lines = [header]
+    for row in rows:
+        for name in OPTIMIZERS:
+            r = row[name]
+            config = ", ".join(f"{SYMBOL.get(h, h)} = {v:.3g}" for h, v in r["config"].items())
+            if math.isfinite(r["steps"]):
+                reach = f"{r['steps']:.0f} ± {r['steps_half']:.0f}"
+            elif math.isfinite(r["steps_median"]):
+                reach = f"median {r['steps_median']:.0f} ({r['reached']}/{n_seeds} seeds)"
+            else:
+                reach = "never"
+            lines.append(
+                f"| {row['n']} | {row['d']} | {row['kappa']:.3g} | {LABELS[name]} | {config} | {r['excess']:.3g} ± "
+                f"{r['excess_half']:.2g} | {r['dist']:.3g} ± {r['dist_half']:.2g} | {reach} | "
+                f"{r['run_seconds']:.2f} / {r['compile_seconds']:.2f} |"
+            )
+    return "\n".join(lines)
+
+
+def _fixed_kappa_sentence(facts: dict) -> str:
+    """What the fixed-κ scan shows about d alone, from its fitted slopes."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    fitted = [o for o in OPTIMIZERS if f"{o}_steps_d_fixed_kappa_slope" in facts]
+    sentence = (
+        f"At a fixed κ = {f['kappa_fixed']} (`condition_number={f['kappa_fixed']}`: the eigenvalues of XᵀX/n "
+        f"geometric from 1 to κ; n = {f['n_fixed']}, d from {f['kappa_d_min']} to {f['kappa_d_max']})"
+    )
+    if fitted:
+        grow = all(facts[f"{o}_steps_d_fixed_kappa_slope"] > 0 for o in fitted)
+        sentence += (
+            f" the fastest config's steps to the tolerance {'still grow' if grow else 'change'} with d, like "
+            + ", ".join(f"{LABELS[o]} d^{f[o + '_steps_d_fixed_kappa_slope']} (up to d = "
+                        f"{f[o + '_reach_d_max_fixed_kappa']})" for o in fitted)
+            + " (fitted where every seed reaches it)"
+        )
+    else:
+        sentence += " too few sizes reach the tolerance with every seed to fit the steps against d"
+    excess = [o for o in OPTIMIZERS if f"{o}_excess_d_fixed_kappa_slope" in facts]
+    if excess:
+        sentence += "; the best config's final excess loss like " + ", ".join(
+            f"{LABELS[o]} d^{f[o + '_excess_d_fixed_kappa_slope']}" for o in excess)
+    sentence += "."
+    if facts["trace_d_fixed_kappa_slope"] > 0:
+        sentence += (
+            f" κ stays put, but tr(H)/μ, the summed curvature, grows like d^{f['trace_d_fixed_kappa_slope']} "
+            f"(from {f['kappa_d_min_trace_ratio']} to {f['kappa_d_max_trace_ratio']}), and with it the variance "
+            "of a minibatch gradient at the optimum (proportional to σ² tr(H) / B): the growth is consistent with "
+            "that noise, which only minibatches have, rather than with κ."
+        )
+    return sentence
+
+
 def _on_edge(result, config, name: str) -> bool:
     """Whether the best config's ``name`` is the first or last value of its grid axis."""
     values = result.axes[name]
@@ -192,16 +291,13 @@ def run(settings: Settings) -> StudyResult:
     steps = STEPS_QUICK if quick else STEPS_FULL
     sizes = [(N_FIXED, d) for d in ds] + [(n, D_FIXED) for n in ns if (n, D_FIXED) not in [(N_FIXED, d) for d in ds]]
 
-    rows = {}
-    for n, d in sizes:
-        built = time.perf_counter()
-        problem = jh.linear_regression(n, d, seed=DESIGN_SEED)
-        build_seconds = time.perf_counter() - built
-        row = _measure(problem, seeds, steps, quick)
-        row.update(_curvature(problem), n=n, d=d, min_loss=float(problem.min_loss),
-                   tol=TOL_REL * float(problem.min_loss), build_seconds=build_seconds)
-        rows[(n, d)] = row
-        del problem  # the largest designs are 40 MB
+    kappa_ds = DS_KAPPA_QUICK if quick else DS_KAPPA_FULL
+
+    rows = {(n, d): _measured_row(lambda: jh.linear_regression(n, d, seed=DESIGN_SEED), seeds, steps, quick)
+            for n, d in sizes}
+    kappa_rows = {d: _measured_row(lambda: jh.linear_regression(N_FIXED, d, condition_number=KAPPA_FIXED,
+                                                                 seed=DESIGN_SEED), seeds, steps, quick)
+                  for d in kappa_ds}
     d_rows = [rows[(N_FIXED, d)] for d in ds]
     n_rows = [rows[(n, D_FIXED)] for n in ns]
     kappas = np.array([r["kappa"] for r in d_rows])
@@ -225,24 +321,27 @@ def run(settings: Settings) -> StudyResult:
         "min_fit_points": MIN_FIT_POINTS,
         "samples_seen": steps * BATCH_SIZE,
         "kappa_d_slope": loglog_slope(ds, kappas, min_points=2),
+        "kappa_fixed": KAPPA_FIXED,
+        "kappa_d_min": kappa_ds[0],
+        "kappa_d_max": kappa_ds[-1],
+        "trace_d_fixed_kappa_slope": loglog_slope(kappa_ds, [r["trace_ratio"] for r in kappa_rows.values()],
+                                                  min_points=2),
+        "kappa_d_min_trace_ratio": kappa_rows[kappa_ds[0]]["trace_ratio"],
+        "kappa_d_max_trace_ratio": kappa_rows[kappa_ds[-1]]["trace_ratio"],
     }
-    for (n, d), row in rows.items():
-        key = f"n{n}_d{d}"
-        facts[f"{key}_n"], facts[f"{key}_d"] = n, d
-        for quantity in ("kappa", "L", "mu", "trace_ratio", "min_loss", "tol", "build_seconds"):
-            facts[f"{key}_{quantity}"] = row[quantity]
-        facts[f"{key}_run_seconds"] = sum(row[o]["run_seconds"] for o in ("momentum", "rmsprop", "adam"))
-        facts[f"{key}_compile_seconds"] = sum(row[o]["compile_seconds"] for o in ("momentum", "rmsprop", "adam"))
-        for name in OPTIMIZERS:
-            r = row[name]
-            for quantity in ("excess", "excess_half", "relative_excess", "dist", "dist_half", "steps", "steps_half",
-                             "steps_median", "reached"):
-                if math.isfinite(r[quantity]):
-                    facts[f"{key}_{name}_{quantity}"] = r[quantity]
-            for hyper, value in r["config"].items():
-                facts[f"{key}_{name}_{hyper}"] = float(value)
-            facts[f"{key}_{name}_lr_edge"] = int(r["lr_edge"])
-            facts[f"{key}_{name}_beta_edge"] = int(r["beta_edge"])
+    keyed_rows = {**{f"n{n}_d{d}": row for (n, d), row in rows.items()},
+                  **{f"kappa{KAPPA_FIXED:g}_d{d}": row for d, row in kappa_rows.items()}}
+    for key, row in keyed_rows.items():
+        facts.update(_row_facts(key, row))
+    for name in OPTIMIZERS:
+        steps_kappa_fixed = [kappa_rows[d][name]["steps"] for d in kappa_ds]
+        reached = [d for d, s in zip(kappa_ds, steps_kappa_fixed) if math.isfinite(s)]
+        if reached:
+            facts[f"{name}_reach_d_max_fixed_kappa"] = max(reached)
+        for label, y in (("steps", steps_kappa_fixed), ("excess", [kappa_rows[d][name]["excess"] for d in kappa_ds])):
+            slope = loglog_slope(kappa_ds, y)
+            if math.isfinite(slope):
+                facts[f"{name}_{label}_d_fixed_kappa_slope"] = slope
     for name in OPTIMIZERS:
         steps_d = [r[name]["steps"] for r in d_rows]
         facts[f"{name}_reach_count_d"] = int(np.sum(np.isfinite(steps_d)))
@@ -280,14 +379,14 @@ def run(settings: Settings) -> StudyResult:
     facts["kappa_slope_tol"] = KAPPA_SLOPE_TOL
     facts["run_seconds_d_slope"] = loglog_slope(ds, [facts[f"n{N_FIXED}_d{d}_run_seconds"] for d in ds], min_points=2)
     facts["run_seconds_n_slope"] = loglog_slope(ns, [facts[f"n{n}_d{D_FIXED}_run_seconds"] for n in ns], min_points=2)
-    facts["lr_edges"] = sum(facts[f"n{n}_d{d}_{o}_lr_edge"] for (n, d) in rows for o in OPTIMIZERS)
-    facts["n_tuned"] = len(rows) * len(OPTIMIZERS)
+    facts["lr_edges"] = sum(facts[f"{key}_{o}_lr_edge"] for key in keyed_rows for o in OPTIMIZERS)
+    facts["n_tuned"] = len(keyed_rows) * len(OPTIMIZERS)
     with_beta = [o for o in OPTIMIZERS if o in BETAS]  # SGD has no β
-    facts["beta_edges"] = sum(facts[f"n{n}_d{d}_{o}_beta_edge"] for (n, d) in rows for o in with_beta)
-    facts["n_beta_tuned"] = len(rows) * len(with_beta)
+    facts["beta_edges"] = sum(facts[f"{key}_{o}_beta_edge"] for key in keyed_rows for o in with_beta)
+    facts["n_beta_tuned"] = len(keyed_rows) * len(with_beta)
     facts["n_beta_values"] = len(BETAS["momentum"])
     facts["adam_b2"] = inspect.signature(jh.adam).parameters["b2"].default
-    facts["sweeps"] = 3 * len(rows)
+    facts["sweeps"] = 3 * len(keyed_rows)
     f = {k: fmt(v) for k, v in facts.items()}
 
     def k(n, d):
@@ -321,14 +420,15 @@ def run(settings: Settings) -> StudyResult:
     sgd_steps = [f[k(N_FIXED, d) + "_sgd_steps"] for d in ds if k(N_FIXED, d) + "_sgd_steps" in f]
     if "sgd_steps_kappa_slope" in f:
         sentence += _sgd_kappa_clause(facts, sgd_steps)
-        sentence += (" (d and κ grow together in this scan, so it cannot tell their effects apart; the theory "
-                     "study varies κ alone, at a fixed d.)")
+        sentence += (" (d and κ grow together in this scan, so it cannot tell their effects apart; the fixed-κ "
+                     "scan below varies d alone, the theory study κ alone.)")
     adaptive = [o for o in ("rmsprop", "adam") if f"{o}_steps_kappa_slope" in f]
     if "sgd_steps_kappa_slope" in f and adaptive and all(
             facts[f"{o}_steps_kappa_slope"] < facts["sgd_steps_kappa_slope"] for o in adaptive):
         sentence += (" The adaptive methods' steps grow more slowly with κ: their per-coordinate step undoes the "
                      "column scaling that makes κ large.")
     conclusions.append(sentence)
+    conclusions.append(_fixed_kappa_sentence(facts))
     dmin, dmax = ds[0], ds[-1]
     parts = []
     for name in OPTIMIZERS:
@@ -400,79 +500,77 @@ def run(settings: Settings) -> StudyResult:
     )
 
     # ------------------------------------------------------------------ table
-    header = (
-        f"| n | d | κ | optimizer | best config | final excess loss (± {CI_LEVEL}%) | ‖w − w*‖ (± {CI_LEVEL}%) | "
-        f"steps to tol, fastest config (± {CI_LEVEL}%) | run s / compile s (sweep) |\n|---|---|---|---|---|---|---|---|---|"
-    )
-    lines = [header]
-    for (n, d), row in rows.items():
-        for name in OPTIMIZERS:
-            r = row[name]
-            config = ", ".join(f"{SYMBOL.get(h, h)} = {v:.3g}" for h, v in r["config"].items())
-            if math.isfinite(r["steps"]):
-                reach = f"{r['steps']:.0f} ± {r['steps_half']:.0f}"
-            elif math.isfinite(r["steps_median"]):
-                reach = f"median {r['steps_median']:.0f} ({r['reached']}/{len(seeds)} seeds)"
-            else:
-                reach = "never"
-            lines.append(
-                f"| {n} | {d} | {row['kappa']:.3g} | {LABELS[name]} | {config} | {r['excess']:.3g} ± "
-                f"{r['excess_half']:.2g} | {r['dist']:.3g} ± {r['dist_half']:.2g} | {reach} | "
-                f"{r['run_seconds']:.2f} / {r['compile_seconds']:.2f} |"
-            )
-    table = "\n".join(lines)
+    tables = [
+        _table("The homework's recipe (κ grows with d): the d-scan and the n-scan.", list(rows.values()), len(seeds)),
+        _table(f"At a fixed κ = {KAPPA_FIXED:g} (`condition_number={KAPPA_FIXED:g}`): the fixed-κ d-scan.",
+               list(kappa_rows.values()), len(seeds)),
+    ]
 
     # ------------------------------------------------------------------ figures
     figures = []
+
+    def figure(name, x, series, caption, **labels):
+        plots.scaling(np.asarray(x, float), series, path=settings.figure_path(name), **labels)
+        figures.append((name, caption))
+
+    steps_label = f"steps to excess loss ≤ {TOL_REL:g}·min_loss"
+    excess_label = f"final excess loss after {steps} steps"
+    budget = f"the budget: {steps} steps"
     steps_series = _series(d_rows, "steps", "steps_half")
     anchor = next(((kap, s) for kap, s in zip(kappas, steps_series["SGD"][0]) if np.isfinite(s)), None)
     theory = {} if anchor is None else {"∝ κ (gradient descent)": anchor[1] * kappas / anchor[0]}
-    theory[f"the budget: {steps} steps"] = np.full(len(kappas), float(steps))
-    name = "scaling_steps_vs_kappa.png"
-    plots.scaling(kappas, steps_series, theory=theory, xlabel="condition number κ (d-scan)",
-                  ylabel=f"steps to excess loss ≤ {TOL_REL:g}·min_loss", path=settings.figure_path(name),
-                  title=f"steps to the tolerance, fastest config (n = {N_FIXED}, d = {ds[0]}…{ds[-1]})")
-    figures.append((name, f"Steps to the tolerance against κ on the d-scan, fastest config of each optimizer, "
-                          f"{CI_LEVEL}% intervals over seeds (missing: not reached by every seed); dashed: "
-                          "κ¹ through SGD's first point, and the step budget."))
-    tol_d = np.array([r["tol"] for r in d_rows])
-    name = "scaling_excess_vs_d.png"
-    plots.scaling(np.asarray(ds, float), _series(d_rows, "excess", "excess_half"), theory={"tolerance": tol_d},
-                  xlabel="dimension d (n = 10000)", ylabel=f"final excess loss after {steps} steps",
-                  path=settings.figure_path(name), title="final excess loss against d, best config")
-    figures.append((name, f"Final excess loss of each optimizer's best config against d, {CI_LEVEL}% intervals "
-                          "over seeds; dashed: the tolerance."))
-    name = "scaling_dist_vs_d.png"
-    plots.scaling(np.asarray(ds, float), _series(d_rows, "dist", "dist_half"), xlabel="dimension d (n = 10000)",
-                  ylabel="final ‖w − w*‖", path=settings.figure_path(name),
-                  title="distance to the optimum against d, best config")
-    figures.append((name, f"Final ‖w − w*‖ of each optimizer's best config against d, {CI_LEVEL}% intervals."))
-    tol_n = np.array([r["tol"] for r in n_rows])
-    name = "scaling_excess_vs_n.png"
-    plots.scaling(np.asarray(ns, float), _series(n_rows, "excess", "excess_half"), theory={"tolerance": tol_n},
-                  xlabel=f"sample size n (d = {D_FIXED})", ylabel=f"final excess loss after {steps} steps",
-                  path=settings.figure_path(name), title="final excess loss against n, best config")
-    figures.append((name, f"Final excess loss against n at d = {D_FIXED}, {CI_LEVEL}% intervals; dashed: the "
-                          "tolerance."))
-    name = "scaling_steps_vs_n.png"
-    plots.scaling(np.asarray(ns, float), _series(n_rows, "steps", "steps_half"), xlabel=f"sample size n (d = {D_FIXED})",
-                  ylabel=f"steps to excess loss ≤ {TOL_REL:g}·min_loss", path=settings.figure_path(name),
-                  title="steps to the tolerance against n, fastest config")
-    figures.append((name, f"Steps to the tolerance against n at d = {D_FIXED}, fastest config, {CI_LEVEL}% intervals."))
-    name = "scaling_time.png"
-    run_d = {f"run, d-scan (n = {N_FIXED})": (np.array([facts[f"{k(N_FIXED, d)}_run_seconds"] for d in ds]), None)}
-    plots.scaling(np.asarray(ds, float), run_d, xlabel="dimension d", ylabel="seconds (three sweeps, all configs × seeds)",
-                  path=settings.figure_path(name), title="wall time of the compiled sweeps against d")
-    figures.append((name, "Wall time of a size's three compiled sweeps (Momentum with SGD, RMSprop, Adam) against d."))
+    theory[budget] = np.full(len(kappas), float(steps))
+    figure("scaling_steps_vs_kappa.png", kappas, steps_series,
+           f"Steps to the tolerance against κ on the d-scan, fastest config of each optimizer, {CI_LEVEL}% intervals "
+           "over seeds (missing: not reached by every seed); dashed: κ¹ through SGD's first point, and the step budget.",
+           theory=theory, xlabel="condition number κ (d-scan)", ylabel=steps_label,
+           title=f"steps to the tolerance, fastest config (n = {N_FIXED}, d = {ds[0]}…{ds[-1]})")
+    figure("scaling_excess_vs_d.png", ds, _series(d_rows, "excess", "excess_half"),
+           f"Final excess loss of each optimizer's best config against d, {CI_LEVEL}% intervals over seeds; dashed: "
+           "the tolerance.",
+           theory={"tolerance": np.array([r["tol"] for r in d_rows])}, xlabel=f"dimension d (n = {N_FIXED})",
+           ylabel=excess_label, title="final excess loss against d, best config")
+    figure("scaling_dist_vs_d.png", ds, _series(d_rows, "dist", "dist_half"),
+           f"Final ‖w − w*‖ of each optimizer's best config against d, {CI_LEVEL}% intervals.",
+           xlabel=f"dimension d (n = {N_FIXED})", ylabel="final ‖w − w*‖",
+           title="distance to the optimum against d, best config")
+    figure("scaling_excess_vs_n.png", ns, _series(n_rows, "excess", "excess_half"),
+           f"Final excess loss against n at d = {D_FIXED}, {CI_LEVEL}% intervals; dashed: the tolerance.",
+           theory={"tolerance": np.array([r["tol"] for r in n_rows])}, xlabel=f"sample size n (d = {D_FIXED})",
+           ylabel=excess_label, title="final excess loss against n, best config")
+    figure("scaling_steps_vs_n.png", ns, _series(n_rows, "steps", "steps_half"),
+           f"Steps to the tolerance against n at d = {D_FIXED}, fastest config, {CI_LEVEL}% intervals.",
+           xlabel=f"sample size n (d = {D_FIXED})", ylabel=steps_label,
+           title="steps to the tolerance against n, fastest config")
+    fixed = list(kappa_rows.values())
+    fixed_axis = f"dimension d (n = {N_FIXED}, κ = {KAPPA_FIXED:g})"
+    figure("scaling_fixed_kappa_steps.png", kappa_ds, _series(fixed, "steps", "steps_half"),
+           f"Steps to the tolerance against d at a fixed κ = {KAPPA_FIXED:g}, fastest config of each optimizer, "
+           f"{CI_LEVEL}% intervals over seeds (missing: not reached by every seed).",
+           theory={budget: np.full(len(kappa_ds), float(steps))}, xlabel=fixed_axis, ylabel=steps_label,
+           title=f"steps to the tolerance against d at a fixed κ = {KAPPA_FIXED:g}, fastest config")
+    figure("scaling_fixed_kappa_excess.png", kappa_ds, _series(fixed, "excess", "excess_half"),
+           f"Final excess loss against d at a fixed κ = {KAPPA_FIXED:g}, best config of each optimizer, "
+           f"{CI_LEVEL}% intervals over seeds; dashed: the tolerance.",
+           theory={"tolerance": np.array([r["tol"] for r in fixed])}, xlabel=fixed_axis, ylabel=excess_label,
+           title=f"final excess loss against d at a fixed κ = {KAPPA_FIXED:g}, best config")
+    figure("scaling_time.png", ds,
+           {f"run, d-scan (n = {N_FIXED})": (np.array([facts[f"{k(N_FIXED, d)}_run_seconds"] for d in ds]), None)},
+           "Wall time of a size's three compiled sweeps (Momentum with SGD, RMSprop, Adam) against d.",
+           xlabel="dimension d", ylabel="seconds (three sweeps, all configs × seeds)",
+           title="wall time of the compiled sweeps against d")
 
     # ------------------------------------------------------------------ data
     data = {
         "seeds": seeds,
         "ds": list(ds),
+        "kappa_fixed": KAPPA_FIXED,
+        "kappa_ds": list(kappa_ds),
         "ns": list(ns),
         "grids": {"lr_times_L": list(LR_L_QUICK if quick else LR_L_FULL), "lr": list(LR_QUICK if quick else LR_FULL),
                   "betas": {k_: list(v) for k_, v in BETAS.items()}},
         "rows": list(rows.values()),
+        "kappa_rows": list(kappa_rows.values()),
     }
     facts["seconds"] = round(time.perf_counter() - started, 1)
     return StudyResult(
@@ -481,7 +579,7 @@ def run(settings: Settings) -> StudyResult:
         facts=facts,
         data=data,
         figures=figures,
-        tables=[table],
+        tables=tables,
         conclusions=conclusions,
         text=text,
     )
