@@ -233,10 +233,20 @@ def test_scaling_at_a_fixed_kappa_d_alone_still_slows_minibatch_methods(scaling_
     assert np.all(np.diff(traces) > 0) and facts["trace_d_fixed_kappa_slope"] > 0
     # κ held: the steps to the tolerance still grow from d = 2 to 10 (×1.7–7 in the runs so far)
     for name in comparison.OPTIMIZERS:
-        assert facts[f"{key}{ds[-1]}_{name}_steps"] > facts[f"{key}{ds[0]}_{name}_steps"], name
+        first, last = (facts.get(f"{key}{d}_{name}_steps", math.inf) for d in (ds[0], ds[-1]))
+        assert math.isfinite(last) and last > first, (name, first, last)
     sentence = next(c for c in result.conclusions if c.startswith("At a fixed κ"))
-    grows = all(facts[f"{o}_steps_d_fixed_kappa_slope"] > 0 for o in comparison.OPTIMIZERS)
-    assert ("still grow with d" in sentence) == grows
+    slopes = [facts.get(f"{o}_steps_d_fixed_kappa_slope") for o in comparison.OPTIMIZERS]
+    assert all(slope is not None for slope in slopes), slopes
+    assert ("still grow with d" in sentence) == all(slope > 0 for slope in slopes)
+    # constant-step SGD's final excess loss against its noise floor lr·σ²·tr(H)/(2B): at the
+    # largest d, where the excess averages over the most directions, within a factor 3 (0.78 in
+    # the quick run, 0.62–1.14 over the full run's d; the quick run's d = 2 with two seeds: 0.1)
+    row = result.data["kappa_rows"][-1]
+    floor = row["sgd"]["config"]["learning_rate"] * row["min_loss"] * row["trace_ratio"] * row["mu"] / (2 * 32)
+    ratio = row["sgd"]["excess"] / floor
+    assert facts["sgd_floor_ratio_min"] <= ratio <= facts["sgd_floor_ratio_max"]
+    assert 1 / 3 < ratio < 3, ratio
     assert any(table.startswith("*At a fixed κ") for table in result.tables)
 
 
