@@ -195,7 +195,7 @@ def cmd_compare(args) -> int:
         curves[name] = curve
         final = metrics.mean_interval(res.final_excess_loss[0])
         reach = np.median(res.steps_to_tol[0])
-        rows.append(f"| {name} | {float(final.mean):.4g} ± {float(final.half_width):.2g} | "
+        rows.append(f"| {name} | {metrics.interval_text(float(final.mean), float(final.half_width), len(args.seeds))} | "
                     f"{'never' if not np.isfinite(reach) else int(reach)} | {int(res.diverged[0].sum())}/{len(args.seeds)} |")
         if problem.X.shape[1] == 2:
             trace = jh.run(problem, factory(learning_rate=args.lr), steps=args.steps, batch_size=args.batch_size,
@@ -206,7 +206,8 @@ def cmd_compare(args) -> int:
     plots.convergence(curves, steps, path=out / "convergence.png", title=f"{problem.name}, lr {args.lr:g}")
     if trajectories:
         plots.contour_trajectories_grid(problem, trajectories, path=out / "trajectories.png")
-    table = "\n".join([f"| optimizer | final excess loss (mean ± 95%, {len(args.seeds)} seeds) | median steps to tol | diverged |",
+    statistic = f"mean ± 95%, {len(args.seeds)} seeds" if len(args.seeds) > 1 else "one seed"
+    table = "\n".join([f"| optimizer | final excess loss ({statistic}) | median steps to tol | diverged |",
                        "|---|---|---|---|", *rows])
     setup = (f"{problem.name}, learning rate {args.lr:g}, {args.steps} steps, batch {args.batch_size}, "
              f"seeds {', '.join(map(str, args.seeds))}; tolerance on the excess loss {float(res.tol):.3g}")

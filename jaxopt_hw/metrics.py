@@ -104,6 +104,17 @@ def mean_interval(values, axis: int = -1) -> Interval:
     return Interval(mean=mean, half_width=half)
 
 
+def interval_text(mean: float, half_width: float, n_seeds: int) -> str:
+    """``"mean ± half-width"`` (4 and 2 significant digits), or the mean alone from one seed,
+    which has no interval (its half-width is ``inf``).
+
+    Example:
+      >>> interval_text(2.0, 2.484, 3), interval_text(2.0, float("inf"), 1)
+      ('2 ± 2.5', '2')
+    """
+    return f"{mean:.4g} ± {half_width:.2g}" if n_seeds > 1 else f"{mean:.4g}"
+
+
 def fitted_rate(curve, steps, lower: Optional[float] = None, upper: Optional[float] = None) -> float:
     r"""Empirical linear-convergence rate :math:`\rho` of a curve :math:`c_k \approx C\rho^{s_k}`,
     from a least-squares line through :math:`(s_k, \log c_k)`.

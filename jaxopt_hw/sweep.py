@@ -197,8 +197,9 @@ class SweepResult:
 
     def table(self, metric: str = "final_loss", sort: bool = True, limit: Optional[int] = None) -> str:
         """A markdown table, one row per config: its hyperparameters, the mean of
-        ``metric`` over seeds ± the 95% half-width, the seeds that diverged and the median
-        steps to ``tol``; best first when ``sort``."""
+        ``metric`` over seeds ± the 95% half-width (with one seed, its value: one seed has
+        no interval), the seeds that diverged and the median steps to ``tol``; best first
+        when ``sort``."""
         interval = self._summary("table", metric)
         diverged = self.diverged.sum(axis=-1)
         reach = np.median(self.steps_to_tol, axis=-1)
@@ -209,7 +210,7 @@ class SweepResult:
             mean = float(interval.mean[index])
             rank = mean if np.isfinite(mean) and not diverged[index] else np.inf
             rows.append((rank, [_cell(self.axes[n][i]) for n, i in zip(names, index)] + [
-                f"{mean:.4g} ± {float(interval.half_width[index]):.2g}",
+                metrics_lib.interval_text(mean, float(interval.half_width[index]), n_seeds),
                 f"{int(diverged[index])}/{n_seeds}",
                 "never" if not np.isfinite(reach[index]) else f"{reach[index]:.0f}",
             ]))
@@ -217,7 +218,8 @@ class SweepResult:
             rows.sort(key=lambda row: row[0])
         rows = rows[:limit]
         target = "loss" if np.all(np.isnan(self.excess_loss)) else "excess loss"  # as steps_to_tol reads
-        header = names + [f"{metric} (mean ± 95%)", "diverged", f"median steps to {target} ≤ {self.tol:.3g}"]
+        statistic = "mean ± 95%" if n_seeds > 1 else "one seed"
+        header = names + [f"{metric} ({statistic})", "diverged", f"median steps to {target} ≤ {self.tol:.3g}"]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(cells) + " |" for _, cells in rows]
         return "\n".join(lines)

@@ -308,6 +308,11 @@ def test_configs_that_never_reach_tol_rank_last():
     rows = [line.split("|")[1].strip() for line in res.table("steps_to_tol").splitlines()[2:]]
     assert rows[0] == "0.2"  # the one config that every seed brought to tol comes first
     assert res.best("steps_to_tol") == {"learning_rate": 0.2, "steps_to_tol": 40.0}
+    # one seed has no interval: the table shows its value, not "± inf"
+    one = jh.SweepResult(axes={"learning_rate": [0.1, 0.2, 0.3], "seed": [0]},
+                         curves={name: curve[:, :1] for name, curve in curves.items()}, steps=steps,
+                         diverged=np.zeros((3, 1), bool), initial_loss=np.ones(1), tol=0.1)
+    assert "(one seed)" in one.table() and "inf" not in one.table() and "| 0.01 |" in one.table(sort=False)
 
 
 def test_best_summary_and_table_name_the_metrics_they_take(prob):
