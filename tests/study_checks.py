@@ -30,9 +30,13 @@ def check_study_output(settings, result, module) -> None:
         assert not stray, f"numbers not among the facts: {stray} in {sentence!r}"
     path = settings.results / f"{module.NAME}.json"
     write_json(path, result.to_json())
-    loaded = json.loads(path.read_text())
-    assert loaded["facts"] == pytest.approx(result.facts)
+    loaded = json.loads(path.read_text(), parse_constant=_refuse)  # strict JSON: no bare Infinity / NaN
+    assert {key: float(value) for key, value in loaded["facts"].items()} == pytest.approx(result.facts, nan_ok=True)
     assert loaded["conclusions"] == result.conclusions
+
+
+def _refuse(name):
+    raise ValueError(f"{name} written as a bare JSON token")
 
 
 def assert_numbers_are_facts(sentence: str, facts: dict) -> None:

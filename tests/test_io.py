@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import math
 import os
 import stat
 
@@ -35,3 +36,22 @@ def test_written_files_follow_the_umask(tmp_path):
     finally:
         os.umask(previous)
     assert stat.S_IMODE(os.stat(tmp_path / "a.npz").st_mode) == 0o644
+
+
+def test_results_json_is_strict_json_and_keeps_non_finite_numbers_as_strings(tmp_path):
+    import json
+
+    import numpy as np
+
+    from jaxopt_hw.studies import write_json
+
+    def refuse(name):
+        raise ValueError(f"bare {name} in strict JSON")
+
+    path = tmp_path / "r.json"
+    write_json(path, {"steps": [12.0, math.inf], "half": np.array([0.5, np.inf]), "nan": np.float32("nan"),
+                      "low": -math.inf, "nested": ({"n": np.int64(3)},)})
+    loaded = json.loads(path.read_text(), parse_constant=refuse)  # refuses Infinity / NaN tokens
+    assert loaded["steps"] == [12.0, "Infinity"] and loaded["half"] == [0.5, "Infinity"]
+    assert loaded["low"] == "-Infinity" and loaded["nested"] == [{"n": 3}]
+    assert math.isnan(float(loaded["nan"])) and [float(v) for v in loaded["steps"]] == [12.0, math.inf]

@@ -127,10 +127,33 @@ def _json_default(value):
     raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
 
 
+#: JSON has no numbers for these; they are written as strings that ``float()`` reads back
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+
+
+def _strict(value):
+    """``value`` with NumPy arrays and scalars as lists and numbers, and every non-finite
+    float as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_strict(item) for item in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return _NON_FINITE.get(value, "NaN")
+    return value
+
+
 def write_json(path, obj) -> None:
-    """Writes ``obj`` as JSON to ``path`` atomically (a temp file, then ``os.replace``)."""
+    """Writes ``obj`` as strict JSON to ``path`` atomically (a temp file, then
+    ``os.replace``): non-finite numbers (a tolerance never reached, a one-seed interval)
+    become the strings ``"Infinity"``, ``"-Infinity"``, ``"NaN"``, which ``float()`` reads,
+    so that any JSON parser reads the file."""
     with atomic_write(path) as handle:
-        json.dump(obj, handle, indent=1, default=_json_default, allow_nan=True)
+        json.dump(_strict(obj), handle, indent=1, default=_json_default, allow_nan=False)
 
 
 def machine_description() -> str:
