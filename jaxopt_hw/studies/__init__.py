@@ -115,27 +115,17 @@ def numbers_in(text: str) -> list:
     return _NUMBER.findall(text)
 
 
-def _json_default(value):
-    import numpy as np
-
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
-
-
 #: JSON has no numbers for these; they are written as strings that ``float()`` reads back
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
 def _strict(value):
-    """``value`` with NumPy arrays and scalars as lists and numbers, and every non-finite
-    float as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``."""
+    """``value`` with NumPy arrays and scalars as lists and numbers, paths as strings, and
+    every non-finite float as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``."""
     import numpy as np
 
+    if isinstance(value, Path):
+        return str(value)
     if isinstance(value, dict):
         return {key: _strict(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -153,7 +143,7 @@ def write_json(path, obj) -> None:
     become the strings ``"Infinity"``, ``"-Infinity"``, ``"NaN"``, which ``float()`` reads,
     so that any JSON parser reads the file."""
     with atomic_write(path) as handle:
-        json.dump(_strict(obj), handle, indent=1, default=_json_default, allow_nan=False)
+        json.dump(_strict(obj), handle, indent=1, allow_nan=False)
 
 
 def machine_description() -> str:
