@@ -243,7 +243,7 @@ def test_scaling_at_a_fixed_kappa_d_alone_still_slows_minibatch_methods(scaling_
     # largest d, where the excess averages over the most directions, within a factor 3 (0.78 in
     # the quick run, 0.62–1.14 over the full run's d; the quick run's d = 2 with two seeds: 0.1)
     row = result.data["kappa_rows"][-1]
-    floor = row["sgd"]["config"]["learning_rate"] * row["min_loss"] * row["trace_ratio"] * row["mu"] / (2 * 32)
+    floor = row["sgd"]["config"]["learning_rate"] * row["min_loss"] * row["trace_ratio"] * row["mu"] / (2 * scaling.BATCH_SIZE)
     ratio = row["sgd"]["excess"] / floor
     assert facts["sgd_floor_ratio_min"] <= ratio <= facts["sgd_floor_ratio_max"]
     assert 1 / 3 < ratio < 3, ratio
