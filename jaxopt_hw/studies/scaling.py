@@ -267,9 +267,23 @@ def _fixed_kappa_sentence(facts: dict) -> str:
         sentence += "; the best config's final excess loss like " + ", ".join(
             f"{LABELS[o]} d^{f[o + '_excess_d_fixed_kappa_slope']}" for o in excess)
     sentence += "."
-    if "sgd_floor_ratio_min" not in facts:
-        return sentence
-    sentence += (
+    if "sgd_floor_ratio_min" in facts:
+        sentence += _noise_floor_clauses(facts)
+    if facts["fixed_kappa_adaptive_over_gd"] > facts["recipe_adaptive_over_gd"]:
+        sentence += (
+            " Per-coordinate steps lose their edge here: `condition_number` turns the eigenvectors of XᵀX/n into "
+            f"random directions, and at d = {f['d_common']} the better of RMSprop and Adam ends at "
+            f"{f['fixed_kappa_adaptive_over_gd']} times the final excess loss of the better of SGD and Momentum, "
+            f"against {f['recipe_adaptive_over_gd']} times on the recipe, whose curvature lies along the coordinates."
+        )
+    return sentence
+
+
+def _noise_floor_clauses(facts: dict) -> str:
+    """SGD's final excess loss on the fixed-κ scan against the noise floor of constant-step
+    SGD, and the adaptive methods' steps that grow faster than that floor's tr(H)."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    text = (
         f" κ stays put, but tr(H)/μ grows like d^{f['trace_d_fixed_kappa_slope']} (from "
         f"{f['kappa_d_min_trace_ratio']} to {f['kappa_d_max_trace_ratio']}). A minibatch gradient's covariance "
         "at the optimum is about `2σ²H/B`, so constant-step SGD settles at an excess loss of about "
@@ -278,26 +292,19 @@ def _fixed_kappa_sentence(facts: dict) -> str:
     )
     within = facts["sgd_floor_ratio_min"] >= 1 / FLOOR_FACTOR and facts["sgd_floor_ratio_max"] <= FLOOR_FACTOR
     if within and facts.get("sgd_excess_d_fixed_kappa_slope", 0) > 0:
-        sentence += f" (within a factor {f['floor_factor']}: the floor accounts for SGD's growth with d)"
-    sentence += (
+        text += f" (within a factor {f['floor_factor']}: the floor accounts for SGD's growth with d)"
+    text += (
         ". The initial excess loss grows with tr(H) too (the initial point and w_true are both standard normal), "
         "but costs only logarithmically many steps; no full-batch run at this κ was made."
     )
-    if facts["fixed_kappa_adaptive_over_gd"] > facts["recipe_adaptive_over_gd"]:
-        sentence += (
-            " Per-coordinate steps lose their edge here: `condition_number` turns the eigenvectors of XᵀX/n into "
-            f"random directions, and at d = {f['d_common']} the better of RMSprop and Adam ends at "
-            f"{f['fixed_kappa_adaptive_over_gd']} times the final excess loss of the better of SGD and Momentum, "
-            f"against {f['recipe_adaptive_over_gd']} times on the recipe, whose curvature lies along the coordinates."
-        )
     faster = [o for o in ("rmsprop", "adam") if facts.get(f"{o}_steps_trace_fixed_kappa_slope", 0) > 1]
     if faster:
-        sentence += (
+        text += (
             " The steps of " + " and ".join(LABELS[o] for o in faster) + " grow faster than tr(H)/μ (slopes "
             + ", ".join(f"{f[o + '_steps_trace_fixed_kappa_slope']}" for o in faster)
             + " against it), which this floor, SGD's, does not explain."
         )
-    return sentence
+    return text
 
 
 def _on_edge(result, config, name: str) -> bool:
