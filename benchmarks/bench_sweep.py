@@ -309,13 +309,14 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   epoch sorts n keys (≈ 17 ms at n = 10 000, 79 ms at 150 000); the sweep draws each
   block's rows by a keyed Feistel bijection, O(B) per step.
 * **d = 100 on one device** (below 1.0× (c) in the runs so far). The two products, 1 024 × 32 × 100 multiply-adds
-  each per step (≈ 150 µs), dominate both programs. The sweep also keeps each config's
-  last parameters that passed the guard (a select over 1 024 × 100 per step, ≈ 25 µs).
-  Tried: unguarded steps with the block replayed from its start, guarded, when a config
-  blew up in it. 89 of the benchmark's 1 024 configs blew up at d = 100, in 16 of the
-  20 blocks, and the replays doubled the time (530 ms): not kept. (That was with the
-  initial point of the time, the data's own `w_true`, whose small initial loss set a low
-  divergence bound; from today's initial point none of the 1 024 blows up.)
+  each per step (≈ 150 µs), dominate both programs. The divergence guard is not where
+  the rest goes: with its selects removed from the step (a patched `train_step`, A/B in
+  one process, 20 rounds each, 2026-11-30) the one-device sweep took 270 ms against
+  266 ms guarded at d = 100, and 33.4 against 34.0 ms at d = 5 (XLA fuses the selects
+  into the update). So a scheme tried earlier, unguarded steps with a block replayed
+  from its start, guarded, when a config blew up in it, has nothing to win; it lost
+  then (89 of the 1 024 configs blew up at d = 100, from the initial point of the time,
+  in 16 of the 20 blocks, and the replays doubled the time).
 * **(a) at (10 000, 5) logging every step** sat at the target on this VM until the page
   faults above were found (274–330× across runs; 429–493× in three runs after the fix).
   What logging every step still costs over the final metrics, from the same A/B

@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="report", help="output folder (default: ./report; the docs use docs/)")
     report.add_argument("--only", type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
                         help="comma-separated study names to run (default: all): " + ", ".join(STUDY_NAMES))
-    report.add_argument("--seeds", type=_int_list, help="seeds, e.g. 0,1,2,3,4 (default: 5 seeds, 2 with --quick)")
+    report.add_argument("--seeds", type=_int_list, help="seeds, at least two, e.g. 0,1,2,3,4 (default: 5 seeds, 2 with --quick)")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
     report.set_defaults(run=cmd_report)
 

@@ -675,8 +675,8 @@ def check_init(problem: Problem, init):
 
     def host(value):
         array = np.asarray(value)
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-            raise TypeError(f"init must hold numbers, got dtype {array.dtype}")
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
+            raise TypeError(f"init must hold real numbers, got dtype {array.dtype}")
         return array
 
     try:  # a single-array problem also takes a list or tuple of numbers
@@ -691,9 +691,11 @@ def check_init(problem: Problem, init):
     for got, want in zip(jax.tree.leaves(leaves), jax.tree.leaves(reference)):
         if got.shape != want.shape:
             raise ValueError(f"init has a leaf of shape {got.shape} where {want.shape} is expected")
-    if not all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(leaves)):
-        raise ValueError("init contains NaN or inf")
-    return jax.tree.map(lambda got, want: jnp.asarray(got.astype(want.dtype)), leaves, reference)
+    with np.errstate(over="ignore"):  # a value past the problem's dtype becomes inf, refused below
+        cast = [got.astype(want.dtype) for got, want in zip(jax.tree.leaves(leaves), jax.tree.leaves(reference))]
+    if not all(np.all(np.isfinite(leaf)) for leaf in cast):
+        raise ValueError(f"init contains NaN or inf (or values beyond {jax.tree.leaves(reference)[0].dtype})")
+    return jax.tree.unflatten(jax.tree.structure(reference), [jnp.asarray(leaf) for leaf in cast])
 
 
 def _check_seed(seed) -> int:
@@ -782,8 +784,9 @@ def run(
         raise TypeError("optimizer must be an optax GradientTransformation, got None")
     steps, batch_size, log_every = check_run_args(problem, optimizer, steps, batch_size, log_every, divergence_factor)
     seed = _check_seed(seed)
-    if not isinstance(record_params, bool):
-        raise TypeError(f"record_params must be a bool, got {type(record_params).__name__}")
+    if not isinstance(record_params, (bool, np.bool_)):
+        raise TypeError(f"record_params must be True or False, got {type(record_params).__name__}")
+    record_params = bool(record_params)
     # the initial point is drawn on the host: the first call compiles one program only
     params = problem.initial_params(seed) if init is None else check_init(problem, init)
     w_star, min_loss = _optimum(problem)

@@ -16,6 +16,8 @@ __all__ = [
     "final_value",
     "mean_interval",
     "Interval",
+    "paired_ratio",
+    "Ratio",
     "fitted_rate",
     "t_quantile_975",
 ]
@@ -104,6 +106,62 @@ def mean_interval(values, axis: int = -1) -> Interval:
     return Interval(mean=mean, half_width=half)
 
 
+class Ratio(NamedTuple):
+    """A paired ratio over seeds: its geometric mean, the 95% interval of that mean, and
+    on how many of the ``count`` seeds the numerator was the larger."""
+
+    ratio: float
+    low: float
+    high: float
+    larger: int
+    count: int
+
+    @property
+    def separated(self) -> bool:
+        """Whether the 95% interval excludes 1 (the two differ at that level)."""
+        return self.low > 1.0 or self.high < 1.0
+
+
+def paired_ratio(numerator, denominator) -> Ratio:
+    r"""How many times ``numerator`` exceeds ``denominator`` when both were measured on the
+    same seeds (a paired design: a seed fixes the initial point and the batch order), for
+    positive, skewed quantities such as final excess losses.
+
+    With :math:`r_i = \log(a_i / b_i)` over the :math:`k` seeds where both are finite and
+    positive, the ratio is :math:`e^{\bar r}` and its 95% interval
+    :math:`e^{\bar r \pm t_{0.975, k-1} s_r / \sqrt k}`: a Student-t interval on the log
+    scale, which stays positive and is asymmetric as such ratios are. With one seed the
+    interval is :math:`(0, \infty)`; with none, everything is NaN.
+
+    Args:
+      numerator, denominator: 1-D arrays over the same seeds, in the same order.
+
+    Returns:
+      A :class:`Ratio`; ``Ratio.separated`` tells whether the interval excludes 1.
+
+    Example:
+      >>> r = paired_ratio(np.array([2.0, 4.0, 8.0]), np.array([1.0, 2.0, 4.0]))
+      >>> round(r.ratio, 6), round(r.low, 6), round(r.high, 6), r.larger, r.separated
+      (2.0, 2.0, 2.0, 3, True)
+    """
+    a = np.asarray(numerator, dtype=float)
+    b = np.asarray(denominator, dtype=float)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"numerator and denominator must be 1-D over seeds, got shapes {a.shape} and {b.shape}")
+    if a.shape != b.shape:
+        raise ValueError(f"numerator and denominator must have the same number of seeds, got {a.size} and {b.size}")
+    usable = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
+    logs = np.log(a[usable]) - np.log(b[usable])  # not log(a / b), which under- or overflows
+    k = int(logs.size)
+    if k == 0:
+        return Ratio(math.nan, math.nan, math.nan, 0, 0)
+    center = float(np.mean(logs))
+    half = t_quantile_975(k - 1) * float(np.std(logs, ddof=1)) / math.sqrt(k) if k >= 2 else math.inf
+    with np.errstate(over="ignore"):  # an interval too wide for a float ends at inf
+        low, ratio, high = (float(np.exp(x)) for x in (center - half, center, center + half))
+    return Ratio(ratio, low, high, int(np.sum(logs > 0)), k)
+
+
 def interval_text(mean: float, half_width: float, n_seeds: int) -> str:
     """``"mean ± half-width"`` (4 and 2 significant digits), or the mean alone from one seed,
     which has no interval (its half-width is ``inf``).
@@ -121,7 +179,9 @@ def fitted_rate(curve, steps, lower: Optional[float] = None, upper: Optional[flo
 
     Only the points with ``lower < c_k ≤ upper`` enter the fit (default: from 1e-2 of
     the first value down to 1e3 times the smallest positive value, cutting the transient
-    and the floor set by rounding or noise).
+    and the floor set by rounding or noise). When fewer than 3 points fall in that default
+    band (a curve that drops by less than 1e5), the points above 10 times the smallest
+    value are fitted: the floor is still left out.
 
     Args:
       curve: a positive 1-D curve, e.g. ``‖w_k − w*‖``.
@@ -145,7 +205,9 @@ def fitted_rate(curve, steps, lower: Optional[float] = None, upper: Optional[flo
     upper = values[0] * 1e-2 if upper is None else upper
     lower = values.min() * 1e3 if lower is None else lower
     band = positive & (curve > lower) & (curve <= upper)
-    if band.sum() < 3:  # too short a band: fit every positive point
+    if band.sum() < 3:  # too short a band (a drop of < 1e5): the points above the floor's scale
+        band = positive & (curve > 10 * values.min())
+    if band.sum() < 3:
         band = positive
     slope = np.polyfit(steps[band], np.log(curve[band]), 1)[0]
     return float(np.exp(slope))

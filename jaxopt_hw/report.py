@@ -146,7 +146,8 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
       out: the output folder (created if missing).
       quick: smaller grids and fewer steps (about a minute on a 2-core CPU).
       studies: the study names to run (default: all, in report order).
-      seeds: the seeds for studies that average over seeds (default 5 seeds; 2 if quick).
+      seeds: the seeds for studies that average over seeds, at least two (default 5 seeds;
+        2 if quick).
       progress: show a progress bar over the studies.
       command: the command line to cite in the report.
 
@@ -157,8 +158,9 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
     if seeds is None:
         seeds = (0, 1) if quick else (0, 1, 2, 3, 4)
     seeds = tuple(int(s) for s in seeds)
-    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
-        raise ValueError(f"seeds must be distinct non-negative integers, at least one, got {list(seeds)}")
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ValueError(f"seeds must be distinct non-negative integers, at least two (the report's conclusions "
+                         f"rest on 95% intervals over seeds, which one seed cannot give), got {list(seeds)}")
     for name in studies or ():
         _study_module(name)  # an unknown name fails before anything is written
     out.mkdir(parents=True, exist_ok=True)

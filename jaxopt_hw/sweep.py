@@ -37,6 +37,8 @@ import math
 import numbers
 import os
 import time
+import warnings
+import zipfile
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import jax
@@ -179,7 +181,7 @@ class SweepResult:
             axes=axes,
             curves={k: v[index] for k, v in self.curves.items()},
             diverged=self.diverged[index],
-            initial_loss=self.initial_loss if "seed" in axes else self.initial_loss[index[-1]],
+            initial_loss=self.initial_loss[index[-1]] if "seed" in self.axes and "seed" not in axes else self.initial_loss,
         )
 
     def summary(self, metric: str = "final_loss") -> metrics_lib.Interval:
@@ -199,7 +201,9 @@ class SweepResult:
         """A markdown table, one row per config: its hyperparameters, the mean of
         ``metric`` over seeds ± the 95% half-width (with one seed, its value: one seed has
         no interval), the seeds that diverged and the median steps to ``tol``; best first
-        when ``sort``."""
+        when ``sort``; at most ``limit`` rows (a positive int) when given."""
+        if limit is not None:
+            limit = check_int("limit", limit)
         interval = self._summary("table", metric)
         diverged = self.diverged.sum(axis=-1)
         reach = np.median(self.steps_to_tol, axis=-1)
@@ -293,6 +297,27 @@ def _atomic_savez(path, arrays) -> None:
     """``np.savez`` of ``arrays`` to ``path``, atomically."""
     with atomic_write(path, binary=True) as file:
         np.savez(file, **arrays)
+
+
+_CHUNK_KEYS = {f"curve_{name}" for name in METRIC_NAMES} | {"diverged", "initial_loss"}
+
+
+def _saved_chunk(path) -> Optional[dict]:
+    """The arrays of the chunk saved at ``path``; ``None`` when there is none, or when it
+    cannot be read whole (then a warning names it, and the chunk is computed again: the
+    writes are atomic, but a disk can still corrupt a file)."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with np.load(path) as stored:
+            arrays = {key: stored[key] for key in stored.files}
+        if set(arrays) != _CHUNK_KEYS:
+            raise ValueError(f"it holds {sorted(arrays)}")
+        return arrays
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        warnings.warn(f"{path} cannot be read ({type(error).__name__}: {error}); computing that chunk again",
+                      RuntimeWarning, stacklevel=3)
+        return None
 
 
 # --------------------------------------------------------------------------- validation
@@ -434,19 +459,43 @@ def _same(a, b) -> bool:
         return False
 
 
-def _check_representable(grid, traced, dtype) -> None:
+def _check_representable(values: dict, dtype, where: str = "grid") -> None:
     """Traced values reach the program in ``dtype``: one that overflows it (1e39 in
-    float32) is refused rather than turned into ``inf``."""
-    for name in traced:
-        with np.errstate(over="ignore"):
-            cast = np.asarray(grid[name], dtype=float).astype(dtype)
+    float32) is refused rather than turned into ``inf``, one that underflows it (1e-50)
+    rather than turned into 0, and two that round to the same ``dtype`` value rather
+    than run as one config twice. ``values``: ``{name: list of values}``."""
+    for name, listed in values.items():
+        exact = np.asarray(listed, dtype=float)
+        with np.errstate(over="ignore", under="ignore"):
+            cast = exact.astype(dtype)
         if not np.all(np.isfinite(cast)):
-            raise ValueError(f"grid[{name!r}] holds a value beyond the range of {np.dtype(dtype).name}")
+            raise ValueError(f"{where}[{name!r}] holds a value beyond the range of {np.dtype(dtype).name}")
+        if np.any((cast == 0) & (exact != 0)):
+            raise ValueError(f"{where}[{name!r}] holds a value too small for {np.dtype(dtype).name} (it would be 0)")
+        if len(np.unique(cast)) < len(cast):
+            raise ValueError(f"{where}[{name!r}] holds values that are equal in {np.dtype(dtype).name}")
+
+
+def _check_devices(devices) -> list:
+    """``devices`` as a list of distinct JAX devices."""
+    if isinstance(devices, jax.Device) or isinstance(devices, (str, bytes)) or not isinstance(devices, Sequence):
+        raise TypeError(f"devices must be a list of JAX devices (e.g. jax.devices()[:2]), got {type(devices).__name__}")
+    devices = list(devices)
+    if not devices:
+        raise ValueError("devices must not be empty")
+    for device in devices:
+        if not isinstance(device, jax.Device):
+            raise TypeError(f"devices must hold JAX devices (e.g. jax.devices()[:2]), got {device!r}")
+    if len(set(devices)) != len(devices):
+        raise ValueError(f"devices must be distinct, got {devices}")
+    return devices
 
 
 def _check_seeds(seeds) -> list:
     if isinstance(seeds, numbers.Integral):
         seeds = [seeds]
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, np.ndarray, range)):
+        raise TypeError(f"seeds must be an int or a list of ints, got {type(seeds).__name__}")
     seeds = [check_int("seeds", s, minimum=0, maximum=2**32 - 1) for s in seeds]
     if not seeds:
         raise ValueError("seeds must not be empty")
@@ -863,7 +912,8 @@ def sweep(
       optimizer_factory: any callable with keyword hyperparameters returning an
         :class:`optax.GradientTransformation` (``jh.adam``, ``optax.lion``, …).
       grid: ``{name: [values]}``; the Cartesian product is swept.
-      fixed: ``{name: value}`` passed to every config.
+      fixed: ``{name: value}`` passed to every config (a float is traced, as a run's
+        hyperparameters are, so that a config rounds as its run does).
       seeds: seeds (ints ≥ 0); each keys an initial point and a batch order shared by
         all configs.
       steps, batch_size, log_every, divergence_factor: as in :func:`jaxopt_hw.run`.
@@ -904,13 +954,16 @@ def sweep(
     static_names = [n for n in names if n not in traced]
     traced_shape = tuple(len(grid[n]) for n in traced)
     n_configs = int(np.prod(traced_shape)) if traced else 1
-    devices = _default_devices(n_configs) if devices is None else list(devices)
-    if not devices:
-        raise ValueError("devices must not be empty")
+    devices = _default_devices(n_configs) if devices is None else _check_devices(devices)
     dtype = jnp.asarray(problem.X).dtype
     # traced hyperparameters at least in float32: a half-precision problem would round β2 = 0.999 to 1
     hyper_dtype = jnp.promote_types(dtype, jnp.float32)
-    _check_representable(grid, traced, hyper_dtype)
+    # numeric fixed values are traced too, as one value shared by all configs: compiled in
+    # as constants they let XLA fuse and round the update otherwise than a run, which
+    # traces its hyperparameters (momentum at 64 configs: 2.7e-6 apart after 100 steps)
+    fixed_traced = {name: value for name, value in fixed.items() if _is_traceable_axis([value])}
+    _check_representable({name: grid[name] for name in traced}, hyper_dtype)
+    _check_representable({name: [value] for name, value in fixed_traced.items()}, hyper_dtype, where="fixed")
     per_config = _bytes_per_config(len(seeds), n_logs, dtype.itemsize)
     size = _chunk_size(n_configs, per_config, memory_budget, chunk_size, len(devices))
     n_chunks = math.ceil(n_configs / size)
@@ -925,8 +978,9 @@ def sweep(
             "names": names, "grid": grid, "fixed": fixed, "seeds": seeds, "steps": steps, "batch_size": batch_size,
             "log_every": log_every, "divergence_factor": divergence_factor, "chunk": size, "traced": traced,
             # 3: initial points drawn on the host; 4: the fingerprint covers data and code;
-            # 5: initial points drawn apart from the data, least squares' excess loss in closed form
-            "chunk_format": 5,
+            # 5: initial points drawn apart from the data, least squares' excess loss in closed form;
+            # 6: numeric fixed values traced (they round as in a run)
+            "chunk_format": 6,
         }
         fingerprint = _fingerprint({**spec, "problem": _problem_signature(problem), "optimizer": optimizer_factory,
                                     "initial_points": params0})
@@ -955,20 +1009,22 @@ def sweep(
     per_static = []
     bar = _progress_bar(len(static_combos) * n_chunks, progress)
     for static_index, combo in enumerate(static_combos):
-        static_kwargs = tuple(sorted({**fixed, **dict(zip(static_names, combo))}.items()))
+        fixed_static = {name: value for name, value in fixed.items() if name not in fixed_traced}
+        static_kwargs = tuple(sorted({**fixed_static, **dict(zip(static_names, combo))}.items()))
         program = None
         pieces = []
         for chunk in range(n_chunks):
             chunk_path = None if out is None else os.path.join(out, f"chunk_{static_index:04d}_{chunk:05d}.npz")
-            if chunk_path is not None and os.path.exists(chunk_path):
-                with np.load(chunk_path) as stored:
-                    pieces.append({k: stored[k] for k in stored.files})
+            stored = None if chunk_path is None else _saved_chunk(chunk_path)
+            if stored is not None:
+                pieces.append(stored)
                 timings["chunks_loaded"] += 1
                 bar.update(1)
                 continue
             rows = np.arange(chunk * size, (chunk + 1) * size)
             rows = np.minimum(rows, n_configs - 1)  # pad the last chunk with repeats
             hyper_host = {name: traced_values[rows, i].astype(hyper_dtype) for i, name in enumerate(traced)}
+            hyper_host.update({name: np.full(len(rows), value, hyper_dtype) for name, value in fixed_traced.items()})
             hyper = {name: place_configs(values) for name, values in hyper_host.items()}
             args = [data, aux, w_star_placed, min_loss_placed, hyper, params0_placed, words_placed, divergence_factor]
             if program is None:
@@ -1062,7 +1118,7 @@ def _claim_folder(out, fingerprint, spec) -> None:
             stored = json.load(file)
         if stored.get("fingerprint") == fingerprint:
             return
-        saved = sum(name.startswith("chunk_") for name in os.listdir(out))
+        saved = sum(name.startswith("chunk_") and name.endswith(".npz") for name in os.listdir(out))  # not a .tmp
         held = f"{saved} saved chunk(s)" if saved else "no saved chunk: if no sweep is running there, delete it"
         raise ValueError(f"out={out!r} belongs to a different sweep ({_what_differs(stored.get('spec', {}), spec)}; "
                          f"{held}); use another folder")

@@ -455,6 +455,8 @@ def _bad_run_arguments(prob):
         ({**base, "init": {"w": np.zeros(3)}}, "init"),
         ({**base, "init": [0.0, float("nan"), 0.0]}, "init"),
         ({**base, "init": "zeros"}, "init"),
+        ({**base, "init": [1e300, 0.0, 0.0]}, "init"),  # finite in float64, inf in the problem's float32
+        ({**base, "init": np.array([1j, 0.0, 0.0])}, "init"),
         ({**base, "record_params": 1}, "record_params"),
         ({**base, "divergence_factor": -1.0}, "divergence_factor"),
         ({**base, "problem": {"X": prob.X, "y": prob.y}}, "problem"),
@@ -472,6 +474,11 @@ def test_bad_arguments_raise_before_compiling_naming_the_argument(small):
             with pytest.raises((TypeError, ValueError), match=rf"\b{name}\b"):
                 jh.run(**kwargs)
     assert compiled == []
+
+
+def test_record_params_takes_numpy_booleans(small):
+    trace = jh.run(small, jh.sgd(1e-3), steps=4, batch_size=10, record_params=np.bool_(True))
+    assert trace.params.shape == (5, 3)
 
 
 def test_optax_optimizers_and_chains_work(small):

@@ -63,7 +63,45 @@ def test_fitted_rate_recovers_a_geometric_rate_above_a_floor():
     assert np.isnan(metrics.fitted_rate(np.array([1.0, np.nan, 0.0, -1.0]), np.arange(4)))  # < 3 usable points
     halving = 0.5 ** np.arange(0, 20, 2.0)  # logged every 2nd step: the rate is per step
     assert metrics.fitted_rate(halving, np.arange(0, 20, 2)) == pytest.approx(0.5, rel=1e-9)
+    # a drop of only 1e3 to a noise floor: the default band is empty, the floor still left out
+    steps = np.arange(500.0)
+    assert metrics.fitted_rate(np.maximum(0.9**steps, 1e-3), steps) == pytest.approx(0.9, rel=1e-6)
 
 
 def test_final_value_is_the_last_logged_entry():
     np.testing.assert_array_equal(metrics.final_value(np.arange(12.0).reshape(2, 2, 3)), [[2.0, 5.0], [8.0, 11.0]])
+
+
+def test_paired_ratio_is_the_geometric_mean_of_the_per_seed_ratios():
+    a, b = np.array([2.0, 9.0, 1.0, 4.0]), np.array([1.0, 3.0, 2.0, 1.0])
+    ratio = metrics.paired_ratio(a, b)
+    logs = np.log(a / b)
+    half = 3.182 * np.std(logs, ddof=1) / 2
+    assert ratio.ratio == pytest.approx(np.exp(logs.mean()))
+    assert (ratio.low, ratio.high) == pytest.approx((np.exp(logs.mean() - half), np.exp(logs.mean() + half)))
+    assert (ratio.larger, ratio.count) == (3, 4) and not ratio.separated  # 3 of 4 seeds decide nothing here
+    assert metrics.paired_ratio([2.0, 4.0, 8.0], [1.0, 2.0, 4.1]).separated
+    # seeds where either value is not finite and positive are left out
+    assert metrics.paired_ratio([2.0, np.inf, 0.0, 4.0], [1.0, 1.0, 1.0, 2.0]).count == 2
+    one = metrics.paired_ratio([3.0], [1.0])
+    assert one.ratio == pytest.approx(3.0) and (one.low, one.high) == (0.0, np.inf) and not one.separated
+    assert np.isnan(metrics.paired_ratio([np.nan], [1.0]).ratio)
+    with pytest.raises(ValueError, match="same number of seeds"):
+        metrics.paired_ratio([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="1-D over seeds"):
+        metrics.paired_ratio(np.ones((2, 3)), np.ones((2, 3)))  # configs and seeds are not to be mixed
+    # ratios and intervals beyond a float's range: inf and 0, not an error
+    wide = metrics.paired_ratio([1e-25, 1e25], [1.0, 1.0])
+    assert wide.ratio == pytest.approx(1.0) and wide.low < 1e-300 and wide.high == np.inf
+    tiny = metrics.paired_ratio([1e-310, 1.0], [1e300, 1.0])
+    assert 0 < tiny.ratio < 1e-300 and tiny.low == 0.0 and tiny.count == 2
+
+
+@pytest.mark.parametrize("seeds", [3, 10])
+def test_paired_ratio_interval_covers_the_true_ratio_95_percent_of_the_time(seeds):
+    rng = np.random.default_rng(seeds)
+    shared = rng.lognormal(0.0, 2.0, (4_000, seeds))  # the seed's own luck, common to both
+    a = 3.0 * shared * rng.lognormal(0.0, 0.5, (4_000, seeds))
+    b = shared * rng.lognormal(0.0, 0.5, (4_000, seeds))
+    covered = np.mean([r.low <= 3.0 <= r.high for r in map(metrics.paired_ratio, a, b)])
+    assert 0.93 < covered < 0.97

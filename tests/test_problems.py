@@ -191,6 +191,10 @@ def _bad_inputs():
         ("strings in X", np.array([["a", "b"]] * 4), good_y, r"\bX\b"),
         ("complex y", good_X, np.ones(4) * 1j, r"\by\b"),
         ("None as X", None, good_y, r"\bX\b"),
+        # finite in float64, inf once stored in float32, or squares that overflow it
+        ("X beyond float32", good_X * 1e39, good_y, r"\bX\b.*float32"),
+        ("y beyond float32", good_X, good_y * 1e39, r"\by\b.*float32"),
+        ("squares beyond float32", good_X * 1e20, good_y * 1e20, r"\bX and y\b.*float32"),
     ]
 
 

@@ -145,11 +145,13 @@ def test_cli_refuses_an_output_path_that_is_a_file(argv, tmp_path, capsys):
 
 def test_cli_makes_no_output_folder_for_a_refused_run(tmp_path, capsys):
     for argv in (["compare", "--lr", "nan"], ["report", "--only", "nonsense"], ["report", "--only", ","],
-                 ["report", "--quick", "--only", "parity", "--seeds", "0,0"], ["compare", "--seeds", "0,0"],
+                 ["report", "--quick", "--only", "parity", "--seeds", "0,0"], ["report", "--quick", "--seeds", "3"],
+                 ["compare", "--seeds", "0,0"],
                  ["sweep", "--grid", "learning_rat=0.1", "--problem", "small"]):
         with pytest.raises(SystemExit):
             cli.main(["--no-cache", *argv, "--out", str(tmp_path / argv[0])])
         assert not (tmp_path / argv[0]).exists()
+    assert "at least two" in capsys.readouterr().err  # the one-seed report: intervals need two
 
 
 def test_cli_help_lists_the_commands(capsys):

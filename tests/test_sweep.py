@@ -90,6 +90,19 @@ def test_sweep_is_bitwise_its_run_for_small_least_squares(d):
                                               np.asarray(getattr(trace, name)), err_msg=name)
 
 
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="bitwise on XLA:CPU; GPU products are cuBLAS's")
+def test_a_fixed_value_rounds_as_in_a_run_when_the_configs_fill_rows_of_64():
+    # compiled in as a constant, a fixed β let XLA fuse the momentum update otherwise for
+    # 64 configs (2.7e-6 from the runs after 100 steps); traced, as in a run, it is bitwise
+    prob = jh.linear_regression(2_000, 5)
+    lrs = list(np.geomspace(1e-3, 1.5, 64) / prob.L)
+    res = jh.sweep(prob, jh.momentum, grid={"learning_rate": lrs}, fixed={"beta": 0.9}, seeds=[0], steps=100,
+                   batch_size=8, log_every=10, progress=False)
+    runs = [jh.run(prob, jh.momentum(learning_rate=lr, beta=0.9), steps=100, batch_size=8, seed=0, log_every=10).loss
+            for lr in lrs]
+    np.testing.assert_array_equal(res.loss[:, 0], np.asarray(runs))
+
+
 def test_static_nesterov_axis(prob):
     grid = {"learning_rate": [3e-5, 1e-4], "nesterov": [False, True]}
     res = jh.sweep(prob, jh.heavy_ball, grid=grid, seeds=[1], steps=60, batch_size=32, progress=False)
@@ -168,11 +181,19 @@ def test_unknown_hyperparameter_lists_accepted_names(prob):
     (dict(grid={"learning_rate": [0.1]}, log_every=7), "log_every"),
     (dict(grid={"learning_rate": [0.1, 0.1]}), "learning_rate"),
     (dict(grid={"learning_rate": [1e39]}), "learning_rate"),  # finite, but not in float32
+    (dict(grid={"learning_rate": [0.1], "eps": [1e-50]}), "eps"),  # 0 in float32
+    (dict(grid={"learning_rate": [0.1, 0.1 + 1e-12]}), "learning_rate"),  # one value in float32
+    (dict(grid={"learning_rate": [0.1]}, fixed={"eps": 1e-50}), "eps"),
+    (dict(grid={"learning_rate": [0.1]}, fixed={"b1": 1e39}), "b1"),
     (dict(grid={"learning_rate": [0.1]}, seeds=[2**32]), "seeds"),
     (dict(grid={"learning_rate": [0.1]}, chunk_size=0), "chunk_size"),
     (dict(grid={"learning_rate": [0.1]}, memory_budget=float("nan")), "memory_budget"),
     (dict(grid={"learning_rate": [0.1]}, tol=-1.0), "tol"),
     (dict(grid={"learning_rate": [0.1]}, devices=[]), "devices"),
+    (dict(grid={"learning_rate": [0.1]}, devices=jax.devices()[0]), "devices"),  # a device, not a list
+    (dict(grid={"learning_rate": [0.1]}, devices=["cpu"]), "devices"),
+    (dict(grid={"learning_rate": [0.1]}, devices=jax.devices()[:1] * 2), "devices"),
+    (dict(grid={"learning_rate": [0.1]}, seeds=None), "seeds"),
 ])
 def test_bad_sweep_arguments_fail_before_compiling(prob, kwargs, match):
     args = dict(steps=20, batch_size=8, progress=False)
@@ -287,10 +308,19 @@ def test_save_load_select_best(prob, tmp_path):
     with pytest.raises(ValueError, match="beta"):
         res.sel(beta=0.7)
     assert "learning_rate" in res.table()
+    assert res.table(limit=1).count("\n") == res.table().count("\n") - 3  # the best row of four
+    with pytest.raises(ValueError, match="limit"):
+        res.table(limit=-1)
     # the statistics over seeds need the seed axis, which selecting a seed removes
     for method in (res.sel(seed=0).best, res.sel(seed=0).summary, res.sel(seed=0).table):
         with pytest.raises(ValueError, match="seed axis"):
             method()
+    # selections chain in either order, before and after a round trip
+    for result in (res, back):
+        one = result.sel(seed=1).sel(learning_rate=1e-2)
+        other = result.sel(learning_rate=1e-2).sel(seed=1)
+        np.testing.assert_array_equal(one.final_loss, other.final_loss)
+        assert one.initial_loss == other.initial_loss == res.initial_loss[1]
 
 
 def test_configs_that_never_reach_tol_rank_last():
@@ -412,6 +442,20 @@ def test_interrupted_sweep_resumes_without_losing_work(tmp_path):
     # a different sweep refuses the folder instead of mixing results, naming what differs
     with pytest.raises(ValueError, match="different sweep.*other chunk, grid, seeds"):
         jh.sweep(prob, jh.adam, grid={"learning_rate": [0.5]}, steps=40, batch_size=16, out=out, progress=False)
+
+
+def test_an_unreadable_chunk_is_computed_again(prob, tmp_path):
+    kwargs = dict(grid={"learning_rate": [1e-3, 1e-2, 0.1, 0.3]}, seeds=[0], steps=24, batch_size=16, chunk_size=2,
+                  progress=False)
+    whole = jh.sweep(prob, jh.adam, out=tmp_path / "sweep", **kwargs)
+    damaged = tmp_path / "sweep" / "chunk_0000_00001.npz"
+    damaged.write_bytes(damaged.read_bytes()[:100])  # a truncated file
+    (tmp_path / "sweep" / "chunk_0000_00002.npz.tmp").write_bytes(b"")  # a write that never finished
+    with pytest.warns(RuntimeWarning, match=r"chunk_0000_00001\.npz cannot be read.*computing that chunk again"):
+        again = jh.sweep(prob, jh.adam, out=tmp_path / "sweep", **kwargs)
+    assert again.meta["chunks_loaded"] == 1
+    np.testing.assert_array_equal(again.loss, whole.loss)
+    assert jh.sweep(prob, jh.adam, out=tmp_path / "sweep", **kwargs).meta["chunks_loaded"] == 2  # rewritten whole
 
 
 def test_a_folder_without_chunks_is_still_refused(prob, tmp_path):
