@@ -476,8 +476,37 @@ def _check_representable(values: dict, dtype, where: str = "grid") -> None:
             raise ValueError(f"{where}[{name!r}] holds values that are equal in {np.dtype(dtype).name}")
 
 
+_TRACER_ERRORS = (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError,
+                  jax.errors.TracerArrayConversionError)
+
+
+def _traceable_fixed(factory, kwargs: dict, candidates: dict, params) -> dict:
+    """The ``candidates`` (numeric ``fixed`` values) that ``factory`` takes as traced values:
+    its ``init`` and ``update`` traced abstractly (nothing compiled) with all of them
+    traced, else one by one. A factory that branches on a value in Python (``if eps > 0``)
+    gets that one compiled in, as before."""
+
+    def traces(names) -> bool:
+        def build_and_step(values):
+            tx = factory(**{**kwargs, **values})
+            state = tx.init(params)
+            return tx.update(params, state, params)
+
+        try:
+            jax.eval_shape(build_and_step, {name: np.float32(candidates[name]) for name in names})
+        except _TRACER_ERRORS:
+            return False
+        return True
+
+    if not candidates or traces(list(candidates)):
+        return dict(candidates)
+    return {name: value for name, value in candidates.items() if traces([name])}
+
+
 def _check_devices(devices) -> list:
     """``devices`` as a list of distinct JAX devices."""
+    if isinstance(devices, np.ndarray) and devices.ndim == 1:
+        devices = list(devices)
     if isinstance(devices, jax.Device) or isinstance(devices, (str, bytes)) or not isinstance(devices, Sequence):
         raise TypeError(f"devices must be a list of JAX devices (e.g. jax.devices()[:2]), got {type(devices).__name__}")
     devices = list(devices)
@@ -782,11 +811,21 @@ def _bytes_per_config(n_seeds, n_logs, itemsize) -> int:
     return n_seeds * (n_logs * len(METRIC_NAMES) * itemsize + 1)
 
 
-def _chunk_size(n_configs, per_config, memory_budget, chunk_size, n_devices) -> int:
+def _chunk_size(n_configs, per_config, memory_budget, chunk_size) -> int:
+    """Configs per chunk: ``chunk_size``, or as many as ``memory_budget`` holds. It does not
+    depend on the devices, so a folder of chunks resumes on another number of them."""
     if chunk_size is None:
         chunk_size = max(1, int(memory_budget // per_config))
-    chunk_size = min(chunk_size, n_configs)
-    return int(math.ceil(chunk_size / n_devices) * n_devices)
+    return int(min(chunk_size, n_configs))
+
+
+def _chunk_rows(chunk: int, size: int, n_configs: int, n_devices: int) -> tuple:
+    """The config indices one program call computes for ``chunk``, padded with repeats of
+    its last config to a multiple of ``n_devices`` (every device gets an equal share), and
+    how many of them are the chunk's own."""
+    start, stop = chunk * size, min((chunk + 1) * size, n_configs)
+    padded = math.ceil(size / n_devices) * n_devices  # the same for every chunk: one program
+    return np.concatenate([np.arange(start, stop), np.full(padded - (stop - start), stop - 1)]), stop - start
 
 
 def _fingerprint(spec: dict) -> str:
@@ -912,8 +951,10 @@ def sweep(
       optimizer_factory: any callable with keyword hyperparameters returning an
         :class:`optax.GradientTransformation` (``jh.adam``, ``optax.lion``, …).
       grid: ``{name: [values]}``; the Cartesian product is swept.
-      fixed: ``{name: value}`` passed to every config (a float is traced, as a run's
-        hyperparameters are, so that a config rounds as its run does).
+      fixed: ``{name: value}`` passed to every config (a float is traced, as the
+        hyperparameters of our optimizers are in :func:`jaxopt_hw.run`, so that a config
+        rounds as its run does; compiled in where the factory branches on it in Python,
+        and for half-precision problems).
       seeds: seeds (ints ≥ 0); each keys an initial point and a batch order shared by
         all configs.
       steps, batch_size, log_every, divergence_factor: as in :func:`jaxopt_hw.run`.
@@ -961,11 +1002,16 @@ def sweep(
     # numeric fixed values are traced too, as one value shared by all configs: compiled in
     # as constants they let XLA fuse and round the update otherwise than a run, which
     # traces its hyperparameters (momentum at 64 configs: 2.7e-6 apart after 100 steps)
-    fixed_traced = {name: value for name, value in fixed.items() if _is_traceable_axis([value])}
+    # (not in half precision: a float32 value would promote an optax state kept in float16,
+    # as jh.run leaves such a problem's hyperparameters compiled in)
+    candidates = {name: value for name, value in fixed.items()
+                  if _is_traceable_axis([value]) and np.dtype(dtype).itemsize >= 4}
+    first = {name: values[0] for name, values in grid.items()}
+    fixed_traced = _traceable_fixed(optimizer_factory, {**fixed, **first}, candidates, problem.initial_params(0))
     _check_representable({name: grid[name] for name in traced}, hyper_dtype)
     _check_representable({name: [value] for name, value in fixed_traced.items()}, hyper_dtype, where="fixed")
     per_config = _bytes_per_config(len(seeds), n_logs, dtype.itemsize)
-    size = _chunk_size(n_configs, per_config, memory_budget, chunk_size, len(devices))
+    size = _chunk_size(n_configs, per_config, memory_budget, chunk_size)
     n_chunks = math.ceil(n_configs / size)
     static_combos = list(itertools.product(*(grid[n] for n in static_names)))
 
@@ -1021,8 +1067,7 @@ def sweep(
                 timings["chunks_loaded"] += 1
                 bar.update(1)
                 continue
-            rows = np.arange(chunk * size, (chunk + 1) * size)
-            rows = np.minimum(rows, n_configs - 1)  # pad the last chunk with repeats
+            rows, valid = _chunk_rows(chunk, size, n_configs, len(devices))
             hyper_host = {name: traced_values[rows, i].astype(hyper_dtype) for i, name in enumerate(traced)}
             hyper_host.update({name: np.full(len(rows), value, hyper_dtype) for name, value in fixed_traced.items()})
             hyper = {name: place_configs(values) for name, values in hyper_host.items()}
@@ -1038,7 +1083,6 @@ def sweep(
             started = time.perf_counter()
             logs, diverged, initial_loss = _to_host(program(*args))
             timings["run_seconds"] += time.perf_counter() - started
-            valid = min(size, n_configs - chunk * size)
             piece = {f"curve_{k}": v[:valid] for k, v in logs._asdict().items()}
             piece["diverged"] = diverged[:valid]
             piece["initial_loss"] = initial_loss

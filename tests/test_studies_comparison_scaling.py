@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import jaxopt_hw as jh
+from jaxopt_hw import metrics
 from jaxopt_hw.studies import Settings, comparison, fmt, scaling
 from jaxopt_hw.sweep import METRIC_NAMES
 from study_checks import assert_numbers_are_facts, check_study_output
@@ -93,6 +94,25 @@ def test_comparison_adaptive_methods_are_faster_on_the_medium_problem(comparison
     assert result.data["order"]["medium"][0] in comparison.OPTIMIZERS
 
 
+def test_comparison_ranks_by_held_out_seeds(comparison_run):
+    settings, result = comparison_run
+    facts, data = result.facts, result.data
+    assert data["holdout_seeds"] == comparison.holdout_seeds(settings.seeds, comparison.HOLDOUT_QUICK)
+    assert not set(data["holdout_seeds"]) & set(settings.seeds)
+    for size, _, _ in comparison.SIZES_QUICK:
+        order = data["heldout_order"][size]
+        means = [facts[f"{size}_heldout_{o}_excess"] for o in order]
+        assert means == sorted(means) and sorted(order) == sorted(comparison.OPTIMIZERS)
+        first, second = (np.asarray(data["heldout"][size][o]["per_seed"]) for o in order[:2])
+        ratio = metrics.paired_ratio(second, first)
+        assert facts[f"{size}_heldout_rank_ratio"] == pytest.approx(ratio.ratio)
+        assert facts[f"{size}_heldout_rank_count"] == len(data["holdout_seeds"])
+        # the held-out scores are new runs, not the tuning seeds' numbers again
+        for name in comparison.OPTIMIZERS:
+            assert facts[f"{size}_heldout_{name}_excess"] != facts[f"{size}_wide_{name}_excess"]
+    assert result.conclusions[0].startswith("Tuned on the wide grid over the 2 tuning seeds and scored on 4 held-out")
+
+
 def test_comparison_trajectories_match_the_sweeps(comparison_run):
     _, result = comparison_run
     # jh.run of the four tuned optimizers side by side against the sweeps' first seed,
@@ -126,6 +146,47 @@ def _profile_result(final_excess, diverged=None):
         curves={name: curve for name in METRIC_NAMES}, steps=np.array([10]),
         diverged=np.zeros(final_excess.shape + (2,), bool) if diverged is None else diverged,
         initial_loss=np.array([1.0, 1.0]), tol=0.1)
+
+
+def _seeds_result(excess_curves, diverged=None, tol=1.0):
+    """A result over seeds alone whose excess loss per seed is ``excess_curves`` (seeds, logs)."""
+    curves = np.asarray(excess_curves, dtype=float)
+    return jh.SweepResult(axes={"seed": list(range(len(curves)))},
+                          curves={name: curves for name in METRIC_NAMES}, steps=np.arange(1, curves.shape[1] + 1) * 10,
+                          diverged=np.zeros(len(curves), bool) if diverged is None else np.asarray(diverged),
+                          initial_loss=np.full(len(curves), 10.0), tol=tol)
+
+
+def test_heldout_seeds_follow_the_tuning_seeds():
+    assert comparison.holdout_seeds([0, 1, 2, 3, 4], 3) == [5, 6, 7]
+    assert comparison.holdout_seeds([7, 2], 2) == [8, 9]
+
+
+def test_a_heldout_fastest_config_counts_only_where_its_median_seed_ends_below_the_tolerance():
+    best = _seeds_result([[5.0, 0.5], [5.0, 0.7], [5.0, 0.9]])
+    # reaches the tolerance at step 10 on every seed, and stays below it on two of three
+    fastest = _seeds_result([[0.5, 0.6], [0.5, 3.0], [0.5, 0.2]])
+    summary = comparison._heldout_summary(best, fastest)
+    assert summary["excess"] == pytest.approx(0.7) and summary["fastest"] == 10 and summary["fastest_below"] == 2
+    # passes the tolerance early, but the median seed ends above it: not "fast to the tolerance"
+    passing = _seeds_result([[0.5, 3.0], [0.5, 3.0], [0.5, 0.2]])
+    assert comparison._heldout_summary(best, passing)["fastest"] == math.inf
+    # a diverged seed ends nowhere, whatever its frozen loss
+    frozen = _seeds_result([[0.5, 0.6], [0.5, 0.6], [0.5, 0.2]], diverged=[True, True, False])
+    assert comparison._heldout_summary(best, frozen)["fastest"] == math.inf
+    assert comparison._heldout_summary(best, None)["fastest"] == math.inf
+
+
+def test_the_fastest_tuning_config_must_end_below_the_tolerance_on_its_median_seed():
+    # lr × beta × seeds: config (0, 0) passes the tolerance at step 10 and ends above it
+    curves = np.full((3, 2, 2, 2), 5.0)
+    curves[0, 0] = [[0.5, 3.0], [0.5, 3.0]]  # first at step 10, ends at 3
+    curves[1, 1] = [[5.0, 0.5], [5.0, 0.5]]  # first at step 20, ends at 0.5
+    result = jh.SweepResult(axes={"learning_rate": [1e-3, 1e-2, 1e-1], "beta": [0.5, 0.9], "seed": [0, 1]},
+                            curves={name: curves for name in METRIC_NAMES}, steps=np.array([10, 20]),
+                            diverged=np.zeros((3, 2, 2), bool), initial_loss=np.array([10.0, 10.0]), tol=1.0)
+    summary = comparison.summarize(result)
+    assert summary["fastest"] == 20 and summary["fastest_config"] == {"learning_rate": 1e-2, "beta": 0.9}
 
 
 def test_a_stable_lr_ends_below_where_it_started():

@@ -103,6 +103,28 @@ def test_a_fixed_value_rounds_as_in_a_run_when_the_configs_fill_rows_of_64():
     np.testing.assert_array_equal(res.loss[:, 0], np.asarray(runs))
 
 
+def _adam_or_sgd(learning_rate, eps=1e-8):
+    if eps > 0:  # a Python branch on a hyperparameter: it cannot take a traced value
+        return optax.adam(learning_rate, eps=eps)
+    return optax.sgd(learning_rate)
+
+
+def test_a_fixed_value_the_factory_branches_on_is_compiled_in(prob):
+    res = jh.sweep(prob, _adam_or_sgd, grid={"learning_rate": [1e-2, 0.1]}, fixed={"eps": 1e-6}, seeds=[0], steps=30,
+                   batch_size=16, progress=False)
+    trace = jh.run(prob, optax.adam(0.1, eps=1e-6), steps=30, batch_size=16, seed=0)
+    assert_curves_close(res.sel(learning_rate=0.1, seed=0), trace, rtol=RTOL)
+
+
+def test_a_fixed_value_of_a_half_precision_problem_is_compiled_in():
+    # traced in float32 it would promote optax's float16 momentum and break the scan's carry
+    prob = jh.linear_regression(200, 3, dtype=jnp.float16)
+    res = jh.sweep(prob, optax.sgd, grid={"learning_rate": [1e-4, 3e-4]}, fixed={"momentum": 0.9}, steps=20,
+                   batch_size=16, progress=False)
+    assert np.all(np.isfinite(res.final_loss)) and not res.diverged.any()
+    assert np.all(res.final_loss < res.initial_loss)
+
+
 def test_static_nesterov_axis(prob):
     grid = {"learning_rate": [3e-5, 1e-4], "nesterov": [False, True]}
     res = jh.sweep(prob, jh.heavy_ball, grid=grid, seeds=[1], steps=60, batch_size=32, progress=False)
@@ -184,7 +206,7 @@ def test_unknown_hyperparameter_lists_accepted_names(prob):
     (dict(grid={"learning_rate": [0.1], "eps": [1e-50]}), "eps"),  # 0 in float32
     (dict(grid={"learning_rate": [0.1, 0.1 + 1e-12]}), "learning_rate"),  # one value in float32
     (dict(grid={"learning_rate": [0.1]}, fixed={"eps": 1e-50}), "eps"),
-    (dict(grid={"learning_rate": [0.1]}, fixed={"b1": 1e39}), "b1"),
+    (dict(grid={"learning_rate": [0.1]}, fixed={"eps": 1e39}), "eps"),  # adam's own checks pass it
     (dict(grid={"learning_rate": [0.1]}, seeds=[2**32]), "seeds"),
     (dict(grid={"learning_rate": [0.1]}, chunk_size=0), "chunk_size"),
     (dict(grid={"learning_rate": [0.1]}, memory_budget=float("nan")), "memory_budget"),
@@ -570,6 +592,33 @@ def test_sharded_over_four_devices_equals_one_device(tmp_path):
         # a multiple of 64 configs, so the sums round alike (problems._MIN_PARAMETER_SETS)
         assert report["max_diff"] == 0, report
         assert report["third_ran_on"] == [2] and report["third_diff"] == 0  # the device asked for
+
+
+DEVICES_RESUME_SCRIPT = textwrap.dedent("""
+    import os
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    import json, sys, jax, numpy as np, jaxopt_hw as jh
+    prob = jh.linear_regression(500, 5, seed=3)
+    kwargs = dict(grid={"learning_rate": list(np.geomspace(1e-3, 0.3, 7))}, seeds=[0, 1], steps=30, batch_size=16,
+                  chunk_size=3, progress=False)
+    one = jh.sweep(prob, jh.adam, devices=jax.devices()[:1], out=sys.argv[1], **kwargs)
+    four = jh.sweep(prob, jh.adam, devices=jax.devices(), out=sys.argv[1], **kwargs)  # resubmitted on 4 devices
+    fresh = jh.sweep(prob, jh.adam, devices=jax.devices(), **kwargs)
+    print(json.dumps({"chunks": [one.meta["n_chunks"], four.meta["n_chunks"]], "loaded": four.meta["chunks_loaded"],
+                      "resumed_equal": bool(np.array_equal(four.loss, one.loss)),
+                      "fresh_equal": bool(np.array_equal(fresh.loss, one.loss))}))
+""")
+
+
+def test_a_sweep_folder_resumes_on_another_number_of_devices(tmp_path):
+    # chunks of 3 configs: one device runs them as they are, four pad each to 4 (one per device)
+    script = tmp_path / "devices_resume.py"
+    script.write_text(DEVICES_RESUME_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "sweep")], capture_output=True, text=True,
+                          cwd=ROOT, env=host_devices_env())
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"chunks": [3, 3], "loaded": 3, "resumed_equal": True, "fresh_equal": True}
 
 
 def test_results_come_to_the_host_as_writable_arrays_in_one_allocation():

@@ -326,7 +326,7 @@ def run(settings: Settings) -> StudyResult:
         facts[f"{size}.momentum.grad_over_n.lower_separated"] = int(shrunk.low > 1.0)  # the bug's run ends lower
         first, second = sorted(OPTIMIZERS, key=lambda o: facts[f"{size}.{o}.correct.mean"])[:2]
         facts[f"{size}.correct_top_separated"] = int(metrics.paired_ratio(final[second, "correct"],
-                                                                          final[first, "correct"]).separated)
+                                                                          final[first, "correct"]).low > 1.0)
         for optimizer in ("rmsprop", "adam"):
             trajectory = measured["trajectories"][_key(optimizer, "assign_step")]
             facts[f"{size}.{optimizer}.assign_step.max_abs_w"] = float(np.max(np.abs(trajectory[:, 1:])))
