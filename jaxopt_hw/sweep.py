@@ -1006,10 +1006,10 @@ def sweep(
     # as jh.run leaves such a problem's hyperparameters compiled in)
     candidates = {name: value for name, value in fixed.items()
                   if _is_traceable_axis([value]) and np.dtype(dtype).itemsize >= 4}
+    _check_representable({name: grid[name] for name in traced}, hyper_dtype)
+    _check_representable({name: [value] for name, value in candidates.items()}, hyper_dtype, where="fixed")
     first = {name: values[0] for name, values in grid.items()}
     fixed_traced = _traceable_fixed(optimizer_factory, {**fixed, **first}, candidates, problem.initial_params(0))
-    _check_representable({name: grid[name] for name in traced}, hyper_dtype)
-    _check_representable({name: [value] for name, value in fixed_traced.items()}, hyper_dtype, where="fixed")
     per_config = _bytes_per_config(len(seeds), n_logs, dtype.itemsize)
     size = _chunk_size(n_configs, per_config, memory_budget, chunk_size)
     n_chunks = math.ceil(n_configs / size)
