@@ -596,8 +596,8 @@ def run(settings: Settings) -> StudyResult:
                                                   else []) for name in OPTIMIZERS}
         again, again_timing = rerun(problem, picks, holdout, steps=STEPS, log_every=LOG_EVERY,
                                     tol=TOL_REL * problem.min_loss)
-        heldout[size] = {name: _heldout_summary(*again[name]) if len(again[name]) == 2 else
-                         _heldout_summary(again[name][0], None) for name in OPTIMIZERS}
+        heldout[size] = {name: _heldout_summary(again[name][0], again[name][1] if len(again[name]) > 1 else None)
+                         for name in OPTIMIZERS}
         for name in ("momentum", "rmsprop", "adam"):
             compile_seconds += timing[size][name]["compile_seconds"] + again_timing[name]["compile_seconds"]
             run_seconds += timing[size][name]["run_seconds"] + again_timing[name]["run_seconds"]
