@@ -136,7 +136,8 @@ def test_reshuffling_factor_limits():
 def _theory_facts(gap_error=0.005, poly=(0.86, 0.97)):
     kappas = (10, 100)
     facts = {"rate_tol": theory.RATE_TOL, "poly_tol": theory.POLY_TOL,
-             "hb_poly_exponent_min": poly[0], "hb_poly_exponent_max": poly[1]}
+             "hb_poly_exponent_min": poly[0], "hb_poly_exponent_max": poly[1],
+             "nag_poly_exponent_min": 0.62, "nag_poly_exponent_max": 0.7}
     for k in kappas:
         facts[f"kappa_{k}"] = k
         for method in theory.METHODS:
@@ -145,6 +146,7 @@ def _theory_facts(gap_error=0.005, poly=(0.86, 0.97)):
     for method in theory.METHODS:
         facts[f"{method}_max_rel_error"] = gap_error / 10
         facts[f"{method}_max_gap_error"] = gap_error
+        facts[f"{method}_slower_count"] = 0  # the measured gaps are above the predicted: faster
     return facts, kappas
 
 
@@ -155,7 +157,11 @@ def test_rate_conclusion_claims_the_predicted_rate_only_within_the_tolerance(met
     assert "the predicted `ρ" in close and "differs" not in close
     far_facts, _ = _theory_facts(gap_error=3 * theory.RATE_TOL)
     far = theory._rate_conclusion(far_facts, method, kappas)
-    assert "differs from the predicted `ρ" in far and f"exceeds {fmt(theory.RATE_TOL)}" in far
+    assert "at a rate off the predicted `ρ" in far and f"above {fmt(theory.RATE_TOL)}" in far
+    far_facts[f"{method}_slower_count"] = 2  # measured gaps below the predicted at both κ: slower
+    slower = theory._rate_conclusion(far_facts, method, kappas)
+    assert "converges more slowly than the predicted `ρ" in slower and "at 2 of the 2 κ" in slower
+    assert_numbers_are_facts(slower, far_facts)
     assert "contracts ‖w − w*‖ by the predicted" not in far and "converges at the predicted" not in far
     for facts_, sentence in ((facts, close), (far_facts, far)):
         assert_numbers_are_facts(sentence, facts_)

@@ -260,8 +260,14 @@ def _rate_conclusion(facts: dict, method: str, kappas) -> str:
     if facts[f"{method}_max_gap_error"] <= facts["rate_tol"]:
         sentence = f"{who} {verb} the predicted {rho} ({_per_kappa(f, method, kappas)})"
     else:
-        sentence = (f"{who} has a measured rate that differs from the predicted {rho}: the relative error of "
-                    f"`1 − ρ` exceeds {f['rate_tol']} ({_per_kappa(f, method, kappas)})")
+        side = (f"more slowly than the predicted {rho} at {f[f'{method}_slower_count']} of the {len(kappas)} κ"
+                if facts[f"{method}_slower_count"] * 2 > len(kappas) else f"at a rate off the predicted {rho}")
+        sentence = (f"{who} converges {side}: the relative error of `1 − ρ` reaches "
+                    f"{f[f'{method}_max_gap_error']}, above {f['rate_tol']} ({_per_kappa(f, method, kappas)})")
+        if method == "nag":  # its fit window's transient: the same polynomial factor is fitted
+            sentence += (f"; its fitted exponent p of `t^p` lies between {f['nag_poly_exponent_min']} and "
+                         f"{f['nag_poly_exponent_max']}, between a simple root's constant factor and a double "
+                         f"root's `t`, so the fit window may still hold a transient")
     if method != "hb":
         return sentence + "."
     exponents = (f"the fitted exponent p of `t^p` lies between {f['hb_poly_exponent_min']} and "
@@ -324,6 +330,11 @@ def run(settings: Settings) -> StudyResult:
     hb_rows = [r for r in rows if r["method"] == "hb"]
     facts["hb_poly_exponent_min"] = min(r["poly_exponent"] for r in hb_rows)
     facts["hb_poly_exponent_max"] = max(r["poly_exponent"] for r in hb_rows)
+    for method in METHODS:  # on which side of the prediction the measured gaps fall
+        facts[f"{method}_slower_count"] = sum(r["measured"] > r["predicted"] for r in rows if r["method"] == method)
+    nag_rows = [r for r in rows if r["method"] == "nag"]
+    facts["nag_poly_exponent_min"] = min(r["poly_exponent"] for r in nag_rows)
+    facts["nag_poly_exponent_max"] = max(r["poly_exponent"] for r in nag_rows)
     for method in METHODS:
         facts[f"{method}_steps_slope"] = _slope(kappas, [by[(k, method)]["mean_steps_to_target"] for k in kappas])
     kmax = kappas[-1]
