@@ -208,6 +208,24 @@ def test_beta_profile_retunes_the_lr_for_each_value():
     assert profile["spread"] == 1.0 and profile["n_all_diverged"] == 1
 
 
+def test_beta_profile_finds_the_fastest_value_among_configs_that_end_below_the_tolerance():
+    # lr × beta × seeds, logged at steps 10 and 20, tolerance 1: beta 0.5 gets there at step 20
+    # (lr 1e-2), beta 0.9 at step 10 with lr 0.1, but that config ends above it: at step 20 (lr 1e-3)
+    curves = np.full((3, 2, 2, 2), 5.0)
+    curves[1, 0] = [[5.0, 0.5], [5.0, 0.5]]
+    curves[2, 1] = [[0.5, 3.0], [0.5, 3.0]]
+    curves[0, 1] = [[5.0, 0.2], [5.0, 0.2]]
+    result = jh.SweepResult(axes={"learning_rate": [1e-3, 1e-2, 1e-1], "beta": [0.5, 0.9], "seed": [0, 1]},
+                            curves={name: curves for name in METRIC_NAMES}, steps=np.array([10, 20]),
+                            diverged=np.zeros((3, 2, 2), bool), initial_loss=np.array([10.0, 10.0]), tol=1.0)
+    profile = comparison.beta_profile(result, "beta")
+    np.testing.assert_array_equal(profile["steps"], [20, 20])
+    assert profile["steps_spread"] == 1.0 and profile["n_never"] == 0 and profile["best_value"] == 0.9
+    curves[0, 1] = 5.0  # now no beta-0.9 config ends below the tolerance
+    profile = comparison.beta_profile(result, "beta")
+    assert profile["n_never"] == 1 and profile["fastest_value"] == 0.5
+
+
 def _pick_facts(cases, size="large"):
     facts = {"ci_level": 95, "n_seeds": 5}
     for name, (is_best, above, ratio, diverged) in cases.items():
