@@ -581,7 +581,7 @@ def _least_squares_solution(X: np.ndarray, y: np.ndarray, gram: np.ndarray) -> n
     return np.linalg.lstsq(gram, rhs, rcond=None)[0]
 
 
-def _check_representable(dtype, **arrays) -> None:
+def _check_within_range(dtype, **arrays) -> None:
     """Refuses arrays with values a float of ``dtype`` cannot hold (they would be stored as inf)."""
     limit = float(jnp.finfo(dtype).max)
     for name, array in arrays.items():
@@ -593,7 +593,8 @@ def _check_representable(dtype, **arrays) -> None:
 
 def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
     """Builds the problem over host arrays: exact optimum and spectrum in float64."""
-    _check_representable(_float_dtype(dtype), X=X, y=y)
+    dtype = _float_dtype(dtype)
+    _check_within_range(dtype, X=X, y=y)
     n = X.shape[0]
     gram = _gram(X)
     w_star = _least_squares_solution(X, y, gram)
@@ -601,9 +602,8 @@ def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
     eigenvalues, eigenvectors = np.linalg.eigh(gram / n)
     eigenvalues = np.clip(eigenvalues, 0.0, None)
     chol = eigenvectors * np.sqrt(eigenvalues)  # C = QΛ^½: C Cᵀ = XᵀX/n, orthogonal columns
-    dtype = _float_dtype(dtype)
     # the loss's scale too: squares of representable data can overflow (X, y ~ 1e20 in float32)
-    _check_representable(dtype, **{"X and y (their curvature XᵀX/n)": eigenvalues,
+    _check_within_range(dtype, **{"X and y (their curvature XᵀX/n)": eigenvalues,
                                    "X and y (their minimal loss)": np.array([min_loss]),
                                    "X and y (their least-squares solution)": w_star})
     d = X.shape[1]

@@ -507,7 +507,7 @@ def _check_devices(devices) -> list:
     """``devices`` as a list of distinct JAX devices."""
     if isinstance(devices, np.ndarray) and devices.ndim == 1:
         devices = list(devices)
-    if isinstance(devices, jax.Device) or isinstance(devices, (str, bytes)) or not isinstance(devices, Sequence):
+    if isinstance(devices, (jax.Device, str, bytes)) or not isinstance(devices, Sequence):
         raise TypeError(f"devices must be a list of JAX devices (e.g. jax.devices()[:2]), got {type(devices).__name__}")
     devices = list(devices)
     if not devices:
@@ -1054,8 +1054,8 @@ def sweep(
     timings = {"compile_seconds": 0.0, "run_seconds": 0.0, "chunks_loaded": 0}
     per_static = []
     bar = _progress_bar(len(static_combos) * n_chunks, progress)
+    fixed_static = {name: value for name, value in fixed.items() if name not in fixed_traced}
     for static_index, combo in enumerate(static_combos):
-        fixed_static = {name: value for name, value in fixed.items() if name not in fixed_traced}
         static_kwargs = tuple(sorted({**fixed_static, **dict(zip(static_names, combo))}.items()))
         program = None
         pieces = []

@@ -135,7 +135,7 @@ def test_reshuffling_factor_limits():
 
 def _theory_facts(gap_error=0.005, poly=(0.86, 0.97)):
     kappas = (10, 100)
-    facts = {"rate_tol": theory.RATE_TOL, "poly_tol": theory.POLY_TOL,
+    facts = {"rate_tol": theory.RATE_TOL, "poly_tol": theory.POLY_TOL, "n_kappas": 2,
              "hb_poly_exponent_min": poly[0], "hb_poly_exponent_max": poly[1],
              "nag_poly_exponent_min": 0.62, "nag_poly_exponent_max": 0.7}
     for k in kappas:

@@ -303,9 +303,11 @@ def run(settings: Settings) -> StudyResult:
         facts[f"{size}.zero_excess"] = measured["zero_excess"]
         facts[f"{size}.mae_zero"] = measured["mae_zero"]
         facts[f"{size}.mae_opt"] = measured["mae_opt"]
+        finals = {}
         for optimizer in OPTIMIZERS:
             for variant in VARIANTS:
                 final, to_drop, early, diverged = _values(measured, optimizer, variant)
+                finals[optimizer, variant] = final
                 interval = metrics.mean_interval(final)
                 prefix = f"{size}.{optimizer}.{variant}"
                 every_seed_diverged = bool(diverged.all())  # no finite value: the loss "is" infinite
@@ -321,12 +323,11 @@ def run(settings: Settings) -> StudyResult:
                 final_w = measured["trajectories"][key][:, -1]
                 facts[f"{size}.{optimizer}.{variant}.mae"] = float(np.mean(_mae(measured["prob"], final_w)))
         # differences claimed below only when paired over the seeds they are separated at 95%
-        final = {(o, variant): _values(measured, o, variant)[0] for o in OPTIMIZERS for variant in ("correct", "grad_over_n")}
-        shrunk = metrics.paired_ratio(final["momentum", "correct"], final["momentum", "grad_over_n"])
+        shrunk = metrics.paired_ratio(finals["momentum", "correct"], finals["momentum", "grad_over_n"])
         facts[f"{size}.momentum.grad_over_n.lower_separated"] = int(shrunk.low > 1.0)  # the bug's run ends lower
         first, second = sorted(OPTIMIZERS, key=lambda o: facts[f"{size}.{o}.correct.mean"])[:2]
-        facts[f"{size}.correct_top_separated"] = int(metrics.paired_ratio(final[second, "correct"],
-                                                                          final[first, "correct"]).low > 1.0)
+        facts[f"{size}.correct_top_separated"] = int(metrics.paired_ratio(finals[second, "correct"],
+                                                                          finals[first, "correct"]).low > 1.0)
         for optimizer in ("rmsprop", "adam"):
             trajectory = measured["trajectories"][_key(optimizer, "assign_step")]
             facts[f"{size}.{optimizer}.assign_step.max_abs_w"] = float(np.max(np.abs(trajectory[:, 1:])))

@@ -260,7 +260,7 @@ def _rate_conclusion(facts: dict, method: str, kappas) -> str:
     if facts[f"{method}_max_gap_error"] <= facts["rate_tol"]:
         sentence = f"{who} {verb} the predicted {rho} ({_per_kappa(f, method, kappas)})"
     else:
-        side = (f"more slowly than the predicted {rho} at {f[f'{method}_slower_count']} of the {len(kappas)} κ"
+        side = (f"more slowly than the predicted {rho} at {f[f'{method}_slower_count']} of the {f['n_kappas']} κ"
                 if facts[f"{method}_slower_count"] * 2 > len(kappas) else f"at a rate off the predicted {rho}")
         sentence = (f"{who} converges {side}: the relative error of `1 − ρ` reaches "
                     f"{f[f'{method}_max_gap_error']}, above {f['rate_tol']} ({_per_kappa(f, method, kappas)})")
