@@ -110,7 +110,9 @@ def render(results: dict, meta: dict, out=None) -> str:
         "How to read the numbers: `a ± h` is a mean over seeds with the half-width of its 95% Student-t "
         "interval, a statement about the mean. Losses and step counts are skewed over seeds (one unlucky seed "
         "can end orders of magnitude higher), so such an interval can reach below zero, where the quantity "
-        "cannot go. The rankings of the first study and the differences the bugs study names compare seed by "
+        "cannot go. A fitted exponent's \"one fit per seed: m ± h\" is the mean of one log-log fit per seed with "
+        "its 95% interval, next to the exponent fitted to the means. The rankings of the first study and the "
+        "differences the bugs study names compare seed by "
         "seed instead: a paired ratio over the same seeds with a 95% interval on the log scale, called "
         "separated when that interval excludes 1. Other ratios in the text compare the statistics their "
         "sentence names (means unless it says medians), not seed by seed.",

@@ -145,16 +145,22 @@ def _theory_facts(gap_error=0.005, poly=(0.86, 0.97)):
             facts[f"{method}_k{k}_gap_measured"] = (1 + gap_error) / k
     for method in theory.METHODS:
         facts[f"{method}_max_rel_error"] = gap_error / 10
-        facts[f"{method}_max_gap_error"] = gap_error
+        facts[f"{method}_max_gap_error"] = 2 * gap_error  # one starting point's fit is off by more
+        facts[f"{method}_mean_gap_error"] = gap_error
         facts[f"{method}_slower_count"] = 0  # the measured gaps are above the predicted: faster
     return facts, kappas
 
 
 @pytest.mark.parametrize("method", theory.METHODS)
 def test_rate_conclusion_claims_the_predicted_rate_only_within_the_tolerance(method):
+    # the gate is the error of the rate averaged over the starting points; one start may be off by more
     facts, kappas = _theory_facts(gap_error=0.5 * theory.RATE_TOL)
     close = theory._rate_conclusion(facts, method, kappas)
-    assert "the predicted `ρ" in close and "differs" not in close
+    assert "the predicted `ρ" in close and "off the predicted" not in close and "slightly slower" not in close
+    facts_slower = {**facts, f"{method}_slower_count": 2}
+    close_slower = theory._rate_conclusion(facts_slower, method, kappas)
+    assert "the predicted `ρ" in close_slower and "slightly slower at 2 of the 2 κ" in close_slower
+    assert_numbers_are_facts(close_slower, facts_slower)
     far_facts, _ = _theory_facts(gap_error=3 * theory.RATE_TOL)
     far = theory._rate_conclusion(far_facts, method, kappas)
     assert "at a rate off the predicted `ρ" in far and f"above {fmt(theory.RATE_TOL)}" in far

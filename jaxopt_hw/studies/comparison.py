@@ -933,27 +933,31 @@ def run(settings: Settings) -> StudyResult:
         items = ", ".join(f"{LABELS[o]}'s {SYMBOL[BETA[o]]} ×{f[f'{size}_{o}_beta_spread']} (best "
                           f"{f[f'{size}_{o}_beta_best']})" for o in ("momentum", "rmsprop", "adam"))
         parts.append(f"at {shape(size)} {items}")
-    speed_parts = []
-    for size, _, _ in sizes:
-        items = ", ".join(
-            f"{LABELS[o]}'s {SYMBOL[BETA[o]]} ×{f[f'{size}_{o}_beta_steps_spread']} (fastest "
-            f"{f[f'{size}_{o}_beta_fastest']}" + (f"; values that never get there: {f[f'{size}_{o}_beta_never']})"
-                                                  if facts[f"{size}_{o}_beta_never"] else ")")
-            if f"{size}_{o}_beta_fastest" in facts else f"{LABELS[o]} never" for o in ("momentum", "rmsprop", "adam"))
-        speed_parts.append(f"at {shape(size)} {items}")
-    same = [(size, o) for size, _, _ in sizes for o in ("momentum", "rmsprop", "adam")
-            if f"{size}_{o}_beta_fastest" in facts
-            and math.isclose(facts[f"{size}_{o}_beta_fastest"], facts[f"{size}_{o}_beta_best"])]
-    facts["beta_same_for_speed_and_accuracy"] = len(same)
-    facts["beta_pairs"] = 3 * len(sizes)
+    def beta_speed_item(size, o):
+        key, symbol = f"{size}_{o}", SYMBOL[BETA[o]]
+        if f"{key}_beta_fastest" not in facts:
+            return f"{LABELS[o]}: no value of {symbol} gets there"
+        if facts[f"{key}_beta_never"] == facts["n_betas"] - 1:
+            return f"{LABELS[o]}: only {symbol} = {f[key + '_beta_fastest']} gets there"
+        never = f"; values that never get there: {f[key + '_beta_never']}" if facts[f"{key}_beta_never"] else ""
+        return f"{LABELS[o]}'s {symbol} ×{f[key + '_beta_steps_spread']} (fastest {f[key + '_beta_fastest']}{never})"
+
+    speed_parts = [f"at {shape(size)} " + ", ".join(beta_speed_item(size, o) for o in ("momentum", "rmsprop", "adam"))
+                   for size, _, _ in sizes]
+    # the fastest and the most accurate value, where more than one value gets to the tolerance
+    compared = [(size, o) for size, _, _ in sizes for o in ("momentum", "rmsprop", "adam")
+                if f"{size}_{o}_beta_fastest" in facts and facts[f"{size}_{o}_beta_never"] < facts["n_betas"] - 1]
+    facts["beta_same_for_speed_and_accuracy"] = sum(
+        math.isclose(facts[f"{size}_{o}_beta_fastest"], facts[f"{size}_{o}_beta_best"]) for size, o in compared)
+    facts["beta_pairs"] = len(compared)
     f = {k: fmt(v) for k, v in facts.items()}
     conclusions.append(
         "The momentum and averaging parameters, each value with its lr re-tuned, move the best final excess loss "
         "by these factors (worst value over best, on the wide grid's " + f"{f['n_betas']} values): "
         + "; ".join(parts) + ". They move the fewest (median) steps to the tolerance, among configs whose median "
-        "seed ends below it, by these factors: " + "; ".join(speed_parts) + f". The fastest and the most accurate "
-        f"value coincide in {f['beta_same_for_speed_and_accuracy']} of the {f['beta_pairs']} (problem, optimizer) "
-        "pairs (on the tuning seeds)."
+        "seed ends below it, by these factors: " + "; ".join(speed_parts) + f". Where more than one value gets "
+        f"there, the fastest and the most accurate value coincide in {f['beta_same_for_speed_and_accuracy']} of the "
+        f"{f['beta_pairs']} (problem, optimizer) pairs (on the tuning seeds)."
     )
     adaptive_safe = all(facts[f"{s}_wide_{o}_diverged_pct"] == 0 for s, _, _ in sizes for o in ("rmsprop", "adam"))
     conclusions.append(

@@ -95,34 +95,55 @@ def loglog_slope(x, y, min_points: int = MIN_FIT_POINTS) -> float:
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
-def per_seed_slope_half_width(x, per_seed_rows) -> float:
-    """The 95% half-width of a log-log slope, from one fit per seed: ``per_seed_rows`` holds,
-    for each point of ``x``, the seeds' values (or ``None`` where not every seed has one).
-    NaN when fewer than two seeds give a slope (:func:`loglog_slope`)."""
-    n_seeds = max((len(row) for row in per_seed_rows if row is not None), default=0)
-    slopes = [loglog_slope(x, [row[seed] if row is not None else math.nan for row in per_seed_rows])
-              for seed in range(n_seeds)]
-    slopes = np.array([slope for slope in slopes if math.isfinite(slope)])
-    return float(metrics.mean_interval(slopes).half_width) if len(slopes) >= 2 else math.nan
+def per_seed_slopes(x, per_seed_rows) -> np.ndarray:
+    """One log-log slope per seed (:func:`loglog_slope`; NaN where a seed has too few
+    points): ``per_seed_rows`` holds, for each point of ``x``, the seeds' values, or
+    ``None`` where not every seed has one."""
+    lengths = {len(row) for row in per_seed_rows if row is not None}
+    if len(lengths) > 1:
+        raise ValueError(f"per_seed_rows must hold the same seeds at every point, got lengths {sorted(lengths)}")
+    n_seeds = lengths.pop() if lengths else 0
+    return np.array([loglog_slope(x, [row[seed] if row is not None else math.nan for row in per_seed_rows])
+                     for seed in range(n_seeds)])
+
+
+def _seed_slope_facts(prefix: str, slopes) -> dict:
+    """The mean of per-seed slopes and its 95% half-width, as ``{prefix}_seed_slope(_half)``,
+    when at least two seeds give a slope."""
+    slopes = np.asarray(slopes, dtype=float)
+    slopes = slopes[np.isfinite(slopes)]
+    if len(slopes) < 2:
+        return {}
+    interval = metrics.mean_interval(slopes)
+    return {f"{prefix}_seed_slope": float(interval.mean), f"{prefix}_seed_slope_half": float(interval.half_width)}
+
+
+def _seed_slope_text(f: dict, prefix: str) -> str:
+    """`` (one fit per seed: m ± h)`` for a slope whose per-seed fits are known, else ``""``."""
+    if f"{prefix}_seed_slope" not in f:
+        return ""
+    return f" (one fit per seed: {f[prefix + '_seed_slope']} ± {f[prefix + '_seed_slope_half']})"
 
 
 def _sgd_kappa_clause(facts: dict, sgd_steps: list) -> str:
     """The sentence on SGD's steps against κ: "they follow κ¹, as gradient descent's
     steps to a fixed accuracy do" only when the fitted exponent ``facts["sgd_steps_kappa_slope"]`` is within
-    ``facts["kappa_slope_tol"]`` of 1 and its 95% interval over seeds (half-width
-    ``facts["sgd_steps_kappa_slope_half"]``, when known) holds 1; "nearly κ¹" when only the
-    first holds; else the fitted exponent and that it is not close."""
+    ``facts["kappa_slope_tol"]`` of 1 and the 95% interval of its per-seed fits
+    (``facts["sgd_steps_kappa_seed_slope"]`` ± ``…_half``, when known) holds 1; "nearly κ¹"
+    when only the first holds; else the fitted exponent and that it is not close."""
     f = {k: fmt(v) for k, v in facts.items()}
     steps = ", ".join(sgd_steps)
-    slope, half = facts["sgd_steps_kappa_slope"], facts.get("sgd_steps_kappa_slope_half")
+    slope = facts["sgd_steps_kappa_slope"]
     if abs(slope - 1) <= facts["kappa_slope_tol"]:
-        if half is None or abs(slope - 1) <= half:
+        seeds = facts.get("sgd_steps_kappa_seed_slope")
+        if seeds is None or abs(seeds - 1) <= facts["sgd_steps_kappa_seed_slope_half"]:
             return (f" SGD's fastest config needs {steps} steps as d grows: they follow κ¹, as gradient descent's "
                     f"steps to a fixed accuracy do.")
-        direction = "faster" if slope > 1 else "slower"
-        return (f" SGD's fastest config needs {steps} steps as d grows: nearly κ¹, as gradient descent's steps "
-                f"to a fixed accuracy, though {direction}: the exponent's {f['ci_level']}% interval, "
-                f"{f['sgd_steps_kappa_slope']} ± {f['sgd_steps_kappa_slope_half']}, leaves out 1.")
+        direction = "faster" if seeds > 1 else "more slowly"
+        return (f" SGD's fastest config needs {steps} steps as d grows: nearly like κ¹, as gradient descent's "
+                f"steps to a fixed accuracy, though {direction} than κ¹: the {f['ci_level']}% interval of one fit "
+                f"per seed, {f['sgd_steps_kappa_seed_slope']} ± {f['sgd_steps_kappa_seed_slope_half']}, "
+                f"leaves out 1.")
     return (f" SGD's fastest config needs {steps} steps as d grows: its fitted exponent of κ, "
             f"{f['sgd_steps_kappa_slope']}, lies farther than {f['kappa_slope_tol']} from the κ¹ that sets gradient "
             f"descent's speed at a fixed accuracy.")
@@ -268,10 +289,10 @@ def _fixed_kappa_sentence(facts: dict) -> str:
     f = {k: fmt(v) for k, v in facts.items()}
     fitted = [o for o in OPTIMIZERS if f"{o}_steps_d_fixed_kappa_slope" in facts]
     excess = [o for o in OPTIMIZERS if f"{o}_excess_d_fixed_kappa_slope" in facts]
-    # "still grow" only where each exponent's interval over seeds lies above 0
+    # "still grow" only where the 95% interval of each exponent's per-seed fits lies above 0
     steps_grow = bool(fitted) and all(
-        facts[f"{o}_steps_d_fixed_kappa_slope"] - facts.get(f"{o}_steps_d_fixed_kappa_slope_half", math.inf) > 0
-        for o in fitted)
+        facts.get(f"{o}_steps_d_fixed_kappa_seed_slope", -math.inf)
+        - facts.get(f"{o}_steps_d_fixed_kappa_seed_slope_half", math.inf) > 0 for o in fitted)
     sentence = (
         f"At a fixed κ = {f['kappa_fixed']} (`condition_number={f['kappa_fixed']}`: the eigenvalues of XᵀX/n "
         f"spread geometrically up to κ times the smallest; n = {f['n_fixed']}, d from {f['kappa_d_min']} to "
@@ -282,8 +303,7 @@ def _fixed_kappa_sentence(facts: dict) -> str:
             f" the fastest config's steps to the tolerance {'still grow' if steps_grow else 'change'} with d"
             + ("" if steps_grow else " (not every exponent's 95% interval lies above 0)") + ", like "
             + ", ".join(f"{LABELS[o]} d^{f[o + '_steps_d_fixed_kappa_slope']}"
-                        + (f" (± {f[o + '_steps_d_fixed_kappa_slope_half']})"
-                           if o + "_steps_d_fixed_kappa_slope_half" in f else "")
+                        + _seed_slope_text(f, f"{o}_steps_d_fixed_kappa")
                         + f" (up to d = {f[o + '_reach_d_max_fixed_kappa']})" for o in fitted)
             + " (fitted where every seed reaches it)"
         )
@@ -425,9 +445,9 @@ def run(settings: Settings) -> StudyResult:
             slope = loglog_slope(x, y)
             if math.isfinite(slope):
                 facts[f"{name}_{label}_fixed_kappa_slope"] = slope
-        half = per_seed_slope_half_width(kappa_ds, [kappa_rows[d][name]["steps_per_seed"] for d in kappa_ds])
-        if f"{name}_steps_d_fixed_kappa_slope" in facts and math.isfinite(half):
-            facts[f"{name}_steps_d_fixed_kappa_slope_half"] = half
+        if f"{name}_steps_d_fixed_kappa_slope" in facts:
+            facts.update(_seed_slope_facts(f"{name}_steps_d_fixed_kappa", per_seed_slopes(
+                kappa_ds, [kappa_rows[d][name]["steps_per_seed"] for d in kappa_ds])))
     d_common = max(set(ds) & set(kappa_ds))  # the largest d both d-scans have
     facts["d_common"] = d_common
     facts["recipe_adaptive_over_gd"] = _adaptive_over_gd(rows[(N_FIXED, d_common)])
@@ -453,9 +473,9 @@ def run(settings: Settings) -> StudyResult:
             slope = loglog_slope(x, y)
             if math.isfinite(slope):
                 facts[f"{name}_{label}_slope"] = slope
-        half = per_seed_slope_half_width(kappas, [r[name]["steps_per_seed"] for r in d_rows])
-        if f"{name}_steps_kappa_slope" in facts and math.isfinite(half):
-            facts[f"{name}_steps_kappa_slope_half"] = half
+        if f"{name}_steps_kappa_slope" in facts:
+            facts.update(_seed_slope_facts(f"{name}_steps_kappa", per_seed_slopes(
+                kappas, [r[name]["steps_per_seed"] for r in d_rows])))
         large = [r[name] for r in n_rows if r["n"] >= N_FIXED]  # epochs of at least N_FIXED / B steps
         if len(large) > 1:
             facts[f"{name}_excess_n_spread"] = max(r["excess"] for r in large) / min(r["excess"] for r in large)
@@ -467,6 +487,17 @@ def run(settings: Settings) -> StudyResult:
         steps_n = [r[name]["steps"] for r in n_rows]
         if all(math.isfinite(v) for v in steps_n):
             facts[f"{name}_steps_n_spread"] = max(steps_n) / min(steps_n)
+    # the adaptive methods against SGD, seed by seed, over the sizes every optimizer reaches
+    common = [i for i, r in enumerate(d_rows) if all(r[o]["steps_per_seed"] is not None for o in OPTIMIZERS)]
+    if len(common) >= MIN_FIT_POINTS:
+        facts["kappa_common_max"] = kappas[common[-1]]
+        sgd_slopes = per_seed_slopes([kappas[i] for i in common], [d_rows[i]["sgd"]["steps_per_seed"] for i in common])
+        for name in ("rmsprop", "adam"):
+            slopes = per_seed_slopes([kappas[i] for i in common], [d_rows[i][name]["steps_per_seed"] for i in common])
+            interval = metrics.mean_interval(slopes - sgd_slopes)
+            if np.isfinite(interval.half_width):
+                facts[f"{name}_minus_sgd_kappa_slope"] = float(interval.mean)
+                facts[f"{name}_minus_sgd_kappa_slope_half"] = float(interval.half_width)
     if all(f"{o}_excess_n_overlap" in facts for o in OPTIMIZERS):
         facts["excess_n_overlaps"] = sum(facts[f"{o}_excess_n_overlap"] for o in OPTIMIZERS)
     facts["n_optimizers"] = len(OPTIMIZERS)
@@ -509,9 +540,8 @@ def run(settings: Settings) -> StudyResult:
         slope = f.get(f"{name}_steps_kappa_slope")
         reach = f"reaches the tolerance up to d = {f[name + '_reach_d_max']}" if f"{name}_reach_d_max" in f \
             else "never reaches the tolerance"
-        half = f.get(f"{name}_steps_kappa_slope_half")
-        parts.append(f"{LABELS[name]} {reach}" + (f" with steps ∝ κ^{slope}" if slope else "")
-                     + (f" (± {half})" if slope and half else ""))
+        fit = f" with steps ∝ κ^{slope}" + _seed_slope_text(f, f"{name}_steps_kappa") if slope else ""
+        parts.append(f"{LABELS[name]} {reach}{fit}")
     sentence = (
         f"The recipe's column scaling makes κ grow with d like d^{f['kappa_d_slope']} (κ = {kappa_list}), and "
         f"within {f['steps']} steps " + "; ".join(parts) + "."
@@ -521,17 +551,21 @@ def run(settings: Settings) -> StudyResult:
         sentence += _sgd_kappa_clause(facts, sgd_steps)
         sentence += (" (d and κ grow together in this scan, so it cannot tell their effects apart; the fixed-κ "
                      "scan below varies d alone, the theory study κ alone.)")
-    adaptive = [o for o in ("rmsprop", "adam") if f"{o}_steps_kappa_slope" in f]
-    if "sgd_steps_kappa_slope" in f and adaptive and all(
-            facts[f"{o}_steps_kappa_slope"] < facts["sgd_steps_kappa_slope"] for o in adaptive):
-        half = lambda o: facts.get(f"{o}_steps_kappa_slope_half", math.inf)  # noqa: E731
-        resolved = all(facts[f"{o}_steps_kappa_slope"] + half(o) < facts["sgd_steps_kappa_slope"] - half("sgd")
-                       for o in adaptive)
-        sentence += (" The adaptive methods' steps grow more slowly with κ (their exponents' 95% intervals lie below "
-                     "SGD's), consistent with their per-coordinate step undoing the column scaling that makes κ "
-                     "large." if resolved else
-                     " The adaptive methods' fitted exponents are lower than SGD's, but their 95% intervals overlap "
-                     "SGD's: these sizes and seeds do not resolve the difference.")
+    adaptive = [o for o in ("rmsprop", "adam") if f"{o}_minus_sgd_kappa_slope" in facts]
+    if adaptive:
+        slower = [o for o in adaptive
+                  if facts[f"{o}_minus_sgd_kappa_slope"] + facts[f"{o}_minus_sgd_kappa_slope_half"] < 0]
+        sentence += (
+            f" Seed by seed, over the sizes every optimizer reaches (κ up to {f['kappa_common_max']}), the exponent "
+            "minus SGD's is " + ", ".join(f"{LABELS[o]} {f[o + '_minus_sgd_kappa_slope']} ± "
+                                          f"{f[o + '_minus_sgd_kappa_slope_half']}" for o in adaptive) + ": "
+            + (" and ".join(LABELS[o] for o in slower) + "'s steps grow more slowly with κ than SGD's, consistent "
+               "with a per-coordinate step undoing the column scaling that makes κ large"
+               + ("" if len(slower) == len(adaptive) else
+                  "; " + " and ".join(LABELS[o] for o in adaptive if o not in slower) + "'s difference is not "
+                  "resolved by these seeds")
+               if slower else "no difference is resolved by these seeds") + "."
+        )
     conclusions.append(sentence)
     conclusions.append(_fixed_kappa_sentence(facts))
     dmin, dmax = ds[0], ds[-1]
