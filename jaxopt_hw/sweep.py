@@ -1162,14 +1162,23 @@ def _claim_folder(out, fingerprint, spec) -> None:
             stored = json.load(file)
         if stored.get("fingerprint") == fingerprint:
             return
-        saved = sum(name.startswith("chunk_") and name.endswith(".npz") for name in os.listdir(out))  # not a .tmp
+        saved = _saved_chunk_count(out)
         held = f"{saved} saved chunk(s)" if saved else "no saved chunk: if no sweep is running there, delete it"
         raise ValueError(f"out={out!r} belongs to a different sweep ({_what_differs(stored.get('spec', {}), spec)}; "
                          f"{held}); use another folder")
+    orphans = _saved_chunk_count(out)
+    if orphans:  # chunks whose manifest is gone: which sweep wrote them cannot be told
+        raise ValueError(f"out={out!r} holds {orphans} saved chunk(s) but no manifest.json, so which sweep wrote "
+                         "them cannot be told; use another folder, or delete the chunks")
     if jax.process_index() != 0:
         return
     with atomic_write(manifest) as file:
         json.dump({"fingerprint": fingerprint, "spec": spec}, file, default=_json_default, indent=1)
+
+
+def _saved_chunk_count(out) -> int:
+    """The chunk files in ``out`` (not a ``.tmp`` a killed write left)."""
+    return sum(name.startswith("chunk_") and name.endswith(".npz") for name in os.listdir(out))
 
 
 def _what_differs(stored: dict, spec: dict) -> str:

@@ -480,6 +480,15 @@ def test_an_unreadable_chunk_is_computed_again(prob, tmp_path):
     assert jh.sweep(prob, jh.adam, out=tmp_path / "sweep", **kwargs).meta["chunks_loaded"] == 2  # rewritten whole
 
 
+def test_chunks_without_their_manifest_are_not_adopted(prob, tmp_path):
+    kwargs = dict(grid={"learning_rate": [1e-2, 0.1]}, seeds=[0], steps=26, batch_size=16, progress=False,
+                  out=tmp_path / "sweep")
+    jh.sweep(prob, jh.adam, **kwargs)
+    (tmp_path / "sweep" / "manifest.json").unlink()
+    with pytest.raises(ValueError, match=r"holds 1 saved chunk\(s\) but no manifest\.json"):
+        jh.sweep(prob, jh.adam, **kwargs)
+
+
 def test_a_folder_without_chunks_is_still_refused(prob, tmp_path):
     """Its sweep may be computing its first chunk: both would write the same chunk file."""
     out = tmp_path / "sweep"
