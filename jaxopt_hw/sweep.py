@@ -245,7 +245,7 @@ class SweepResult:
             header = json.loads(str(stored["header_json"]))
             curves = {k[len("curve_"):]: stored[k] for k in stored.files if k.startswith("curve_")}
             return cls(
-                axes=header["axes"],
+                axes={name: [_as_tuples(value) for value in values] for name, values in header["axes"].items()},
                 curves=curves,
                 steps=stored["steps"],
                 diverged=stored["diverged"],
@@ -253,6 +253,12 @@ class SweepResult:
                 tol=header["tol"],
                 meta=header["meta"],
             )
+
+
+def _as_tuples(value):
+    """A value read back from JSON with its lists as the tuples they were written from (a
+    grid value can be a tuple, never a list: values compiled in must be hashable)."""
+    return tuple(_as_tuples(item) for item in value) if isinstance(value, list) else value
 
 
 def _cell(value) -> str:
@@ -272,7 +278,9 @@ _SEL_REL_TOL = 1e-6
 
 
 def _position(name, axis_values, value):
-    exact = [i for i, candidate in enumerate(axis_values) if _same(candidate, value)]
+    named = isinstance(value, str)  # a function on the axis is also selected by the name tables show
+    exact = [i for i, candidate in enumerate(axis_values)
+             if _same(candidate, value) or (named and callable(candidate) and _label(candidate) == value)]
     if len(exact) > 1:  # e.g. two schedules of the same name
         raise ValueError(f"{name}={value!r} is ambiguous: axis positions {exact} hold it; index the arrays instead")
     if exact:

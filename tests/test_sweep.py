@@ -345,6 +345,19 @@ def test_save_load_select_best(prob, tmp_path):
         assert one.initial_loss == other.initial_loss == res.initial_loss[1]
 
 
+def _adam_with_betas(learning_rate, betas=(0.9, 0.999)):
+    return optax.adam(learning_rate, b1=betas[0], b2=betas[1])
+
+
+def test_tuple_axis_values_come_back_as_tuples(prob, tmp_path):
+    res = jh.sweep(prob, _adam_with_betas, grid={"learning_rate": [1e-2], "betas": [(0.9, 0.999), (0.8, 0.99)]},
+                   steps=10, batch_size=16, progress=False)
+    res.save(tmp_path / "r.npz")
+    back = jh.SweepResult.load(tmp_path / "r.npz")
+    assert back.axes["betas"] == [(0.9, 0.999), (0.8, 0.99)]
+    np.testing.assert_array_equal(back.sel(betas=(0.8, 0.99)).final_loss, res.sel(betas=(0.8, 0.99)).final_loss)
+
+
 def test_configs_that_never_reach_tol_rank_last():
     steps = np.array([10, 20, 30, 40, 50])
 
@@ -422,6 +435,9 @@ def test_schedules_on_a_grid_axis_keep_their_names(prob, tmp_path):
     back = jh.SweepResult.load(tmp_path / "r.npz")
     assert back.axes["learning_rate"] == ["exponential_decay(0.1, 0.99)", "exponential_decay(0.05, 0.99)"]
     np.testing.assert_array_equal(back.sel(learning_rate="exponential_decay(0.05, 0.99)").loss,
+                                  res.sel(learning_rate=schedules[1]).loss)
+    # a live result is selected by the same name as a loaded one
+    np.testing.assert_array_equal(res.sel(learning_rate="exponential_decay(0.05, 0.99)").loss,
                                   res.sel(learning_rate=schedules[1]).loss)
 
 
