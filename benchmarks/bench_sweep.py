@@ -269,7 +269,17 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   ±10% at d ≤ 7, but at d = 20 the minor one took 65 ms against 55: the two devices'
   programs then barely overlap (65 ms is the one-device time for all 1 024), unless
   XLA's YNNPACK fusions are limited to single products (46 ms, but slower elsewhere:
-  not done).
+  not done). The cause, found in XLA's optimized programs (`--xla_dump_to`, 2026-11-30):
+  the sharded program keeps three or four transposes of the `(d, configs)` state per
+  step, which XLA's simplifier folds away in the one-device program. They come from
+  the `custom_vmap` rule of the batch products, whose gradients return with the configs
+  first, so that the optimizer's update is traced transposed. Why the folding stops in
+  the sharded program is not established (its instructions carry a manual sharding, a
+  likely cause). A
+  `jit` left to partition the same body itself (GSPMD) keeps them too, and so does a
+  step that takes the gradients of all configs from one call in the `(d, configs)`
+  layout (no `custom_vmap` in the step; d = 20: 69 against 68 ms): some transposes
+  remain where the state is read for the update. Not solved.
 * **Cores as devices** (`jh.use_cpu_cores()`). XLA:CPU runs a program's kernels one after
   another and hands them between its threads: pinned to one core (`taskset`), the
   one-device d = 100 sweep took 237–247 ms instead of 258–330 ms on both. Presented as two
@@ -317,6 +327,17 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   from its start, guarded, when a config blew up in it, has nothing to win; it lost
   then (89 of the 1 024 configs blew up at d = 100, from the initial point of the time,
   in 16 of the 20 blocks, and the replays doubled the time).
+  What does help on one device is the `(d, configs)` layout of the state and products
+  for d > 32 as well (A/B, 2026-11-30, `_SMALL_D` raised for the layout only): the
+  one-device sweep at d = 100 took 216 ms against 266 with final metrics, where the
+  expert took 248 ms in the same run (1.15× (c); 0.97× in a run with the layout as it
+  is), and 449 against 634 ms logging every step; d = 50: 153 against 175 and 291
+  against 328 ms; d = 200: 298 against 319 and 916 against 1 000 ms. It is not
+  adopted because on two devices, the command's default, logging every step becomes
+  twice as slow (d = 100: 598 against 302 ms; d = 50: 284 against 155 ms): in the
+  sharded program that logs, XLA stores the state configs-first, and the profile shows
+  a transposing select of the update taking 226 ms of each device's 1 000 steps. Final
+  metrics gain there too (129 against 141 ms; 65 against 89).
 * **(a) at (10 000, 5) logging every step** sat at the target on this VM until the page
   faults above were found (274–330× across runs; 429–493× in three runs after the fix).
   What logging every step still costs over the final metrics, from the same A/B
