@@ -275,11 +275,10 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   the `custom_vmap` rule of the batch products, whose gradients return with the configs
   first, so that the optimizer's update is traced transposed. Why the folding stops in
   the sharded program is not established (its instructions carry a manual sharding, a
-  likely cause). A
-  `jit` left to partition the same body itself (GSPMD) keeps them too, and so does a
-  step that takes the gradients of all configs from one call in the `(d, configs)`
-  layout (no `custom_vmap` in the step; d = 20: 69 against 68 ms): some transposes
-  remain where the state is read for the update. Not solved.
+  likely cause). A `jit` left to partition the same body itself (GSPMD) keeps them
+  too, and so does a step that takes the gradients of all configs from one call in the
+  `(d, configs)` layout (no `custom_vmap` in the step; d = 20: 69 against 68 ms): some
+  transposes remain where the state is read for the update. Not solved.
 * **Cores as devices** (`jh.use_cpu_cores()`). XLA:CPU runs a program's kernels one after
   another and hands them between its threads: pinned to one core (`taskset`), the
   one-device d = 100 sweep took 237–247 ms instead of 258–330 ms on both. Presented as two
