@@ -58,14 +58,16 @@ from jaxopt_hw.loop import (
     check_number,
     check_run_args,
     checked,
+    guarded,
     initial_state,
     measure,
     block_target,
     fetch_block,
     simulate,
     simulate_blocks,
+    passes_check,
+    proposed_step,
     summed_scan,
-    train_step,
 )
 from jaxopt_hw.problems import Problem, matvec_as_product
 
@@ -571,11 +573,15 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         return jax.vmap(per_config, in_axes=(None, 0), out_axes=(axes.seed, 0))(hyper, params0)
 
     def step_all_with(axes, states, batch, seed_axis):
-        """One step of every config and seed; ``batch`` has a seed axis (or none: shared).
-        Configs are vmapped innermost: there they share one batch (``problems.mse_batch_values``)."""
-        step = lambda h, state, b: train_step(fns, optimizer(h), state, b)  # noqa: E731
-        per_config = jax.vmap(step, in_axes=(0, axes.config, None), out_axes=(axes.config, 0), axis_size=n_configs)
-        return jax.vmap(per_config, in_axes=(None, axes.seed, seed_axis), out_axes=(axes.seed, 0))(hyper, states, batch)
+        """One step of every config and seed (``loop.train_step``); ``batch`` has a seed
+        axis (or none: shared). Configs are vmapped innermost: there they share one batch
+        (``problems.mse_batch_values``). The freeze of diverged runs is applied to all
+        runs at once, in the layout of their parameters (:func:`_select_runs`)."""
+        step = lambda h, state, b: proposed_step(fns, optimizer(h), state, b)  # noqa: E731
+        per_config = jax.vmap(step, in_axes=(0, axes.config, None), out_axes=(axes.config, 0, 0), axis_size=n_configs)
+        proposed, passed, errors = jax.vmap(per_config, in_axes=(None, axes.seed, seed_axis), out_axes=(axes.seed, 0, 0))(
+            hyper, states, batch)
+        return guarded(states, proposed, passed, _select_runs(axes.config.params)), errors
 
     batch_axis = None if batch_size is None else 0
     example_batch = data if batch_size is None else jax.tree.map(
@@ -592,8 +598,10 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         return summed_scan(lambda s, b: step_all(s, b, 0), states, batches, jnp.zeros_like(initial_loss))
 
     def checked_all(states):
-        per_config = jax.vmap(checked, in_axes=(axes.config,), out_axes=axes.config)
-        return jax.vmap(per_config, in_axes=(axes.seed,), out_axes=axes.seed)(states)
+        if states.last_good is None:
+            return states
+        passed = jax.vmap(jax.vmap(passes_check, in_axes=(axes.config,)), in_axes=(axes.seed,))(states)
+        return checked(states, passed, _select_runs(axes.config.params))
 
     def log(states, batch_error):
         measure_one = lambda p, e: measure(fns, p, aux, w_star, min_loss, e)  # noqa: E731
@@ -614,6 +622,19 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         )
     logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1).swapaxes(0, 1), logs)  # (configs, seeds, logs)
     return logs, checked_all(states).diverged.T, initial_loss[:, 0]
+
+
+def _select_runs(config_axes):
+    """``loop.select_params`` for all the runs of a sweep at once: ``flags`` (seeds,
+    configs) spread over parameter leaves laid out ``(seeds, …)`` with their configs
+    on axis ``config_axes`` of each seed's share (a tree like the parameters')."""
+    def select(flags, on_true, on_false):
+        def leaf(config_axis, a, b):
+            config_at = 1 + config_axis % (a.ndim - 1)
+            spread = jnp.expand_dims(flags, [axis for axis in range(a.ndim) if axis not in (0, config_at)])
+            return jnp.where(spread, a, b)
+        return jax.tree.map(leaf, config_axes, on_true, on_false)
+    return select
 
 
 class StateAxes(NamedTuple):
