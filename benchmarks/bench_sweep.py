@@ -258,27 +258,47 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
 2026-11-25) that took a one-device, final-metrics step at (10 000, 5) from ≈ 50 to
 ≈ 26 µs:
 
-* **Configs on the minor axis of the state** (least squares with d ≤ 32,
-  `Problem.parameter_sets_minor`). The batch products lay the configs out along rows
-  (`(B, configs)`, `(d, configs)`); a state stored `(configs, d)` was transposed for them
-  every step, one kernel more, and a costly one at d = 20. Stored `(d, configs)` (A/B on
-  one device, final metrics, 2026-11-30): d = 5 37 → 33 ms, d = 20 137 → 63 ms, d = 32
-  logging every step 400 → 211 ms; each config trains bit for bit as before. A logistic
-  regression, whose batch gradients are plain `vmap`s, keeps the configs major (398 ms
-  against 530 ms minor). On two CPU devices (512 configs each) the layouts are within
-  ±10% at d ≤ 7, but at d = 20 the minor one took 65 ms against 55: the two devices'
-  programs then barely overlap (65 ms is the one-device time for all 1 024), unless
-  XLA's YNNPACK fusions are limited to single products (46 ms, but slower elsewhere:
-  not done). The cause, found in XLA's optimized programs (`--xla_dump_to`, 2026-11-30):
-  the sharded program keeps three or four transposes of the `(d, configs)` state per
-  step, which XLA's simplifier folds away in the one-device program. They come from
-  the `custom_vmap` rule of the batch products, whose gradients return with the configs
-  first, so that the optimizer's update is traced transposed. Why the folding stops in
-  the sharded program is not established (its instructions carry a manual sharding, a
-  likely cause). A `jit` left to partition the same body itself (GSPMD) keeps them
-  too, and so does a step that takes the gradients of all configs from one call in the
-  `(d, configs)` layout (no `custom_vmap` in the step; d = 20: 69 against 68 ms): some
-  transposes remain where the state is read for the update. Not solved.
+* **Configs on the minor axis of the state** (least squares, `Problem.parameter_sets_minor`).
+  The batch products lay the configs out along rows (`(B, configs)`, `(d, configs)`); a
+  state stored `(configs, d)` was transposed for them every step, one kernel more, and a
+  costly one at d = 20. Stored `(d, configs)` (A/B on one device, final metrics,
+  2026-11-30): d = 5 37 → 33 ms, d = 20 137 → 63 ms, d = 32 logging every step 400 →
+  211 ms; each config trains bit for bit as before. A logistic regression, whose batch
+  gradients are plain `vmap`s, keeps the configs major (398 ms against 530 ms minor).
+* **Transposes left in the sharded program** (found in XLA's optimized programs,
+  `--xla_dump_to` with `--xla_dump_hlo_pass_re=.*`, 2026-11-30). Until then two CPU
+  devices gained nothing at d = 20 (69.5 ms, against 63.7 on one device): the sharded
+  program kept transposes of the `(d, configs)` parameters at every step, which the
+  one-device program folded away. Inside the per-config `vmap`, each config's flag
+  (its learning rate, its divergence flag) is a `(configs,)` array with the configs
+  first; `vmap` then moves the configs of the `(d, configs)` parameters to the front for
+  every elementwise operation that mixes them, and transposes back at the end. XLA's
+  reshape mover sinks such a transpose past an operation only when every user of the
+  transposed value can take it at once; the freeze of diverged configs,
+  `where(diverged, old, old + update)`, reads the transposed old parameters twice, so
+  neither user moves, in the sharded program for good (in the one-device program other
+  rewrites happened to break the tie). The sweep now freezes all configs at once after
+  the `vmap`, its flags spread over the layout of the parameters
+  (`loop.proposed_step` and `loop.guarded`, `sweep._select_runs`; each config trains bit
+  for bit as before): d = 20 on two devices 69.5 → 35.0 ms with final metrics, 101 →
+  53 ms logging every step (one device: 63.7 → 63.3 and 105 → 97 ms; A/B runs,
+  2026-11-30).
+* **The same layout for d > 32.** With the freeze fixed, the `(d, configs)` layout paid
+  for d > 32 too once the sweep stopped `vmap`-ping the problem's functions for many
+  parameter sets: their `custom_vmap` rules receive the parameters with the configs
+  first, and in the sharded program logging every step XLA kept a transposing copy of
+  the parameters for the distance to w* (114 ms of each device's 1 000 steps at
+  d = 100). The sweep now calls the least-squares functions for parameter sets held as
+  columns directly (`mse_batch_values.sets_minor`, `quadratic_measures.sets_minor`), and
+  no parameter changes layout in a step. A/B runs (2026-11-30), final metrics / logging
+  every step: d = 100 on one device 263 → 212 / 623 → 441 ms, where the expert took
+  246 ms in the same run (1.16× (c), 0.95× before), on two devices 137 → 119 / 303 →
+  269 ms; d = 50 on one device 179 → 151 / 338 → 271 ms, on two 86 → 65 / 154 →
+  124 ms. (Tried first with the problem's rules under `vmap`: one device gained as
+  much, but two devices logging every step lost, 303 → 399 ms at d = 100.) For the
+  report's small grids (48 Adam configs × 5 seeds, 1 000 steps logging every 10th, two
+  devices) the two layouts are within ±7%: d = 50 74 → 71 ms, d = 100 105 → 109 ms,
+  d = 200 225 → 242 ms, d = 1 000 1.055 → 1.005 s.
 * **Cores as devices** (`jh.use_cpu_cores()`). XLA:CPU runs a program's kernels one after
   another and hands them between its threads: pinned to one core (`taskset`), the
   one-device d = 100 sweep took 237–247 ms instead of 258–330 ms on both. Presented as two
@@ -317,26 +337,15 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   the parameters (d = 100: 311 → ≈ 270 ms). The expert's `jax.random.permutation` per
   epoch sorts n keys (≈ 17 ms at n = 10 000, 79 ms at 150 000); the sweep draws each
   block's rows by a keyed Feistel bijection, O(B) per step.
-* **d = 100 on one device** (below 1.0× (c) in the runs so far). The two products, 1 024 × 32 × 100 multiply-adds
-  each per step (≈ 150 µs), dominate both programs. The divergence guard is not where
-  the rest goes: with its selects removed from the step (a patched `train_step`, A/B in
-  one process, 20 rounds each, 2026-11-30) the one-device sweep took 270 ms against
-  266 ms guarded at d = 100, and 33.4 against 34.0 ms at d = 5 (XLA fuses the selects
-  into the update). So a scheme tried earlier, unguarded steps with a block replayed
-  from its start, guarded, when a config blew up in it, has nothing to win; it lost
-  then (89 of the 1 024 configs blew up at d = 100, from the initial point of the time,
-  in 16 of the 20 blocks, and the replays doubled the time).
-  What does help on one device is the `(d, configs)` layout of the state and products
-  for d > 32 as well (A/B, 2026-11-30, `_SMALL_D` raised for the layout only): the
-  one-device sweep at d = 100 took 216 ms against 266 with final metrics, where the
-  expert took 248 ms in the same run (1.15× (c); 0.97× in a run with the layout as it
-  is), and 449 against 634 ms logging every step; d = 50: 153 against 175 and 291
-  against 328 ms; d = 200: 298 against 319 and 916 against 1 000 ms. It is not
-  adopted because on two devices, the command's default, logging every step becomes
-  twice as slow (d = 100: 598 against 302 ms; d = 50: 284 against 155 ms): in the
-  sharded program that logs, XLA stores the state configs-first, and the profile shows
-  a transposing select of the update taking 226 ms of each device's 1 000 steps. Final
-  metrics gain there too (129 against 141 ms; 65 against 89).
+* **The divergence guard** is not where d = 100 spends its time: with its selects
+  removed from the step (a patched `train_step`, A/B in one process, 20 rounds each,
+  2026-11-30) the one-device sweep took 270 ms against 266 ms guarded at d = 100, and
+  33.4 against 34.0 ms at d = 5. So a scheme tried earlier, unguarded steps with a block
+  replayed from its start, guarded, when a config blew up in it, has nothing to win; it
+  lost then (89 of the 1 024 configs blew up at d = 100, from the initial point of the
+  time, in 16 of the 20 blocks, and the replays doubled the time). At d = 100 the two
+  products, 1 024 × 32 × 100 multiply-adds each per step (≈ 150 µs), dominate both
+  programs.
 * **(a) at (10 000, 5) logging every step** sat at the target on this VM until the page
   faults above were found (274–330× across runs; 429–493× in three runs after the fix).
   What logging every step still costs over the final metrics, from the same A/B

@@ -328,7 +328,13 @@ def proposed_step(fns: ProblemFns, tx, state: RunState, batch):
     finite or not, and ``diverged`` already updated; whether the batch loss found
     ``state.params`` finite in a run that had not diverged (``passed``; ``None`` without
     ``state.last_good``); and the batch's error."""
-    loss, grads, error = fns.batch_values(state.params, batch["X"], batch["y"])
+    return proposed_update(tx, state, *fns.batch_values(state.params, batch["X"], batch["y"]))
+
+
+def proposed_update(tx, state: RunState, loss, grads, error):
+    """:func:`proposed_step` from the batch's ``loss``, ``grads`` and ``error`` at
+    ``state.params`` (a sweep may compute those of all its configs at once,
+    ``batch_fn.sets_minor``)."""
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = apply_updates(state.params, updates)
     blew_up = ~jnp.isfinite(loss) | (loss > state.loss_bound)
@@ -397,18 +403,22 @@ def measure(fns: ProblemFns, params, aux, w_star, min_loss, batch_error) -> Metr
     """Full-data loss, excess loss, distance to the optimum and full-gradient norm (from
     the problem's ``measures_fn`` when it has one, whose excess and distance are to its
     own optimum)."""
-    excess_loss = None  # unless the problem computes it: loss − min_loss
     if fns.measures_fn is not None:
-        measured = fns.measures_fn(params, aux)
-        if len(measured) == 3:  # (loss, gradient norm, distance)
-            loss, grad_norm, dist_to_opt = measured
-        else:
-            loss, excess_loss, grad_norm, dist_to_opt = measured
+        return measured_metrics(fns.measures_fn(params, aux), w_star, min_loss, batch_error)
+    loss, grads = jax.value_and_grad(fns.full_loss_fn)(params, aux)
+    dist_to_opt = None if w_star is None else _tree_norm(jax.tree.map(jnp.subtract, params, w_star))
+    return measured_metrics((loss, _tree_norm(grads), dist_to_opt), w_star, min_loss, batch_error)
+
+
+def measured_metrics(measured, w_star, min_loss, batch_error) -> Metrics:
+    """:class:`Metrics` from a problem's measures, ``(loss, excess loss, gradient norm,
+    distance)`` or ``(loss, gradient norm, distance)`` (the excess is then ``loss −
+    min_loss``), of one run or of many (arrays of any shape, alike)."""
+    if len(measured) == 3:
+        (loss, grad_norm, dist_to_opt), excess_loss = measured, None
     else:
-        loss, grads = jax.value_and_grad(fns.full_loss_fn)(params, aux)
-        grad_norm = _tree_norm(grads)
-        dist_to_opt = None if w_star is None else _tree_norm(jax.tree.map(jnp.subtract, params, w_star))
-    nan = jnp.full((), jnp.nan, loss.dtype)
+        loss, excess_loss, grad_norm, dist_to_opt = measured
+    nan = jnp.full(jnp.shape(loss), jnp.nan, loss.dtype)
     if min_loss is None:
         excess_loss = nan
     elif excess_loss is None:

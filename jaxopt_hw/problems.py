@@ -86,10 +86,15 @@ class Problem:
         parameters are (a model linear in them: a non-finite :math:`w_j` makes
         :math:`x_j w_j` NaN or infinite). The divergence guard then checks parameters
         through the loss instead of scanning them (:func:`jaxopt_hw.loop.train_step`).
-      parameter_sets_minor: whether ``batch_fn`` and ``measures_fn``, vmapped over many
-        parameter sets, compute with the sets on the minor axis of their arrays (least
-        squares with d ≤ 32). A sweep then keeps its configs there too, and no transpose
-        of the parameters is needed per step.
+      parameter_sets_minor: whether a sweep should keep its configs on the minor axis
+        of every parameter and optimizer-state array, ``(d, configs)``: where the
+        problem's batch values and measures for many parameter sets are fastest in that
+        layout (least squares). If ``batch_fn`` and ``measures_fn`` carry a
+        ``sets_minor`` attribute, the same function for ``P`` parameter sets held as
+        columns (``params (…, P)``; least squares: :func:`mse_batch_values_minor`,
+        :func:`quadratic_measures_minor`), a sweep calls those on all its configs at
+        once; otherwise it ``vmap``-s the functions, whose batched parameters then
+        arrive with the sets first, transposed at every step.
     """
 
     name: str
@@ -241,37 +246,60 @@ def mse_batch_values(w, X, y):
 _MIN_PARAMETER_SETS = 64
 
 
-def _padded(w):
-    """``w`` (P, d) with zero rows appended up to a multiple of :data:`_MIN_PARAMETER_SETS`."""
-    return jnp.pad(w, ((0, -w.shape[0] % _MIN_PARAMETER_SETS), (0, 0)))
+def _padded(w, axis=0):
+    """``w`` with zeros appended along ``axis`` (its parameter sets) up to a multiple of
+    :data:`_MIN_PARAMETER_SETS`."""
+    widths = [(0, 0)] * w.ndim
+    widths[axis] = (0, -w.shape[axis] % _MIN_PARAMETER_SETS)
+    return jnp.pad(w, widths)
+
+
+def mse_batch_values_minor(W, X, y):
+    r""":func:`mse_batch_values` for ``P`` parameter sets held as the columns of ``W``
+    (d, P), all on one batch: the losses (P,), the gradients (d, P) and the errors (P,).
+
+    The residuals :math:`R = X W - y` (B, P) and the gradients :math:`\frac2B X^\top R`
+    are two products that write rows of ``P`` entries, which XLA:CPU computes about
+    twice as fast as products whose rows have only ``B`` or ``d`` entries (1 024 Adam
+    configs at d = 5: 42 → 26 ms per 1 000 steps). A sweep whose configs lie on the
+    minor axis of its state (``Problem.parameter_sets_minor``) calls it directly
+    (``mse_batch_values.sets_minor``): through
+    ``vmap`` (:func:`_mse_batch_values_many`) the parameters would come in with the sets
+    first, transposed at every step.
+
+    Example:
+      >>> X, y = jnp.ones((4, 2)), jnp.zeros(4)
+      >>> losses, grads, errors = mse_batch_values_minor(jnp.ones((2, 3)), X, y)
+      >>> losses.shape, grads.shape, errors.shape
+      ((3,), (2, 3), (3,))
+    """
+    n_sets = W.shape[-1]
+    residuals = _product(X, _padded(W, axis=1)) - y[:, None]  # (B, P)
+    grads = _product(X.T, _loss_weights(X, residuals))[:, :n_sets]
+    losses, errors = _mean_square_and_abs(residuals[:, :n_sets], axis=0)
+    return losses, grads, errors
+
+
+mse_batch_values.sets_minor = mse_batch_values_minor
 
 
 @mse_batch_values.def_vmap
 def _mse_batch_values_many(axis_size, in_batched, w, X, y):
     r"""``mse_batch_values`` for ``P`` parameter sets ``W`` (P, d) on one batch.
 
-    For ``d ≤ 32`` the residuals are :math:`R = X W^\top - y` of shape (B, P) and the
-    gradients :math:`\frac2B (X^\top R)^\top`: both products then write rows of length
-    ``P``, which XLA:CPU computes about twice as fast as the (P, B) and (P, d) products
-    whose rows have only ``B`` or ``d`` entries (measured with 1 024 Adam configs at
-    d = 5: 42 → 26 ms per 1 000 steps). Batches that differ between the parameter sets
-    fall back to a plain ``vmap``."""
+    For ``d ≤ 32``, :func:`mse_batch_values_minor` of ``W.T``, whose products write rows
+    of length ``P``; above, (P, B) and (P, d) products. Batches that differ between the
+    parameter sets fall back to a plain ``vmap``."""
     w_batched, X_batched, y_batched = in_batched
     if X_batched or y_batched or not w_batched:
         in_axes = tuple(0 if batched else None for batched in in_batched)
         return jax.vmap(mse_batch_values.fun, in_axes=in_axes)(w, X, y), (True, True, True)
-    n_sets = w.shape[0]
     if X.shape[-1] <= _SMALL_D:
-        residuals = _product(X, _padded(w).T) - y[:, None]  # (B, P)
-        grads = _product(X.T, _loss_weights(X, residuals)).T[:n_sets]
-        residuals = residuals[:, :n_sets]
-        axis = 0
-    else:
-        residuals = _product(_padded(w), X.T) - y  # (P, B)
-        grads = _product(_loss_weights(X, residuals), X)[:n_sets]
-        residuals = residuals[:n_sets]
-        axis = 1
-    losses, errors = _mean_square_and_abs(residuals, axis)
+        losses, grads, errors = mse_batch_values_minor(w.T, X, y)
+        return (losses, grads.T, errors), (True, True, True)
+    residuals = _product(_padded(w), X.T) - y  # (P, B)
+    grads = _product(_loss_weights(X, residuals), X)[:w.shape[0]]
+    losses, errors = _mean_square_and_abs(residuals[:w.shape[0]], axis=1)
     return (losses, grads, errors), (True, True, True)
 
 
@@ -333,13 +361,9 @@ def quadratic_measures(w, aux):
 def _quadratic_measures_many(axis_size, in_batched, w, aux):
     r"""``quadratic_measures`` for ``P`` parameter sets ``W`` (P, d).
 
-    For ``d ≤ 32`` the offsets are laid out as ``(d, P)``. Up to
-    :data:`_WRITTEN_OUT_D` features the entries of :math:`Z = C^\top O` are
-    multiply-adds of whole rows, as in the plain form; above, it is a product that
-    write rows of ``P`` entries (padded to a multiple of 64), whose every entry XLA:CPU
-    sums over ``d`` in order, one fused multiply-add at a time, as the plain form's
-    multiply-and-sum does. For ``d > 32``, a ``(P, d) × (d, d)`` product (padded alike).
-    Left to ``vmap``, ``(P, d) × (d, d)`` products would also serve small ``d``,
+    For ``d ≤ 32`` the offsets are laid out as ``(d, P)``
+    (:func:`quadratic_measures_minor` of ``W.T``); for ``d > 32``, a ``(P, d) × (d, d)``
+    product (padded to a multiple of 64 sets). Left to ``vmap``, ``(P, d) × (d, d)`` products would also serve small ``d``,
     whose rows of ``d`` entries XLA:CPU computes slowly and rounds otherwise (a
     1 024-config sweep at d = 5 that logs every step spent ≈ 13 of its ≈ 60 ms per 1 000
     steps on them)."""
@@ -347,15 +371,39 @@ def _quadratic_measures_many(axis_size, in_batched, w, aux):
     if any(jax.tree.leaves(aux_batched)) or not w_batched:
         in_axes = (0 if w_batched else None, jax.tree.map(lambda b: 0 if b else None, aux_batched))
         return jax.vmap(quadratic_measures.fun, in_axes=in_axes)(w, aux), (True,) * 4
-    n_sets, d = w.shape
+    if w.shape[1] <= _SMALL_D:
+        return quadratic_measures_minor(w.T, aux), (True,) * 4
     offsets = w - aux["w_star"]  # (P, d)
-    if d <= _WRITTEN_OUT_D:
-        measures = _measures(aux, offsets.T, _combined, axis=0)
-    elif d <= _SMALL_D:
-        measures = _measures(aux, _padded(offsets).T, lambda M, v: _product(M.T, v), axis=0)
-    else:
-        measures = _measures(aux, _padded(offsets), lambda M, v: _product(v, M), axis=1)
-    return tuple(m[:n_sets] for m in measures), (True,) * 4
+    measures = _measures(aux, _padded(offsets), lambda M, v: _product(v, M), axis=1)
+    return tuple(m[:w.shape[0]] for m in measures), (True,) * 4
+
+
+def quadratic_measures_minor(W, aux):
+    r""":func:`quadratic_measures` for ``P`` parameter sets held as the columns of ``W``
+    (d, P): four arrays (P,). The offsets :math:`O = W - w^*` keep the sets on the minor
+    axis. Up to :data:`_WRITTEN_OUT_D` features the entries of :math:`Z = C^\top O` are
+    multiply-adds of whole rows, as in the plain form; above, a product that writes rows
+    of ``P`` entries (padded to a multiple of 64), whose every entry XLA:CPU sums over
+    ``d`` in order, one fused multiply-add at a time, as the plain form's multiply-and-sum
+    does for ``d ≤ 32``. A sweep whose configs lie on the minor axis of its state calls
+    it directly (``quadratic_measures.sets_minor``; see :func:`mse_batch_values_minor`).
+
+    Example:
+      >>> prob = linear_regression(100, 3)
+      >>> W = jnp.stack([prob.w_star, prob.w_star + 1.0], axis=1)  # (3, 2)
+      >>> loss, excess, grad_norm, dist = quadratic_measures_minor(W, prob.aux)
+      >>> [round(float(x), 3) for x in dist]
+      [0.0, 1.732]
+    """
+    n_sets = W.shape[1]
+    offsets = W - aux["w_star"][:, None]  # (d, P)
+    if offsets.shape[0] <= _WRITTEN_OUT_D:
+        return _measures(aux, offsets, _combined, axis=0)
+    measures = _measures(aux, _padded(offsets, axis=1), lambda M, v: _product(M.T, v), axis=0)
+    return tuple(m[:n_sets] for m in measures)
+
+
+quadratic_measures.sets_minor = quadratic_measures_minor
 
 
 def _measures(aux, offset, transform, axis):
@@ -628,7 +676,7 @@ def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
         batch_fn=mse_batch_values,
         measures_fn=quadratic_measures,
         loss_detects_nonfinite=True,
-        parameter_sets_minor=d <= _SMALL_D,
+        parameter_sets_minor=True,
     )
 
 

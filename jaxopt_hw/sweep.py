@@ -65,8 +65,10 @@ from jaxopt_hw.loop import (
     fetch_block,
     simulate,
     simulate_blocks,
+    measured_metrics,
     passes_check,
     proposed_step,
+    proposed_update,
     summed_scan,
 )
 from jaxopt_hw.problems import Problem, matvec_as_product
@@ -572,16 +574,40 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         per_config = jax.vmap(start, in_axes=(0, None), out_axes=(axes.config, 0), axis_size=n_configs)
         return jax.vmap(per_config, in_axes=(None, 0), out_axes=(axes.seed, 0))(hyper, params0)
 
+    def sets_minor(fn, axes):
+        """``fn.sets_minor`` (``fn`` for many parameter sets held on the minor axis; see
+        ``Problem.parameter_sets_minor``) if it has one and ``axes`` holds every
+        parameter's configs there, else ``None``."""
+        minor = getattr(fn, "sets_minor", None)
+        return minor if minor is not None and all(axis == -1 for axis in jax.tree.leaves(axes.config.params)) else None
+
     def step_all_with(axes, states, batch, seed_axis):
         """One step of every config and seed (``loop.train_step``); ``batch`` has a seed
         axis (or none: shared). Configs are vmapped innermost: there they share one batch
         (``problems.mse_batch_values``). The freeze of diverged runs is applied to all
         runs at once, in the layout of their parameters (:func:`_select_runs`)."""
-        step = lambda h, state, b: proposed_step(fns, optimizer(h), state, b)  # noqa: E731
-        per_config = jax.vmap(step, in_axes=(0, axes.config, None), out_axes=(axes.config, 0, 0), axis_size=n_configs)
-        proposed, passed, errors = jax.vmap(per_config, in_axes=(None, axes.seed, seed_axis), out_axes=(axes.seed, 0, 0))(
-            hyper, states, batch)
+        batch_values = sets_minor(fns.batch_fn, axes)
+        if batch_values is not None:
+            proposed, passed, errors = proposed_all_minor(axes, batch_values, states, batch, seed_axis)
+        else:
+            step = lambda h, state, b: proposed_step(fns, optimizer(h), state, b)  # noqa: E731
+            per_config = jax.vmap(step, in_axes=(0, axes.config, None), out_axes=(axes.config, 0, 0),
+                                  axis_size=n_configs)
+            proposed, passed, errors = jax.vmap(
+                per_config, in_axes=(None, axes.seed, seed_axis), out_axes=(axes.seed, 0, 0))(hyper, states, batch)
         return guarded(states, proposed, passed, _select_runs(axes.config.params)), errors
+
+    def proposed_all_minor(axes, batch_values_minor, states, batch, seed_axis):
+        """The proposed steps with the batch values of all configs of a seed from one call
+        of ``batch_values_minor`` (``batch_fn.sets_minor``) on their parameters as laid
+        out (no transposes)."""
+        batch_values = jax.vmap(batch_values_minor, in_axes=(0, seed_axis, seed_axis))(
+            states.params, batch["X"], batch["y"])
+        step = lambda h, state, loss, grads, error: proposed_update(optimizer(h), state, loss, grads, error)  # noqa: E731
+        per_config = jax.vmap(step, in_axes=(0, axes.config, 0, axes.config.params, 0), out_axes=(axes.config, 0, 0),
+                              axis_size=n_configs)
+        return jax.vmap(per_config, in_axes=(None, axes.seed, 0, 0, 0), out_axes=(axes.seed, 0, 0))(
+            hyper, states, *batch_values)
 
     batch_axis = None if batch_size is None else 0
     example_batch = data if batch_size is None else jax.tree.map(
@@ -604,9 +630,14 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         return checked(states, passed, _select_runs(axes.config.params))
 
     def log(states, batch_error):
+        params = checked_all(states).params
+        measures = sets_minor(fns.measures_fn, axes)
+        if measures is not None:
+            measured = jax.vmap(measures, in_axes=(0, None))(params, aux)
+            return measured_metrics(measured, w_star, min_loss, batch_error)
         measure_one = lambda p, e: measure(fns, p, aux, w_star, min_loss, e)  # noqa: E731
         per_config = jax.vmap(measure_one, in_axes=(axes.config.params, 0))
-        return jax.vmap(per_config)(checked_all(states).params, batch_error)
+        return jax.vmap(per_config)(params, batch_error)
 
     if batch_size is None:  # full batch: every step's batch is all the data
         states, logs, _ = simulate(lambda states: step_all(states, data, None), log, states, steps, log_every)
@@ -654,11 +685,12 @@ def _state_axes(start_all, step_all_with, example_batch, batch_axis, configs_min
       they cost Adam a power per config per step in its bias correction. A factory whose
       integer leaf depends on its config (vmap then refuses ``None``) gets every leaf per
       config.
-    * With ``configs_minor`` (``Problem.parameter_sets_minor``: least squares with
-      d ≤ 32), the configs are the minor axis of every per-config array (``(seeds, d,
-      configs)``): the problem's batch products then read and write the parameters in
-      place, where ``(seeds, configs, d)`` cost a transpose of them per step (1 024 Adam
-      configs at d = 20: 137 → 64 ms per 1 000 steps; d = 5: 37 → 35 ms). Elsewhere the
+    * With ``configs_minor`` (``Problem.parameter_sets_minor``: least squares), the
+      configs are the minor axis of every per-config array (``(seeds, d, configs)``):
+      the problem's batch products then read and write the parameters in place, where
+      ``(seeds, configs, d)`` cost a transpose of them per step (1 024 Adam configs at
+      d = 20: 137 → 64 ms per 1 000 steps; d = 5: 37 → 35 ms; d = 100 with the
+      products called directly, ``batch_fn.sets_minor``: 263 → 212 ms). Elsewhere the
       configs are the major axis (a logistic regression at d = 10 with them minor:
       398 → 530 ms)."""
     every = StateAxes(seed=0, config=0)

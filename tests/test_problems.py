@@ -311,7 +311,7 @@ def test_initializers_compare_by_value():
 
 @pytest.mark.parametrize("d", [5, 40])  # both layouts of the batched rule (d <= 32 and d > 32)
 def test_mse_batch_values_batched_rule_equals_the_plain_form(d):
-    from jaxopt_hw.problems import mean_absolute_error, mse_batch_values, mse_loss
+    from jaxopt_hw.problems import mean_absolute_error, mse_batch_values, mse_batch_values_minor, mse_loss
 
     rng = np.random.default_rng(d)
     X = jnp.asarray(rng.standard_normal((16, d)), jnp.float32)
@@ -324,21 +324,30 @@ def test_mse_batch_values_batched_rule_equals_the_plain_form(d):
         np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
         np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(error, mean_absolute_error(w, X, y), rtol=1e-5)
+    # the sets as columns, as a sweep with its configs minor calls it: the same values
+    minor = jax.jit(mse_batch_values_minor)(W.T, X, y)
+    np.testing.assert_allclose(minor[1].T, grads, rtol=1e-5, atol=1e-5)
+    for got, want in zip((minor[0], minor[2]), (losses, errors)):
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+    if d <= 32 and jax.default_backend() == "cpu":  # the batched rule is this function, transposed
+        for got, want in zip(minor, (losses, grads.T, errors)):
+            np.testing.assert_array_equal(got, want)
     # different batches per parameter set: the plain vmap
     Xs = jnp.stack([X, 2 * X])
     losses, grads, _ = jax.jit(jax.vmap(mse_batch_values, in_axes=(None, 0, None)))(W[0], Xs, y)
     np.testing.assert_allclose(losses[1], mse_loss(W[0], 2 * X, y), rtol=1e-5)
 
 
-@pytest.mark.parametrize("d", [5, 8, 9, 20, 32, 33])  # the forms: terms written out, (d, P), (P, d) products
+@pytest.mark.parametrize("d", [5, 8, 9, 20, 32, 33, 40])  # the forms: terms written out, (d, P), (P, d) products
 def test_quadratic_measures_equal_autodiff_and_a_float64_reference(d):
-    from jaxopt_hw.problems import quadratic_full_loss, quadratic_measures
+    from jaxopt_hw.problems import quadratic_full_loss, quadratic_measures, quadratic_measures_minor
 
     prob = jh.linear_regression(400, d, seed=d)
     rng = np.random.default_rng(d)
     W = np.asarray(prob.w_star)[None] + rng.standard_normal((6, d)).astype(np.float32)
     X64, y64 = np.asarray(prob.X, np.float64), np.asarray(prob.y, np.float64)
     batched = jax.jit(jax.vmap(quadratic_measures, in_axes=(0, None)))(jnp.asarray(W), prob.aux)
+    minor = jax.jit(quadratic_measures_minor)(jnp.asarray(W.T), prob.aux)  # the sets as columns, as in a sweep
     for i, w in enumerate(W):
         plain = jax.jit(quadratic_measures)(jnp.asarray(w), prob.aux)
         loss, grad = jax.jit(jax.value_and_grad(quadratic_full_loss))(jnp.asarray(w), prob.aux)
@@ -346,12 +355,13 @@ def test_quadratic_measures_equal_autodiff_and_a_float64_reference(d):
         offset = w.astype(np.float64) - np.asarray(prob.w_star, np.float64)
         want = (np.mean(residual**2), np.mean((X64 @ offset) ** 2), np.linalg.norm(2 * X64.T @ residual / len(y64)),
                 np.linalg.norm(offset))
-        for got in (plain, [m[i] for m in batched]):
+        for got in (plain, [m[i] for m in batched], [m[i] for m in minor]):
             np.testing.assert_allclose(got[0], loss, rtol=1e-6)
             np.testing.assert_allclose(got[2], np.linalg.norm(np.asarray(grad)), rtol=1e-5)
             np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=1e-5)
         if d <= 32 and jax.default_backend() == "cpu":  # the same sums in the same order, one set or many
             np.testing.assert_array_equal(np.asarray(plain), np.asarray([m[i] for m in batched]))
+            np.testing.assert_array_equal(np.asarray(plain), np.asarray([m[i] for m in minor]))
     # seeds × configs, compiled as in a sweep (eagerly, each of its written-out terms compiled alone: ~3 s)
     nested = jax.jit(jax.vmap(jax.vmap(quadratic_measures, in_axes=(0, None)), in_axes=(0, None)))
     for got, want in zip(nested(jnp.asarray(W).reshape(2, 3, d), prob.aux), batched):

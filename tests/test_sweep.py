@@ -90,6 +90,49 @@ def test_sweep_is_bitwise_its_run_for_small_least_squares(d):
                                               np.asarray(getattr(trace, name)), err_msg=name)
 
 
+def test_sweep_equals_its_runs_above_32_features():
+    # d > 32: the (d, configs) products of problems.mse_batch_values_minor and
+    # quadratic_measures_minor, and the guard through the loss (sweep._CHECK_BY_LOSS_ABOVE)
+    prob = jh.linear_regression(1_000, 40, seed=3)
+    stable = [0.1 / prob.L, 0.5 / prob.L]
+    grid = {"learning_rate": stable + [1e3], "beta": [0.0, 0.5]}
+    res = jh.sweep(prob, jh.heavy_ball, grid=grid, seeds=[1, 2], steps=80, batch_size=32, log_every=4, progress=False)
+    assert not res.diverged[:2].any() and res.diverged[2].all()
+    assert np.all(np.isfinite(res.loss))  # frozen at a finite point
+    for lr in stable:
+        for beta in (0.0, 0.5):
+            for seed in (1, 2):
+                trace = jh.run(prob, jh.heavy_ball(lr, beta=beta), steps=80, batch_size=32, seed=seed,
+                               log_every=4)
+                # a run's X @ w (a matrix-vector kernel) and the sweep's product sum the 40
+                # terms in other orders: ~2e-7 apart after a step, up to ~1.2e-6 in 80 steps
+                assert_curves_close(res.sel(learning_rate=lr, beta=beta, seed=seed), trace, rtol=3 * RTOL)
+
+
+def test_least_squares_sweeps_call_its_functions_for_sets_held_as_columns(monkeypatch):
+    """A least-squares sweep calls ``batch_fn.sets_minor`` and ``measures_fn.sets_minor``
+    on all its configs at once; a problem whose ``measures_fn`` is replaced drops them
+    with it, and its sweep measures with the new function."""
+    import dataclasses
+
+    from jaxopt_hw import problems
+
+    traced = []
+    for fn in (problems.mse_batch_values, problems.quadratic_measures):
+        monkeypatch.setattr(fn, "sets_minor", lambda *args, inner=fn.sets_minor, name=fn.__name__: (
+            traced.append(name), inner(*args))[1])
+    prob = jh.linear_regression(301, 37, seed=1)  # shapes of its own: traced here, not cached
+    kwargs = dict(grid={"learning_rate": [1e-3, 1e-2]}, seeds=[0], steps=20, batch_size=16, progress=False)
+    res = jh.sweep(prob, jh.adam, **kwargs)
+    assert sorted(set(traced)) == ["mse_batch_values", "quadratic_measures"]
+    three = dataclasses.replace(prob, measures_fn=lambda w, aux: [problems.quadratic_measures(w, aux)[i] for i in (0, 2, 3)])
+    traced.clear()
+    other = jh.sweep(three, jh.adam, **kwargs)
+    assert traced == ["mse_batch_values"] * len(traced) and traced  # the batch values only
+    np.testing.assert_allclose(other.loss, res.loss, rtol=RTOL)
+    np.testing.assert_allclose(other.curves["excess_loss"], other.loss - np.float32(prob.min_loss), rtol=1e-6)
+
+
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="bitwise on XLA:CPU; GPU products are cuBLAS's")
 def test_a_fixed_value_rounds_as_in_a_run_when_the_configs_fill_rows_of_64():
     # compiled in as a constant, a fixed β let XLA fuse the momentum update otherwise for
@@ -605,7 +648,7 @@ def test_sharded_over_four_devices_equals_one_device(tmp_path):
     script = tmp_path / "shard.py"
     script.write_text(SHARD_SCRIPT)
     env = host_devices_env()
-    sizes = [5, 40]  # both layouts of the least-squares products
+    sizes = [5, 40]  # the measures' terms written out, and products; the guard through the loss at 40
     done = subprocess.run([sys.executable, str(script), *map(str, sizes)], capture_output=True, text=True, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr
     reports = [json.loads(line) for line in done.stdout.strip().splitlines()[-len(sizes):]]
