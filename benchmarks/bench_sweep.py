@@ -289,7 +289,7 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   first, and in the sharded program logging every step XLA kept a transposing copy of
   the parameters for the distance to w* (114 ms of each device's 1 000 steps at
   d = 100). The sweep now calls the least-squares functions for parameter sets held as
-  columns directly (`mse_batch_values.sets_minor`, `quadratic_measures.sets_minor`), and
+  columns directly (`problems.mse_batch_values_minor`, `quadratic_measures_minor`), and
   no parameter changes layout in a step. A/B runs (2026-11-30), final metrics / logging
   every step: d = 100 on one device 263 → 212 / 623 → 441 ms, where the expert took
   246 ms in the same run (1.16× (c), 0.95× before), on two devices 137 → 119 / 303 →

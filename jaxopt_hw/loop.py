@@ -334,7 +334,7 @@ def proposed_step(fns: ProblemFns, tx, state: RunState, batch):
 def proposed_update(tx, state: RunState, loss, grads, error):
     """:func:`proposed_step` from the batch's ``loss``, ``grads`` and ``error`` at
     ``state.params`` (a sweep may compute those of all its configs at once,
-    ``batch_fn.sets_minor``)."""
+    ``problems.sets_minor_form``)."""
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = apply_updates(state.params, updates)
     blew_up = ~jnp.isfinite(loss) | (loss > state.loss_bound)

@@ -89,9 +89,9 @@ class Problem:
       parameter_sets_minor: whether a sweep should keep its configs on the minor axis
         of every parameter and optimizer-state array, ``(d, configs)``: where the
         problem's batch values and measures for many parameter sets are fastest in that
-        layout (least squares). If ``batch_fn`` and ``measures_fn`` carry a
-        ``sets_minor`` attribute, the same function for ``P`` parameter sets held as
-        columns (``params (…, P)``; least squares: :func:`mse_batch_values_minor`,
+        layout (least squares). Where ``batch_fn`` and ``measures_fn`` have a form for
+        ``P`` parameter sets held as the columns of ``params (d, P)``
+        (:func:`register_sets_minor_form`; least squares: :func:`mse_batch_values_minor`,
         :func:`quadratic_measures_minor`), a sweep calls those on all its configs at
         once; otherwise it ``vmap``-s the functions, whose batched parameters then
         arrive with the sets first, transposed at every step.
@@ -263,7 +263,7 @@ def mse_batch_values_minor(W, X, y):
     twice as fast as products whose rows have only ``B`` or ``d`` entries (1 024 Adam
     configs at d = 5: 42 → 26 ms per 1 000 steps). A sweep whose configs lie on the
     minor axis of its state (``Problem.parameter_sets_minor``) calls it directly
-    (``mse_batch_values.sets_minor``): through
+    (:func:`sets_minor_form`): through
     ``vmap`` (:func:`_mse_batch_values_many`) the parameters would come in with the sets
     first, transposed at every step.
 
@@ -280,7 +280,29 @@ def mse_batch_values_minor(W, X, y):
     return losses, grads, errors
 
 
-mse_batch_values.sets_minor = mse_batch_values_minor
+#: Functions of one parameter set → their form for many sets held as columns (see
+#: :func:`sets_minor_form`), by identity: a wrapper of such a function (``functools.wraps``
+#: copies its attributes) computes something else and gets none.
+_SETS_MINOR_FORMS = {}
+
+
+def register_sets_minor_form(fn: Callable, form: Callable) -> None:
+    """Records ``form(params (d, P), …)`` as ``fn`` for ``P`` parameter sets held as the
+    columns of ``params``; a sweep whose configs lie on the minor axis of its state
+    (``Problem.parameter_sets_minor``) then calls ``form`` on all of them at once where
+    ``fn`` is the problem's ``batch_fn`` or ``measures_fn``."""
+    _SETS_MINOR_FORMS[fn] = form
+
+
+def sets_minor_form(fn) -> Optional[Callable]:
+    """The form of ``fn`` registered by :func:`register_sets_minor_form`, or ``None``."""
+    try:
+        return _SETS_MINOR_FORMS.get(fn)
+    except TypeError:  # an unhashable callable
+        return None
+
+
+register_sets_minor_form(mse_batch_values, mse_batch_values_minor)
 
 
 @mse_batch_values.def_vmap
@@ -386,7 +408,7 @@ def quadratic_measures_minor(W, aux):
     of ``P`` entries (padded to a multiple of 64), whose every entry XLA:CPU sums over
     ``d`` in order, one fused multiply-add at a time, as the plain form's multiply-and-sum
     does for ``d ≤ 32``. A sweep whose configs lie on the minor axis of its state calls
-    it directly (``quadratic_measures.sets_minor``; see :func:`mse_batch_values_minor`).
+    it directly (:func:`sets_minor_form`; see :func:`mse_batch_values_minor`).
 
     Example:
       >>> prob = linear_regression(100, 3)
@@ -403,7 +425,7 @@ def quadratic_measures_minor(W, aux):
     return tuple(m[:n_sets] for m in measures)
 
 
-quadratic_measures.sets_minor = quadratic_measures_minor
+register_sets_minor_form(quadratic_measures, quadratic_measures_minor)
 
 
 def _measures(aux, offset, transform, axis):

@@ -12,7 +12,7 @@ and every seed as one ``jax.jit`` of ``vmap(configs) ∘ vmap(seeds)`` inside on
 * **common random numbers**: configs that share a seed share the initial point and the
   batch order, and each step gathers the batch once per seed for all configs, so the
   per-step work is one product over the config axis (for least squares laid out with
-  the configs on the minor axis, see ``problems.mse_batch_values``); the optimizer's
+  the configs on the minor axis, see ``problems.mse_batch_values_minor``); the optimizer's
   step counts, equal in every config, are held once;
 * **chunks**: the result's size is predicted up front; grids over ``memory_budget``
   run in equal chunks through the same compiled executable (a tqdm bar counts them);
@@ -71,7 +71,7 @@ from jaxopt_hw.loop import (
     proposed_update,
     summed_scan,
 )
-from jaxopt_hw.problems import Problem, matvec_as_product
+from jaxopt_hw.problems import Problem, matvec_as_product, sets_minor_form
 
 __all__ = ["sweep", "SweepResult", "METRIC_NAMES", "SUMMARY_METRICS", "use_cpu_cores"]
 
@@ -575,11 +575,11 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         return jax.vmap(per_config, in_axes=(None, 0), out_axes=(axes.seed, 0))(hyper, params0)
 
     def sets_minor(fn, axes):
-        """``fn.sets_minor`` (``fn`` for many parameter sets held on the minor axis; see
-        ``Problem.parameter_sets_minor``) if it has one and ``axes`` holds every
-        parameter's configs there, else ``None``."""
-        minor = getattr(fn, "sets_minor", None)
-        return minor if minor is not None and all(axis == -1 for axis in jax.tree.leaves(axes.config.params)) else None
+        """``fn`` for many parameter sets held as columns (``problems.sets_minor_form``)
+        if it has such a form and ``axes`` holds every parameter's configs on the minor
+        axis, else ``None``."""
+        form = sets_minor_form(fn)
+        return form if form is not None and all(axis == -1 for axis in jax.tree.leaves(axes.config.params)) else None
 
     def step_all_with(axes, states, batch, seed_axis):
         """One step of every config and seed (``loop.train_step``); ``batch`` has a seed
@@ -599,8 +599,8 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
 
     def proposed_all_minor(axes, batch_values_minor, states, batch, seed_axis):
         """The proposed steps with the batch values of all configs of a seed from one call
-        of ``batch_values_minor`` (``batch_fn.sets_minor``) on their parameters as laid
-        out (no transposes)."""
+        of ``batch_values_minor`` (the form of ``batch_fn`` for sets as columns) on their
+        parameters as laid out (no transposes)."""
         batch_values = jax.vmap(batch_values_minor, in_axes=(0, seed_axis, seed_axis))(
             states.params, batch["X"], batch["y"])
         step = lambda h, state, loss, grads, error: proposed_update(optimizer(h), state, loss, grads, error)  # noqa: E731
@@ -690,7 +690,7 @@ def _state_axes(start_all, step_all_with, example_batch, batch_axis, configs_min
       the problem's batch products then read and write the parameters in place, where
       ``(seeds, configs, d)`` cost a transpose of them per step (1 024 Adam configs at
       d = 20: 137 → 64 ms per 1 000 steps; d = 5: 37 → 35 ms; d = 100 with the
-      products called directly, ``batch_fn.sets_minor``: 263 → 212 ms). Elsewhere the
+      products called directly, ``problems.sets_minor_form``: 263 → 212 ms). Elsewhere the
       configs are the major axis (a logistic regression at d = 10 with them minor:
       398 → 530 ms)."""
     every = StateAxes(seed=0, config=0)
@@ -1086,8 +1086,9 @@ def sweep(
             "log_every": log_every, "divergence_factor": divergence_factor, "chunk": size, "traced": traced,
             # 3: initial points drawn on the host; 4: the fingerprint covers data and code;
             # 5: initial points drawn apart from the data, least squares' excess loss in closed form;
-            # 6: numeric fixed values traced (they round as in a run)
-            "chunk_format": 6,
+            # 6: numeric fixed values traced (they round as in a run); 7: least squares with
+            # d > 32 computed with the configs on the minor axis (it rounds otherwise)
+            "chunk_format": 7,
         }
         fingerprint = _fingerprint({**spec, "problem": _problem_signature(problem), "optimizer": optimizer_factory,
                                     "initial_points": params0})

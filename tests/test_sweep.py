@@ -110,17 +110,21 @@ def test_sweep_equals_its_runs_above_32_features():
 
 
 def test_least_squares_sweeps_call_its_functions_for_sets_held_as_columns(monkeypatch):
-    """A least-squares sweep calls ``batch_fn.sets_minor`` and ``measures_fn.sets_minor``
-    on all its configs at once; a problem whose ``measures_fn`` is replaced drops them
-    with it, and its sweep measures with the new function."""
+    """A least-squares sweep calls the forms of its ``batch_fn`` and ``measures_fn`` for
+    parameter sets held as columns (``problems.sets_minor_form``) on all its configs at
+    once; a problem whose ``measures_fn`` is replaced, even by a ``functools.wraps``
+    wrapper, drops its form with it, and its sweep measures with the new function."""
     import dataclasses
+    import functools
 
     from jaxopt_hw import problems
 
     traced = []
     for fn in (problems.mse_batch_values, problems.quadratic_measures):
-        monkeypatch.setattr(fn, "sets_minor", lambda *args, inner=fn.sets_minor, name=fn.__name__: (
-            traced.append(name), inner(*args))[1])
+        monkeypatch.setitem(problems._SETS_MINOR_FORMS, fn, lambda *args, inner=problems.sets_minor_form(fn),
+                            name=fn.__name__: (traced.append(name), inner(*args))[1])
+    assert problems.sets_minor_form(functools.wraps(problems.quadratic_measures)(lambda w, aux: None)) is None
+    assert problems.sets_minor_form({}) is None  # unhashable: no form
     prob = jh.linear_regression(301, 37, seed=1)  # shapes of its own: traced here, not cached
     kwargs = dict(grid={"learning_rate": [1e-3, 1e-2]}, seeds=[0], steps=20, batch_size=16, progress=False)
     res = jh.sweep(prob, jh.adam, **kwargs)
