@@ -14,7 +14,8 @@ and every seed as one ``jax.jit`` of ``vmap(configs) ∘ vmap(seeds)`` inside on
   per-step work is one product over the config axis (for least squares laid out with
   the configs on the minor axis, see ``problems.mse_batch_values_minor``); the optimizer's
   step counts, equal in every config, are held once;
-* **chunks**: the result's size is predicted up front; grids over ``memory_budget``
+* **chunks**: the memory a chunk needs (its results and its training state) is predicted
+  up front; grids over ``memory_budget``
   run in equal chunks through the same compiled executable (a tqdm bar counts them);
 * **devices**: with several devices (or processes after ``jax.distributed.initialize()``)
   the config axis is sharded over a 1-D mesh, each device running the one-device program
@@ -868,8 +869,17 @@ def _parts(array):
 # --------------------------------------------------------------------------- chunking
 
 
-def _bytes_per_config(n_seeds, n_logs, itemsize) -> int:
-    return n_seeds * (n_logs * len(METRIC_NAMES) * itemsize + 1)
+def _state_bytes(factory, kwargs: dict, params) -> int:
+    """Bytes of one run's parameters and optimizer state (an abstract trace of ``init``:
+    nothing is computed)."""
+    shapes = jax.eval_shape(lambda: (params, factory(**kwargs).init(params)))
+    return sum(math.prod(leaf.shape) * np.dtype(leaf.dtype).itemsize for leaf in jax.tree.leaves(shapes))
+
+
+def _bytes_per_config(n_seeds, n_logs, itemsize, state_bytes) -> int:
+    """Memory one config of a chunk takes over its seeds: its logged metrics and divergence
+    flags, and its training state counted twice (a step reads one and writes the next)."""
+    return n_seeds * (n_logs * len(METRIC_NAMES) * itemsize + 1 + 2 * state_bytes)
 
 
 def _chunk_size(n_configs, per_config, memory_budget, chunk_size) -> int:
@@ -1021,7 +1031,9 @@ def sweep(
       steps, batch_size, log_every, divergence_factor: as in :func:`jaxopt_hw.run`.
       tol: tolerance for ``steps_to_tol`` on the excess loss (default: 1% of
         ``min_loss`` when it is positive, else 1e-6).
-      memory_budget: bytes of logged results per chunk; larger grids run in chunks.
+      memory_budget: bytes per chunk of its logged results and its training state
+        (parameters and optimizer state of every config and seed, counted twice); larger
+        grids run in chunks.
       chunk_size: configs per chunk (overrides ``memory_budget``).
       static: grid names to treat as static even though their values are numbers.
       out: a folder; each finished chunk is saved there atomically and a rerun of the
@@ -1071,7 +1083,8 @@ def sweep(
     _check_representable({name: [value] for name, value in candidates.items()}, hyper_dtype, where="fixed")
     first = {name: values[0] for name, values in grid.items()}
     fixed_traced = _traceable_fixed(optimizer_factory, {**fixed, **first}, candidates, problem.initial_params(0))
-    per_config = _bytes_per_config(len(seeds), n_logs, dtype.itemsize)
+    state_bytes = _state_bytes(optimizer_factory, {**fixed, **first}, problem.initial_params(0))
+    per_config = _bytes_per_config(len(seeds), n_logs, dtype.itemsize, state_bytes)
     size = _chunk_size(n_configs, per_config, memory_budget, chunk_size)
     n_chunks = math.ceil(n_configs / size)
     static_combos = list(itertools.product(*(grid[n] for n in static_names)))

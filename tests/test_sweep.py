@@ -356,8 +356,21 @@ def test_multi_chunk_sweep_compiles_once_and_equals_one_chunk(prob):
 
 
 def test_memory_budget_sets_the_chunks(prob):
+    # per config: 2 seeds × (20 logs × 5 metrics × 4 bytes + a divergence flag + the state
+    # twice: 5 float32 parameters and SGD's int32 step count)
+    per_config = 2 * (20 * 5 * 4 + 1 + 2 * (5 * 4 + 4))
     res = jh.sweep(prob, jh.sgd, grid={"learning_rate": list(np.geomspace(1e-4, 1e-2, 6))}, seeds=[0, 1], steps=20,
-                   batch_size=8, memory_budget=2 * 20 * 5 * 4 * 2 + 10, progress=False)
+                   batch_size=8, memory_budget=2 * per_config + 10, progress=False)
+    assert res.meta["chunk_size"] == 2 and res.meta["n_chunks"] == 3
+
+
+def test_memory_budget_counts_the_training_state():
+    # one log per run, so the state dominates: Adam keeps w, m and v (3 × 200 float32) and
+    # a step count per run
+    prob = jh.linear_regression(300, 200, seed=0)
+    per_config = 2 * (1 * 5 * 4 + 1 + 2 * (3 * 200 * 4 + 4))
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": list(np.geomspace(1e-4, 1e-2, 5))}, seeds=[0, 1], steps=4,
+                   batch_size=8, log_every=4, memory_budget=2 * per_config + 10, progress=False)
     assert res.meta["chunk_size"] == 2 and res.meta["n_chunks"] == 3
 
 
