@@ -291,7 +291,13 @@ def register_sets_minor_form(fn: Callable, form: Callable) -> None:
     columns of ``params``; a sweep whose configs lie on the minor axis of its state
     (``Problem.parameter_sets_minor``) then calls ``form`` on all of them at once where
     ``fn`` is the problem's ``batch_fn`` or ``measures_fn``."""
-    _SETS_MINOR_FORMS[fn] = form
+    for name, value in (("fn", fn), ("form", form)):
+        if not callable(value):
+            raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    try:
+        _SETS_MINOR_FORMS[fn] = form
+    except TypeError:
+        raise TypeError(f"fn must be hashable (it is looked up by identity), got {type(fn).__name__}") from None
 
 
 def sets_minor_form(fn) -> Optional[Callable]:

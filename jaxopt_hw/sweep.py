@@ -1081,9 +1081,10 @@ def sweep(
                   if _is_traceable_axis([value]) and np.dtype(dtype).itemsize >= 4}
     _check_representable({name: grid[name] for name in traced}, hyper_dtype)
     _check_representable({name: [value] for name, value in candidates.items()}, hyper_dtype, where="fixed")
-    first = {name: values[0] for name, values in grid.items()}
-    fixed_traced = _traceable_fixed(optimizer_factory, {**fixed, **first}, candidates, problem.initial_params(0))
-    state_bytes = _state_bytes(optimizer_factory, {**fixed, **first}, problem.initial_params(0))
+    first_config = {**fixed, **{name: values[0] for name, values in grid.items()}}
+    one_point = problem.initial_params(0)
+    fixed_traced = _traceable_fixed(optimizer_factory, first_config, candidates, one_point)
+    state_bytes = _state_bytes(optimizer_factory, first_config, one_point)
     per_config = _bytes_per_config(len(seeds), n_logs, dtype.itemsize, state_bytes)
     size = _chunk_size(n_configs, per_config, memory_budget, chunk_size)
     n_chunks = math.ceil(n_configs / size)

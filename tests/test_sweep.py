@@ -109,6 +109,13 @@ def test_sweep_equals_its_runs_above_32_features():
                 assert_curves_close(res.sel(learning_rate=lr, beta=beta, seed=seed), trace, rtol=3 * RTOL)
 
 
+class UnhashableCallable:
+    __hash__ = None
+
+    def __call__(self, *args):
+        return args
+
+
 def test_least_squares_sweeps_call_its_functions_for_sets_held_as_columns(monkeypatch):
     """A least-squares sweep calls the forms of its ``batch_fn`` and ``measures_fn`` for
     parameter sets held as columns (``problems.sets_minor_form``) on all its configs at
@@ -125,6 +132,10 @@ def test_least_squares_sweeps_call_its_functions_for_sets_held_as_columns(monkey
                             name=fn.__name__: (traced.append(name), inner(*args))[1])
     assert problems.sets_minor_form(functools.wraps(problems.quadratic_measures)(lambda w, aux: None)) is None
     assert problems.sets_minor_form({}) is None  # unhashable: no form
+    with pytest.raises(TypeError, match="form must be callable"):
+        problems.register_sets_minor_form(problems.mse_batch_values, "mse_batch_values_minor")
+    with pytest.raises(TypeError, match="fn must be hashable"):
+        problems.register_sets_minor_form(UnhashableCallable(), problems.mse_batch_values_minor)
     prob = jh.linear_regression(301, 37, seed=1)  # shapes of its own: traced here, not cached
     kwargs = dict(grid={"learning_rate": [1e-3, 1e-2]}, seeds=[0], steps=20, batch_size=16, progress=False)
     res = jh.sweep(prob, jh.adam, **kwargs)
