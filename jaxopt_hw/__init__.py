@@ -7,8 +7,9 @@ __all__ = list(_optimizer_names)
 from jaxopt_hw.problems import *  # noqa: F401,F403,E402
 from jaxopt_hw.problems import __all__ as _problem_names  # noqa: E402
 from jaxopt_hw.loop import run, Trace, epoch_permutation  # noqa: F401,E402
+from jaxopt_hw.user_problem import problem  # noqa: F401,E402
 
-__all__ += list(_problem_names) + ["run", "Trace", "epoch_permutation"]
+__all__ += list(_problem_names) + ["run", "Trace", "epoch_permutation", "problem"]
 from jaxopt_hw.sweep import sweep, SweepResult, use_cpu_cores  # noqa: F401,E402
 from jaxopt_hw import metrics  # noqa: F401,E402
 

@@ -253,19 +253,33 @@ class ProblemFns(NamedTuple):
     loss_detects_nonfinite: bool = False
     measures_fn: Optional[Callable] = None
     parameter_sets_minor: bool = False
+    loss_takes_batch: bool = False
+    eval_fn: Optional[Callable] = None
 
     @classmethod
     def of(cls, problem: Problem) -> "ProblemFns":
         return cls(problem.loss_fn, problem.full_loss_fn, problem.error_fn, problem.batch_fn,
-                   problem.loss_detects_nonfinite, problem.measures_fn, problem.parameter_sets_minor)
+                   problem.loss_detects_nonfinite, problem.measures_fn, problem.parameter_sets_minor,
+                   problem.loss_takes_batch, problem.eval_fn)
 
-    def batch_values(self, params, X_b, y_b):
+    def batch_values(self, params, batch):
         """The batch's loss, its gradient and its error (NaN without an ``error_fn``)."""
+        if self.loss_takes_batch:
+            loss, grads = jax.value_and_grad(self.loss_fn)(params, batch)
+            return loss, grads, jnp.full((), jnp.nan, loss.dtype)
+        X_b, y_b = batch["X"], batch["y"]
         if self.batch_fn is not None:
             return self.batch_fn(params, X_b, y_b)
         loss, grads = jax.value_and_grad(self.loss_fn)(params, X_b, y_b)
         error = self.error_fn(params, X_b, y_b) if self.error_fn is not None else jnp.full((), jnp.nan, loss.dtype)
         return loss, grads, error
+
+    def evaluate(self, params, aux) -> tuple:
+        """The held-out metrics' values in ``eval_names`` order (none without an ``eval_fn``)."""
+        if self.eval_fn is None:
+            return ()
+        values = self.eval_fn(params, aux)
+        return tuple(values[name] for name in sorted(values))
 
 
 class RunState(NamedTuple):
@@ -328,7 +342,7 @@ def proposed_step(fns: ProblemFns, tx, state: RunState, batch):
     finite or not, and ``diverged`` already updated; whether the batch loss found
     ``state.params`` finite in a run that had not diverged (``passed``; ``None`` without
     ``state.last_good``); and the batch's error."""
-    return proposed_update(tx, state, *fns.batch_values(state.params, batch["X"], batch["y"]))
+    return proposed_update(tx, state, *fns.batch_values(state.params, batch))
 
 
 def proposed_update(tx, state: RunState, loss, grads, error):
@@ -501,12 +515,15 @@ def run_single(fns, tx, data, aux, w_star, min_loss, params, words, divergence_f
 
     def log(state, batch_error):
         # the metrics stacked into one vector: one in-place write per log, not five
-        return jnp.stack(measure(fns, state.params, aux, w_star, min_loss, batch_error))
+        metrics = measure(fns, state.params, aux, w_star, min_loss, batch_error)
+        held_out = [jnp.asarray(value, metrics.loss.dtype) for value in fns.evaluate(state.params, aux)]
+        return jnp.stack([*metrics, *held_out])
 
     record = (lambda state: state.params) if record_params else (lambda state: None)
 
     def unstack(logs):
-        return Metrics(*jnp.moveaxis(logs, -1, 0))
+        columns = jnp.moveaxis(logs, -1, 0)
+        return Metrics(*columns[:len(Metrics._fields)]), tuple(columns[len(Metrics._fields):])
 
     if batch_size is None:
         def step(carry):
@@ -678,6 +695,24 @@ def traced_hyperparameters(optimizer, dtype) -> tuple:
 # --------------------------------------------------------------------------- validation
 
 
+def default_log_every(problem: Problem, steps, batch_size) -> int:
+    """Steps between logs when none is asked for: 1, or for a problem whose loss takes
+    batches (:func:`jaxopt_hw.problem`) the smallest divisor of ``steps`` of at least an
+    epoch's steps, so that the pass over the data each log costs stays below the training.
+
+    Example:
+      >>> import numpy as np, jaxopt_hw as jh
+      >>> prob = jh.problem(lambda w, b: ((b @ w) ** 2).mean(), np.ones((100, 2)), np.zeros(2))
+      >>> default_log_every(prob, steps=1000, batch_size=10)
+      10
+    """
+    if not problem.loss_takes_batch or not isinstance(steps, int) or steps < 1:
+        return 1  # a bad steps is reported by check_run_args
+    epoch = 1 if batch_size is None else -(-problem.n // max(1, int(batch_size)))
+    small = [k for k in range(1, math.isqrt(steps) + 1) if steps % k == 0]
+    return min(k for k in small + [steps // k for k in small] if k >= min(epoch, steps))
+
+
 def check_int(name: str, value, minimum: int = 1, maximum: Optional[int] = None) -> int:
     """``value`` as an int in ``[minimum, maximum]``, or a ValueError/TypeError naming it."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -751,7 +786,7 @@ def _check_seed(seed) -> int:
 
 def _optimum(problem: Problem):
     # a host scalar: no eager device op per call
-    min_loss = None if problem.min_loss is None else np.asarray(problem.min_loss, np.dtype(problem.X.dtype))
+    min_loss = None if problem.min_loss is None else np.asarray(problem.min_loss, np.dtype(problem.dtype))
     return problem.w_star, min_loss
 
 
@@ -773,6 +808,8 @@ class Trace(NamedTuple):
       initial_loss: full-data loss at the initial point.
       diverged: whether the run was frozen by the divergence guard.
       steps: the step numbers that were logged, ``log_every, 2·log_every, …, steps``.
+      metrics: ``{name: values at the logged steps}`` of the problem's held-out metrics
+        (its ``eval_fn``); empty without one.
     """
 
     loss: jax.Array
@@ -785,6 +822,7 @@ class Trace(NamedTuple):
     initial_loss: jax.Array
     diverged: jax.Array
     steps: np.ndarray
+    metrics: dict = {}
 
 
 def run(
@@ -794,7 +832,7 @@ def run(
     batch_size: Optional[int] = None,
     seed: int = 0,
     init: Optional[Params] = None,
-    log_every: int = 1,
+    log_every: Optional[int] = None,
     record_params: bool = False,
     divergence_factor: float = 1e6,
 ) -> Trace:
@@ -811,7 +849,9 @@ def run(
       batch_size: rows per minibatch in ``[1, n]``, or ``None`` for the full batch (GD).
       seed: keys the initial point and the batch order (int in ``[0, 2**32)``).
       init: initial parameters (default: ``problem.init_params(seed)``).
-      log_every: log the metrics every this many steps.
+      log_every: log the metrics every this many steps (default: every step, or for a
+        :func:`jaxopt_hw.problem`, whose full loss is a pass over the data, about once an
+        epoch: :func:`default_log_every`).
       record_params: also return the trajectory of parameters.
       divergence_factor: a run is frozen and flagged once its batch loss exceeds this
         multiple of its initial loss (or becomes non-finite).
@@ -828,6 +868,7 @@ def run(
     """
     if optimizer is None:
         raise TypeError("optimizer must be an optax GradientTransformation, got None")
+    log_every = default_log_every(problem, steps, batch_size) if log_every is None else log_every
     steps, batch_size, log_every = check_run_args(problem, optimizer, steps, batch_size, log_every, divergence_factor)
     seed = _check_seed(seed)
     if not isinstance(record_params, (bool, np.bool_)):
@@ -836,9 +877,9 @@ def run(
     # the initial point is drawn on the host: the first call compiles one program only
     params = problem.initial_params(seed) if init is None else check_init(problem, init)
     w_star, min_loss = _optimum(problem)
-    platform = next(iter(problem.X.devices())).platform
-    recipe, hyperparameters = traced_hyperparameters(optimizer, problem.X.dtype)
-    logs, state, initial_loss, trajectory = with_accepted_options(platform, lambda: run_program(platform)(
+    platform = problem.platform
+    recipe, hyperparameters = traced_hyperparameters(optimizer, problem.dtype)
+    (logs, held_out), state, initial_loss, trajectory = with_accepted_options(platform, lambda: run_program(platform)(
         problem.data, problem.aux, w_star, min_loss, params, _host_shuffle_words(seed), divergence_factor,
         hyperparameters, fns=ProblemFns.of(problem), tx=None if recipe else optimizer, recipe=recipe, steps=steps, batch_size=batch_size,
         log_every=log_every, record_params=record_params,
@@ -850,4 +891,5 @@ def run(
         initial_loss=initial_loss,
         diverged=state.diverged,
         steps=np.arange(log_every, steps + 1, log_every),
+        metrics=dict(zip(problem.eval_names, held_out)),
     )

@@ -86,6 +86,11 @@ class Problem:
         parameters are (a model linear in them: a non-finite :math:`w_j` makes
         :math:`x_j w_j` NaN or infinite). The divergence guard then checks parameters
         through the loss instead of scanning them (:func:`jaxopt_hw.loop.train_step`).
+      loss_takes_batch: whether ``loss_fn`` is ``(params, batch) -> scalar`` with ``batch``
+        of ``data``'s structure (a problem of :func:`jaxopt_hw.problem`), rather than
+        ``(params, X, y)``.
+      eval_fn: ``(params, aux) -> {name: scalar}``, held-out metrics logged beside the
+        training loss, or ``None``; ``eval_names`` lists their names, sorted.
       parameter_sets_minor: whether a sweep should keep its configs on the minor axis
         of every parameter and optimizer-state array, ``(d, configs)``: where the
         problem's batch values and measures for many parameter sets are fastest in that
@@ -113,10 +118,26 @@ class Problem:
     measures_fn: Optional[Callable] = None
     loss_detects_nonfinite: bool = False
     parameter_sets_minor: bool = False
+    loss_takes_batch: bool = False
+    eval_fn: Optional[Callable] = None
+    eval_names: tuple = ()
 
     @property
     def X(self):
         return self.data["X"]
+
+    @property
+    def dtype(self):
+        """The float dtype the problem computes in: its design's, or its parameters'."""
+        if not self.loss_takes_batch:
+            return jnp.asarray(self.data["X"]).dtype
+        leaves = jax.tree.leaves(self.initial_params(0))
+        return jnp.result_type(*[leaf.dtype for leaf in leaves if jnp.issubdtype(leaf.dtype, jnp.floating)])
+
+    @property
+    def platform(self) -> str:
+        """The platform (``"cpu"``, ``"gpu"``, …) that holds the problem's data."""
+        return next(iter(jax.tree.leaves(self.data)[0].devices())).platform
 
     @property
     def y(self):
@@ -135,10 +156,11 @@ class Problem:
         return math.inf if self.mu <= 0 else self.L / self.mu
 
     def loss(self, params, X=None, y=None):
-        """Mean loss over the rows ``X, y``, or over all data when they are omitted."""
+        """Mean loss over the rows ``X, y`` (for a :func:`jaxopt_hw.problem`, over the batch
+        ``X``), or over all data when they are omitted."""
         if X is None and y is None:
             return self.full_loss_fn(params, self.aux)
-        return self.loss_fn(params, X, y)
+        return self.loss_fn(params, X) if self.loss_takes_batch else self.loss_fn(params, X, y)
 
     def init_params(self, seed: int = 0):
         """The initial point for ``seed`` (the one :func:`jaxopt_hw.run` uses), drawn on the host."""

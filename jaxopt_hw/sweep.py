@@ -59,6 +59,7 @@ from jaxopt_hw.loop import (
     check_number,
     check_run_args,
     checked,
+    default_log_every,
     guarded,
     initial_state,
     measure,
@@ -99,6 +100,8 @@ class SweepResult:
       tol: the tolerance that ``steps_to_tol`` uses (on excess loss, or on loss when the
         optimum is unknown).
       meta: problem, optimizer, fixed hyperparameters, batch size, timings, …
+      params: with ``keep_params=True``, the final parameters, leaves ``(*grid shape,
+        n_seeds, ...)`` (read back by :meth:`load` as ``{key path: array}``); else ``None``.
     """
 
     axes: dict
@@ -108,6 +111,7 @@ class SweepResult:
     initial_loss: np.ndarray
     tol: float
     meta: dict = dataclasses.field(default_factory=dict)
+    params: Any = None
 
     # -- views ------------------------------------------------------------------------
 
@@ -149,22 +153,43 @@ class SweepResult:
         them over seeds."""
         if "seed" not in self.axes:
             raise ValueError(f"{method}() summarises over seeds, and this result has no seed axis (sel(seed=...) removed it)")
+        if metric in self.held_out_names():
+            return np.asarray(metrics_lib.final_value(self.curves[metric]), dtype=float)
         if metric not in SUMMARY_METRICS:
-            raise ValueError(f"{method}() takes one of {', '.join(SUMMARY_METRICS)} (one value per config and seed), "
-                             f"got {metric!r}")
+            choices = ", ".join(SUMMARY_METRICS + self.held_out_names())
+            raise ValueError(f"{method}() takes one of {choices} (one value per config and seed), got {metric!r}")
         return np.asarray(getattr(self, metric), dtype=float)
 
-    def best(self, metric: str = "final_loss") -> dict:
-        """The config with the lowest mean of ``metric`` over seeds, among those that no
-        seed flagged as diverged: ``{hyperparameter: value, ..., metric: mean}``."""
+    def held_out_names(self) -> tuple:
+        """The names of the problem's held-out metrics (its ``eval_fn``), whose final
+        values :meth:`best`, :meth:`summary` and :meth:`table` also take."""
+        return tuple(name for name in self.curves if name not in METRIC_NAMES)
+
+    def best(self, metric: str = "final_loss", maximize: bool = False) -> dict:
+        """The config with the lowest (with ``maximize``, highest) mean of ``metric`` over
+        seeds, among those that no seed flagged as diverged: ``{hyperparameter: value,
+        ..., metric: mean}``. ``metric`` is one of :data:`SUMMARY_METRICS` or a held-out
+        metric's name (its final value).
+
+        Example: ``res.best("accuracy", maximize=True)``."""
         values = self._per_seed("best", metric)
-        mean = np.where(self.diverged.any(axis=-1), np.inf, values.mean(axis=-1))
+        sign = -1.0 if maximize else 1.0
+        mean = np.where(self.diverged.any(axis=-1), np.inf, sign * values.mean(axis=-1))
         if not np.isfinite(mean).any():
             raise ValueError(f"no config has a finite mean {metric} without diverging")
         index = np.unravel_index(int(np.nanargmin(mean)), mean.shape)
         chosen = {name: self.axes[name][i] for name, i in zip(self.config_names(), index)}
-        chosen[metric] = float(mean[index])
+        chosen[metric] = sign * float(mean[index])
         return chosen
+
+    def best_config(self, metric: str = "final_loss", maximize: bool = False) -> dict:
+        """The best config's hyperparameters (:meth:`best`) as plain JSON values, such that
+        ``factory(**fixed, **best_config)`` rebuilds its optimizer.
+
+        Example: ``jh.adam(**res.best_config())``."""
+        chosen = self.best(metric, maximize)
+        del chosen[metric]
+        return {name: _plain(value) for name, value in chosen.items()}
 
     def sel(self, **values) -> "SweepResult":
         """The sub-result at the given hyperparameter values (those axes are dropped).
@@ -186,6 +211,7 @@ class SweepResult:
             axes=axes,
             curves={k: v[index] for k, v in self.curves.items()},
             diverged=self.diverged[index],
+            params=jax.tree.map(lambda leaf: leaf[index], self.params),
             initial_loss=self.initial_loss[index[-1]] if "seed" in self.axes and "seed" not in axes else self.initial_loss,
         )
 
@@ -202,33 +228,39 @@ class SweepResult:
         return metrics_lib.Interval(mean=np.where(infinite, np.inf, interval.mean),
                                     half_width=np.where(infinite, np.nan, interval.half_width))
 
-    def table(self, metric: str = "final_loss", sort: bool = True, limit: Optional[int] = None) -> str:
+    def table(self, metric: str = "final_loss", sort: bool = True, limit: Optional[int] = None,
+              maximize: bool = False) -> str:
         """A markdown table, one row per config: its hyperparameters, the mean of
         ``metric`` over seeds ± the 95% half-width (with one seed, its value: one seed has
-        no interval), the seeds that diverged and the median steps to ``tol``; best first
-        when ``sort``; at most ``limit`` rows (a positive int) when given."""
+        no interval), the seeds that diverged and, where the optimum is known, the median
+        steps to ``tol``; best first when ``sort`` (highest first with ``maximize``); at
+        most ``limit`` rows (a positive int) when given."""
         if limit is not None:
             limit = check_int("limit", limit)
         interval = self._summary("table", metric)
         diverged = self.diverged.sum(axis=-1)
-        reach = np.median(self.steps_to_tol, axis=-1)
+        # steps to a tolerance mean something only against a known optimum
+        reach = None if np.all(np.isnan(self.excess_loss)) else np.median(self.steps_to_tol, axis=-1)
         names = self.config_names()
         n_seeds = self.diverged.shape[-1]
         rows = []
         for index in np.ndindex(*self.shape[:-1]):
             mean = float(interval.mean[index])
             rank = mean if np.isfinite(mean) and not diverged[index] else np.inf
-            rows.append((rank, [_cell(self.axes[n][i]) for n, i in zip(names, index)] + [
+            cells = [_cell(self.axes[n][i]) for n, i in zip(names, index)] + [
                 metrics_lib.interval_text(mean, float(interval.half_width[index]), n_seeds),
                 f"{int(diverged[index])}/{n_seeds}",
-                "never" if not np.isfinite(reach[index]) else f"{reach[index]:.0f}",
-            ]))
+            ]
+            if reach is not None:
+                cells.append("never" if not np.isfinite(reach[index]) else f"{reach[index]:.0f}")
+            rows.append((-rank if maximize and np.isfinite(rank) else rank, cells))
         if sort:
             rows.sort(key=lambda row: row[0])
         rows = rows[:limit]
-        target = "loss" if np.all(np.isnan(self.excess_loss)) else "excess loss"  # as steps_to_tol reads
         statistic = "mean ± 95%" if n_seeds > 1 else "one seed"
-        header = names + [f"{metric} ({statistic})", "diverged", f"median steps to {target} ≤ {self.tol:.3g}"]
+        header = names + [f"{metric} ({statistic})", "diverged"]
+        if reach is not None:
+            header.append(f"median steps to excess loss ≤ {self.tol:.3g}")
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(cells) + " |" for _, cells in rows]
         return "\n".join(lines)
@@ -239,7 +271,11 @@ class SweepResult:
         """Writes the result to ``path`` (an ``.npz`` with the metadata as JSON), atomically."""
         arrays = {f"curve_{k}": v for k, v in self.curves.items()}
         arrays.update(steps=self.steps, diverged=self.diverged, initial_loss=self.initial_loss)
+        paths = jax.tree_util.tree_leaves_with_path(self.params)
+        arrays.update({f"param_{i}": leaf for i, (_, leaf) in enumerate(paths)})
         header = {"format": _RESULT_FORMAT, "axes": self.axes, "tol": self.tol, "meta": self.meta}
+        if self.params is not None:
+            header["param_paths"] = [jax.tree_util.keystr(path) for path, _ in paths]
         arrays["header_json"] = np.array(json.dumps(header, default=_json_default))
         _atomic_savez(path, arrays)
 
@@ -257,6 +293,8 @@ class SweepResult:
                 initial_loss=stored["initial_loss"],
                 tol=header["tol"],
                 meta=header["meta"],
+                params=None if "param_paths" not in header else {
+                    path: stored[f"param_{i}"] for i, path in enumerate(header["param_paths"])},
             )
 
 
@@ -312,10 +350,14 @@ def _atomic_savez(path, arrays) -> None:
         np.savez(file, **arrays)
 
 
-_CHUNK_KEYS = {f"curve_{name}" for name in METRIC_NAMES} | {"diverged", "initial_loss"}
+def _chunk_keys(problem: Problem, kept_leaves: int) -> set:
+    """The arrays a saved chunk holds: each logged metric's curves, the divergence flags,
+    the initial losses and, when kept, each parameter leaf."""
+    curves = {f"curve_{name}" for name in METRIC_NAMES + problem.eval_names}
+    return curves | {f"param_{i}" for i in range(kept_leaves)} | {"diverged", "initial_loss"}
 
 
-def _saved_chunk(path) -> Optional[dict]:
+def _saved_chunk(path, keys: set) -> Optional[dict]:
     """The arrays of the chunk saved at ``path``; ``None`` when there is none, or when it
     cannot be read whole (then a warning names it, and the chunk is computed again: the
     writes are atomic, but a disk can still corrupt a file)."""
@@ -324,7 +366,7 @@ def _saved_chunk(path) -> Optional[dict]:
     try:
         with np.load(path) as stored:
             arrays = {key: stored[key] for key in stored.files}
-        if set(arrays) != _CHUNK_KEYS:
+        if set(arrays) != keys:
             raise ValueError(f"it holds {sorted(arrays)}")
         return arrays
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
@@ -549,9 +591,11 @@ def _check_seeds(seeds) -> list:
 # --------------------------------------------------------------------------- the program
 
 
-def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words, divergence_factor, *, steps, batch_size, log_every):
-    """Metrics ``(configs, seeds, logs)``, final divergence flags ``(configs, seeds)`` and
-    the full loss at each seed's initial point ``(seeds,)``.
+def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words, divergence_factor, *,
+                steps, batch_size, log_every, keep_params=False):
+    """Metrics and held-out metrics ``(configs, seeds, logs)``, final divergence flags
+    ``(configs, seeds)``, the full loss at each seed's initial point ``(seeds,)`` and,
+    with ``keep_params``, the final parameters ``(configs, seeds, ...)`` (else ``None``).
 
     ``hyper`` holds ``(configs,)`` arrays; ``params0``/``words`` have a leading seed axis."""
     kwargs = dict(static_kwargs)
@@ -630,15 +674,19 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         passed = jax.vmap(jax.vmap(passes_check, in_axes=(axes.config,)), in_axes=(axes.seed,))(states)
         return checked(states, passed, _select_runs(axes.config.params))
 
+    def held_out(params):
+        per_config = jax.vmap(lambda p: fns.evaluate(p, aux), in_axes=(axes.config.params,))
+        return jax.vmap(per_config)(params)
+
     def log(states, batch_error):
         params = checked_all(states).params
         measures = sets_minor(fns.measures_fn, axes)
         if measures is not None:
             measured = jax.vmap(measures, in_axes=(0, None))(params, aux)
-            return measured_metrics(measured, w_star, min_loss, batch_error)
+            return measured_metrics(measured, w_star, min_loss, batch_error), held_out(params)
         measure_one = lambda p, e: measure(fns, p, aux, w_star, min_loss, e)  # noqa: E731
         per_config = jax.vmap(measure_one, in_axes=(axes.config.params, 0))
-        return jax.vmap(per_config)(params, batch_error)
+        return jax.vmap(per_config)(params, batch_error), held_out(params)
 
     if batch_size is None:  # full batch: every step's batch is all the data
         states, logs, _ = simulate(lambda states: step_all(states, data, None), log, states, steps, log_every)
@@ -653,7 +701,15 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
             steps=steps, log_every=log_every, target=target,
         )
     logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1).swapaxes(0, 1), logs)  # (configs, seeds, logs)
-    return logs, checked_all(states).diverged.T, initial_loss[:, 0]
+    final = checked_all(states)
+    kept = _configs_first(final.params, axes.config.params) if keep_params else None
+    return logs, final.diverged.T, initial_loss[:, 0], kept
+
+
+def _configs_first(params, config_axes):
+    """Parameters laid out ``(seeds, …)`` with their configs on axis ``config_axes`` of each
+    seed's share (see :func:`_select_runs`), as ``(configs, seeds, …)``."""
+    return jax.tree.map(lambda axis, a: jnp.moveaxis(a, 1 + axis % (a.ndim - 1), 0), config_axes, params)
 
 
 def _select_runs(config_axes):
@@ -720,21 +776,21 @@ def _state_axes(start_all, step_all_with, example_batch, batch_axis, configs_min
 #: Parameters per config above which a sweep checks them through the loss when it can.
 _CHECK_BY_LOSS_ABOVE = 32
 
-_SWEEP_STATIC = ("fns", "factory", "static_kwargs", "steps", "batch_size", "log_every")
+_SWEEP_STATIC = ("fns", "factory", "static_kwargs", "steps", "batch_size", "log_every", "keep_params")
 
 
 def _sharded_sweep_body(mesh, fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words,
-                        divergence_factor, *, steps, batch_size, log_every):
+                        divergence_factor, *, steps, batch_size, log_every, keep_params=False):
     """:func:`_sweep_body` on every device of ``mesh`` for its share of the configs
     (``shard_map``): each device runs the one-device program on its shard, so a sharded
     sweep computes every config exactly as one device would. The initial losses depend
     on the seeds only and are the same on every device."""
     body = functools.partial(_sweep_body, fns, factory, static_kwargs, steps=steps, batch_size=batch_size,
-                             log_every=log_every)
+                             log_every=log_every, keep_params=keep_params)
     configs, whole = jax.sharding.PartitionSpec("config"), jax.sharding.PartitionSpec()
     return _shard_map(
         body, mesh, in_specs=(whole, whole, whole, whole, configs, whole, whole, whole),
-        out_specs=(configs, configs, whole),
+        out_specs=(configs, configs, whole, configs),
     )(data, aux, w_star, min_loss, hyper, params0, words, divergence_factor)
 
 
@@ -890,10 +946,20 @@ def _abstract_state_bytes(factory, kwargs: tuple, structure, leaf_types: tuple) 
     return sum(math.prod(leaf.shape) * np.dtype(leaf.dtype).itemsize for leaf in jax.tree.leaves(shapes))
 
 
-def _bytes_per_config(n_seeds, n_logs, itemsize, state_bytes) -> int:
-    """Memory one config of a chunk takes over its seeds: its logged metrics and divergence
-    flags, and its training state counted twice (a step reads one and writes the next)."""
-    return n_seeds * (n_logs * len(METRIC_NAMES) * itemsize + 1 + 2 * state_bytes)
+def _bytes_per_config(n_seeds, n_logged_values, itemsize, state_bytes, kept_bytes=0) -> int:
+    """Memory one config of a chunk takes over its seeds: its logged values and divergence
+    flags, its training state counted twice (a step reads one and writes the next) and
+    the final parameters it keeps."""
+    return n_seeds * (n_logged_values * itemsize + 1 + 2 * state_bytes + kept_bytes)
+
+
+def _metric_count(problem: Problem) -> int:
+    """Values a sweep logs per run at each logged step: the metrics and the held-out ones."""
+    return len(METRIC_NAMES) + len(problem.eval_names)
+
+
+def _params_bytes(params) -> int:
+    return sum(np.asarray(leaf).nbytes for leaf in jax.tree.leaves(params))
 
 
 def _chunk_size(n_configs, per_config, memory_budget, chunk_size) -> int:
@@ -1002,7 +1068,8 @@ def _global_token(value):
 def _problem_signature(problem: Problem) -> dict:
     """What a sweep's results depend on in ``problem``: its data, the arrays its full loss
     reads, its optimum and its functions."""
-    functions = {name: getattr(problem, name, None) for name in ("loss_fn", "full_loss_fn", "error_fn", "batch_fn", "measures_fn")}
+    functions = {name: getattr(problem, name, None)
+                 for name in ("loss_fn", "full_loss_fn", "error_fn", "batch_fn", "measures_fn", "eval_fn")}
     return {"name": problem.name, "data": problem.data, "aux": problem.aux, "w_star": problem.w_star,
             "min_loss": problem.min_loss, "functions": functions}
 
@@ -1018,7 +1085,7 @@ def sweep(
     seeds=(0,),
     steps: int = 1000,
     batch_size: Optional[int] = None,
-    log_every: int = 1,
+    log_every: Optional[int] = None,
     tol: Optional[float] = None,
     divergence_factor: float = 1e6,
     memory_budget: float = 2**30,
@@ -1027,6 +1094,7 @@ def sweep(
     out=None,
     devices=None,
     progress: bool = True,
+    keep_params: bool = False,
 ) -> SweepResult:
     """Runs ``optimizer_factory(**config)`` on ``problem`` for every config of ``grid`` ×
     ``seeds``, as one compiled program per static combination (see the module docstring).
@@ -1056,6 +1124,9 @@ def sweep(
       devices: devices to shard the config axis over (default: ``jax.devices()``, as
         many of them as get 64 configs or more each; all of them with several processes).
       progress: show a tqdm progress bar over chunks.
+      keep_params: also return every config's and seed's final parameters
+        (``SweepResult.params``, leaves ``(*grid shape, n_seeds, ...)``), counted in the
+        memory budget.
 
     Returns:
       A :class:`SweepResult`.
@@ -1070,7 +1141,11 @@ def sweep(
       >>> sorted(res.best())
       ['b1', 'final_loss', 'learning_rate']
     """
+    log_every = default_log_every(problem, steps, batch_size) if log_every is None else log_every
     steps, batch_size, log_every = check_run_args(problem, None, steps, batch_size, log_every, divergence_factor)
+    if not isinstance(keep_params, (bool, np.bool_)):
+        raise TypeError(f"keep_params must be True or False, got {type(keep_params).__name__}")
+    keep_params = bool(keep_params)
     grid, fixed, traced = _check_grid(optimizer_factory, grid, fixed, static)
     seeds = _check_seeds(seeds)
     tol = (0.01 * problem.min_loss if problem.min_loss else 1e-6) if tol is None else check_number("tol", tol, allow_zero=True)
@@ -1083,7 +1158,7 @@ def sweep(
     traced_shape = tuple(len(grid[n]) for n in traced)
     n_configs = int(np.prod(traced_shape)) if traced else 1
     devices = _default_devices(n_configs) if devices is None else _check_devices(devices)
-    dtype = jnp.asarray(problem.X).dtype
+    dtype = problem.dtype
     # traced hyperparameters at least in float32: a half-precision problem would round β2 = 0.999 to 1
     hyper_dtype = jnp.promote_types(dtype, jnp.float32)
     # numeric fixed values are traced too, as one value shared by all configs: compiled in
@@ -1099,7 +1174,8 @@ def sweep(
     one_point = problem.initial_params(0)
     fixed_traced = _traceable_fixed(optimizer_factory, first_config, candidates, one_point)
     state_bytes = _state_bytes(optimizer_factory, first_config, one_point)
-    per_config = _bytes_per_config(len(seeds), n_logs, dtype.itemsize, state_bytes)
+    per_config = _bytes_per_config(len(seeds), n_logs * _metric_count(problem), dtype.itemsize, state_bytes,
+                                   _params_bytes(one_point) if keep_params else 0)
     size = _chunk_size(n_configs, per_config, memory_budget, chunk_size)
     n_chunks = math.ceil(n_configs / size)
     static_combos = list(itertools.product(*(grid[n] for n in static_names)))
@@ -1118,11 +1194,14 @@ def sweep(
             # d > 32 computed with the configs on the minor axis (it rounds otherwise)
             "chunk_format": 7,
         }
+        if keep_params:  # chunks then hold the parameters too
+            spec["keep_params"] = True
         fingerprint = _fingerprint({**spec, "problem": _problem_signature(problem), "optimizer": optimizer_factory,
                                     "initial_points": params0})
         _claim_folder(out, fingerprint, spec)
 
     fns = ProblemFns.of(problem)
+    chunk_keys = _chunk_keys(problem, len(jax.tree.leaves(one_point)) if keep_params else 0)
     w_star, min_loss = _optimum(problem)
     words = np.stack([_host_shuffle_words(s) for s in seeds])  # on the host: compiles nothing
     traced_values = np.array(list(itertools.product(*(grid[n] for n in traced)))) if traced else np.zeros((1, 0))
@@ -1151,7 +1230,7 @@ def sweep(
         pieces = []
         for chunk in range(n_chunks):
             chunk_path = None if out is None else os.path.join(out, f"chunk_{static_index:04d}_{chunk:05d}.npz")
-            stored = None if chunk_path is None else _saved_chunk(chunk_path)
+            stored = None if chunk_path is None else _saved_chunk(chunk_path, chunk_keys)
             if stored is not None:
                 pieces.append(stored)
                 timings["chunks_loaded"] += 1
@@ -1167,13 +1246,15 @@ def sweep(
                 with matvec_as_product():  # one matrix product over the configs per step
                     program = with_accepted_options(devices[0].platform, lambda: _program(devices).lower(
                         *mesh_arg, fns, optimizer_factory, static_kwargs, *args,
-                        steps=steps, batch_size=batch_size, log_every=log_every,
+                        steps=steps, batch_size=batch_size, log_every=log_every, keep_params=keep_params,
                     ).compile())
                 timings["compile_seconds"] += time.perf_counter() - started
             started = time.perf_counter()
-            logs, diverged, initial_loss = _to_host(program(*args))
+            (logs, held_out), diverged, initial_loss, kept = _to_host(program(*args))
             timings["run_seconds"] += time.perf_counter() - started
-            piece = {f"curve_{k}": v[:valid] for k, v in logs._asdict().items()}
+            curves = {**logs._asdict(), **dict(zip(problem.eval_names, held_out))}
+            piece = {f"curve_{k}": v[:valid] for k, v in curves.items()}
+            piece.update({f"param_{i}": leaf[:valid] for i, leaf in enumerate(jax.tree.leaves(kept))})
             piece["diverged"] = diverged[:valid]
             piece["initial_loss"] = initial_loss
             if chunk_path is not None and jax.process_index() == 0:
@@ -1194,6 +1275,7 @@ def sweep(
         diverged=result["diverged"],
         initial_loss=initial,
         tol=float(tol),
+        params=jax.tree.unflatten(jax.tree.structure(one_point), result["params"]) if keep_params else None,
         meta={
             "problem": problem.name,
             "optimizer": optimizer_name,
@@ -1229,9 +1311,11 @@ def _assemble(per_static, grid, names, static_names, traced, traced_shape, seeds
         array = array.reshape(static_shape + traced_shape + trailing)
         tail = list(range(len(order), array.ndim))
         assembled[key] = np.transpose(array, permutation + tail)
+    kept = sorted((k for k in assembled if k.startswith("param_")), key=lambda k: int(k[len("param_"):]))
     return {
         "curves": {k[len("curve_"):]: v for k, v in assembled.items() if k.startswith("curve_")},
         "diverged": assembled["diverged"],
+        "params": [assembled[k] for k in kept],
     }
 
 

@@ -1,0 +1,253 @@
+"""Your model, your data: a :class:`~jaxopt_hw.problems.Problem` from any loss over any pytree.
+
+``problem(loss, data, init)`` takes ``loss(params, batch) -> scalar``, the mean loss over a
+minibatch whose structure is ``data``'s (a dict with any keys, a tuple, one array) with a
+leading axis of ``batch_size`` rows. Everything is checked on the host, and the loss and
+the held-out metrics by an abstract trace, before anything compiles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxopt_hw.loop import Metrics
+from jaxopt_hw.problems import Problem
+
+__all__ = ["problem"]
+
+#: Rows per piece of the full-data loss: a pass over a large data set in pieces bounds
+#: the memory of its activations (the sweep holds them for every config at once).
+FULL_LOSS_ROWS = 8192
+
+
+@dataclasses.dataclass(frozen=True)
+class FullDataLoss:
+    r"""The mean of a batch-mean ``loss`` over all rows of ``aux["data"]``, in pieces of
+    ``rows``: :math:`\frac1n \sum_k |B_k| \, \ell(w, B_k)`.
+
+    Hashable by the loss function, so that problems with the same loss share programs."""
+
+    loss: Callable
+    rows: int = FULL_LOSS_ROWS
+
+    def __call__(self, params, aux):
+        data = aux["data"]
+        n = jax.tree.leaves(data)[0].shape[0]
+        full, rest = divmod(n, self.rows)
+        sums = []
+        if full:
+            pieces = jax.tree.map(lambda a: a[: full * self.rows].reshape((full, self.rows) + a.shape[1:]), data)
+            sums.append(jnp.sum(jax.lax.map(lambda piece: self.loss(params, piece), pieces)) * self.rows)
+        if rest:
+            sums.append(self.loss(params, jax.tree.map(lambda a: a[full * self.rows:], data)) * rest)
+        return sum(sums) / n
+
+
+@dataclasses.dataclass(frozen=True)
+class HeldOut:
+    """``eval_fn(params, aux["eval_data"])``: the held-out metrics, read from the problem's
+    arrays so that a compiled program takes the held-out data as an argument."""
+
+    eval_fn: Callable
+
+    def __call__(self, params, aux):
+        return self.eval_fn(params, aux["eval_data"])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SeededInit:
+    """``seed -> init(seed)`` as host arrays, refused when its structure, shapes or
+    dtypes differ from ``reference``'s (those of seed 0)."""
+
+    init: Callable
+    reference: Any
+
+    def __call__(self, seed: int):
+        params = _host_params(self.init(seed), f"init({seed})")
+        if _signature(params) != _signature(self.reference):
+            raise ValueError(f"init must give parameters of one structure, shapes and dtypes for every seed: "
+                             f"init({seed}) gives {_signature(params)}, init(0) {_signature(self.reference)}")
+        return params
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FixedInit:
+    """``seed -> params`` whatever the seed."""
+
+    params: Any
+
+    def __call__(self, seed: int):
+        del seed
+        return self.params
+
+
+def _signature(tree) -> tuple:
+    leaves, structure = jax.tree.flatten(tree)
+    return structure, tuple((leaf.shape, leaf.dtype.str) for leaf in leaves)
+
+
+def _path(path) -> str:
+    return jax.tree_util.keystr(path) or "(the array itself)"
+
+
+def _host_params(params, what: str):
+    """``params`` as NumPy arrays of floats, or an error naming ``what`` and the leaf."""
+    def leaf(path, value):
+        array = np.asarray(value)
+        if not np.issubdtype(array.dtype, np.floating):
+            raise TypeError(f"{what} must hold float arrays, got dtype {array.dtype} at {_path(path)}")
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{what} contains NaN or inf at {_path(path)}")
+        return array.astype(jax.dtypes.canonicalize_dtype(array.dtype))  # float64 only where JAX keeps it
+
+    if not jax.tree.leaves(params):
+        raise ValueError(f"{what} must hold at least one array, got {params!r}")
+    return jax.tree_util.tree_map_with_path(leaf, params)
+
+
+def _host_data(data, what: str, same_rows: bool = True):
+    """``data``'s leaves as NumPy arrays of real numbers with one common leading axis (when
+    ``same_rows``), finite; or an error naming ``what``, the leaf and the first bad row."""
+    leaves = jax.tree_util.tree_leaves_with_path(data)
+    if not leaves:
+        raise ValueError(f"{what} must hold at least one array, got {data!r}")
+    arrays = []
+    for path, value in leaves:
+        try:
+            array = np.asarray(value)
+        except Exception as error:  # noqa: BLE001 - any conversion failure, by name
+            raise TypeError(f"{what}{_path(path)} must be array-like, got {type(value).__name__}") from error
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
+            raise TypeError(f"{what}{_path(path)} must hold real numbers, got dtype {array.dtype}")
+        if same_rows and (array.ndim == 0 or array.shape[0] == 0):
+            raise ValueError(f"{what}{_path(path)} must have a leading axis of rows (n >= 1), got shape {array.shape}")
+        if np.issubdtype(array.dtype, np.floating):
+            bad = ~np.isfinite(array.reshape(array.shape[0], -1)).all(axis=1) if array.ndim else ~np.isfinite(array)[None]
+            if bad.any():
+                raise ValueError(f"{what}{_path(path)} contains NaN or inf (first in row {int(np.argmax(bad))})")
+        arrays.append(array)
+    rows = {array.shape[0] for array in arrays if array.ndim}
+    if same_rows and len(rows) > 1:
+        shapes = ", ".join(f"{_path(path)}: {array.shape}" for (path, _), array in zip(leaves, arrays))
+        raise ValueError(f"{what} leaves must share one leading length n, got {shapes}")
+    return jax.tree.unflatten(jax.tree.structure(data), arrays)
+
+
+def _placed(host_tree):
+    """The arrays on the default device, floats in JAX's default precision."""
+    return jax.tree.map(jnp.asarray, host_tree)
+
+
+def _checked_loss(loss, params, data) -> None:
+    """Refuses a ``loss`` that cannot take ``(params, batch)`` or returns no scalar (an
+    abstract trace on a batch of two rows: nothing runs)."""
+    batch = jax.tree.map(lambda a: jax.ShapeDtypeStruct((min(2, a.shape[0]),) + a.shape[1:], a.dtype), data)
+    try:
+        out = jax.eval_shape(loss, params, batch)
+    except Exception as error:  # noqa: BLE001 - whatever the user's loss raises, named
+        raise TypeError(f"loss must be loss(params, batch) -> scalar, with batch of data's structure; calling it "
+                        f"on init's parameters and a batch of 2 rows failed: {type(error).__name__}: {error}") from error
+    if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == () and jnp.issubdtype(out.dtype, jnp.floating)):
+        raise TypeError(f"loss must return a float scalar (the mean over the batch), got {out}")
+
+
+def _checked_eval(eval_fn, params, eval_data) -> tuple:
+    """The sorted names of ``eval_fn``'s metrics, or an error if it does not return a
+    dict of float scalars under new names."""
+    try:
+        out = jax.eval_shape(eval_fn, params, eval_data)
+    except Exception as error:  # noqa: BLE001
+        raise TypeError(f"eval_fn must be eval_fn(params, eval_data) -> {{name: scalar}}; calling it failed: "
+                        f"{type(error).__name__}: {error}") from error
+    if not isinstance(out, dict) or not out:
+        raise TypeError(f"eval_fn must return a non-empty dict of scalars, got {type(out).__name__}")
+    for name, value in out.items():
+        if not isinstance(name, str):
+            raise TypeError(f"eval_fn's metric names must be strings, got {name!r}")
+        if name in Metrics._fields:
+            raise ValueError(f"eval_fn's metric {name!r} clashes with a built-in metric ({', '.join(Metrics._fields)})")
+        if not (isinstance(value, jax.ShapeDtypeStruct) and value.shape == ()):
+            raise TypeError(f"eval_fn must return scalars, got {value} for {name!r}")
+    return tuple(sorted(out))
+
+
+def problem(
+    loss: Callable,
+    data,
+    init,
+    *,
+    eval_fn: Optional[Callable] = None,
+    eval_data=None,
+    name: Optional[str] = None,
+) -> Problem:
+    r"""A problem over your own model and data, for :func:`jaxopt_hw.run` and :func:`jaxopt_hw.sweep`.
+
+    The objective is :math:`f(w) = \frac1n \sum_i \ell_i(w)`, with ``loss(params, batch)``
+    the mean of :math:`\ell_i` over the rows of ``batch``. The full-data loss that runs
+    and sweeps log is that mean over all rows, in pieces of :data:`FULL_LOSS_ROWS`.
+
+    Args:
+      loss: ``loss(params, batch) -> scalar``, the mean loss over a minibatch; ``batch``
+        has ``data``'s structure with a leading axis of ``batch_size`` rows.
+      data: a pytree of NumPy or JAX arrays sharing one leading axis ``n`` (placed on the
+        device once; floats in JAX's default precision).
+      init: the initial parameters (a pytree of float arrays), or ``seed -> params`` so
+        that seeds vary the initial point (``lambda s: model.init(jax.random.key(s), x)``).
+      eval_fn: ``eval_fn(params, eval_data) -> {name: scalar}``, held-out metrics logged
+        every ``log_every`` steps beside the training loss (``Trace.metrics``, and
+        ``SweepResult`` curves under their names).
+      eval_data: a pytree of arrays that ``eval_fn`` reads.
+      name: a label for tables and plots.
+
+    Returns:
+      A :class:`~jaxopt_hw.problems.Problem` without a known optimum.
+
+    Raises:
+      TypeError / ValueError: naming the argument (and for data the leaf and first bad
+        row) for leaves of different lengths, NaN or inf, a loss that takes other
+        arguments or returns no scalar, an ``init`` whose structure differs between
+        seeds, an ``eval_fn`` returning anything but a dict of scalars.
+
+    Example:
+      >>> import numpy as np, jax.numpy as jnp, jaxopt_hw as jh
+      >>> X, y = np.random.default_rng(0).normal(size=(200, 3)), np.zeros(200)
+      >>> def loss(w, batch):
+      ...     return jnp.mean((batch["X"] @ w - batch["y"]) ** 2)
+      >>> prob = jh.problem(loss, {"X": X, "y": y}, np.ones(3, np.float32))
+      >>> trace = jh.run(prob, jh.sgd(0.1), steps=100, batch_size=20)
+      >>> bool(trace.loss[-1] < 1e-3 * trace.initial_loss)
+      True
+    """
+    if not callable(loss):
+        raise TypeError(f"loss must be callable, got {type(loss).__name__}")
+    if eval_fn is not None and not callable(eval_fn):
+        raise TypeError(f"eval_fn must be callable or None, got {type(eval_fn).__name__}")
+    if eval_fn is None and eval_data is not None:
+        raise ValueError("eval_data is given without an eval_fn to read it")
+    placed = _placed(_host_data(data, "data"))
+    if callable(init):
+        initial = SeededInit(init, _host_params(init(0), "init(0)"))
+        initial(1)  # a structure that changes with the seed, told before compiling
+    else:
+        initial = FixedInit(_host_params(init, "init"))
+    params = initial(0)
+    _checked_loss(loss, params, placed)
+    eval_placed = None if eval_data is None else _placed(_host_data(eval_data, "eval_data", same_rows=False))
+    eval_names = () if eval_fn is None else _checked_eval(eval_fn, params, eval_placed)
+    label = name if name is not None else f"problem({getattr(loss, '__name__', 'loss')})"
+    return Problem(
+        name=str(label),
+        data=placed,
+        loss_fn=loss,
+        full_loss_fn=FullDataLoss(loss),
+        aux={"data": placed, "eval_data": eval_placed},
+        initial_params=initial,
+        loss_takes_batch=True,
+        eval_fn=None if eval_fn is None else HeldOut(eval_fn),
+        eval_names=eval_names,
+    )
