@@ -94,15 +94,27 @@ def optimizer_factory(name: str):
 
 
 def _problem(args):
+    """The problem the options name, and a line about it (or ``None``)."""
     import jaxopt_hw as jh
 
+    if args.data is not None:
+        if args.target is None:
+            raise ValueError("--data needs --target COLUMN (the column to predict)")
+        if args.problem is not None or args.n is not None or args.d is not None:
+            raise ValueError("--data and --problem/--n/--d both say which problem: give one of them")
+        from jaxopt_hw.user_data import table_problem
+
+        return table_problem(args.data, args.target, args.model, test_fraction=args.test_fraction,
+                             seed=args.data_seed, l2=args.l2)
+    if args.target is not None:
+        raise ValueError("--target goes with --data FILE")
     if args.n is not None or args.d is not None:
         if args.n is None or args.d is None:
             raise ValueError("--n and --d go together")
         if args.problem is not None:
             raise ValueError(f"--problem {args.problem} and --n/--d both say which problem: give one of them")
-        return jh.linear_regression(args.n, args.d, noise=args.noise, seed=args.data_seed)
-    return jh.homework_problem(args.problem or "medium", seed=args.data_seed)
+        return jh.linear_regression(args.n, args.d, noise=args.noise, seed=args.data_seed), None
+    return jh.homework_problem(args.problem or "medium", seed=args.data_seed), None
 
 
 def _add_problem_options(parser):
@@ -113,7 +125,19 @@ def _add_problem_options(parser):
     group.add_argument("--n", type=_positive_int, help="rows (with --d, instead of --problem)")
     group.add_argument("--d", type=_positive_int, help="features (with --n)")
     group.add_argument("--noise", type=float, default=1.0, help="noise standard deviation (default 1)")
-    group.add_argument("--data-seed", type=int, default=0, help="seed of the data (default 0)")
+    group.add_argument("--data-seed", type=int, default=0, help="seed of the data, or of the held-out split "
+                       "with --data (default 0)")
+    from jaxopt_hw.user_data import MODELS
+
+    table = parser.add_argument_group("problem on your own table (instead of --problem)")
+    table.add_argument("--data", metavar="FILE", help="a .csv with a header line, or an .npz of columns")
+    table.add_argument("--target", metavar="COLUMN", help="the column to predict")
+    table.add_argument("--model", choices=MODELS, default="least_squares",
+                       help="least_squares (default), binary_logistic (labels 0/1) or softmax_regression "
+                            "(labels 0..C-1); an intercept is fitted and the features standardized")
+    table.add_argument("--test-fraction", type=float, default=0.2,
+                       help="rows held out for test_loss (and test_accuracy) (default 0.2)")
+    table.add_argument("--l2", type=float, default=0.0, help="ridge penalty of the classifiers (default 0)")
 
 
 def use_cores(count=None) -> None:
@@ -178,43 +202,67 @@ def cmd_compare(args) -> int:
     import numpy as np
 
     import jaxopt_hw as jh
-    from jaxopt_hw import metrics, plots
+    from jaxopt_hw import plots
 
     if not args.optimizers:
         raise ValueError("--optimizers names none")
     if not (math.isfinite(args.lr) and args.lr > 0):
         raise ValueError(f"--lr must be a finite number > 0, got {args.lr}")
     factories = {name: optimizer_factory(name) for name in args.optimizers}  # unknown names fail first
-    problem = _problem(args)
+    problem, about = _problem(args)
     out = _output_folder(args.out, create=False)  # made below, once the sweeps have run
     curves, trajectories, rows = {}, {}, []
     for name, factory in factories.items():
         res = jh.sweep(problem, factory, grid={"learning_rate": [args.lr]}, seeds=args.seeds, steps=args.steps,
-                       batch_size=args.batch_size, progress=False)
-        curve = res.excess_loss[0]
-        curves[name] = curve
-        final = metrics.mean_interval(res.final_excess_loss[0])
-        reach = np.median(res.steps_to_tol[0])
-        rows.append(f"| {name} | {metrics.interval_text(float(final.mean), float(final.half_width), len(args.seeds))} | "
-                    f"{'never' if not np.isfinite(reach) else int(reach)} | {int(res.diverged[0].sum())}/{len(args.seeds)} |")
+                       batch_size=args.batch_size, log_every=1, progress=False)
+        known_optimum = problem.min_loss is not None
+        curves[name] = (res.excess_loss if known_optimum else res.loss)[0]
+        rows.append(_compare_row(name, res.sel(learning_rate=args.lr), known_optimum))
         if problem.X.shape[1] == 2:
             trace = jh.run(problem, factory(learning_rate=args.lr), steps=args.steps, batch_size=args.batch_size,
                            seed=args.seeds[0], record_params=True)
             trajectories[name] = np.asarray(trace.params)
     steps = np.arange(1, args.steps + 1)
     _output_folder(out)
-    plots.convergence(curves, steps, path=out / "convergence.png", title=f"{problem.name}, lr {args.lr:g}")
+    plots.convergence(curves, steps, path=out / "convergence.png", title=f"{problem.name}, lr {args.lr:g}",
+                      ylabel="excess loss" if known_optimum else "training loss")
     if trajectories:
         plots.contour_trajectories_grid(problem, trajectories, path=out / "trajectories.png")
     statistic = f"mean ± 95%, {len(args.seeds)} seeds" if len(args.seeds) > 1 else "one seed"
-    table = "\n".join([f"| optimizer | final excess loss ({statistic}) | median steps to tol | diverged |",
-                       "|---|---|---|---|", *rows])
+    header = ["optimizer", f"final excess loss ({statistic})" if known_optimum else f"final loss ({statistic})"]
+    header += [f"final {metric}" for metric in problem.eval_names]
+    header += ["median steps to tol"] if known_optimum else []
+    table = "\n".join(["| " + " | ".join(header + ["diverged"]) + " |", "|" + "---|" * (len(header) + 1), *rows])
     setup = (f"{problem.name}, learning rate {args.lr:g}, {args.steps} steps, batch {args.batch_size}, "
-             f"seeds {', '.join(map(str, args.seeds))}; tolerance on the excess loss {float(res.tol):.3g}")
+             f"seeds {', '.join(map(str, args.seeds))}")
+    setup += f"; tolerance on the excess loss {float(res.tol):.3g}" if known_optimum else ""
+    setup += f"\n\n{about}" if about else ""
     (out / "compare.md").write_text(setup + "\n\n" + table + "\n")
     print(table)
     print(f"figures in {out}")
     return 0
+
+
+def _compare_row(name: str, res, known_optimum: bool) -> str:
+    """One optimizer's row of the comparison: its final loss (excess loss where the optimum
+    is known) and held-out metrics over seeds, its median steps to tol, its divergences."""
+    import numpy as np
+
+    from jaxopt_hw import metrics
+
+    n_seeds = len(res.axes["seed"])
+
+    def over_seeds(values):
+        interval = metrics.mean_interval(np.asarray(values, dtype=float))
+        return metrics.interval_text(float(interval.mean), float(interval.half_width), n_seeds)
+
+    cells = [name, over_seeds(res.final_excess_loss if known_optimum else res.final_loss)]
+    cells += [over_seeds(metrics.final_value(res.curves[metric])) for metric in res.held_out_names()]
+    if known_optimum:
+        reach = np.median(res.steps_to_tol)
+        cells.append("never" if not np.isfinite(reach) else str(int(reach)))
+    cells.append(f"{int(res.diverged.sum())}/{n_seeds}")
+    return "| " + " | ".join(cells) + " |"
 
 
 def _by_name(flag: str, assignments) -> dict:
@@ -228,10 +276,12 @@ def _by_name(flag: str, assignments) -> dict:
 
 
 def cmd_sweep(args) -> int:
+    import json
+
     import jaxopt_hw as jh
     from jaxopt_hw import plots
 
-    problem = _problem(args)
+    problem, about = _problem(args)
     factory = optimizer_factory(args.optimizer)
     grid = _by_name("--grid", args.grid)
     fixed = _by_name("--fixed", args.fixed or [])
@@ -239,18 +289,32 @@ def cmd_sweep(args) -> int:
         if len(values) != 1:
             raise ValueError(f"--fixed {name} takes one value, got {values}; put a list in --grid")
     fixed = {name: values[0] for name, values in fixed.items()}
+    metrics = ("final_loss",) + problem.eval_names
+    if args.metric not in metrics:
+        raise ValueError(f"--metric must be one of {', '.join(metrics)} for {problem.name}, got {args.metric!r}")
     if args.out is not None:
         _output_folder(args.out, create=False)  # jh.sweep makes it once the arguments pass
+    if about:
+        print(about)
     res = jh.sweep(problem, factory, grid=grid, fixed=fixed, seeds=args.seeds, steps=args.steps,
-                   batch_size=args.batch_size, log_every=args.log_every, out=args.out, progress=not args.no_progress)
-    print(res.table(limit=args.top))
-    print(f"best: {res.best()}")
+                   batch_size=args.batch_size, log_every=args.log_every or (None if args.data else 10), out=args.out,
+                   progress=not args.no_progress)
+    print(res.table(args.metric, limit=args.top, maximize=args.maximize))
+    best = res.best_config(args.metric, maximize=args.maximize)
+    print(f"best: {best}")
     names = res.config_names()
     if len(names) == 2 and args.out is not None:
-        plots.heatmap(res, names[0], names[1], metric="final_excess_loss", path=Path(args.out) / "heatmap.png",
+        heat = args.metric if args.metric != "final_loss" or problem.min_loss is None else "final_excess_loss"
+        plots.heatmap(res, names[0], names[1], metric=heat, path=Path(args.out) / "heatmap.png",
                       title=f"{args.optimizer} on {problem.name}")
     if args.out is not None:
-        print(f"saved {Path(args.out) / 'result.npz'} (rerun the same command to resume an interrupted sweep)")
+        from jaxopt_hw._io import atomic_write
+
+        with atomic_write(Path(args.out) / "best.json") as file:
+            json.dump({"optimizer": args.optimizer, "fixed": fixed, "best": best, "metric": args.metric,
+                       "maximize": args.maximize}, file, indent=1)
+        print(f"saved {Path(args.out) / 'result.npz'} (rerun the same command to resume an interrupted sweep) "
+              f"and {Path(args.out) / 'best.json'}")
     return 0
 
 
@@ -310,9 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a hyperparameter held fixed, e.g. b2=0.999 (repeatable)")
     sweep.add_argument("--steps", type=_positive_int, default=1000, help="steps (default 1000)")
     sweep.add_argument("--batch-size", type=_positive_int, default=32, help="minibatch size (default 32)")
-    sweep.add_argument("--log-every", type=_positive_int, default=10, help="log the metrics every k steps (default 10)")
+    sweep.add_argument("--log-every", type=_positive_int, help="log the metrics every k steps (default 10; "
+                       "every four epochs or so with --data)")
     sweep.add_argument("--seeds", type=_int_list, default=[0, 1, 2], help="seeds (default 0,1,2)")
     sweep.add_argument("--top", type=_positive_int, default=20, help="rows of the table to print (default 20)")
+    sweep.add_argument("--metric", default="final_loss",
+                       help="what ranks the configs: final_loss (default) or a held-out metric of --data "
+                            "(test_loss, test_accuracy)")
+    sweep.add_argument("--maximize", action="store_true", help="the highest --metric is best (test_accuracy)")
     sweep.add_argument("--out", help="folder for the saved (resumable) result and the heatmap")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_problem_options(sweep)

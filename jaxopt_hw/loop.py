@@ -695,22 +695,27 @@ def traced_hyperparameters(optimizer, dtype) -> tuple:
 # --------------------------------------------------------------------------- validation
 
 
+#: Epochs of training between a user problem's logs by default (see :func:`default_log_every`).
+LOG_EPOCHS = 4
+
+
 def default_log_every(problem: Problem, steps, batch_size) -> int:
     """Steps between logs when none is asked for: 1, or for a problem whose loss takes
-    batches (:func:`jaxopt_hw.problem`) the smallest divisor of ``steps`` of at least an
-    epoch's steps, so that the pass over the data each log costs stays below the training.
+    batches (:func:`jaxopt_hw.problem`) the smallest divisor of ``steps`` of at least
+    :data:`LOG_EPOCHS` epochs' steps: each log is a pass over the data (the loss and its
+    gradient), about an epoch of training's cost, so the training dominates.
 
     Example:
       >>> import numpy as np, jaxopt_hw as jh
       >>> prob = jh.problem(lambda w, b: ((b @ w) ** 2).mean(), np.ones((100, 2)), np.zeros(2))
       >>> default_log_every(prob, steps=1000, batch_size=10)
-      10
+      40
     """
     if not problem.loss_takes_batch or not isinstance(steps, int) or steps < 1:
         return 1  # a bad steps is reported by check_run_args
     epoch = 1 if batch_size is None else -(-problem.n // max(1, int(batch_size)))
     small = [k for k in range(1, math.isqrt(steps) + 1) if steps % k == 0]
-    return min(k for k in small + [steps // k for k in small] if k >= min(epoch, steps))
+    return min(k for k in small + [steps // k for k in small] if k >= min(LOG_EPOCHS * epoch, steps))
 
 
 def check_int(name: str, value, minimum: int = 1, maximum: Optional[int] = None) -> int:
@@ -850,8 +855,8 @@ def run(
       seed: keys the initial point and the batch order (int in ``[0, 2**32)``).
       init: initial parameters (default: ``problem.init_params(seed)``).
       log_every: log the metrics every this many steps (default: every step, or for a
-        :func:`jaxopt_hw.problem`, whose full loss is a pass over the data, about once an
-        epoch: :func:`default_log_every`).
+        :func:`jaxopt_hw.problem`, whose full loss is a pass over the data, every few
+        epochs: :func:`default_log_every`).
       record_params: also return the trajectory of parameters.
       divergence_factor: a run is frozen and flagged once its batch loss exceeds this
         multiple of its initial loss (or becomes non-finite).

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import functools
 import math
 import numbers
 from typing import Any, Callable, Optional
@@ -126,13 +127,13 @@ class Problem:
     def X(self):
         return self.data["X"]
 
-    @property
+    @functools.cached_property
     def dtype(self):
         """The float dtype the problem computes in: its design's, or its parameters'."""
         if not self.loss_takes_batch:
-            return jnp.asarray(self.data["X"]).dtype
+            return np.dtype(self.data["X"].dtype)
         leaves = jax.tree.leaves(self.initial_params(0))
-        return jnp.result_type(*[leaf.dtype for leaf in leaves if jnp.issubdtype(leaf.dtype, jnp.floating)])
+        return np.dtype(jnp.result_type(*[leaf.dtype for leaf in leaves]))
 
     @property
     def platform(self) -> str:

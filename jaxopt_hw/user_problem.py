@@ -18,7 +18,7 @@ import numpy as np
 from jaxopt_hw.loop import Metrics
 from jaxopt_hw.problems import Problem
 
-__all__ = ["problem"]
+__all__ = ["problem", "with_held_out"]
 
 #: Rows per piece of the full-data loss: a pass over a large data set in pieces bounds
 #: the memory of its activations (the sweep holds them for every config at once).
@@ -251,3 +251,24 @@ def problem(
         eval_fn=None if eval_fn is None else HeldOut(eval_fn),
         eval_names=eval_names,
     )
+
+
+def with_held_out(problem_: Problem, eval_fn: Callable, eval_data) -> Problem:
+    """``problem_`` with held-out metrics ``eval_fn(params, eval_data) -> {name: scalar}``
+    logged beside its loss, as :func:`problem`'s ``eval_fn`` (for the built-in problems too).
+
+    Example:
+      >>> import numpy as np, jaxopt_hw as jh
+      >>> from jaxopt_hw.user_problem import with_held_out
+      >>> prob = jh.least_squares(np.eye(3), np.arange(3.0))
+      >>> test = {"X": np.ones((2, 3)), "y": np.ones(2)}
+      >>> prob = with_held_out(prob, lambda w, t: {"test_loss": prob.loss(w, t["X"], t["y"])}, test)
+      >>> prob.eval_names
+      ('test_loss',)
+    """
+    if not callable(eval_fn):
+        raise TypeError(f"eval_fn must be callable, got {type(eval_fn).__name__}")
+    placed = _placed(_host_data(eval_data, "eval_data", same_rows=False))
+    names = _checked_eval(eval_fn, jax.tree.map(jnp.asarray, problem_.initial_params(0)), placed)
+    return dataclasses.replace(problem_, aux={**problem_.aux, "eval_data": placed}, eval_fn=HeldOut(eval_fn),
+                               eval_names=names)

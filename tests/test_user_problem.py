@@ -145,7 +145,7 @@ def test_kept_params_count_in_the_memory_budget(mlp):
 
 def test_default_log_every_keeps_the_full_loss_off_the_training_path(mlp):
     trace = jh.run(mlp, jh.sgd(0.1), steps=100, batch_size=10)
-    assert trace.steps[0] == 20  # an epoch is 12 steps; 20 is the smallest divisor of 100 above it
+    assert trace.steps[0] == 50  # four epochs are 48 steps; 50 is the smallest divisor of 100 above
     assert jh.run(jh.linear_regression(50, 2), jh.sgd(0.01), steps=10, batch_size=10).steps[0] == 1
 
 
@@ -183,3 +183,17 @@ def test_a_bad_loss_init_or_eval_fn_is_refused_before_compiling():
         jh.problem(loss, data, w, eval_data=data)
     with pytest.raises(TypeError, match="keep_params must be True or False"):
         jh.sweep(jh.problem(loss, data, w), jh.sgd, {"learning_rate": [0.1]}, keep_params="yes", progress=False)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from jaxopt_hw import loop, user_problem
+
+    results = doctest.testmod(user_problem, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert results.attempted >= 6 and results.failed == 0
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for test in finder.find(loop.default_log_every, "default_log_every", globs=vars(loop)):
+        runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
