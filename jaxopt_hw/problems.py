@@ -589,6 +589,8 @@ def _check_finite_number(name: str, value, minimum=None) -> float:
 
 
 def _as_host_array(name: str, value, ndim: int) -> np.ndarray:
+    """``value`` as a NumPy array of ``ndim`` dimensions of finite real numbers, or a
+    TypeError/ValueError naming ``name``."""
     try:
         array = np.asarray(value)
     except Exception as error:  # noqa: BLE001 - report any conversion failure by name
@@ -599,9 +601,15 @@ def _as_host_array(name: str, value, ndim: int) -> np.ndarray:
         raise ValueError(f"{name} must be {ndim}-D, got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or inf")
+    finite = np.isfinite(array)
+    if not np.all(finite):
+        raise ValueError(f"{name} contains NaN or inf (first in row {_first_row(~finite)})")
     return array
+
+
+def _first_row(mask: np.ndarray) -> int:
+    """The index along axis 0 of the first row where ``mask`` holds anywhere."""
+    return int(np.flatnonzero(mask.reshape(mask.shape[0], -1).any(axis=1))[0])
 
 
 def _float_dtype(dtype):
