@@ -588,6 +588,17 @@ def _check_finite_number(name: str, value, minimum=None) -> float:
     return float(value)
 
 
+def _check_flag(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+def _check_name(name) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+
+
 def _as_host_array(name: str, value, ndim: int) -> np.ndarray:
     """``value`` as a NumPy array of ``ndim`` dimensions of finite real numbers, or a
     TypeError/ValueError naming ``name``."""
@@ -800,35 +811,61 @@ def homework_problem(size: str = "small", seed: int = 0, dtype=None) -> Problem:
     return linear_regression(n, d, seed=seed, dtype=dtype)
 
 
-def least_squares(X, y, dtype=None, name: str = "least_squares") -> Problem:
+def least_squares(X, y, dtype=None, name: str = "least_squares", *, fit_intercept: bool = False) -> Problem:
     r"""Least squares :math:`\min_w \frac1n\|Xw - y\|^2` over the user's own data.
 
-    Same interface as :func:`linear_regression` (``w_true`` is ``None``).
+    Same interface as :func:`linear_regression` (``w_true`` is ``None``). Without
+    ``fit_intercept`` no intercept is fitted: the model is :math:`Xw`, through the origin.
+    With it the model is :math:`Xw + b`: ``X`` is stored with a column of ones appended,
+    ``(n, d + 1)``, and the last coefficient of the parameters (and of ``w_star``) is
+    :math:`b`; the parameters stay one ``(d + 1,)`` array, so the fast least-squares
+    forms of :func:`jaxopt_hw.run` and :func:`jaxopt_hw.sweep` apply unchanged.
 
     Args:
       X: design matrix, shape ``(n, d)``, finite real numbers.
       y: targets, shape ``(n,)``, finite real numbers.
       dtype: float dtype of the stored data (default: JAX's default float).
       name: a label for plots and tables.
+      fit_intercept: whether to fit an intercept (keyword only).
 
     Returns:
       A :class:`Problem`.
 
     Raises:
       TypeError / ValueError: naming ``X`` or ``y`` when the shapes disagree, an array
-        is empty or not 2-D/1-D, or holds NaN or inf.
+        is empty or not 2-D/1-D, or holds NaN or inf (with the first such row); naming
+        ``fit_intercept`` or ``name`` when it is not a bool or a str.
 
     Example:
       >>> import numpy as np, jaxopt_hw as jh
       >>> prob = jh.least_squares(np.eye(3), np.arange(3.0))
       >>> [round(float(v), 6) for v in prob.w_star]
       [0.0, 1.0, 2.0]
+      >>> x = np.arange(4.0)[:, None]
+      >>> line = jh.least_squares(x, 2 * x[:, 0] + 1, fit_intercept=True)  # slope, then intercept
+      >>> line.X.shape, [round(float(v), 5) for v in line.w_star]
+      ((4, 2), [2.0, 1.0])
     """
+    X, y = _user_data(X, y)
+    fit_intercept = _check_flag("fit_intercept", fit_intercept)
+    _check_name(name)
+    return _least_squares_problem(name, _with_intercept(X, fit_intercept), y, dtype=dtype)
+
+
+def _user_data(X, y):
+    """The user's ``X`` (n, d) and ``y`` (n,) as host arrays, checked (see :func:`_as_host_array`)."""
     X = _as_host_array("X", X, ndim=2)
     y = _as_host_array("y", y, ndim=1)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same number of rows, got X {X.shape} and y {y.shape}")
-    return _least_squares_problem(name, X, y, dtype=dtype)
+    return X, y
+
+
+def _with_intercept(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """``X`` with a column of ones appended when ``fit_intercept`` (its coefficient is the intercept)."""
+    if not fit_intercept:
+        return X
+    return np.concatenate([X, np.ones((X.shape[0], 1), X.dtype)], axis=1)
 
 
 # --------------------------------------------------------------------------- non-quadratic
