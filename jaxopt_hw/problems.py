@@ -1092,6 +1092,7 @@ def logistic_regression(n: int, d: int, seed: int = 0, l2: float = 1e-3, dtype=N
     :math:`x_i \sim N(0, I_d)`, :math:`y_i \sim \mathrm{Bernoulli}(\sigma(x_i^\top
     w_{true}))`; loss :math:`\frac1n\sum_i \mathrm{softplus}(x_i^\top w) - y_i x_i^\top w +
     \frac{\lambda}{2}\|w\|^2`. The optimum is found by Newton's method in float64.
+    For the user's own data see :func:`binary_logistic`.
 
     Example:
       >>> import jaxopt_hw as jh
@@ -1099,8 +1100,11 @@ def logistic_regression(n: int, d: int, seed: int = 0, l2: float = 1e-3, dtype=N
       >>> prob.min_loss < float(prob.loss(prob.init_params(0)))
       True
     """
-    n = _check_size("n", n)
-    d = _check_size("d", d)
+    try:
+        n, d = _check_size("n", n), _check_size("d", d)
+    except TypeError as error:  # most likely the user's own arrays
+        raise TypeError(f"{error}: logistic_regression(n, d) draws synthetic data; for your own X and y "
+                        "use binary_logistic(X, y)") from None
     l2 = _check_finite_number("l2", l2, minimum=0.0)
     if l2 == 0:
         raise ValueError("l2 must be > 0 (separable data has no finite optimum otherwise)")

@@ -253,6 +253,13 @@ def test_logistic_regression_rejects_zero_ridge():
         jh.logistic_regression(10, 2, l2=0.0)
 
 
+def test_logistic_regression_given_arrays_points_to_binary_logistic():
+    with pytest.raises(TypeError, match=r"n must be an int, got ndarray.*binary_logistic\(X, y\)"):
+        jh.logistic_regression(np.ones((4, 2)), np.array([0, 1, 0, 1]))
+    with pytest.raises(TypeError, match=r"\bd\b.*binary_logistic"):
+        jh.logistic_regression(4, 2.5)
+
+
 def test_mlp_params_are_a_nested_dict():
     prob = jh.mlp_regression(100, 3, hidden=8, seed=0)
     params = prob.init_params(0)
