@@ -37,6 +37,7 @@ __all__ = [
     "linear_regression",
     "least_squares",
     "binary_logistic",
+    "softmax_regression",
     "homework_problem",
     "logistic_regression",
     "mlp_regression",
@@ -505,6 +506,52 @@ def binary_error_rate(w, X, y):
     return jnp.mean(((_matvec(X, w) > 0) != (y > 0.5)).astype(X.dtype))
 
 
+def softmax_cross_entropy_loss(W, X, y, penalty):
+    r"""Mean cross-entropy of integer labels :math:`y_i` under the softmax of the logits
+    :math:`x_i^\top W`, plus a ridge term per row of :math:`W` (d, C):
+    :math:`\frac1B \sum_i \big(\log\sum_c e^{x_i^\top W_{:c}} - x_i^\top W_{:y_i}\big) +
+    \frac12 \sum_j \lambda_j \|W_{j:}\|^2`, with ``penalty`` :math:`\lambda` (0 for an
+    intercept's row). ``log_softmax`` subtracts the largest logit first: no overflow."""
+    log_probs = jax.nn.log_softmax(_product(X, W), axis=-1)
+    picked = jnp.sum(jax.nn.one_hot(y, W.shape[-1], dtype=log_probs.dtype) * log_probs, axis=-1)
+    return -jnp.mean(picked) + 0.5 * jnp.sum(penalty[:, None] * jnp.square(W))
+
+
+def softmax_error_rate(W, X, y):
+    r"""The fraction of rows misclassified, predicting the class of the largest logit."""
+    return jnp.mean((jnp.argmax(_product(X, W), axis=-1) != y).astype(X.dtype))
+
+
+def softmax_intercept_measures(W, aux):
+    r"""The full loss, its gradient's norm and the distance to the nearest optimum of
+    :func:`softmax_regression` with intercepts.
+
+    Its optima form the line :math:`W^* + t\, e\mathbf 1^\top` (:math:`e` the intercepts'
+    row: a common shift of the intercepts changes no probability), and the distance to it
+    is :math:`\|O - e\,\bar o\,\mathbf 1^\top\|` with :math:`O = W - W^*` and
+    :math:`\bar o` the mean of its last row (the gradient is orthogonal to that line).
+
+    Args:
+      W: parameters, shape ``(d + 1, C)``, the intercepts last.
+      aux: ``X``, ``y``, ``penalty`` (per row of ``W``) and ``w_star``.
+
+    Returns:
+      ``(loss, gradient norm, distance)``, scalars.
+
+    Example:
+      >>> import numpy as np
+      >>> prob = softmax_regression(np.array([[0.0], [1.0], [2.0]]), np.array([0, 1, 2]),
+      ...                           l2=0.1, fit_intercept=True)
+      >>> loss, grad_norm, distance = softmax_intercept_measures(prob.w_star + 1.0, prob.aux)
+      >>> round(float(distance), 5)  # W* plus 1 everywhere: 1 off in the weights, none in the intercepts
+      1.73205
+    """
+    loss, grad = jax.value_and_grad(softmax_cross_entropy_loss)(W, aux["X"], aux["y"], aux["penalty"])
+    offset = W - aux["w_star"]
+    offset = offset.at[-1].add(-jnp.mean(offset[-1]))  # along the line of optima: no distance
+    return loss, jnp.sqrt(jnp.sum(jnp.square(grad))), jnp.sqrt(jnp.sum(jnp.square(offset)))
+
+
 def mlp_loss(params, X, y):
     """Mean squared error of a one-hidden-layer tanh network (params a nested dict)."""
     hidden = jnp.tanh(_product(X, params["hidden"]["w"]) + params["hidden"]["b"])
@@ -895,6 +942,11 @@ def _with_intercept(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
 #: host; above, its Hessian (as many entries squared) would cost too much memory and time.
 _NEWTON_MAX_PARAMETERS = 4096
 _NEWTON_MAX_STEPS = 200
+#: More classes than this is taken for a mistake (a label that is an identifier): ``W``
+#: would have a column for every integer below the largest label.
+_MAX_CLASSES = 65_536
+#: Rows of ``X`` per block of the softmax Hessian's products (about 4 M entries of ``X·P``).
+_HESSIAN_BLOCK_ENTRIES = 1 << 22
 
 
 def binary_logistic(X, y, *, l2: float = 0.0, fit_intercept: bool = False, dtype=None,
@@ -965,6 +1017,85 @@ def binary_logistic(X, y, *, l2: float = 0.0, fit_intercept: bool = False, dtype
                                w_star, min_loss, dtype)
 
 
+def softmax_regression(X, y, *, l2: float = 0.0, fit_intercept: bool = False, dtype=None,
+                       name: str = "softmax_regression") -> Problem:
+    r"""Multinomial (softmax) logistic regression on the user's own data, classes 0 … C−1.
+
+    .. math::
+      \min_W \frac1n \sum_i \Big(\log\sum_c e^{x_i^\top W_{:c}} - x_i^\top W_{:y_i}\Big)
+      + \frac{\lambda}{2}\|W\|_F^2
+
+    The parameters are one array ``W`` of shape ``(d, C)``, ``C`` the largest label + 1
+    (:func:`softmax_cross_entropy_loss`); scikit-learn's multinomial
+    ``LogisticRegression(C=1 / (n * l2), fit_intercept=fit_intercept)`` minimizes the same
+    objective (its ``coef_`` is ``W.T``). Without ``fit_intercept`` no intercept is
+    fitted; with it ``X`` is stored with a column of ones appended, ``(n, d + 1)``, and the
+    last row of ``W`` holds the intercepts, which the ridge term leaves out. Softmax is
+    unchanged by adding one vector to every column of ``W``: without a ridge term no
+    optimum is unique, and the intercepts are unique only up to a common shift
+    (``w_star``'s sum to 0, and ``dist_to_opt`` is to the nearest optimum, see
+    :func:`softmax_intercept_measures`).
+
+    With ``l2 > 0`` ``w_star`` and ``min_loss`` are the exact optimum, found by Newton's
+    method in float64 on the host (on the stored, rounded data; the Hessian has
+    ``(d·C)²`` entries: 650² for the 8×8 digits), for up to 4 096 coefficients ``d·C``.
+    With ``l2 = 0`` they are ``None``. ``error_fn`` is the batch's misclassification rate
+    (:func:`softmax_error_rate`).
+
+    Args:
+      X: features, shape ``(n, d)``, finite real numbers.
+      y: labels, shape ``(n,)``: integers 0 … C−1 (integral floats too), at least two classes.
+      l2: ridge strength :math:`\lambda \ge 0`.
+      fit_intercept: whether to fit (unpenalized) intercepts.
+      dtype: float dtype of the stored data (default: JAX's default float); the labels
+        are stored as int32.
+      name: a label for plots and tables.
+
+    Returns:
+      A :class:`Problem` whose parameters are one array ``(d, C)``, or ``(d + 1, C)``.
+
+    Raises:
+      TypeError / ValueError: naming ``X`` or ``y`` (bad shapes, NaN or inf with its
+        first row, a negative or non-integer label with its row, a single class, more
+        than 65 536 classes, or with ``fit_intercept`` a class no row has, whose intercept
+        would be −∞), ``l2``, ``fit_intercept`` or ``name``.
+
+    Example:
+      >>> import numpy as np, jaxopt_hw as jh
+      >>> X, y = np.array([[-2.0], [-1.0], [1.0], [2.0], [5.0], [6.0]]), np.array([0, 0, 1, 1, 2, 2])
+      >>> prob = jh.softmax_regression(X, y, l2=0.01, fit_intercept=True)
+      >>> prob.X.shape, prob.w_star.shape  # W's last row holds the three intercepts
+      ((6, 2), (2, 3))
+      >>> abs(float(prob.w_star[-1].sum())) < 1e-6
+      True
+      >>> float(prob.error_fn(prob.w_star, prob.X, prob.y))
+      0.0
+    """
+    X, y = _user_data(X, y, labels=True)
+    fit_intercept = _check_flag("fit_intercept", fit_intercept)
+    classes = _check_labels(y, classes=None, fit_intercept=fit_intercept)
+    l2 = _check_finite_number("l2", l2, minimum=0.0)
+    _check_name(name)
+    X, dtype = _stored_features(X, fit_intercept, dtype)
+    labels = y.astype(np.int64)
+    penalty = _penalty(X.shape[1], l2, fit_intercept)
+    shape = (X.shape[1], classes)
+    w_star, min_loss = None, None
+    if l2 > 0 and math.prod(shape) <= _NEWTON_MAX_PARAMETERS:
+        X64 = X.astype(np.float64)
+        w_star, min_loss = _newton(
+            lambda w: _softmax_value_grad(w, X64, labels, penalty),
+            lambda w: _softmax_hessian(w, X64, penalty, fit_intercept),
+            math.prod(shape), scale=float(np.max(np.abs(X64))))
+    loss_fn = jax.tree_util.Partial(softmax_cross_entropy_loss, penalty=penalty.astype(dtype))
+    prob = _classifier_problem(name, X, labels.astype(np.int32), loss_fn, softmax_error_rate, shape,
+                               w_star, min_loss, dtype)
+    if not fit_intercept or w_star is None:
+        return prob
+    aux = {**prob.aux, "penalty": jnp.asarray(penalty, dtype), "w_star": prob.w_star}
+    return dataclasses.replace(prob, aux=aux, measures_fn=softmax_intercept_measures)
+
+
 def _check_labels(y: np.ndarray, classes: Optional[int], fit_intercept: bool) -> int:
     """The number of classes of the labels ``y``: 0 and 1 for ``classes=2``, else integers
     0, 1, … (their largest + 1); ValueErrors naming ``y`` and the first bad row."""
@@ -978,6 +1109,10 @@ def _check_labels(y: np.ndarray, classes: Optional[int], fit_intercept: bool) ->
         row = _first_row(bad)
         raise ValueError(f"y must hold {expected}, got {y[row].item()!r} in row {row}")
     if classes is None:
+        if np.max(y) >= _MAX_CLASSES:
+            row = int(np.argmax(y))
+            raise ValueError(f"y must hold at most {_MAX_CLASSES} classes (labels below {_MAX_CLASSES}), got "
+                             f"{y[row].item()!r} in row {row}")
         classes = int(np.max(y)) + 1
         if classes < 2:
             raise ValueError("y must hold at least two classes (labels 0 and 1), got only label 0")
@@ -1034,6 +1169,51 @@ def _logistic_hessian(w, X, penalty):
     logits = X @ w
     curvature = np.exp(-np.logaddexp(0.0, logits) - np.logaddexp(0.0, -logits))  # σ(1 − σ), no cancellation
     return (X * curvature[:, None]).T @ X / X.shape[0] + np.diag(penalty)
+
+
+def _softmax_log_probs(W, X):
+    """Row-wise log-softmax of ``X @ W`` on the host (the largest logit subtracted first)."""
+    logits = X @ W
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _softmax_value_grad(w, X, labels, penalty):
+    """The objective of :func:`softmax_regression` and its gradient (flattened like
+    ``W.ravel()``), in float64 on the host."""
+    W = w.reshape(X.shape[1], -1)
+    log_probs = _softmax_log_probs(W, X)
+    rows = np.arange(X.shape[0])
+    value = -np.mean(log_probs[rows, labels]) + 0.5 * np.sum(penalty[:, None] * W * W)
+    residual = np.exp(log_probs)
+    residual[rows, labels] -= 1.0  # P − one-hot
+    return value, (X.T @ residual / X.shape[0] + penalty[:, None] * W).ravel()
+
+
+def _softmax_hessian(w, X, penalty, fit_intercept):
+    r"""The objective's Hessian over ``W.ravel()``: entry :math:`((j, c), (k, c'))` is
+    :math:`\frac1n \sum_i x_{ij} x_{ik} (p_{ic}\delta_{cc'} - p_{ic} p_{ic'}) +
+    \lambda_j \delta_{jk}\delta_{cc'}`, accumulated over blocks of rows."""
+    n, d = X.shape
+    W = w.reshape(d, -1)
+    classes = W.shape[1]
+    hessian = np.zeros((d * classes, d * classes))
+    blocks = hessian.reshape(d, classes, d, classes)  # a view: entry [j, c, k, c']
+    rows = max(1, _HESSIAN_BLOCK_ENTRIES // (d * classes))
+    for start in range(0, n, rows):
+        X_block = X[start : start + rows]
+        P = np.exp(_softmax_log_probs(W, X_block))
+        XP = (X_block[:, :, None] * P[:, None, :]).reshape(len(X_block), d * classes)
+        hessian -= XP.T @ XP
+        for c in range(classes):
+            blocks[:, c, :, c] += (X_block * P[:, c : c + 1]).T @ X_block
+    hessian /= n
+    hessian[np.diag_indices_from(hessian)] += np.repeat(penalty, classes)
+    if fit_intercept:  # a common shift of the intercepts changes nothing: fix it (at the start's, 0)
+        shift = np.zeros((d, classes))
+        shift[-1] = 1.0 / math.sqrt(classes)
+        hessian += np.outer(shift.ravel(), shift.ravel())
+    return hessian
 
 
 def _newton(value_grad, hessian, size: int, scale: float) -> tuple:
