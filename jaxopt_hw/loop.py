@@ -32,8 +32,9 @@ Logged metrics
 Every ``log_every`` steps the run records, for the parameters after that step: the
 full-data loss (O(d²) for least squares, through :class:`~jaxopt_hw.problems.Problem`),
 the excess loss over ``min_loss`` and ``‖w − w*‖`` when the optimum is known, the norm
-of the full-data gradient and the mean over those steps of the batch error (the mean
-absolute error of each batch before its step, the homework notebook's "error").
+of the full-data gradient and the mean over those steps of the batch error (the problem's
+``error_fn`` of each batch before its step: the mean absolute error, the homework
+notebook's "error", or a classifier's misclassification rate).
 
 Divergence
 ----------
@@ -805,8 +806,9 @@ class Trace(NamedTuple):
         ``min_loss``.
       dist_to_opt: ``‖w − w*‖`` (NaN when the optimum is unknown).
       grad_norm: norm of the full-data gradient.
-      batch_error: mean absolute error of the batches since the previous log, each
-        measured before its step (NaN for problems without an ``error_fn``).
+      batch_error: the problem's error (``error_fn``: mean absolute error for
+        regression, misclassification rate for classifiers) of the batches since the
+        previous log, each measured before its step (NaN for problems without one).
       params: the trajectory, initial point first, shape ``(steps // log_every + 1, …)``,
         when ``record_params=True``; else ``None``.
       final_params: the parameters after the last step (or the frozen ones).

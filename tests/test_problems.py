@@ -183,8 +183,8 @@ def _bad_inputs():
         ("1-D X", np.ones(4), good_y, r"\bX\b"),
         ("3-D X", np.ones((4, 2, 1)), good_y, r"\bX\b"),
         ("2-D y", good_X, np.ones((4, 1)), r"\by\b"),
-        ("NaN in X", nan_X, good_y, r"\bX\b"),
-        ("inf in y", good_X, inf_y, r"\by\b"),
+        ("NaN in X", nan_X, good_y, r"\bX\b.*row 1\b"),
+        ("inf in y", good_X, inf_y, r"\by\b.*row 2\b"),
         ("-inf in X", np.full((4, 2), -np.inf), good_y, r"\bX\b"),
         ("empty X", np.ones((0, 2)), np.ones(0), r"\bX\b"),
         ("empty y", np.ones((1, 2)), np.ones(0), r"\by\b"),
@@ -251,6 +251,13 @@ def test_logistic_regression_optimum():
 def test_logistic_regression_rejects_zero_ridge():
     with pytest.raises(ValueError, match="l2"):
         jh.logistic_regression(10, 2, l2=0.0)
+
+
+def test_logistic_regression_given_arrays_points_to_binary_logistic():
+    with pytest.raises(TypeError, match=r"n must be an int, got ndarray.*binary_logistic\(X, y\)"):
+        jh.logistic_regression(np.ones((4, 2)), np.array([0, 1, 0, 1]))
+    with pytest.raises(TypeError, match=r"\bd\b.*binary_logistic"):
+        jh.logistic_regression(4, 2.5)
 
 
 def test_mlp_params_are_a_nested_dict():
