@@ -44,6 +44,7 @@ def test_cli_compare_and_sweep_on_a_csv(tmp_path, capsys):
     assert code == 0
     text = (out / "compare.md").read_text()
     assert "final test_accuracy" in text and "48 training rows, 12 held out" in text
+    assert "median steps to tol" in capsys.readouterr().out  # l2 > 0: the optimum is known
     out = tmp_path / "sweep"
     code = cli.main(["--no-cache", "sweep", "--data", str(path), "--target", "target", "--model", "softmax_regression",
                      "--grid", "learning_rate=0.01,0.1", "--steps", "30", "--batch-size", "8", "--seeds", "0,1",
