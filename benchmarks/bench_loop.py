@@ -157,7 +157,7 @@ def first_call_child(method, size, steps):
         from jaxopt_hw import loop
 
         recipe, hyperparameters = loop.traced_hyperparameters(_ADAM, prob.X.dtype)
-        args = (prob.data, prob.aux, *loop._optimum(prob), prob.initial_params(0), loop._host_shuffle_words(0), 1e6,
+        args = (prob.data, prob.aux, *loop.problem_optimum(prob), prob.initial_params(0), loop.host_shuffle_words(0), 1e6,
                 hyperparameters)
         static = dict(fns=loop.ProblemFns.of(prob), tx=None if recipe else _ADAM, recipe=recipe, steps=steps,
                       batch_size=BATCH, log_every=1, record_params=False)

@@ -172,10 +172,10 @@ def shuffle_words(seed) -> jax.Array:
 
     Computed on the host (SplitMix64 over the seed's 64-bit limbs), so deriving them
     compiles nothing."""
-    return jax.device_put(_host_shuffle_words(seed))
+    return jax.device_put(host_shuffle_words(seed))
 
 
-def _host_shuffle_words(seed) -> np.ndarray:
+def host_shuffle_words(seed) -> np.ndarray:
     seed = int(seed)
     state = 0
     while True:  # absorb the seed 64 bits at a time (seeds are ints >= 0)
@@ -790,7 +790,7 @@ def _check_seed(seed) -> int:
     return check_int("seed", seed, minimum=0, maximum=2**32 - 1)
 
 
-def _optimum(problem: Problem):
+def problem_optimum(problem: Problem):
     # a host scalar: no eager device op per call
     min_loss = None if problem.min_loss is None else np.asarray(problem.min_loss, np.dtype(problem.dtype))
     return problem.w_star, min_loss
@@ -883,11 +883,11 @@ def run(
     record_params = bool(record_params)
     # the initial point is drawn on the host: the first call compiles one program only
     params = problem.initial_params(seed) if init is None else check_init(problem, init)
-    w_star, min_loss = _optimum(problem)
+    w_star, min_loss = problem_optimum(problem)
     platform = problem.platform
     recipe, hyperparameters = traced_hyperparameters(optimizer, problem.dtype)
     (logs, held_out), state, initial_loss, trajectory = with_accepted_options(platform, lambda: run_program(platform)(
-        problem.data, problem.aux, w_star, min_loss, params, _host_shuffle_words(seed), divergence_factor,
+        problem.data, problem.aux, w_star, min_loss, params, host_shuffle_words(seed), divergence_factor,
         hyperparameters, fns=ProblemFns.of(problem), tx=None if recipe else optimizer, recipe=recipe, steps=steps, batch_size=batch_size,
         log_every=log_every, record_params=record_params,
     ))

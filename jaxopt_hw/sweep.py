@@ -53,8 +53,8 @@ from jaxopt_hw.loop import (
     Cursor,
     Metrics,
     ProblemFns,
-    _host_shuffle_words,
-    _optimum,
+    host_shuffle_words,
+    problem_optimum,
     check_int,
     check_number,
     check_run_args,
@@ -591,13 +591,17 @@ def _check_seeds(seeds) -> list:
 # --------------------------------------------------------------------------- the program
 
 
-def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words, divergence_factor, *,
-                steps, batch_size, log_every, keep_params=False):
+def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words, divergence_factor,
+                resume=None, *, steps, batch_size, log_every, keep_params=False, keep_state=False):
     """Metrics and held-out metrics ``(configs, seeds, logs)``, final divergence flags
-    ``(configs, seeds)``, the full loss at each seed's initial point ``(seeds,)`` and,
-    with ``keep_params``, the final parameters ``(configs, seeds, ...)`` (else ``None``).
+    ``(configs, seeds)``, the full loss at each seed's initial point ``(seeds,)``, with
+    ``keep_params`` the final parameters ``(configs, seeds, ...)`` and with ``keep_state``
+    the final training state (:class:`loop.RunState`, leaves ``(configs, seeds, ...)``; else
+    ``None`` each).
 
-    ``hyper`` holds ``(configs,)`` arrays; ``params0``/``words`` have a leading seed axis."""
+    ``hyper`` holds ``(configs,)`` arrays; ``params0``/``words`` have a leading seed axis.
+    ``resume``: ``(state, first_step)``, a state kept by an earlier call and the steps it
+    has taken, from which the runs continue (their batches too) instead of starting."""
     kwargs = dict(static_kwargs)
     # a grid without traced axes has one config per static combination
     n_configs = jax.tree.leaves(hyper)[0].shape[0] if jax.tree.leaves(hyper) else 1
@@ -605,10 +609,7 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
     def optimizer(h):
         return factory(**kwargs, **h)
 
-    # the guard through the loss (loop.train_step) pays off for many parameters per config
-    # (1 024 × 100: 311 → 270 ms); for a few it costs more than the scan it replaces
-    # (1 024 × 5: 28 → 33 ms)
-    check_by_loss = sum(math.prod(leaf.shape[1:]) for leaf in jax.tree.leaves(params0)) > _CHECK_BY_LOSS_ABOVE
+    check_by_loss = _checks_by_loss(jax.tree.map(lambda leaf: leaf[0], params0))
 
     def start(h, params):
         return initial_state(fns, optimizer(h), params, aux, divergence_factor, check_by_loss=check_by_loss)
@@ -661,6 +662,14 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
     states, initial_loss = start_all(axes)
     n_seeds = words.shape[0]
     cursors = Cursor(epoch=jnp.zeros(n_seeds, jnp.int32), offset=jnp.zeros(n_seeds, jnp.int32))
+    if resume is not None:
+        leaves, first_step = resume
+        saved = jax.tree.unflatten(jax.tree.structure(_state_configs_first(states, axes, n_configs)), leaves)
+        states = _state_laid_out(saved, states, axes)
+        if batch_size is not None:  # the stream of batches where the earlier call left it
+            n = jax.tree.leaves(data)[0].shape[0]
+            row = jnp.asarray(first_step, jnp.int32) * batch_size
+            cursors = Cursor(epoch=jnp.full(n_seeds, row // n), offset=jnp.full(n_seeds, row % n))
 
     def step_all(states, batch, seed_axis):
         return step_all_with(axes, states, batch, seed_axis)
@@ -703,7 +712,49 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
     logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1).swapaxes(0, 1), logs)  # (configs, seeds, logs)
     final = checked_all(states)
     kept = _configs_first(final.params, axes.config.params) if keep_params else None
-    return logs, final.diverged.T, initial_loss[:, 0], kept
+    state = _state_configs_first(states, axes, n_configs) if keep_state else None
+    return logs, final.diverged.T, initial_loss[:, 0], kept, state
+
+
+def _checks_by_loss(params) -> bool:
+    """Whether a sweep's guard checks each run's ``params`` through its loss (see
+    :func:`loop.train_step`): worth it for many parameters per config, where it replaces a
+    scan of them; for a few it costs more than the scan."""
+    return sum(math.prod(np.shape(leaf)) for leaf in jax.tree.leaves(params)) > _CHECK_BY_LOSS_ABOVE
+
+
+def _state_leaf_count(problem: Problem, factory, kwargs: dict, params) -> int:
+    """Leaves of a run's training state (:class:`loop.RunState`) as a sweep keeps it: the
+    parameters, the optimizer state, the divergence flag and bound, and the last good
+    parameters where the guard checks them through the loss."""
+    opt_state = jax.eval_shape(lambda p: factory(**kwargs).init(p), params)
+    n_params = len(jax.tree.leaves(params))
+    last_good = n_params if problem.loss_detects_nonfinite and _checks_by_loss(params) else 0
+    return n_params + len(jax.tree.leaves(opt_state)) + 2 + last_good
+
+
+def _state_configs_first(states, axes, n_configs):
+    """A sweep's training state with every leaf ``(configs, seeds, ...)``: the inverse of
+    :func:`_state_laid_out` (a step count held once for all runs is repeated per config)."""
+    def leaf(seed_axis, config_axis, a):
+        if a is None:
+            return None
+        if seed_axis is None:
+            return jnp.broadcast_to(a, (n_configs,) + a.shape)
+        return jnp.moveaxis(a, 1 + config_axis % (a.ndim - 1), 0)
+    return jax.tree.map(leaf, axes.seed, axes.config, states, is_leaf=lambda x: x is None)
+
+
+def _state_laid_out(saved, like, axes):
+    """A state kept as ``(configs, seeds, ...)`` (:func:`_state_configs_first`) in the layout
+    ``axes`` gives the runs of ``like``."""
+    def leaf(seed_axis, config_axis, a, reference):
+        if reference is None:
+            return None
+        if seed_axis is None:  # equal in every config
+            return a[0].astype(reference.dtype)
+        return jnp.moveaxis(a, 0, 1 + config_axis % (a.ndim - 1)).astype(reference.dtype)
+    return jax.tree.map(leaf, axes.seed, axes.config, saved, like, is_leaf=lambda x: x is None)
 
 
 def _configs_first(params, config_axes):
@@ -776,22 +827,24 @@ def _state_axes(start_all, step_all_with, example_batch, batch_axis, configs_min
 #: Parameters per config above which a sweep checks them through the loss when it can.
 _CHECK_BY_LOSS_ABOVE = 32
 
-_SWEEP_STATIC = ("fns", "factory", "static_kwargs", "steps", "batch_size", "log_every", "keep_params")
+_SWEEP_STATIC = ("fns", "factory", "static_kwargs", "steps", "batch_size", "log_every", "keep_params", "keep_state")
 
 
 def _sharded_sweep_body(mesh, fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words,
-                        divergence_factor, *, steps, batch_size, log_every, keep_params=False):
+                        divergence_factor, resume=None, *, steps, batch_size, log_every, keep_params=False,
+                        keep_state=False):
     """:func:`_sweep_body` on every device of ``mesh`` for its share of the configs
     (``shard_map``): each device runs the one-device program on its shard, so a sharded
     sweep computes every config exactly as one device would. The initial losses depend
     on the seeds only and are the same on every device."""
     body = functools.partial(_sweep_body, fns, factory, static_kwargs, steps=steps, batch_size=batch_size,
-                             log_every=log_every, keep_params=keep_params)
+                             log_every=log_every, keep_params=keep_params, keep_state=keep_state)
     configs, whole = jax.sharding.PartitionSpec("config"), jax.sharding.PartitionSpec()
     return _shard_map(
-        body, mesh, in_specs=(whole, whole, whole, whole, configs, whole, whole, whole),
-        out_specs=(configs, configs, whole, configs),
-    )(data, aux, w_star, min_loss, hyper, params0, words, divergence_factor)
+        body, mesh, in_specs=(whole, whole, whole, whole, configs, whole, whole, whole,
+                              whole if resume is None else (configs, whole)),
+        out_specs=(configs, configs, whole, configs, configs),
+    )(data, aux, w_star, min_loss, hyper, params0, words, divergence_factor, resume)
 
 
 def _shard_map(fun, mesh, in_specs, out_specs):
@@ -1074,6 +1127,151 @@ def _problem_signature(problem: Problem) -> dict:
             "min_loss": problem.min_loss, "functions": functions}
 
 
+# --------------------------------------------------------------------------- the engine
+
+
+class Engine:
+    """Runs lists of configs of one problem, optimizer factory and seeds in chunks through
+    compiled sweep programs, the shared arguments placed once (replicated over the mesh of
+    ``devices``, or on the one device). :func:`sweep` runs a grid's configs through it, and
+    :func:`jaxopt_hw.search` each rung's.
+
+    ``run`` returns, per config, what :func:`_sweep_body` computes (``curve_<metric>``,
+    ``diverged``, ``param_<i>``, ``state_<i>``) with the seeds' ``initial_loss``; with a
+    ``folder`` each chunk is saved there atomically and loaded instead of computed when
+    it is there already."""
+
+    def __init__(self, problem, factory, devices, fixed_traced, hyper_dtype, shared, place_configs, mesh_arg, *,
+                 steps, batch_size, log_every, chunk_size, keep_params):
+        self.problem, self.factory, self.devices = problem, factory, devices
+        self.fixed_traced, self.hyper_dtype, self.shared = fixed_traced, hyper_dtype, shared
+        self.place_configs, self.mesh_arg = place_configs, mesh_arg
+        self.options = {"steps": steps, "batch_size": batch_size, "log_every": log_every, "keep_params": keep_params}
+        self.chunk_size = chunk_size
+        self.timings = {"compile_seconds": 0.0, "run_seconds": 0.0, "chunks_loaded": 0}
+        self._programs = {}
+
+    @classmethod
+    def plan(cls, problem, factory, traced: dict, fixed: dict, first_config: dict, seeds, n_configs: int, *, steps,
+             batch_size, log_every, divergence_factor, memory_budget, chunk_size, devices, keep_params) -> "Engine":
+        """The engine for ``n_configs`` configs (``traced``: each traced hyperparameter's
+        values; ``first_config``: one whole config) on ``devices`` (default: as many as get
+        64 configs each), in chunks of ``chunk_size`` or as many configs as ``memory_budget``
+        holds; numeric ``fixed`` values traced where the factory allows."""
+        devices = _default_devices(n_configs) if devices is None else _check_devices(devices)
+        dtype = problem.dtype
+        # traced hyperparameters at least in float32: a half-precision problem would round β2 = 0.999 to 1
+        hyper_dtype = jnp.promote_types(dtype, jnp.float32)
+        # numeric fixed values are traced too, as one value shared by all configs: compiled in
+        # as constants they let XLA fuse and round the update otherwise than a run, which
+        # traces its hyperparameters; not in half precision, where a float32 value would
+        # promote an optax state kept in float16 (jh.run compiles such values in)
+        candidates = {name: value for name, value in fixed.items()
+                      if _is_traceable_axis([value]) and np.dtype(dtype).itemsize >= 4}
+        _check_representable(traced, hyper_dtype)
+        _check_representable({name: [value] for name, value in candidates.items()}, hyper_dtype, where="fixed")
+        one_point = problem.initial_params(0)
+        fixed_traced = _traceable_fixed(factory, first_config, candidates, one_point)
+        state_bytes = _state_bytes(factory, first_config, one_point)
+        per_config = _bytes_per_config(len(seeds), steps // log_every * _metric_count(problem), dtype.itemsize,
+                                       state_bytes, _params_bytes(one_point) if keep_params else 0)
+        size = _chunk_size(n_configs, per_config, memory_budget, chunk_size)
+        return cls.place(problem, factory, seeds, devices, fixed_traced, hyper_dtype, steps=steps,
+                         batch_size=batch_size, log_every=log_every, divergence_factor=divergence_factor,
+                         chunk_size=size, keep_params=keep_params)
+
+    @classmethod
+    def place(cls, problem, factory, seeds, devices, fixed_traced, hyper_dtype, *, steps, batch_size, log_every,
+              divergence_factor, chunk_size, keep_params=False) -> "Engine":
+        """An engine with the arguments every chunk shares placed on ``devices``."""
+        w_star, min_loss = problem_optimum(problem)
+        words = np.stack([host_shuffle_words(s) for s in seeds])  # on the host: compiles nothing
+        initial_points = _initial_points(problem, seeds)
+        shared = [problem.data, problem.aux, w_star, min_loss, initial_points, words]
+        mesh_arg = ()
+        if len(devices) > 1:
+            config_sharding, replicated = _mesh_sharding(devices)
+            mesh_arg = (config_sharding.mesh,)
+            shared = [jax.tree.map(lambda a: _global_array(a, replicated), x) if x is not None else None for x in shared]
+            place_configs = functools.partial(_global_array, sharding=config_sharding)
+        else:
+            shared = jax.device_put(shared, devices[0])
+            place_configs = functools.partial(jax.device_put, device=devices[0])
+        engine = cls(problem, factory, devices, fixed_traced, hyper_dtype, shared + [divergence_factor],
+                     place_configs, mesh_arg, steps=steps, batch_size=batch_size, log_every=log_every,
+                     chunk_size=chunk_size, keep_params=keep_params)
+        engine.initial_points = initial_points  # host arrays, for a fingerprint
+        return engine
+
+    def run(self, static_kwargs: dict, traced: dict, *, resume=None, keep_state=False, folder=None, bar=None) -> dict:
+        """Every config ``traced`` lists (``{name: (configs,) values}``, with
+        ``static_kwargs``), in chunks; ``resume``: ``(state, first_step)`` with the state's
+        leaves ``(configs, seeds, ...)`` (a ``keep_state`` result). ``folder``: ``(path,
+        prefix)`` of the saved chunks."""
+        n_configs = len(next(iter(traced.values()))) if traced else 1
+        size = min(self.chunk_size, n_configs)
+        keys = None if folder is None else self._chunk_keys(static_kwargs, keep_state)
+        pieces = []
+        for chunk in range(math.ceil(n_configs / size)):
+            path = None if folder is None else os.path.join(folder[0], f"{folder[1]}_{chunk:05d}.npz")
+            piece = None if path is None else _saved_chunk(path, keys)
+            if piece is None:
+                piece = self._compute(static_kwargs, traced, resume, keep_state, *_chunk_rows(chunk, size, n_configs,
+                                                                                                 len(self.devices)))
+                if path is not None and jax.process_index() == 0:
+                    _atomic_savez(path, piece)
+            else:
+                self.timings["chunks_loaded"] += 1
+            pieces.append(piece)
+            if bar is not None:
+                bar.update(1)
+        initial = np.array(pieces[0]["initial_loss"])  # the same in every piece; a copy, not a view
+        merged = {k: _concatenated([p[k] for p in pieces]) for k in pieces[0] if k != "initial_loss"}
+        return {**merged, "initial_loss": initial}
+
+    def _chunk_keys(self, static_kwargs: dict, keep_state: bool) -> set:
+        one_point = self.problem.initial_params(0)
+        kept = len(jax.tree.leaves(one_point)) if self.options["keep_params"] else 0
+        state = _state_leaf_count(self.problem, self.factory, {**static_kwargs, **self.fixed_traced},
+                                  one_point) if keep_state else 0
+        return _chunk_keys(self.problem, kept) | {f"state_{i}" for i in range(state)}
+
+    def _compute(self, static_kwargs, traced, resume, keep_state, rows, valid) -> dict:
+        """One chunk: the configs at ``rows`` (the chunk's ``valid`` own ones first)."""
+        hyper = {name: values[rows].astype(self.hyper_dtype) for name, values in traced.items()}
+        hyper.update({name: np.full(len(rows), value, self.hyper_dtype) for name, value in self.fixed_traced.items()})
+        hyper = {name: self.place_configs(values) for name, values in hyper.items()}
+        if resume is not None:  # the state's leaves, as kept
+            leaves, first_step = resume
+            resume = ([self.place_configs(np.asarray(leaf)[rows]) for leaf in leaves], np.int32(first_step))
+        args = [*self.shared[:4], hyper, *self.shared[4:], resume]
+        program = self._program(tuple(sorted(static_kwargs.items())), keep_state, args)
+        started = time.perf_counter()
+        (logs, held_out), diverged, initial_loss, kept, state = _to_host(program(*args))
+        self.timings["run_seconds"] += time.perf_counter() - started
+        curves = {**logs._asdict(), **dict(zip(self.problem.eval_names, held_out))}
+        piece = {f"curve_{k}": v[:valid] for k, v in curves.items()}
+        piece.update({f"param_{i}": leaf[:valid] for i, leaf in enumerate(jax.tree.leaves(kept))})
+        piece.update({f"state_{i}": leaf[:valid] for i, leaf in enumerate(jax.tree.leaves(state))})
+        piece["diverged"] = diverged[:valid]
+        piece["initial_loss"] = initial_loss
+        return piece
+
+    def _program(self, static_kwargs: tuple, keep_state: bool, args):
+        """The compiled program for these static hyperparameters and argument shapes
+        (compiled once, then reused by every chunk of those shapes)."""
+        key = (static_kwargs, keep_state, jax.tree.structure(args),
+               tuple((np.shape(a), getattr(a, "dtype", type(a))) for a in jax.tree.leaves(args)))
+        if key not in self._programs:
+            started = time.perf_counter()
+            with matvec_as_product():  # one matrix product over the configs per step
+                self._programs[key] = with_accepted_options(self.devices[0].platform, lambda: _program(
+                    self.devices).lower(*self.mesh_arg, ProblemFns.of(self.problem), self.factory, static_kwargs,
+                                        *args, **self.options, keep_state=keep_state).compile())
+            self.timings["compile_seconds"] += time.perf_counter() - started
+        return self._programs[key]
+
+
 # --------------------------------------------------------------------------- the sweep
 
 
@@ -1151,37 +1349,21 @@ def sweep(
     tol = (0.01 * problem.min_loss if problem.min_loss else 1e-6) if tol is None else check_number("tol", tol, allow_zero=True)
     memory_budget = check_number("memory_budget", memory_budget)
     chunk_size = None if chunk_size is None else check_int("chunk_size", chunk_size)
-    n_logs = steps // log_every
 
     names = list(grid)
     static_names = [n for n in names if n not in traced]
     traced_shape = tuple(len(grid[n]) for n in traced)
     n_configs = int(np.prod(traced_shape)) if traced else 1
-    devices = _default_devices(n_configs) if devices is None else _check_devices(devices)
-    dtype = problem.dtype
-    # traced hyperparameters at least in float32: a half-precision problem would round β2 = 0.999 to 1
-    hyper_dtype = jnp.promote_types(dtype, jnp.float32)
-    # numeric fixed values are traced too, as one value shared by all configs: compiled in
-    # as constants they let XLA fuse and round the update otherwise than a run, which
-    # traces its hyperparameters (momentum at 64 configs: 2.7e-6 apart after 100 steps)
-    # (not in half precision: a float32 value would promote an optax state kept in float16,
-    # as jh.run leaves such a problem's hyperparameters compiled in)
-    candidates = {name: value for name, value in fixed.items()
-                  if _is_traceable_axis([value]) and np.dtype(dtype).itemsize >= 4}
-    _check_representable({name: grid[name] for name in traced}, hyper_dtype)
-    _check_representable({name: [value] for name, value in candidates.items()}, hyper_dtype, where="fixed")
     first_config = {**fixed, **{name: values[0] for name, values in grid.items()}}
-    one_point = problem.initial_params(0)
-    fixed_traced = _traceable_fixed(optimizer_factory, first_config, candidates, one_point)
-    state_bytes = _state_bytes(optimizer_factory, first_config, one_point)
-    per_config = _bytes_per_config(len(seeds), n_logs * _metric_count(problem), dtype.itemsize, state_bytes,
-                                   _params_bytes(one_point) if keep_params else 0)
-    size = _chunk_size(n_configs, per_config, memory_budget, chunk_size)
+    engine = Engine.plan(problem, optimizer_factory, {name: grid[name] for name in traced}, fixed, first_config,
+                         seeds, n_configs, steps=steps, batch_size=batch_size, log_every=log_every,
+                         divergence_factor=divergence_factor, memory_budget=memory_budget, chunk_size=chunk_size,
+                         devices=devices, keep_params=keep_params)
+    size, devices, fixed_traced = engine.chunk_size, engine.devices, engine.fixed_traced
     n_chunks = math.ceil(n_configs / size)
     static_combos = list(itertools.product(*(grid[n] for n in static_names)))
 
     optimizer_name = f"{getattr(optimizer_factory, '__module__', None) or ''}.{getattr(optimizer_factory, '__qualname__', None) or repr(optimizer_factory)}"
-    params0 = _initial_points(problem, seeds)
     fingerprint = None
     if out is not None:  # hashing the data costs time: only for a sweep that can resume
         spec = {
@@ -1197,75 +1379,22 @@ def sweep(
         if keep_params:  # chunks then hold the parameters too
             spec["keep_params"] = True
         fingerprint = _fingerprint({**spec, "problem": _problem_signature(problem), "optimizer": optimizer_factory,
-                                    "initial_points": params0})
+                                    "initial_points": engine.initial_points})
         _claim_folder(out, fingerprint, spec)
 
-    fns = ProblemFns.of(problem)
-    chunk_keys = _chunk_keys(problem, len(jax.tree.leaves(one_point)) if keep_params else 0)
-    w_star, min_loss = _optimum(problem)
-    words = np.stack([_host_shuffle_words(s) for s in seeds])  # on the host: compiles nothing
     traced_values = np.array(list(itertools.product(*(grid[n] for n in traced)))) if traced else np.zeros((1, 0))
-
-    # the arguments every chunk shares, placed once: replicated over the mesh, or on the
-    # one device asked for (not the default one); each chunk's hyperparameters alike
-    shared = [problem.data, problem.aux, w_star, min_loss, params0, words]
-    mesh_arg = ()
-    if len(devices) > 1:
-        config_sharding, replicated = _mesh_sharding(devices)
-        mesh_arg = (config_sharding.mesh,)
-        shared = [jax.tree.map(lambda a: _global_array(a, replicated), x) if x is not None else None for x in shared]
-        place_configs = functools.partial(_global_array, sharding=config_sharding)
-    else:
-        shared = jax.device_put(shared, devices[0])
-        place_configs = functools.partial(jax.device_put, device=devices[0])
-    data, aux, w_star_placed, min_loss_placed, params0_placed, words_placed = shared
-
-    timings = {"compile_seconds": 0.0, "run_seconds": 0.0, "chunks_loaded": 0}
-    per_static = []
-    bar = _progress_bar(len(static_combos) * n_chunks, progress)
     fixed_static = {name: value for name, value in fixed.items() if name not in fixed_traced}
+    bar = _progress_bar(len(static_combos) * n_chunks, progress)
+    per_static = []
     for static_index, combo in enumerate(static_combos):
-        static_kwargs = tuple(sorted({**fixed_static, **dict(zip(static_names, combo))}.items()))
-        program = None
-        pieces = []
-        for chunk in range(n_chunks):
-            chunk_path = None if out is None else os.path.join(out, f"chunk_{static_index:04d}_{chunk:05d}.npz")
-            stored = None if chunk_path is None else _saved_chunk(chunk_path, chunk_keys)
-            if stored is not None:
-                pieces.append(stored)
-                timings["chunks_loaded"] += 1
-                bar.update(1)
-                continue
-            rows, valid = _chunk_rows(chunk, size, n_configs, len(devices))
-            hyper_host = {name: traced_values[rows, i].astype(hyper_dtype) for i, name in enumerate(traced)}
-            hyper_host.update({name: np.full(len(rows), value, hyper_dtype) for name, value in fixed_traced.items()})
-            hyper = {name: place_configs(values) for name, values in hyper_host.items()}
-            args = [data, aux, w_star_placed, min_loss_placed, hyper, params0_placed, words_placed, divergence_factor]
-            if program is None:
-                started = time.perf_counter()
-                with matvec_as_product():  # one matrix product over the configs per step
-                    program = with_accepted_options(devices[0].platform, lambda: _program(devices).lower(
-                        *mesh_arg, fns, optimizer_factory, static_kwargs, *args,
-                        steps=steps, batch_size=batch_size, log_every=log_every, keep_params=keep_params,
-                    ).compile())
-                timings["compile_seconds"] += time.perf_counter() - started
-            started = time.perf_counter()
-            (logs, held_out), diverged, initial_loss, kept = _to_host(program(*args))
-            timings["run_seconds"] += time.perf_counter() - started
-            curves = {**logs._asdict(), **dict(zip(problem.eval_names, held_out))}
-            piece = {f"curve_{k}": v[:valid] for k, v in curves.items()}
-            piece.update({f"param_{i}": leaf[:valid] for i, leaf in enumerate(jax.tree.leaves(kept))})
-            piece["diverged"] = diverged[:valid]
-            piece["initial_loss"] = initial_loss
-            if chunk_path is not None and jax.process_index() == 0:
-                _atomic_savez(chunk_path, piece)
-            pieces.append(piece)
-            bar.update(1)
-        initial = np.array(pieces[0].pop("initial_loss"))  # the same in every piece; a copy, not a view of a chunk's buffer
-        for piece in pieces[1:]:
-            piece.pop("initial_loss")
-        per_static.append({k: _concatenated([p[k] for p in pieces]) for k in pieces[0]})
+        static_kwargs = {**fixed_static, **dict(zip(static_names, combo))}
+        folder = None if out is None else (out, f"chunk_{static_index:04d}")
+        per_static.append(engine.run(static_kwargs, dict(zip(traced, traced_values.T)), folder=folder, bar=bar))
     bar.close()
+    initial = per_static[0].pop("initial_loss")
+    for piece in per_static[1:]:
+        piece.pop("initial_loss")
+    timings = engine.timings
 
     result = _assemble(per_static, grid, names, static_names, traced, traced_shape, seeds)
     res = SweepResult(
@@ -1275,7 +1404,7 @@ def sweep(
         diverged=result["diverged"],
         initial_loss=initial,
         tol=float(tol),
-        params=jax.tree.unflatten(jax.tree.structure(one_point), result["params"]) if keep_params else None,
+        params=jax.tree.unflatten(jax.tree.structure(engine.initial_points), result["params"]) if keep_params else None,
         meta={
             "problem": problem.name,
             "optimizer": optimizer_name,
