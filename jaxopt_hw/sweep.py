@@ -1135,7 +1135,8 @@ def sweep(
         ``out/result.npz``.
       devices: devices to shard the config axis over (default: ``jax.devices()``, as
         many of them as get 64 configs or more each; all of them with several processes).
-      progress: show a tqdm progress bar over chunks.
+      progress: show a tqdm progress bar (configs done, their rate and the time left)
+        when the sweep takes more than one program call.
 
     Returns:
       A :class:`SweepResult`.
@@ -1230,7 +1231,7 @@ def sweep(
 
     timings = {"compile_seconds": 0.0, "run_seconds": 0.0, "chunks_loaded": 0}
     per_static = []
-    bar = _progress_bar(len(static_combos) * n_chunks, progress)
+    bar = _progress_bar(len(static_combos) * n_configs, len(static_combos) * n_chunks, progress)
     fixed_static = {name: value for name, value in fixed.items() if name not in fixed_traced}
     for static_index, combo in enumerate(static_combos):
         static_kwargs = tuple(sorted({**fixed_static, **dict(zip(static_names, combo))}.items()))
@@ -1239,12 +1240,12 @@ def sweep(
         for chunk in range(n_chunks):
             chunk_path = None if out is None else os.path.join(out, f"chunk_{static_index:04d}_{chunk:05d}.npz")
             stored = None if chunk_path is None else _saved_chunk(chunk_path)
+            rows, valid = _chunk_rows(chunk, size, n_configs, len(devices))
             if stored is not None:
                 pieces.append(stored)
                 timings["chunks_loaded"] += 1
-                bar.update(1)
+                bar.update(valid)
                 continue
-            rows, valid = _chunk_rows(chunk, size, n_configs, len(devices))
             hyper_host = {name: traced_values[rows, i].astype(hyper_dtype) for i, name in enumerate(traced)}
             hyper_host.update({name: np.full(len(rows), value, hyper_dtype) for name, value in fixed_traced.items()})
             hyper = {name: place_configs(values) for name, values in hyper_host.items()}
@@ -1266,7 +1267,7 @@ def sweep(
             if chunk_path is not None and jax.process_index() == 0:
                 _atomic_savez(chunk_path, piece)
             pieces.append(piece)
-            bar.update(1)
+            bar.update(valid)
         initial = np.array(pieces[0].pop("initial_loss"))  # the same in every piece; a copy, not a view of a chunk's buffer
         for piece in pieces[1:]:
             piece.pop("initial_loss")
@@ -1388,7 +1389,11 @@ def _what_differs(stored: dict, spec: dict) -> str:
     return "the same arguments, but other data, initial points or code of the problem or the optimizer"
 
 
-def _progress_bar(total, enabled):
+def _progress_bar(total_configs: int, n_calls: int, enabled: bool):
+    """A tqdm bar over the configs (times static combinations) a sweep computes, updated
+    after each chunk: its rate and remaining time read in configs, whatever the chunk size
+    (in thousands or millions for large grids). Off for a sweep of one program call."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="sweep chunks", unit="chunk", disable=not enabled or total <= 1)
+    return tqdm(total=total_configs, desc="sweep", unit="config", unit_scale=total_configs >= 10_000,
+                disable=not enabled or n_calls <= 1)

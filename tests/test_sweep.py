@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -374,6 +375,15 @@ def test_multi_chunk_sweep_compiles_once_and_equals_one_chunk(prob, monkeypatch)
     threes = jh.sweep(prob, jh.adam, chunk_size=3, **kwargs)
     assert threes.meta["n_chunks"] == 43
     np.testing.assert_allclose(threes.loss, whole.loss, rtol=RTOL)
+
+
+def test_a_sweep_of_several_chunks_shows_its_configs_rate_and_time_left(prob, capsys):
+    kwargs = dict(grid={"learning_rate": list(np.geomspace(1e-4, 1e-2, 5))}, steps=8, batch_size=8, progress=True)
+    jh.sweep(prob, jh.sgd, chunk_size=2, **kwargs)
+    bar = capsys.readouterr().err.split("\r")[-1]  # the bar's last state
+    assert re.search(r"^sweep: 100%.* 5/5 \[\d\d:\d\d<00:00,\s*[\d.]+(config/s|s/config)\]", bar), bar
+    jh.sweep(prob, jh.sgd, chunk_size=5, **kwargs)  # one program call: no bar
+    assert "sweep:" not in capsys.readouterr().err
 
 
 def test_the_chunk_size_follows_the_cost_of_a_step():
