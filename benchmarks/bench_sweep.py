@@ -66,8 +66,9 @@ def jh_sweep(prob, log_every, devices=None):
     return res.final_loss
 
 
-def make_expert(prob):
-    """The expert's ``jit(vmap(scan))`` over ``inject_hyperparams(optax.adam)``."""
+def make_expert(prob, learning_rates=None, b1s=None, steps=STEPS):
+    """The expert's ``jit(vmap(scan))`` over ``inject_hyperparams(optax.adam)``, for the
+    configs ``(learning_rates[i], b1s[i])`` (default: the 32 × 32 grid), ``steps`` steps."""
     import jax
     import jax.numpy as jnp
     import optax
@@ -75,7 +76,7 @@ def make_expert(prob):
     X, y = prob.X, prob.y
     n = X.shape[0]
     batches_per_epoch = n // BATCH
-    epochs = math.ceil(STEPS / batches_per_epoch)
+    epochs = math.ceil(steps / batches_per_epoch)
 
     def loss(w, Xb, yb):
         return jnp.mean(jnp.square(Xb @ w - yb))
@@ -83,7 +84,7 @@ def make_expert(prob):
     @jax.jit
     def train(learning_rates, b1s, w0, key):
         orders = jax.vmap(lambda k: jax.random.permutation(k, n))(jax.random.split(key, epochs))
-        batches = orders[:, : batches_per_epoch * BATCH].reshape(-1, BATCH)[:STEPS]
+        batches = orders[:, : batches_per_epoch * BATCH].reshape(-1, BATCH)[:steps]
 
         def one(lr, b1):
             tx = optax.inject_hyperparams(optax.adam)(learning_rate=lr, b1=b1, b2=0.999)
@@ -99,7 +100,9 @@ def make_expert(prob):
 
         return jax.vmap(one)(learning_rates, b1s)
 
-    lrs, b1s = (jnp.asarray(a, jnp.float32).reshape(-1) for a in np.meshgrid(LEARNING_RATES, B1S, indexing="ij"))
+    if learning_rates is None:
+        learning_rates, b1s = np.meshgrid(LEARNING_RATES, B1S, indexing="ij")
+    lrs, b1s = (jnp.asarray(a, jnp.float32).reshape(-1) for a in (learning_rates, b1s))
     w0 = prob.init_params(0)
     key = jax.random.key(0)
     return lambda: np.asarray(train(lrs, b1s, w0, key))

@@ -14,9 +14,10 @@ and every seed as one ``jax.jit`` of ``vmap(configs) ∘ vmap(seeds)`` inside on
   per-step work is one product over the config axis (for least squares laid out with
   the configs on the minor axis, see ``problems.mse_batch_values_minor``); the optimizer's
   step counts, equal in every config, are held once;
-* **chunks**: the memory a chunk needs (its results and its training state) is predicted
-  up front; grids over ``memory_budget``
-  run in equal chunks through the same compiled executable (a tqdm bar counts them);
+* **chunks**: grids run in equal chunks through the same compiled executable, sized by the
+  cost of a step (on a CPU, the step's working set kept in cache; see ``chunk_size``) and
+  by ``memory_budget``, the memory a chunk's results and training state need, predicted
+  up front;
 * **devices**: with several devices (or processes after ``jax.distributed.initialize()``)
   the config axis is sharded over a 1-D mesh, each device running the one-device program
   on its share (``shard_map``), and every process gets the whole result;
@@ -73,7 +74,7 @@ from jaxopt_hw.loop import (
     proposed_update,
     summed_scan,
 )
-from jaxopt_hw.problems import Problem, matvec_as_product, sets_minor_form
+from jaxopt_hw.problems import _MIN_PARAMETER_SETS, Problem, matvec_as_product, sets_minor_form
 
 __all__ = ["sweep", "SweepResult", "METRIC_NAMES", "SUMMARY_METRICS", "use_cpu_cores"]
 
@@ -1015,12 +1016,84 @@ def _params_bytes(params) -> int:
     return sum(np.asarray(leaf).nbytes for leaf in jax.tree.leaves(params))
 
 
-def _chunk_size(n_configs, per_config, memory_budget, chunk_size) -> int:
-    """Configs per chunk: ``chunk_size``, or as many as ``memory_budget`` holds. It does not
-    depend on the devices, so a folder of chunks resumes on another number of them."""
-    if chunk_size is None:
-        chunk_size = max(1, int(memory_budget // per_config))
-    return int(min(chunk_size, n_configs))
+#: On a CPU, a step's working set (all devices together: they share the last-level cache)
+#: stays within this fraction of that cache; other cores' work and the data need the rest.
+_CACHE_FRACTION = 0.25
+#: The last-level cache assumed where the operating system does not tell its size.
+_FALLBACK_CACHE_BYTES = 16 * 2**20
+#: XLA:CPU hands the batch sums to YNNPACK, which tiles them in fixed-size blocks: a device's
+#: configs in one batch row must fit half a block, else a block holds one row and the sums slow
+#: down several-fold (docs/benchmarks.md, "Chunk size and the cache").
+_REDUCTION_ROW_BYTES = 2**16
+#: Configs per device on GPUs and other accelerators: far past what fills them (not measured).
+_ACCELERATOR_CONFIGS_PER_DEVICE = 2**18
+
+
+def _step_bytes(n_seeds, state_bytes, batch_rows, itemsize) -> int:
+    """Bytes one config's step reads and writes over its seeds: its training state twice (a
+    step reads one and writes the next) and three values per batch row (the batch product,
+    the residual and the residual weighted for the gradient, each over the configs)."""
+    return n_seeds * (2 * state_bytes + 3 * batch_rows * itemsize)
+
+
+def _configs_per_device(platform: str, step_bytes: int, n_devices: int, itemsize: int, cache_bytes: int) -> int:
+    """Configs each device gets in a chunk, before the memory budget: on a CPU, as many as
+    keep the step's working set of all devices within :data:`_CACHE_FRACTION` of
+    ``cache_bytes`` and a batch row of a device's configs within
+    :data:`_REDUCTION_ROW_BYTES`; elsewhere :data:`_ACCELERATOR_CONFIGS_PER_DEVICE`. A
+    multiple of 64 (the least-squares products' padding), at least 64."""
+    if platform == "cpu":
+        in_cache = int(_CACHE_FRACTION * cache_bytes) // (step_bytes * n_devices)
+        count = min(_REDUCTION_ROW_BYTES // itemsize, in_cache)
+    else:
+        count = _ACCELERATOR_CONFIGS_PER_DEVICE
+    return max(_MIN_PARAMETER_SETS, count // _MIN_PARAMETER_SETS * _MIN_PARAMETER_SETS)
+
+
+def _chunk_size(n_configs, per_config, memory_budget, chunk_size, per_device, n_devices) -> int:
+    """Configs per chunk: ``chunk_size``; else ``per_device`` configs for each of the
+    ``n_devices``, or fewer where ``memory_budget`` holds fewer (``per_config`` bytes each),
+    rounded down to 64 per device (else to 64) where there are that many; all the configs if
+    they fit; otherwise the fewest chunks of that size, made equal (the last chunk pads to
+    the size of the others)."""
+    if chunk_size is not None:
+        return int(min(chunk_size, n_configs))
+    cap = min(per_device * n_devices, max(1, int(memory_budget // per_config)))
+    quantum = next((q for q in (_MIN_PARAMETER_SETS * n_devices, _MIN_PARAMETER_SETS) if cap >= q), 1)
+    cap = cap // quantum * quantum
+    if cap >= n_configs:
+        return int(n_configs)
+    even = math.ceil(n_configs / math.ceil(n_configs / cap))
+    return int(min(cap, math.ceil(even / quantum) * quantum))
+
+
+@functools.cache
+def _cache_bytes() -> int:
+    """Bytes of last-level cache of the cores this process may run on, each cache counted
+    once (Linux's sysfs); :data:`_FALLBACK_CACHE_BYTES` where that cannot be read."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
+    caches = {}
+    try:
+        for cpu in cpus:
+            folder = f"/sys/devices/system/cpu/cpu{cpu}/cache"
+            levels = [os.path.join(folder, name) for name in os.listdir(folder) if name.startswith("index")]
+            levels = [path for path in levels if _read(path, "type") != "Instruction"]
+            last = max(levels, key=lambda path: int(_read(path, "level")))
+            caches[_read(last, "shared_cpu_list")] = _size_bytes(_read(last, "size"))
+    except (OSError, ValueError):
+        return _FALLBACK_CACHE_BYTES
+    return sum(caches.values()) or _FALLBACK_CACHE_BYTES
+
+
+def _read(folder: str, name: str) -> str:
+    with open(os.path.join(folder, name)) as file:
+        return file.read().strip()
+
+
+def _size_bytes(text: str) -> int:
+    """``"32768K"``, ``"32M"`` or ``"512"`` (sysfs cache sizes) in bytes."""
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:].upper(), 1)
+    return int(text[:-1] if scale > 1 else text) * scale
 
 
 def _chunk_rows(chunk: int, size: int, n_configs: int, n_devices: int) -> tuple:
@@ -1175,7 +1248,11 @@ class Engine:
         state_bytes = _state_bytes(factory, first_config, one_point)
         per_config = _bytes_per_config(len(seeds), steps // log_every * _metric_count(problem), dtype.itemsize,
                                        state_bytes, _params_bytes(one_point) if keep_params else 0)
-        size = _chunk_size(n_configs, per_config, memory_budget, chunk_size)
+        step_bytes = _step_bytes(len(seeds), state_bytes, batch_size or problem.n, dtype.itemsize)
+        platform = devices[0].platform
+        per_device = _configs_per_device(platform, step_bytes, len(devices), dtype.itemsize,
+                                         _cache_bytes() if platform == "cpu" else 0)
+        size = _chunk_size(n_configs, per_config, memory_budget, chunk_size, per_device, len(devices))
         return cls.place(problem, factory, seeds, devices, fixed_traced, hyper_dtype, steps=steps,
                          batch_size=batch_size, log_every=log_every, divergence_factor=divergence_factor,
                          chunk_size=size, keep_params=keep_params)
@@ -1224,7 +1301,7 @@ class Engine:
                 self.timings["chunks_loaded"] += 1
             pieces.append(piece)
             if bar is not None:
-                bar.update(1)
+                bar.update(len(piece["diverged"]))
         initial = np.array(pieces[0]["initial_loss"])  # the same in every piece; a copy, not a view
         merged = {k: _concatenated([p[k] for p in pieces]) for k in pieces[0] if k != "initial_loss"}
         return {**merged, "initial_loss": initial}
@@ -1314,14 +1391,22 @@ def sweep(
       memory_budget: bytes per chunk of its logged results and its training state
         (parameters and optimizer state of every config and seed, counted twice); larger
         grids run in chunks.
-      chunk_size: configs per chunk (overrides ``memory_budget``).
+      chunk_size: configs per chunk (overrides the derived size and ``memory_budget``).
+        By default derived from the cost of a step: on a CPU, as many configs as keep a
+        step's working set (each config's training state read and written, and its batch
+        products) within a quarter of the last-level cache, and at most 64 KiB of one
+        batch row on each device (16 384 float32 configs); on other platforms 2**18 configs
+        per device; at most what ``memory_budget`` holds; 64 configs per device or a
+        multiple of that, in equal chunks. A sweep saving to ``out`` resumes in the chunks
+        the folder was started in.
       static: grid names to treat as static even though their values are numbers.
       out: a folder; each finished chunk is saved there atomically and a rerun of the
         same sweep skips the chunks already saved. The merged result is saved as
         ``out/result.npz``.
       devices: devices to shard the config axis over (default: ``jax.devices()``, as
         many of them as get 64 configs or more each; all of them with several processes).
-      progress: show a tqdm progress bar over chunks.
+      progress: show a tqdm progress bar (configs done, their rate and the time left)
+        when the sweep takes more than one program call.
       keep_params: also return every config's and seed's final parameters
         (``SweepResult.params``, leaves ``(*grid shape, n_seeds, ...)``), counted in the
         memory budget.
@@ -1360,7 +1445,6 @@ def sweep(
                          divergence_factor=divergence_factor, memory_budget=memory_budget, chunk_size=chunk_size,
                          devices=devices, keep_params=keep_params)
     size, devices, fixed_traced = engine.chunk_size, engine.devices, engine.fixed_traced
-    n_chunks = math.ceil(n_configs / size)
     static_combos = list(itertools.product(*(grid[n] for n in static_names)))
 
     optimizer_name = f"{getattr(optimizer_factory, '__module__', None) or ''}.{getattr(optimizer_factory, '__qualname__', None) or repr(optimizer_factory)}"
@@ -1378,13 +1462,18 @@ def sweep(
         }
         if keep_params:  # chunks then hold the parameters too
             spec["keep_params"] = True
-        fingerprint = _fingerprint({**spec, "problem": _problem_signature(problem), "optimizer": optimizer_factory,
-                                    "initial_points": engine.initial_points})
+        identity = {"problem": _problem_signature(problem), "optimizer": optimizer_factory,
+                    "initial_points": engine.initial_points}
+        fingerprint = _fingerprint({**spec, **identity})
+        if chunk_size is None:  # a derived size depends on the devices and the cache: resume in the folder's
+            spec, fingerprint = _resumed_chunks(out, spec, fingerprint, identity)
+            size = engine.chunk_size = spec["chunk"]
         _claim_folder(out, fingerprint, spec)
+    n_chunks = math.ceil(n_configs / size)
 
     traced_values = np.array(list(itertools.product(*(grid[n] for n in traced)))) if traced else np.zeros((1, 0))
     fixed_static = {name: value for name, value in fixed.items() if name not in fixed_traced}
-    bar = _progress_bar(len(static_combos) * n_chunks, progress)
+    bar = _progress_bar(len(static_combos) * n_configs, len(static_combos) * n_chunks, progress)
     per_static = []
     for static_index, combo in enumerate(static_combos):
         static_kwargs = {**fixed_static, **dict(zip(static_names, combo))}
@@ -1454,15 +1543,36 @@ def _concatenated(arrays):
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
+def _manifest(out) -> Optional[dict]:
+    """The manifest of the sweep folder ``out``, ``None`` if it has none."""
+    path = os.path.join(out, "manifest.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as file:
+        return json.load(file)
+
+
+def _resumed_chunks(out, spec: dict, fingerprint: str, identity: dict) -> tuple:
+    """``spec`` and ``fingerprint``, with the chunk size of the folder ``out`` instead when
+    it holds this same sweep in chunks of another size: the size a sweep derives depends on
+    its devices and its machine's cache, and a folder resumes in the chunks it was started in."""
+    stored = _manifest(out) if os.path.isdir(out) else None
+    chunk = (stored or {}).get("spec", {}).get("chunk")
+    if type(chunk) is not int or chunk < 1 or chunk == spec["chunk"]:
+        return spec, fingerprint
+    other = {**spec, "chunk": chunk}
+    other_fingerprint = _fingerprint({**other, **identity})
+    return (other, other_fingerprint) if other_fingerprint == stored.get("fingerprint") else (spec, fingerprint)
+
+
 def _claim_folder(out, fingerprint, spec) -> None:
     """Makes ``out`` the home of this sweep, or checks that it already is. A folder of
     another sweep is refused even without chunks: that sweep may still be computing its
     first (taking the folder over would let both write ``chunk_0000_00000.npz``)."""
     os.makedirs(out, exist_ok=True)
     manifest = os.path.join(out, "manifest.json")
-    if os.path.exists(manifest):
-        with open(manifest) as file:
-            stored = json.load(file)
+    stored = _manifest(out)
+    if stored is not None:
         if stored.get("fingerprint") == fingerprint:
             return
         saved = _saved_chunk_count(out)
@@ -1493,7 +1603,11 @@ def _what_differs(stored: dict, spec: dict) -> str:
     return "the same arguments, but other data, initial points or code of the problem or the optimizer"
 
 
-def _progress_bar(total, enabled):
+def _progress_bar(total_configs: int, n_calls: int, enabled: bool):
+    """A tqdm bar over the configs (times static combinations) a sweep computes, updated
+    after each chunk: its rate and remaining time read in configs, whatever the chunk size
+    (in thousands or millions for large grids). Off for a sweep of one program call."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="sweep chunks", unit="chunk", disable=not enabled or total <= 1)
+    return tqdm(total=total_configs, desc="sweep", unit="config", unit_scale=total_configs >= 10_000,
+                disable=not enabled or n_calls <= 1)

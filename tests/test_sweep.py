@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -356,14 +357,72 @@ def test_guard_through_the_loss_freezes_like_the_direct_check(prob, monkeypatch)
 # --------------------------------------------------------------------------- chunks, storage
 
 
-def test_multi_chunk_sweep_compiles_once_and_equals_one_chunk(prob):
-    grid = {"learning_rate": list(np.geomspace(1e-3, 0.1, 5)), "b1": [0.8, 0.9]}
-    whole = jh.sweep(prob, jh.adam, grid=grid, seeds=[0], steps=40, batch_size=16, progress=False)
+def test_multi_chunk_sweep_compiles_once_and_equals_one_chunk(prob, monkeypatch):
+    # 128 configs in one chunk, in the chunks derived for a cache that holds the steps of 64
+    # (Adam at d = 5: 64 bytes of state per config) and in chunks of 3
+    kwargs = dict(grid={"learning_rate": list(np.geomspace(1e-3, 0.1, 64)), "b1": [0.8, 0.9]}, seeds=[0], steps=40,
+                  batch_size=16, devices=jax.devices("cpu")[:1], progress=False)
+    whole = jh.sweep(prob, jh.adam, chunk_size=128, **kwargs)
+    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    monkeypatch.setattr(sweep_module, "_cache_bytes", lambda: 4 * 64 * sweep_module._step_bytes(1, 64, 16, 4))
     with compile_log() as compiled:
-        chunked = jh.sweep(prob, jh.adam, grid=grid, seeds=[0], steps=40, batch_size=16, chunk_size=3, progress=False)
-    assert chunked.meta["n_chunks"] == 4
+        derived = jh.sweep(prob, jh.adam, **kwargs)
+    assert (whole.meta["n_chunks"], derived.meta["chunk_size"], derived.meta["n_chunks"]) == (1, 64, 2)
     assert sum("_sweep_body" in name for name in compiled) == 1, compiled
-    np.testing.assert_allclose(chunked.loss, whole.loss, rtol=RTOL)  # 3 vs 10 configs per program
+    for name in derived.curves:  # chunks of a multiple of 64 configs: bit for bit
+        np.testing.assert_array_equal(derived.curves[name], whole.curves[name], err_msg=name)
+    np.testing.assert_array_equal(derived.diverged, whole.diverged)
+    threes = jh.sweep(prob, jh.adam, chunk_size=3, **kwargs)
+    assert threes.meta["n_chunks"] == 43
+    np.testing.assert_allclose(threes.loss, whole.loss, rtol=RTOL)
+
+
+def test_a_sweep_of_several_chunks_shows_its_configs_rate_and_time_left(prob, capsys):
+    kwargs = dict(grid={"learning_rate": list(np.geomspace(1e-4, 1e-2, 5))}, steps=8, batch_size=8, progress=True)
+    jh.sweep(prob, jh.sgd, chunk_size=2, **kwargs)
+    bar = capsys.readouterr().err.split("\r")[-1]  # the bar's last state
+    assert re.search(r"^sweep: 100%.* 5/5 \[\d\d:\d\d<00:00,\s*[\d.]+(config/s|s/config)\]", bar), bar
+    jh.sweep(prob, jh.sgd, chunk_size=5, **kwargs)  # one program call: no bar
+    assert "sweep:" not in capsys.readouterr().err
+
+
+def test_the_chunk_size_follows_the_cost_of_a_step():
+    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    step_bytes, cache = sweep_module._step_bytes, 32 * 2**20
+
+    def per_device(d, batch_size=32, seeds=1, devices=1, itemsize=4):  # Adam: w, m, v and a step count
+        step = step_bytes(seeds, 3 * d * itemsize + 4, batch_size, itemsize)
+        return sweep_module._configs_per_device("cpu", step, devices, itemsize, cache), step
+
+    # at d = 5 the batch sums bound a device's configs: 64 KiB of one batch row
+    assert per_device(5)[0] == 2**14 and per_device(5, itemsize=8)[0] == 2**13
+    counts = {}
+    for case in [dict(d=100), dict(d=200), dict(d=5, batch_size=128), dict(d=5, batch_size=256),
+                 dict(d=100, seeds=2), dict(d=100, devices=2)]:
+        count, step = per_device(**case)
+        devices = case.get("devices", 1)
+        assert count % 64 == 0 and count * step * devices <= cache / 4 < (count + 64) * step * devices, case
+        counts[tuple(case.items())] = count
+    # a larger d, batch or seed count, or more devices sharing the cache: fewer configs each
+    assert counts[(("d", 200),)] < counts[(("d", 100),)] < 2**14
+    assert counts[(("d", 5), ("batch_size", 256))] < counts[(("d", 5), ("batch_size", 128))] < 2**14
+    assert counts[(("d", 100), ("seeds", 2))] < counts[(("d", 100),)]
+    assert counts[(("d", 100), ("devices", 2))] == counts[(("d", 100),)] // 2
+    assert sweep_module._configs_per_device("cpu", 2**40, 1, 4, cache) == 64  # never fewer than the padding
+    assert sweep_module._configs_per_device("gpu", 2**40, 1, 4, 0) == 2**18  # accelerators: a fixed large count
+
+    chunk_size = sweep_module._chunk_size
+    # 20 000 configs in chunks of at most 16 384: two equal ones, a multiple of 64
+    assert chunk_size(20_000, 100, 2**30, None, 2**14, 1) == 10_048
+    assert chunk_size(2**17, 100, 2**30, None, 2**13, 2) == 2**14  # per device × devices
+    assert chunk_size(1_000, 100, 2**30, None, 2**14, 1) == 1_000  # all fit: one chunk
+    # the memory budget caps it (rounded down to 64 per device), chunk_size overrides both
+    assert chunk_size(20_000, 100, 300 * 100, None, 2**14, 1) == 256
+    assert chunk_size(20_000, 100, 300 * 100, None, 2**14, 2) == 256
+    assert chunk_size(20_000, 100, 100 * 100, None, 2**14, 2) == 64
+    assert chunk_size(20_000, 100, 3 * 100, None, 2**14, 1) == 3
+    assert chunk_size(20_000, 100, 3 * 100, 5_000, 2**14, 1) == 5_000
+    assert chunk_size(20_000, 100, 2**30, 30_000, 2**14, 1) == 20_000
 
 
 def test_memory_budget_sets_the_chunks(prob):
@@ -700,21 +759,37 @@ DEVICES_RESUME_SCRIPT = textwrap.dedent("""
     one = jh.sweep(prob, jh.adam, devices=jax.devices()[:1], out=sys.argv[1], **kwargs)
     four = jh.sweep(prob, jh.adam, devices=jax.devices(), out=sys.argv[1], **kwargs)  # resubmitted on 4 devices
     fresh = jh.sweep(prob, jh.adam, devices=jax.devices(), **kwargs)
+    # derived chunks, for a cache that holds the steps of 64 configs (Adam at d = 5, two
+    # seeds, batches of 16): 64 on one device, 64 a device on four (all 200 in one chunk)
+    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    sweep_module._cache_bytes = lambda: 4 * 64 * sweep_module._step_bytes(2, 64, 16, 4)
+    kwargs.pop("chunk_size")
+    kwargs["grid"] = {"learning_rate": list(np.geomspace(1e-3, 0.3, 100)), "b1": [0.8, 0.9]}
+    one_derived = jh.sweep(prob, jh.adam, devices=jax.devices()[:1], out=sys.argv[2], **kwargs)
+    four_derived = jh.sweep(prob, jh.adam, devices=jax.devices(), out=sys.argv[2], **kwargs)
+    fresh_derived = jh.sweep(prob, jh.adam, devices=jax.devices(), **kwargs)
     print(json.dumps({"chunks": [one.meta["n_chunks"], four.meta["n_chunks"]], "loaded": four.meta["chunks_loaded"],
                       "resumed_equal": bool(np.array_equal(four.loss, one.loss)),
-                      "fresh_equal": bool(np.array_equal(fresh.loss, one.loss))}))
+                      "fresh_equal": bool(np.array_equal(fresh.loss, one.loss)),
+                      "derived_chunks": [r.meta["chunk_size"] for r in (one_derived, four_derived, fresh_derived)],
+                      "derived_loaded": four_derived.meta["chunks_loaded"],
+                      "derived_resumed_equal": bool(np.array_equal(four_derived.loss, one_derived.loss)),
+                      "derived_fresh_equal": bool(np.array_equal(fresh_derived.loss, one_derived.loss))}))
 """)
 
 
 def test_a_sweep_folder_resumes_on_another_number_of_devices(tmp_path):
-    # chunks of 3 configs: one device runs them as they are, four pad each to 4 (one per device)
+    # chunks of 3 configs: one device runs them as they are, four pad each to 4 (one per device);
+    # a derived chunk size, which depends on the devices, resumes in the folder's chunks
     script = tmp_path / "devices_resume.py"
     script.write_text(DEVICES_RESUME_SCRIPT)
-    done = subprocess.run([sys.executable, str(script), str(tmp_path / "sweep")], capture_output=True, text=True,
-                          cwd=ROOT, env=host_devices_env())
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "sweep"), str(tmp_path / "derived")],
+                          capture_output=True, text=True, cwd=ROOT, env=host_devices_env())
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report == {"chunks": [3, 3], "loaded": 3, "resumed_equal": True, "fresh_equal": True}
+    assert report == {"chunks": [3, 3], "loaded": 3, "resumed_equal": True, "fresh_equal": True,
+                      "derived_chunks": [64, 64, 200], "derived_loaded": 4, "derived_resumed_equal": True,
+                      "derived_fresh_equal": True}
 
 
 def test_results_come_to_the_host_as_writable_arrays_in_one_allocation():
