@@ -14,3 +14,6 @@ from jaxopt_hw.sweep import sweep, SweepResult, use_cpu_cores  # noqa: F401,E402
 from jaxopt_hw import metrics  # noqa: F401,E402
 
 __all__ += ["sweep", "SweepResult", "use_cpu_cores", "metrics"]
+from jaxopt_hw.search import search, SearchResult, log_uniform, uniform, choice  # noqa: F401,E402
+
+__all__ += ["search", "SearchResult", "log_uniform", "uniform", "choice"]

@@ -400,7 +400,7 @@ def _is_traceable_axis(values) -> bool:
     return numeric and any(isinstance(v, (float, np.floating)) for v in values)
 
 
-def _check_grid(factory, grid, fixed, static) -> tuple:
+def check_grid(factory, grid, fixed, static) -> tuple:
     if not callable(factory):
         raise TypeError(f"optimizer_factory must be callable, got {type(factory).__name__}")
     if not isinstance(grid, dict) or not grid:
@@ -576,7 +576,7 @@ def _check_devices(devices) -> list:
     return devices
 
 
-def _check_seeds(seeds) -> list:
+def check_seeds(seeds) -> list:
     if isinstance(seeds, numbers.Integral):
         seeds = [seeds]
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, np.ndarray, range)):
@@ -1105,7 +1105,7 @@ def _chunk_rows(chunk: int, size: int, n_configs: int, n_devices: int) -> tuple:
     return np.concatenate([np.arange(start, stop), np.full(padded - (stop - start), stop - 1)]), stop - start
 
 
-def _fingerprint(spec: dict) -> str:
+def fingerprint_of(spec: dict) -> str:
     """A digest of ``spec`` that two processes agree on exactly when they describe the
     same sweep (see :func:`_token`)."""
     return hashlib.sha256(json.dumps(_token(spec), sort_keys=True).encode()).hexdigest()[:16]
@@ -1191,7 +1191,7 @@ def _global_token(value):
     return type(value).__qualname__ if " at 0x" in text else text
 
 
-def _problem_signature(problem: Problem) -> dict:
+def problem_signature(problem: Problem) -> dict:
     """What a sweep's results depend on in ``problem``: its data, the arrays its full loss
     reads, its optimum and its functions."""
     functions = {name: getattr(problem, name, None)
@@ -1222,6 +1222,7 @@ class Engine:
         self.options = {"steps": steps, "batch_size": batch_size, "log_every": log_every, "keep_params": keep_params}
         self.chunk_size = chunk_size
         self.timings = {"compile_seconds": 0.0, "run_seconds": 0.0, "chunks_loaded": 0}
+        self.first_config = {}  # one whole config, for abstract traces of the optimizer (see plan)
         self._programs = {}
 
     @classmethod
@@ -1253,9 +1254,11 @@ class Engine:
         per_device = _configs_per_device(platform, step_bytes, len(devices), dtype.itemsize,
                                          _cache_bytes() if platform == "cpu" else 0)
         size = _chunk_size(n_configs, per_config, memory_budget, chunk_size, per_device, len(devices))
-        return cls.place(problem, factory, seeds, devices, fixed_traced, hyper_dtype, steps=steps,
-                         batch_size=batch_size, log_every=log_every, divergence_factor=divergence_factor,
-                         chunk_size=size, keep_params=keep_params)
+        engine = cls.place(problem, factory, seeds, devices, fixed_traced, hyper_dtype, steps=steps,
+                           batch_size=batch_size, log_every=log_every, divergence_factor=divergence_factor,
+                           chunk_size=size, keep_params=keep_params)
+        engine.first_config = first_config
+        return engine
 
     @classmethod
     def place(cls, problem, factory, seeds, devices, fixed_traced, hyper_dtype, *, steps, batch_size, log_every,
@@ -1280,11 +1283,12 @@ class Engine:
         engine.initial_points = initial_points  # host arrays, for a fingerprint
         return engine
 
-    def run(self, static_kwargs: dict, traced: dict, *, resume=None, keep_state=False, folder=None, bar=None) -> dict:
+    def run(self, static_kwargs: dict, traced: dict, *, resume=None, keep_state=False, folder=None, bar=None,
+            steps=None) -> dict:
         """Every config ``traced`` lists (``{name: (configs,) values}``, with
         ``static_kwargs``), in chunks; ``resume``: ``(state, first_step)`` with the state's
         leaves ``(configs, seeds, ...)`` (a ``keep_state`` result). ``folder``: ``(path,
-        prefix)`` of the saved chunks."""
+        prefix)`` of the saved chunks. ``steps``: steps of this call (default: the plan's)."""
         n_configs = len(next(iter(traced.values()))) if traced else 1
         size = min(self.chunk_size, n_configs)
         keys = None if folder is None else self._chunk_keys(static_kwargs, keep_state)
@@ -1293,8 +1297,8 @@ class Engine:
             path = None if folder is None else os.path.join(folder[0], f"{folder[1]}_{chunk:05d}.npz")
             piece = None if path is None else _saved_chunk(path, keys)
             if piece is None:
-                piece = self._compute(static_kwargs, traced, resume, keep_state, *_chunk_rows(chunk, size, n_configs,
-                                                                                                 len(self.devices)))
+                rows = _chunk_rows(chunk, size, n_configs, len(self.devices))
+                piece = self._compute(static_kwargs, traced, resume, keep_state, steps, *rows)
                 if path is not None and jax.process_index() == 0:
                     _atomic_savez(path, piece)
             else:
@@ -1309,11 +1313,11 @@ class Engine:
     def _chunk_keys(self, static_kwargs: dict, keep_state: bool) -> set:
         one_point = self.problem.initial_params(0)
         kept = len(jax.tree.leaves(one_point)) if self.options["keep_params"] else 0
-        state = _state_leaf_count(self.problem, self.factory, {**static_kwargs, **self.fixed_traced},
+        state = _state_leaf_count(self.problem, self.factory, {**self.first_config, **static_kwargs},
                                   one_point) if keep_state else 0
         return _chunk_keys(self.problem, kept) | {f"state_{i}" for i in range(state)}
 
-    def _compute(self, static_kwargs, traced, resume, keep_state, rows, valid) -> dict:
+    def _compute(self, static_kwargs, traced, resume, keep_state, steps, rows, valid) -> dict:
         """One chunk: the configs at ``rows`` (the chunk's ``valid`` own ones first)."""
         hyper = {name: values[rows].astype(self.hyper_dtype) for name, values in traced.items()}
         hyper.update({name: np.full(len(rows), value, self.hyper_dtype) for name, value in self.fixed_traced.items()})
@@ -1322,7 +1326,7 @@ class Engine:
             leaves, first_step = resume
             resume = ([self.place_configs(np.asarray(leaf)[rows]) for leaf in leaves], np.int32(first_step))
         args = [*self.shared[:4], hyper, *self.shared[4:], resume]
-        program = self._program(tuple(sorted(static_kwargs.items())), keep_state, args)
+        program = self._program(tuple(sorted(static_kwargs.items())), keep_state, steps, args)
         started = time.perf_counter()
         (logs, held_out), diverged, initial_loss, kept, state = _to_host(program(*args))
         self.timings["run_seconds"] += time.perf_counter() - started
@@ -1334,17 +1338,18 @@ class Engine:
         piece["initial_loss"] = initial_loss
         return piece
 
-    def _program(self, static_kwargs: tuple, keep_state: bool, args):
-        """The compiled program for these static hyperparameters and argument shapes
+    def _program(self, static_kwargs: tuple, keep_state: bool, steps, args):
+        """The compiled program for these static hyperparameters, steps and argument shapes
         (compiled once, then reused by every chunk of those shapes)."""
-        key = (static_kwargs, keep_state, jax.tree.structure(args),
+        options = {**self.options, "steps": steps or self.options["steps"], "keep_state": keep_state}
+        key = (static_kwargs, tuple(sorted(options.items())), jax.tree.structure(args),
                tuple((np.shape(a), getattr(a, "dtype", type(a))) for a in jax.tree.leaves(args)))
         if key not in self._programs:
             started = time.perf_counter()
             with matvec_as_product():  # one matrix product over the configs per step
                 self._programs[key] = with_accepted_options(self.devices[0].platform, lambda: _program(
                     self.devices).lower(*self.mesh_arg, ProblemFns.of(self.problem), self.factory, static_kwargs,
-                                        *args, **self.options, keep_state=keep_state).compile())
+                                        *args, **options).compile())
             self.timings["compile_seconds"] += time.perf_counter() - started
         return self._programs[key]
 
@@ -1429,8 +1434,8 @@ def sweep(
     if not isinstance(keep_params, (bool, np.bool_)):
         raise TypeError(f"keep_params must be True or False, got {type(keep_params).__name__}")
     keep_params = bool(keep_params)
-    grid, fixed, traced = _check_grid(optimizer_factory, grid, fixed, static)
-    seeds = _check_seeds(seeds)
+    grid, fixed, traced = check_grid(optimizer_factory, grid, fixed, static)
+    seeds = check_seeds(seeds)
     tol = (0.01 * problem.min_loss if problem.min_loss else 1e-6) if tol is None else check_number("tol", tol, allow_zero=True)
     memory_budget = check_number("memory_budget", memory_budget)
     chunk_size = None if chunk_size is None else check_int("chunk_size", chunk_size)
@@ -1462,13 +1467,13 @@ def sweep(
         }
         if keep_params:  # chunks then hold the parameters too
             spec["keep_params"] = True
-        identity = {"problem": _problem_signature(problem), "optimizer": optimizer_factory,
+        identity = {"problem": problem_signature(problem), "optimizer": optimizer_factory,
                     "initial_points": engine.initial_points}
-        fingerprint = _fingerprint({**spec, **identity})
+        fingerprint = fingerprint_of({**spec, **identity})
         if chunk_size is None:  # a derived size depends on the devices and the cache: resume in the folder's
             spec, fingerprint = _resumed_chunks(out, spec, fingerprint, identity)
             size = engine.chunk_size = spec["chunk"]
-        _claim_folder(out, fingerprint, spec)
+        claim_folder(out, fingerprint, spec)
     n_chunks = math.ceil(n_configs / size)
 
     traced_values = np.array(list(itertools.product(*(grid[n] for n in traced)))) if traced else np.zeros((1, 0))
@@ -1561,11 +1566,11 @@ def _resumed_chunks(out, spec: dict, fingerprint: str, identity: dict) -> tuple:
     if type(chunk) is not int or chunk < 1 or chunk == spec["chunk"]:
         return spec, fingerprint
     other = {**spec, "chunk": chunk}
-    other_fingerprint = _fingerprint({**other, **identity})
+    other_fingerprint = fingerprint_of({**other, **identity})
     return (other, other_fingerprint) if other_fingerprint == stored.get("fingerprint") else (spec, fingerprint)
 
 
-def _claim_folder(out, fingerprint, spec) -> None:
+def claim_folder(out, fingerprint, spec) -> None:
     """Makes ``out`` the home of this sweep, or checks that it already is. A folder of
     another sweep is refused even without chunks: that sweep may still be computing its
     first (taking the folder over would let both write ``chunk_0000_00000.npz``)."""

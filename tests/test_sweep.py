@@ -676,8 +676,8 @@ FINGERPRINT_SCRIPT = textwrap.dedent("""
     factories = [jh.adam, optax.lion, functools.partial(jh.heavy_ball, nesterov=True), lambda **kw: jh.adam(**kw),
                  jh.exponential_decay(0.1, 0.9), optax.exponential_decay(0.1, 10, 0.9),
                  lambda name, **kw: jh.adam(**kw) if name in {"adam", "sgd", "lion", "adamw"} else None]
-    print(json.dumps([sweep_module._fingerprint(sweep_module._problem_signature(p)) for p in problems]
-                     + [sweep_module._fingerprint(f) for f in factories]))
+    print(json.dumps([sweep_module.fingerprint_of(sweep_module.problem_signature(p)) for p in problems]
+                     + [sweep_module.fingerprint_of(f) for f in factories]))
 """)
 
 

@@ -1,0 +1,486 @@
+"""Beyond grids: random and successive-halving search, each rung one compiled call.
+
+``search(problem, factory, space)`` draws ``num_configs`` configs from a space of
+hyperparameters (a scrambled Sobol sequence keyed by ``search_seed``) and either trains them
+all (``method="random"``) or runs successive halving (Jamieson & Talwalkar 2016; the rungs of
+Hyperband, Li et al. 2018): rung ``r`` trains the surviving configs up to
+``min_steps · ηʳ`` steps (the last rung to ``steps``), continuing each from its saved
+training state and batch position, and keeps the best ``1/η`` of them by ``metric`` (mean
+over seeds). Every rung is one call of the sweep engine: all its configs and seeds in one
+compiled program (chunked and sharded as a sweep is), so a search costs one compile per
+rung, not one per trial.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import numbers
+import os
+import warnings
+from typing import Any, Callable, NamedTuple, Optional
+
+import jax
+import numpy as np
+
+from jaxopt_hw import metrics as metrics_lib
+from jaxopt_hw.loop import check_int, check_run_args, default_log_every
+from jaxopt_hw.problems import Problem
+from jaxopt_hw.sweep import Engine, check_grid, check_seeds, claim_folder, fingerprint_of, problem_signature
+
+__all__ = ["log_uniform", "uniform", "choice", "search", "SearchResult", "sample_configs", "halving_rungs"]
+
+
+# --------------------------------------------------------------------------- spaces
+
+
+@dataclasses.dataclass(frozen=True)
+class LogUniform:
+    """Values whose logarithm is uniform on ``[log low, log high]``."""
+
+    low: float
+    high: float
+
+    def at(self, u: np.ndarray) -> np.ndarray:
+        return np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Uniform:
+    """Values uniform on ``[low, high]``."""
+
+    low: float
+    high: float
+
+    def at(self, u: np.ndarray) -> np.ndarray:
+        return self.low + u * (self.high - self.low)
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """One of ``values``, each equally likely."""
+
+    values: tuple
+
+    def at(self, u: np.ndarray) -> list:
+        return [self.values[i] for i in np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)]
+
+
+def _bounds(what: str, low, high) -> tuple:
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise ValueError(f"{what} {name} must be a finite number, got {value!r}")
+    if not low < high:
+        raise ValueError(f"{what} needs low < high, got low={low!r}, high={high!r}")
+    return float(low), float(high)
+
+
+def log_uniform(low: float, high: float) -> LogUniform:
+    """A hyperparameter whose logarithm is uniform on ``[log low, log high]`` (``0 < low < high``).
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> jh.log_uniform(1e-4, 1.0)
+      LogUniform(low=0.0001, high=1.0)
+    """
+    low, high = _bounds("log_uniform", low, high)
+    if low <= 0:
+        raise ValueError(f"log_uniform needs low > 0, got low={low!r}")
+    return LogUniform(low, high)
+
+
+def uniform(low: float, high: float) -> Uniform:
+    """A hyperparameter uniform on ``[low, high]`` (``low < high``).
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> jh.uniform(0.5, 0.999)
+      Uniform(low=0.5, high=0.999)
+    """
+    return Uniform(*_bounds("uniform", low, high))
+
+
+def choice(values) -> Choice:
+    """A hyperparameter that takes one of ``values`` (numbers are traced as a sweep's grid
+    axis; anything else, such as ``nesterov=True``, is compiled in).
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> jh.choice([0.9, 0.99]).values
+      (0.9, 0.99)
+    """
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"choice takes a list of values, got {type(values).__name__}")
+    values = tuple(values)
+    if not values:
+        raise ValueError("choice needs at least one value")
+    return Choice(values)
+
+
+def sample_configs(space: dict, num_configs: int, seed: int = 0, sampler: str = "sobol") -> dict:
+    """``num_configs`` points of ``space`` (``{name: log_uniform(...) | uniform(...) |
+    choice(...)}``): ``{name: list of values}``. ``sampler="sobol"``: a scrambled Sobol
+    sequence (``scipy.stats.qmc``) keyed by ``seed``, which covers the space more evenly
+    than independent draws; ``"random"``: independent uniform draws.
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> configs = sample_configs({"learning_rate": jh.log_uniform(1e-3, 1.0)}, 4, seed=0)
+      >>> len(configs["learning_rate"])
+      4
+    """
+    from scipy.stats import qmc
+
+    if not isinstance(space, dict) or not space:
+        raise ValueError("space must be a non-empty dict {name: log_uniform(...) | uniform(...) | choice(...)}")
+    for name, dimension in space.items():
+        if not isinstance(dimension, (LogUniform, Uniform, Choice)):
+            raise TypeError(f"space[{name!r}] must be jh.log_uniform, jh.uniform or jh.choice, got {dimension!r}")
+    num_configs = check_int("num_configs", num_configs)
+    if sampler == "sobol":
+        with warnings.catch_warnings():  # a count other than a power of two is fine for us
+            warnings.simplefilter("ignore", UserWarning)
+            unit = qmc.Sobol(len(space), scramble=True, seed=np.random.default_rng([0x5EA4C, seed])).random(num_configs)
+    elif sampler == "random":
+        unit = np.random.default_rng([0x5EA4C, seed]).random((num_configs, len(space)))
+    else:
+        raise ValueError(f"sampler must be 'sobol' or 'random', got {sampler!r}")
+    return {name: [_plain(v) for v in dimension.at(unit[:, j])] for j, (name, dimension) in enumerate(space.items())}
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+# --------------------------------------------------------------------------- the schedule
+
+
+class Rung(NamedTuple):
+    """A rung of successive halving: its configs train up to ``steps`` in all."""
+
+    steps: int
+    configs: int
+
+
+def halving_rungs(num_configs: int, steps: int, min_steps: int, eta: int) -> list:
+    """The rungs of successive halving: rung ``r`` trains ``⌊n/ηʳ⌋`` configs (at least one)
+    up to ``min_steps · ηʳ`` steps, the last rung up to ``steps``.
+
+    Example:
+      >>> [tuple(r) for r in halving_rungs(27, 1000, 100, 3)]
+      [(100, 27), (300, 9), (900, 3), (1000, 1)]
+    """
+    rungs, budget, count = [], min_steps, num_configs
+    while budget < steps and count > 1:
+        rungs.append(Rung(budget, count))
+        budget, count = budget * eta, max(1, count // eta)
+    return rungs + [Rung(steps, count)]
+
+
+def ranked(scores: np.ndarray, maximize: bool = False) -> np.ndarray:
+    """Indices of ``scores`` best first (NaN and diverged, given as ±inf, last; ties by
+    index)."""
+    keyed = np.where(np.isnan(scores), np.inf, -scores if maximize else scores)
+    return np.argsort(keyed, kind="stable")
+
+
+# --------------------------------------------------------------------------- the result
+
+
+@dataclasses.dataclass
+class SearchResult:
+    """A search's configs and what each reached.
+
+    Attributes:
+      configs: ``{hyperparameter: values}``, one value per config (``num_configs``).
+      rung: ``(configs,)`` the last rung each config trained in (0 for all in a random search).
+      rung_steps: the steps each rung trains up to (the last: ``steps``).
+      scores: ``(configs, rungs)`` the metric (mean over seeds) at the end of each rung a
+        config reached; NaN where it did not, or where a seed diverged.
+      steps: the logged steps; ``curves``: ``{metric: (configs, seeds, logged steps)}``
+        (``loss``, ``excess_loss``, …, held-out metrics), NaN after a config's last rung.
+      diverged: ``(configs, seeds)`` divergence flags at each config's last rung.
+      metric, maximize: what ranked the configs; ``meta``: problem, optimizer, fixed
+        hyperparameters, seeds, timings, …
+    """
+
+    configs: dict
+    rung: np.ndarray
+    rung_steps: list
+    scores: np.ndarray
+    steps: np.ndarray
+    curves: dict
+    diverged: np.ndarray
+    metric: str
+    maximize: bool
+    meta: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def num_configs(self) -> int:
+        return len(self.rung)
+
+    def order(self) -> np.ndarray:
+        """Config indices best first: those that reached further first, then by their
+        score at the last rung they reached."""
+        last = self.scores[np.arange(self.num_configs), self.rung]
+        within = ranked(last, self.maximize)
+        return within[np.argsort(-self.rung[within], kind="stable")]
+
+    def best(self) -> dict:
+        """The best config: ``{hyperparameter: value, ..., metric: its score}``."""
+        index = int(self.order()[0])
+        if np.isnan(self.scores[index, self.rung[index]]):
+            raise ValueError(f"no config ends with a finite mean {self.metric} without diverging")
+        chosen = {name: values[index] for name, values in self.configs.items()}
+        chosen[self.metric] = float(self.scores[index, self.rung[index]])
+        return chosen
+
+    def best_config(self) -> dict:
+        """The best config's hyperparameters as plain JSON values: ``factory(**fixed,
+        **best_config)`` rebuilds its optimizer."""
+        chosen = self.best()
+        del chosen[self.metric]
+        return {name: _plain(value) for name, value in chosen.items()}
+
+    def table(self, limit: Optional[int] = 20) -> str:
+        """A markdown table, best first: each config's hyperparameters, the rung and steps it
+        reached, its ``metric`` there and the seeds that diverged."""
+        names = list(self.configs)
+        header = names + ["rung", "steps", f"{self.metric} (mean over seeds)", "diverged"]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        seeds = self.diverged.shape[-1]
+        for index in self.order()[:limit]:
+            score = self.scores[index, self.rung[index]]
+            cells = [_cell(self.configs[name][index]) for name in names]
+            cells += [str(self.rung[index]), str(self.rung_steps[self.rung[index]]),
+                      "–" if np.isnan(score) else f"{score:.4g}", f"{int(self.diverged[index].sum())}/{seeds}"]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+    def save(self, path) -> None:
+        """Writes the result to ``path`` (an ``.npz`` with the configs and metadata as JSON), atomically."""
+        from jaxopt_hw._io import atomic_write
+
+        header = {"configs": self.configs, "rung_steps": self.rung_steps, "metric": self.metric,
+                  "maximize": self.maximize, "meta": self.meta}
+        arrays = {f"curve_{k}": v for k, v in self.curves.items()}
+        arrays.update(rung=self.rung, scores=self.scores, steps=self.steps, diverged=self.diverged,
+                      header_json=np.array(json.dumps(header, default=repr)))
+        with atomic_write(path, binary=True) as file:
+            np.savez(file, **arrays)
+
+    @classmethod
+    def load(cls, path) -> "SearchResult":
+        """Reads a result written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as stored:
+            header = json.loads(str(stored["header_json"]))
+            return cls(configs=header["configs"], rung=stored["rung"], rung_steps=header["rung_steps"],
+                       scores=stored["scores"], steps=stored["steps"], diverged=stored["diverged"],
+                       curves={k[len("curve_"):]: stored[k] for k in stored.files if k.startswith("curve_")},
+                       metric=header["metric"], maximize=header["maximize"], meta=header["meta"])
+
+
+def _cell(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+# --------------------------------------------------------------------------- the search
+
+
+def _check_method(method, eta, min_steps, steps, num_configs) -> tuple:
+    if method not in ("halving", "random"):
+        raise ValueError(f"method must be 'halving' or 'random', got {method!r}")
+    if isinstance(eta, bool) or not isinstance(eta, numbers.Integral) or eta < 2:
+        raise ValueError(f"eta must be an int >= 2 (the fraction 1/eta survives each rung), got {eta!r}")
+    # a quarter of the run by default: shorter first rungs favour large learning rates
+    # (short-horizon bias, docs/benchmarks.md)
+    min_steps = max(1, steps // 4) if min_steps is None else check_int("min_steps", min_steps)
+    if min_steps > steps:
+        raise ValueError(f"min_steps ({min_steps}) must not exceed steps ({steps})")
+    if method == "halving" and num_configs < eta:
+        raise ValueError(f"halving keeps num_configs // eta configs after the first rung: num_configs ({num_configs}) "
+                         f"must be at least eta ({eta}), or survivors would outnumber the configs")
+    return int(eta), min_steps
+
+
+def _rung_log_every(problem: Problem, increments: list, batch_size, log_every) -> int:
+    """Steps between logs: ``log_every``, which must divide every rung's steps, or by
+    default a divisor of their greatest common divisor, about a tenth of it (for a user's
+    problem, whose logs are passes over the data, every few epochs as in a run)."""
+    common = math.gcd(*increments)
+    if log_every is None:
+        if problem.loss_takes_batch:
+            return default_log_every(problem, common, batch_size)
+        return min(k for k in range(1, common + 1) if common % k == 0 and k * 10 >= common)
+    log_every = check_int("log_every", log_every)
+    if common % log_every:
+        raise ValueError(f"log_every ({log_every}) must divide the steps of every rung {increments}")
+    return log_every
+
+
+def _score(piece: dict, metric: str, maximize: bool) -> np.ndarray:
+    """Each config's ``metric`` at its last logged step, mean over seeds; NaN where a seed diverged."""
+    curve = piece["curve_loss" if metric == "final_loss" else f"curve_{metric}"]
+    values = metrics_lib.final_value(curve).astype(float).mean(axis=-1)
+    return np.where(piece["diverged"].any(axis=-1), np.nan, values)
+
+
+def _run_rung(engine, configs: dict, static_names: list, fixed_static: dict, alive: np.ndarray, state, first: int,
+              steps: int, keep_state: bool, folder, bar) -> dict:
+    """The configs ``alive`` trained for ``steps`` more steps from ``state`` (rows aligned
+    with ``alive``) at step ``first``: one engine call per static combination among them,
+    merged back in ``alive``'s order."""
+    combos = [tuple(configs[name][i] for name in static_names) for i in alive]
+    pieces, order = [], []
+    for group, combo in enumerate(sorted(set(combos), key=repr)):
+        rows = np.array([k for k, c in enumerate(combos) if c == combo])
+        traced = {name: np.asarray(values)[alive[rows]] for name, values in configs.items() if name not in static_names}
+        resume = None if state is None else ([leaf[rows] for leaf in state], first)
+        where = None if folder is None else (folder[0], f"{folder[1]}_{group:03d}")
+        pieces.append(engine.run({**fixed_static, **dict(zip(static_names, combo))}, traced, resume=resume,
+                                 keep_state=keep_state, folder=where, bar=bar, steps=steps))
+        order.append(rows)
+    inverse = np.argsort(np.concatenate(order))
+    merged = {key: np.concatenate([p[key] for p in pieces])[inverse] for key in pieces[0] if key != "initial_loss"}
+    return {**merged, "initial_loss": pieces[0]["initial_loss"]}
+
+
+def search(
+    problem: Problem,
+    optimizer_factory: Callable,
+    space: dict,
+    *,
+    fixed: Optional[dict] = None,
+    num_configs: int = 81,
+    seeds=(0,),
+    search_seed: int = 0,
+    steps: int = 1000,
+    batch_size: Optional[int] = None,
+    method: str = "halving",
+    eta: int = 3,
+    min_steps: Optional[int] = None,
+    metric: str = "final_loss",
+    maximize: bool = False,
+    log_every: Optional[int] = None,
+    sampler: str = "sobol",
+    out=None,
+    devices=None,
+    memory_budget: float = 2**30,
+    divergence_factor: float = 1e6,
+    progress: bool = True,
+) -> SearchResult:
+    r"""Searches ``space`` for the best config of ``optimizer_factory`` on ``problem``.
+
+    ``num_configs`` configs are drawn from ``space`` (:func:`sample_configs`, keyed by
+    ``search_seed``). ``method="random"`` trains them all for ``steps`` steps, as one sweep.
+    ``method="halving"`` runs successive halving (:func:`halving_rungs`): rung :math:`r`
+    trains :math:`\lfloor n/\eta^r \rfloor` configs up to :math:`\min(s_0\eta^r, \text{steps})`
+    steps, each continuing from its state at the end of the rung before (parameters,
+    optimizer state, batch position: it ends bitwise where one uninterrupted run of it
+    ends), and the best :math:`1/\eta` by ``metric`` (mean over ``seeds``; a config that
+    diverged on any seed ranks last) go on. Each rung is one call of the sweep engine per
+    static combination: all its configs and seeds in one compiled program.
+
+    Args:
+      problem: a :class:`~jaxopt_hw.problems.Problem`.
+      optimizer_factory: a factory with keyword hyperparameters, as for :func:`jaxopt_hw.sweep`.
+      space: ``{name: jh.log_uniform(...) | jh.uniform(...) | jh.choice([...])}``.
+      fixed: hyperparameters passed to every config.
+      num_configs: configs to draw.
+      seeds: training seeds, as in :func:`jaxopt_hw.sweep`.
+      search_seed: keys the drawn configs.
+      steps, batch_size, divergence_factor: as in :func:`jaxopt_hw.run`.
+      method: ``"halving"`` or ``"random"``.
+      eta: the fraction ``1/eta`` of the configs that survives each rung (an int ≥ 2).
+      min_steps: steps of the first rung (default ``steps // 4``: much shorter first rungs
+        favour large learning rates, which look best early and end worse).
+      metric: ``"final_loss"`` or the name of a held-out metric (its last value).
+      maximize: the highest ``metric`` is best (an accuracy).
+      log_every: steps between logged metrics; must divide every rung's steps (default:
+        about a tenth of their greatest common divisor; every few epochs for a
+        :func:`jaxopt_hw.problem`).
+      sampler: ``"sobol"`` (scrambled Sobol points) or ``"random"``.
+      out: a folder: every rung's chunks are saved there as they finish, and the same call
+        again resumes where it stopped, losing nothing; the result is ``out/search.npz``.
+      devices, memory_budget: as in :func:`jaxopt_hw.sweep`.
+      progress: a progress bar over each rung's configs.
+
+    Returns:
+      A :class:`SearchResult`.
+
+    Example:
+      >>> import jaxopt_hw as jh
+      >>> prob = jh.linear_regression(500, 2)
+      >>> found = jh.search(prob, jh.adam, {"learning_rate": jh.log_uniform(1e-3, 1.0)}, num_configs=9,
+      ...                   steps=90, batch_size=32, min_steps=10, progress=False)
+      >>> [int(n) for n in np.bincount(found.rung)]
+      [6, 2, 1]
+      >>> sorted(found.best_config())
+      ['learning_rate']
+    """
+    steps, batch_size, _ = check_run_args(problem, None, steps, batch_size, 1, divergence_factor)
+    eta, min_steps = _check_method(method, eta, min_steps, steps, check_int("num_configs", num_configs))
+    if metric != "final_loss" and metric not in problem.eval_names:
+        raise ValueError(f"metric must be 'final_loss' or one of the problem's held-out metrics "
+                         f"{list(problem.eval_names)}, got {metric!r}")
+    seeds = check_seeds(seeds)
+    configs = sample_configs(space, num_configs, check_int("search_seed", search_seed, minimum=0), sampler)
+    distinct = {name: list(dict.fromkeys(values)) for name, values in configs.items()}
+    _, fixed, traced = check_grid(optimizer_factory, distinct, fixed, ())
+    rungs = halving_rungs(num_configs, steps, min_steps, eta) if method == "halving" else [Rung(steps, num_configs)]
+    increments = [b.steps - a for a, b in zip([0] + [r.steps for r in rungs], rungs)]
+    log_every = _rung_log_every(problem, increments, batch_size, log_every)
+    engine = Engine.plan(
+        problem, optimizer_factory, {name: distinct[name] for name in traced}, fixed,
+        {**fixed, **{name: values[0] for name, values in configs.items()}}, seeds, num_configs,
+        steps=max(increments), batch_size=batch_size, log_every=log_every, divergence_factor=divergence_factor,
+        memory_budget=memory_budget, chunk_size=None, devices=devices, keep_params=False)
+    static_names = [name for name in configs if name not in traced]
+    fixed_static = {name: value for name, value in fixed.items() if name not in engine.fixed_traced}
+    spec = {"space": {name: repr(dimension) for name, dimension in space.items()}, "fixed": fixed,
+            "num_configs": num_configs, "seeds": seeds, "search_seed": search_seed, "steps": steps,
+            "batch_size": batch_size, "method": method, "eta": eta, "min_steps": min_steps, "metric": metric,
+            "maximize": bool(maximize), "log_every": log_every, "sampler": sampler, "chunk": engine.chunk_size,
+            "divergence_factor": divergence_factor}
+    if out is not None:
+        identity = {"problem": problem_signature(problem), "optimizer": optimizer_factory,
+                    "initial_points": engine.initial_points}
+        claim_folder(out, fingerprint_of({**spec, **identity}), spec)
+    return _halve(engine, problem, configs, rungs, static_names, fixed_static, metric, bool(maximize), log_every,
+                  out, progress, meta={**spec, "problem": problem.name, "optimizer": repr(optimizer_factory)})
+
+
+def _halve(engine, problem, configs, rungs, static_names, fixed_static, metric, maximize, log_every, out, progress,
+           meta) -> SearchResult:
+    """The rungs, one after another: train the survivors, score them, keep the best."""
+    from tqdm.auto import tqdm
+
+    num_configs, n_seeds = len(next(iter(configs.values()))), len(meta["seeds"])
+    total_logs = rungs[-1].steps // log_every
+    curves, scores = {}, np.full((num_configs, len(rungs)), np.nan)
+    reached, diverged = np.zeros(num_configs, int), np.zeros((num_configs, n_seeds), bool)
+    alive, state, first = np.arange(num_configs), None, 0
+    for r, rung in enumerate(rungs):
+        last = r == len(rungs) - 1
+        with tqdm(total=len(alive), desc=f"rung {r + 1}/{len(rungs)} to {rung.steps} steps", unit="config",
+                  disable=not progress) as bar:
+            piece = _run_rung(engine, configs, static_names, fixed_static, alive, state, first, rung.steps - first,
+                              not last, None if out is None else (out, f"rung_{r:02d}"), bar)
+        columns = slice(first // log_every, rung.steps // log_every)
+        for key in (k for k in piece if k.startswith("curve_")):
+            curves.setdefault(key[len("curve_"):], np.full((num_configs, n_seeds, total_logs), np.nan))[
+                alive, :, columns] = piece[key]
+        scores[alive, r] = _score(piece, metric, maximize)
+        reached[alive], diverged[alive] = r, piece["diverged"]
+        if not last:
+            keep = np.sort(ranked(scores[alive, r], maximize)[: rungs[r + 1].configs])
+            alive, first = alive[keep], rung.steps
+            state = [piece[f"state_{i}"][keep] for i in range(sum(k.startswith("state_") for k in piece))]
+    result = SearchResult(configs=configs, rung=reached, rung_steps=[r.steps for r in rungs], scores=scores,
+                          steps=np.arange(log_every, rungs[-1].steps + 1, log_every), curves=curves,
+                          diverged=diverged, metric=metric, maximize=maximize,
+                          meta={**meta, **engine.timings, "rung_configs": [r.configs for r in rungs]})
+    if out is not None and jax.process_index() == 0:
+        result.save(os.path.join(out, "search.npz"))
+    return result

@@ -1,0 +1,126 @@
+"""Random and successive-halving search over the sweep engine."""
+
+import os
+
+import jax
+import numpy as np
+import pytest
+
+import jaxopt_hw as jh
+from jaxopt_hw.search import halving_rungs, sample_configs
+
+SPACE = {"learning_rate": jh.log_uniform(1e-3, 0.5), "b1": jh.uniform(0.5, 0.99)}
+METRICS = ("loss", "excess_loss", "dist_to_opt", "grad_norm", "batch_error")
+
+
+@pytest.fixture(scope="module")
+def small():
+    return jh.linear_regression(1_000, 5, seed=3)
+
+
+@pytest.fixture(scope="module")
+def halved(small, tmp_path_factory):
+    out = tmp_path_factory.mktemp("search") / "run"
+    found = jh.search(small, jh.adam, SPACE, num_configs=10, seeds=[1], search_seed=4, steps=90, batch_size=32,
+                      eta=3, min_steps=10, log_every=1, out=str(out), progress=False)
+    return found, out
+
+
+def _reference_rungs(num_configs, steps, min_steps, eta):
+    """The schedule written out: rung r has floor(n / eta^r) configs and min_steps * eta^r steps."""
+    counts, budgets, r = [], [], 0
+    while min_steps * eta**r < steps and num_configs // eta**r > 1:
+        counts.append(num_configs // eta**r)
+        budgets.append(min_steps * eta**r)
+        r += 1
+    return budgets + [steps], counts + [max(1, num_configs // eta**r)]
+
+
+@pytest.mark.parametrize("n, steps, min_steps, eta", [(10, 90, 10, 3), (81, 1000, 250, 3), (64, 1000, 10, 2),
+                                                     (5, 100, 100, 3), (100, 1000, 1, 10)])
+def test_halving_rungs_equal_the_schedule_written_out(n, steps, min_steps, eta):
+    rungs = halving_rungs(n, steps, min_steps, eta)
+    assert ([r.steps for r in rungs], [r.configs for r in rungs]) == _reference_rungs(n, steps, min_steps, eta)
+
+
+def test_survivors_are_the_best_by_the_recorded_metric(halved):
+    found, _ = halved
+    assert found.rung_steps == [10, 30, 90] and list(np.bincount(found.rung)) == [7, 2, 1]
+    alive = np.arange(10)
+    for r, keep in enumerate([3, 1]):  # a plain NumPy reference on the recorded scores
+        scores = found.scores[alive, r]
+        best = alive[np.argsort(np.where(np.isnan(scores), np.inf, scores), kind="stable")[:keep]]
+        np.testing.assert_array_equal(np.sort(best), np.flatnonzero(found.rung > r))
+        alive = np.sort(best)
+    assert found.best()["final_loss"] == found.scores[alive[0], 2]
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="bitwise on XLA:CPU")
+def test_a_config_continued_across_rungs_is_bitwise_its_uninterrupted_run(small, halved):
+    found, _ = halved
+    for i in np.argsort(-found.rung)[:4]:  # the winner, both of rung 1's and one of rung 0's
+        lr, b1 = found.configs["learning_rate"][i], found.configs["b1"][i]
+        steps = found.rung_steps[found.rung[i]]
+        trace = jh.run(small, jh.adam(lr, b1=b1), steps=steps, batch_size=32, seed=1)
+        for name in METRICS:
+            np.testing.assert_array_equal(found.curves[name][i, 0, :steps], np.asarray(getattr(trace, name)),
+                                          err_msg=name)
+        assert np.all(np.isnan(found.curves["loss"][i, 0, steps:]))
+
+
+def test_a_search_resumes_after_a_kill_between_rungs(small, halved):
+    found, out = halved
+    last = [name for name in os.listdir(out) if name.startswith("rung_02")]
+    assert last
+    for name in last + ["search.npz"]:  # as if killed once rung 1 was saved
+        os.remove(out / name)
+    again = jh.search(small, jh.adam, SPACE, num_configs=10, seeds=[1], search_seed=4, steps=90, batch_size=32,
+                      eta=3, min_steps=10, log_every=1, out=str(out), progress=False)
+    assert again.meta["chunks_loaded"] == 2  # rungs 0 and 1 read back, not computed
+    for name, curve in found.curves.items():
+        np.testing.assert_array_equal(again.curves[name], curve)
+    loaded = jh.SearchResult.load(out / "search.npz")
+    np.testing.assert_array_equal(loaded.scores, found.scores)
+    assert loaded.best_config() == found.best_config() and loaded.table() == found.table()
+
+
+def test_sampling_is_reproducible_and_balanced():
+    space = {"learning_rate": jh.log_uniform(1e-4, 1.0), "b1": jh.uniform(0.5, 0.99), "nesterov": jh.choice([1, 2])}
+    a, b = sample_configs(space, 256, seed=7), sample_configs(space, 256, seed=7)
+    assert a == b and a != sample_configs(space, 256, seed=8)
+    unit = {"learning_rate": (np.log10(a["learning_rate"]) + 4) / 4, "b1": (np.asarray(a["b1"]) - 0.5) / 0.49}
+    for name, u in unit.items():  # a (0, m, 2)-net: every 1/32 of each axis holds exactly 8 points
+        np.testing.assert_array_equal(np.histogram(u, bins=32, range=(0, 1))[0], 8, err_msg=name)
+    assert np.bincount(a["nesterov"])[1:].tolist() == [128, 128]
+    rng = sample_configs(space, 256, seed=7, sampler="random")
+    assert np.histogram(np.asarray(rng["b1"]), bins=32, range=(0.5, 0.99))[0].std() > 0  # not a net
+
+
+def test_random_search_trains_every_config_as_one_sweep(small):
+    found = jh.search(small, jh.heavy_ball, {"learning_rate": jh.log_uniform(1e-3, 0.05),
+                                             "nesterov": jh.choice([False, True])},
+                      method="random", num_configs=6, steps=40, batch_size=32, progress=False)
+    assert found.rung.tolist() == [0] * 6 and found.rung_steps == [40]
+    for i in range(6):
+        tx = jh.heavy_ball(found.configs["learning_rate"][i], nesterov=found.configs["nesterov"][i])
+        trace = jh.run(small, tx, steps=40, batch_size=32, seed=0, log_every=found.meta["log_every"])
+        np.testing.assert_allclose(found.curves["loss"][i, 0], trace.loss, rtol=1e-6)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda p: jh.search(p, jh.adam, {}), "space must be a non-empty dict"),
+    (lambda p: jh.uniform(1.0, 1.0), "low < high"),
+    (lambda p: jh.log_uniform(0.0, 1.0), "low > 0"),
+    (lambda p: jh.log_uniform(1e-3, float("inf")), "finite"),
+    (lambda p: jh.choice([]), "at least one value"),
+    (lambda p: jh.search(p, jh.adam, SPACE, eta=1), "eta must be an int >= 2"),
+    (lambda p: jh.search(p, jh.adam, SPACE, steps=100, min_steps=200), "min_steps"),
+    (lambda p: jh.search(p, jh.adam, SPACE, num_configs=2, eta=3), "survivors would outnumber"),
+    (lambda p: jh.search(p, jh.adam, {"learning_rat": jh.uniform(0.1, 0.2)}), "unknown hyperparameter"),
+    (lambda p: jh.search(p, jh.adam, SPACE, method="grid"), "method must be"),
+    (lambda p: jh.search(p, jh.adam, SPACE, metric="accuracy"), "metric must be"),
+    (lambda p: jh.search(p, jh.adam, SPACE, steps=90, min_steps=10, log_every=7), "log_every"),
+])
+def test_bad_input_is_refused_before_compiling(small, call, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        call(small)
