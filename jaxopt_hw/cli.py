@@ -28,6 +28,7 @@ EPILOG = textwrap.dedent("""
       jaxopt-hw compare --problem small --optimizers momentum,rmsprop,adam --lr 0.05 --out /tmp/cmp
       jaxopt-hw sweep --optimizer adam --grid learning_rate=1e-3,1e-2,1e-1 --grid b1=0.8,0.9 \\
                       --problem medium --seeds 0,1,2 --out /tmp/sweep
+      jaxopt-hw search --optimizer adam --space learning_rate=log:1e-5:1 --space b1=0.5:0.999 --out /tmp/search
 """)
 
 
@@ -318,6 +319,60 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def _dimension(text: str) -> tuple:
+    """``"learning_rate=log:1e-5:1"`` → ``("learning_rate", jh.log_uniform(1e-5, 1))``;
+    ``"b1=0.5:0.999"`` → a uniform; ``"nesterov=true,false"`` → a choice."""
+    import jaxopt_hw as jh
+
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=log:LOW:HIGH, NAME=LOW:HIGH or NAME=V1,V2,..., got {text!r}")
+    name, spec = (part.strip() for part in text.split("=", 1))
+    try:
+        if spec.startswith("log:"):
+            low, high = (float(v) for v in spec[4:].split(":"))
+            return name, jh.log_uniform(low, high)
+        if ":" in spec:
+            low, high = (float(v) for v in spec.split(":"))
+            return name, jh.uniform(low, high)
+        return name, jh.choice([_number(v) for v in spec.split(",") if v.strip()])
+    except (ValueError, TypeError) as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
+
+
+def cmd_search(args) -> int:
+    import json
+
+    import jaxopt_hw as jh
+    from jaxopt_hw import plots
+    from jaxopt_hw._io import atomic_write
+
+    problem, about = _problem(args)
+    factory = optimizer_factory(args.optimizer)
+    space = dict(_by_name("--space", [(name, [dimension]) for name, dimension in args.space]))
+    space = {name: dimensions[0] for name, dimensions in space.items()}
+    fixed = {name: values[0] for name, values in _by_name("--fixed", args.fixed or []).items()}
+    if args.out is not None:
+        _output_folder(args.out, create=False)  # jh.search makes it once the arguments pass
+    if about:
+        print(about)
+    found = jh.search(problem, factory, space, fixed=fixed, num_configs=args.num_configs, seeds=args.seeds,
+                      search_seed=args.search_seed, steps=args.steps, batch_size=args.batch_size,
+                      method=args.method, eta=args.eta, min_steps=args.min_steps, metric=args.metric,
+                      maximize=args.maximize, out=args.out, progress=not args.no_progress)
+    print(found.table(limit=args.top))
+    best = found.best_config()
+    print(f"best: {best}")
+    if args.out is not None:
+        with atomic_write(Path(args.out) / "best.json") as file:
+            json.dump({"optimizer": args.optimizer, "fixed": fixed, "best": best, "metric": args.metric,
+                       "maximize": args.maximize}, file, indent=1)
+        (Path(args.out) / "table.md").write_text(found.table(limit=None) + "\n")
+        plots.rungs(found, path=Path(args.out) / "rungs.png", title=f"{args.optimizer} on {problem.name}")
+        print(f"saved {Path(args.out) / 'search.npz'}, best.json, table.md and rungs.png "
+              "(rerun the same command to resume an interrupted search)")
+    return 0
+
+
 # --------------------------------------------------------------------------- the parser
 
 
@@ -386,6 +441,35 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_problem_options(sweep)
     sweep.set_defaults(run=cmd_sweep)
+
+    search = commands.add_parser("search", help="random or successive-halving search, a rung a compiled call",
+                                 description="Draw configs from a space (a scrambled Sobol sequence) and run successive "
+                                             "halving over them (or train them all with --method random); print the "
+                                             "table; with --out, save OUT/search.npz (resumable), OUT/best.json, "
+                                             "OUT/table.md and OUT/rungs.png.")
+    search.add_argument("--optimizer", default="adam",
+                        help="one of " + ", ".join(OPTIMIZERS) + " or optax:NAME (default: adam)")
+    search.add_argument("--space", type=_dimension, action="append", required=True, metavar="NAME=SPEC",
+                        help="a dimension: NAME=log:LOW:HIGH (log-uniform), NAME=LOW:HIGH (uniform) or "
+                             "NAME=V1,V2,... (a choice); repeat for more")
+    search.add_argument("--fixed", type=_assignment, action="append", metavar="NAME=VALUE",
+                        help="a hyperparameter held fixed, e.g. b2=0.999 (repeatable)")
+    search.add_argument("--num-configs", type=_positive_int, default=81, help="configs drawn (default 81)")
+    search.add_argument("--method", choices=("halving", "random"), default="halving", help="(default: halving)")
+    search.add_argument("--eta", type=int, default=3, help="1/eta of the configs survive each rung (default 3)")
+    search.add_argument("--min-steps", type=_positive_int, help="steps of the first rung (default: steps // 4)")
+    search.add_argument("--steps", type=_positive_int, default=1000, help="steps of the last rung (default 1000)")
+    search.add_argument("--batch-size", type=_positive_int, default=32, help="minibatch size (default 32)")
+    search.add_argument("--seeds", type=_int_list, default=[0, 1], help="training seeds (default 0,1)")
+    search.add_argument("--search-seed", type=int, default=0, help="seed of the drawn configs (default 0)")
+    search.add_argument("--metric", default="final_loss",
+                        help="final_loss (default) or a held-out metric of --data (test_loss, test_accuracy)")
+    search.add_argument("--maximize", action="store_true", help="the highest --metric is best (test_accuracy)")
+    search.add_argument("--top", type=_positive_int, default=20, help="rows of the table to print (default 20)")
+    search.add_argument("--out", help="folder for the saved (resumable) search, best.json, the table and the figure")
+    search.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_problem_options(search)
+    search.set_defaults(run=cmd_search)
     return parser
 
 

@@ -124,3 +124,23 @@ def test_random_search_trains_every_config_as_one_sweep(small):
 def test_bad_input_is_refused_before_compiling(small, call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call(small)
+
+
+def test_cli_search_writes_best_json_table_and_figure(tmp_path, capsys):
+    import json
+
+    from jaxopt_hw import cli
+
+    out = tmp_path / "search"
+    code = cli.main(["--no-cache", "search", "--optimizer", "adam", "--space", "learning_rate=log:1e-3:0.5",
+                     "--space", "b1=0.5:0.99", "--fixed", "b2=0.99", "--problem", "small", "--num-configs", "9",
+                     "--steps", "60", "--min-steps", "20", "--seeds", "0", "--out", str(out), "--no-progress"])
+    assert code == 0
+    best = json.loads((out / "best.json").read_text())
+    assert set(best["best"]) == {"learning_rate", "b1"} and best["fixed"] == {"b2": 0.99}
+    assert (out / "rungs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    found = jh.SearchResult.load(out / "search.npz")
+    assert found.best_config() == best["best"] and (out / "table.md").read_text().count("\n") == 11
+    with pytest.raises(SystemExit):
+        cli.main(["--no-cache", "search", "--space", "learning_rate=log:0:1", "--problem", "small"])
+    assert "low > 0" in capsys.readouterr().err
