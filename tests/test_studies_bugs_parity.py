@@ -69,16 +69,21 @@ def test_parity_report(parity_result):
 def test_parity_measurements(parity_result):
     _, result = parity_result
     f = result.facts
-    assert f["float64.max_rel_diff"] < 1e-9
-    assert f["float64.momentum.max_rel_diff"] < 1e-9
-    assert f["float32.max_rel_diff"] < 1e-3
-    assert f["float32.momentum.max_rel_diff"] < 1e-3
+    # round-off, measured on the quick run (XLA:CPU): float64 0 and 4.2e-16 (momentum), float32
+    # 9.7e-06 (AdamW) and 6.5e-07 (momentum); the bounds are a few times those
+    assert f["float64.max_rel_diff"] <= 4 * f["float64.eps"]
+    assert f["float64.momentum.max_rel_diff"] <= 8 * f["float64.eps"]
+    assert f["float32.max_rel_diff"] < 3e-5
+    assert f["float32.momentum.max_rel_diff"] < 2e-6
     for name in parity.PAIRS:  # the runs did train: the excess loss fell from ~1e3
         assert f[f"medium.float32.{name}.final_excess"] < 50, name
-    for name in parity.TIMED_QUICK:
-        for side in ("ours", "optax"):
-            assert f[f"medium.{name}.{side}.steps_per_s"] > 1e3
-    assert 0.2 < f["speed_ratio.median"] < 5
+    # the speed ratios are those of the timings they come from (their size depends on the load)
+    rates = {side: [f[f"medium.{name}.{side}.steps_per_s"] for name in parity.TIMED_QUICK] for side in ("ours", "optax")}
+    assert all(math.isfinite(rate) and rate > 0 for side in rates.values() for rate in side), rates
+    ratios = [ours / theirs for ours, theirs in zip(rates["ours"], rates["optax"])]
+    assert f["speed.n_timed"] == len(parity.TIMED_QUICK)
+    assert f["speed_ratio.median"] == pytest.approx(float(np.median(ratios)), rel=1e-12)
+    assert (f["speed_ratio.min"], f["speed_ratio.max"]) == pytest.approx((min(ratios), max(ratios)), rel=1e-12)
 
 
 def test_side_by_side_equals_separate_runs():
