@@ -3,6 +3,7 @@ their convergence scales with d, n and κ."""
 
 import math
 
+import jax
 import numpy as np
 import pytest
 
@@ -113,11 +114,18 @@ def test_comparison_ranks_by_held_out_seeds(comparison_run):
     assert result.conclusions[0].startswith("Tuned on the wide grid over the 2 tuning seeds and scored on 4 held-out")
 
 
+#: the relative gap between a run's and its sweep's final excess loss: a few float32 ulps on
+#: XLA:CPU; a GPU's products are cuBLAS's, off a run's loss by up to 2.1e-6 (tests/test_sweep.py)
+#: and not measured here for this gap
+TRAJECTORY_GAP_TOL = 3e-7 if jax.default_backend() == "cpu" else 3e-5
+
+
 def test_comparison_trajectories_match_the_sweeps(comparison_run):
     _, result = comparison_run
     # jh.run of the four tuned optimizers side by side against the sweeps' first seed,
     # SGD (jh.sgd) against Momentum at β = 0: equal up to float32 rounding of the loss
-    assert result.facts["trajectory_gap"] < 0.05
+    # (measured on XLA:CPU: 6.76e-08 on the quick run, 7.73e-08 on the full one)
+    assert result.facts["trajectory_gap"] < TRAJECTORY_GAP_TOL
     for name in comparison.OPTIMIZERS:
         assert result.facts[f"small_{name}_path_ratio"] >= 1.0
         assert 0.0 <= result.facts[f"small_{name}_jitter_share"] <= 1.0
