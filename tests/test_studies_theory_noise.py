@@ -201,6 +201,24 @@ def test_heavy_ball_polynomial_factor_is_claimed_only_near_one():
         assert_numbers_are_facts(sentence, facts)
 
 
+_PLACES = {
+    "between": "between a simple root's constant factor and a double root's `t`, so the fit window may still",
+    "predicted": "as the factor `t` of its double root at `λ = μ` predicts",
+    "outside": f"farther than {fmt(theory.POLY_TOL)} from its double root's factor `t` (`p = 1`) and not all between",
+}
+
+
+@pytest.mark.parametrize("exponents, place", [((0.62, 0.7), "between"), ((0.9, 1.05), "predicted"),
+                                              ((0.5, 1.3), "outside"), ((-0.1, 0.5), "outside")])
+def test_nesterov_exponent_is_placed_where_the_fits_put_it(exponents, place):
+    facts, kappas = _theory_facts()
+    facts["nag_poly_exponent_min"], facts["nag_poly_exponent_max"] = exponents
+    sentence = theory._rate_conclusion(facts, "nag", kappas)
+    assert f"lies between {fmt(exponents[0])} and {fmt(exponents[1])}" in sentence
+    assert [name for name, words in _PLACES.items() if words in sentence] == [place], sentence
+    assert_numbers_are_facts(sentence, facts)
+
+
 def _noise_facts(**overrides):
     facts = {
         "floor_spread": 5440.0, "floor_min": 8.87e-05, "floor_max": 0.483,

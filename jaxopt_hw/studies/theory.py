@@ -252,6 +252,22 @@ _RATE_CLAIMS = {
 }
 
 
+def _nag_exponent_clause(facts: dict, f: dict) -> str:
+    """Where Nesterov's fitted exponents p of ``t^p`` lie (``f``: the formatted facts): "as
+    the factor `t` of its double root predicts" when every κ's p is within
+    ``facts["poly_tol"]`` of 1; "between a simple root's constant factor and a double root's
+    `t`" when every p lies strictly between 0 and 1; else that they lie outside that range."""
+    low, high = facts["nag_poly_exponent_min"], facts["nag_poly_exponent_max"]
+    clause = f"; its fitted exponent p of `t^p` lies between {f['nag_poly_exponent_min']} and {f['nag_poly_exponent_max']}"
+    if max(abs(low - 1), abs(high - 1)) <= facts["poly_tol"]:
+        return clause + ", as the factor `t` of its double root at `λ = μ` predicts"
+    if 0 < low and high < 1:
+        return clause + (", between a simple root's constant factor and a double root's `t`, so the fit window "
+                         "may still hold a transient")
+    return clause + (f", farther than {f['poly_tol']} from its double root's factor `t` (`p = 1`) and not all "
+                     f"between that and a simple root's constant factor (`p = 0`)")
+
+
 def _rate_conclusion(facts: dict, method: str, kappas) -> str:
     """The sentence on ``method``'s rate: "… the predicted ρ" only when the relative error of
     ``1 − ρ`` of its rate averaged over the starting points is at most ``facts["rate_tol"]``
@@ -276,9 +292,7 @@ def _rate_conclusion(facts: dict, method: str, kappas) -> str:
                     f"reaches {f[f'{method}_mean_gap_error']}, above {f['rate_tol']} "
                     f"({_per_kappa(f, method, kappas)})")
     if method == "nag":  # its fit: the same polynomial factor as heavy ball's is fitted
-        sentence += (f"; its fitted exponent p of `t^p` lies between {f['nag_poly_exponent_min']} and "
-                     f"{f['nag_poly_exponent_max']}, between a simple root's constant factor and a double "
-                     f"root's `t`, so the fit window may still hold a transient")
+        sentence += _nag_exponent_clause(facts, f)
     if method != "hb":
         return sentence + "."
     exponents = (f"the fitted exponent p of `t^p` lies between {f['hb_poly_exponent_min']} and "
