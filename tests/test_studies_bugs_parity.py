@@ -111,7 +111,8 @@ def _bug_facts(**overrides):
     m = homework_bugs.MAIN
     facts = {"n_seeds": 2, "early_step": 10, "drop_percent": 95, "learning_rate": 0.01, "sweep_lr.1": 0.001,
              "sweep_lr.2": 0.0001, "assign_bound": 0.0316, "bias_factor": 0.316, "near_zero": homework_bugs.NEAR_ZERO,
-             "not_failed": homework_bugs.NOT_FAILED, f"{m}.zero_excess": 281.0, f"{m}.mae_zero": 13.8,
+             "not_failed": homework_bugs.NOT_FAILED, "lr_spread_percent": 100 * homework_bugs.LR_SPREAD,
+             f"{m}.zero_excess": 281.0, f"{m}.mae_zero": 13.8,
              f"{m}.mae_opt": 0.79, f"{m}.initial_excess": 2125.0, f"{m}.grad_scale": 0.0032, "large.grad_scale": 0.000213}
     facts.update({f"bug.{bug}": number for bug, number in homework_bugs.BUG_NUMBER.items()})
     finals = {"correct": 0.05, "assign_step": 290.0, "bias_1_minus_beta": 0.0117, "returns_initial": 2125.0,
@@ -150,6 +151,24 @@ def test_assigned_step_is_said_to_stay_next_to_0_only_when_measured():
     assert not out[1].startswith("Such a curve") and "next to 0" not in out[1]
     for sentence in out:
         assert_numbers_are_facts(sentence, moved)
+
+
+def test_learning_rate_is_said_to_hardly_matter_only_when_measured():
+    m = homework_bugs.MAIN
+    facts = _bug_facts()  # 290, 282, 282 at the three learning rates: 2.84% apart
+    sentence = homework_bugs._lr_conclusion(facts)
+    assert sentence.startswith("With the step assigned the learning rate hardly matters: at learning rates 0.01")
+    assert "rank curves of this kind" in sentence and "all within 3.2% of the zero vector's 281" in sentence
+    assert facts[f"{m}.assign_step.lr_spread_max_percent"] == pytest.approx(100 * (290 / 282 - 1))
+    assert_numbers_are_facts(sentence, facts)
+    # Adam ends at 200 at the smallest learning rate: 45% below its 290 at the largest
+    moved = _bug_facts(**{f"{m}.adam.assign_step.lr2.mean": 200.0})
+    sentence = homework_bugs._lr_conclusion(moved)
+    assert "hardly" not in sentence and "rank curves" not in sentence
+    assert sentence.startswith("With the step assigned the learning rate still moves the final excess loss, by up "
+                               "to 45% (more than 10%): at learning rates 0.01")
+    assert "Adam at 290, 282 and 200" in sentence
+    assert_numbers_are_facts(sentence, moved)
 
 
 def test_bias_correction_is_called_harmless_only_when_measured():

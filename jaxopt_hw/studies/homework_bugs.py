@@ -96,6 +96,10 @@ NEAR_ZERO = 0.3
 #: a bug is "not a failure" only when the final excess loss with it (no seed diverged) is
 #: at most this fraction of the zero vector's
 NOT_FAILED = 0.01
+#: with the step assigned, the learning rate "hardly matters" only when, for RMSprop and for
+#: Adam, the final excess losses at the swept learning rates (two decades) differ by at most
+#: this fraction of the smallest
+LR_SPREAD = 0.1
 
 
 def _key(optimizer: str, variant: str) -> str:
@@ -287,6 +291,7 @@ def run(settings: Settings) -> StudyResult:
         "bias_factor": math.sqrt(1 - hyper["adam"]["b2"]) / (1 - hyper["adam"]["b1"]),
         "near_zero": NEAR_ZERO,
         "not_failed": NOT_FAILED,
+        "lr_spread_percent": 100 * LR_SPREAD,
     }
     for bug, number in BUG_NUMBER.items():
         facts[f"bug.{bug}"] = number
@@ -449,6 +454,31 @@ def _bias_conclusion(facts: dict, verdict: str) -> str:
     return sentence + f"With bug {f['bug.assign_step']} also on, Adam's ‖w‖ reaches {norms}."
 
 
+def _lr_conclusion(facts: dict) -> str:
+    """The sentence on the learning rate with the step assigned: it "hardly matters" only
+    when, for RMSprop and for Adam, the final excess losses at the swept learning rates differ
+    by at most ``facts["lr_spread_percent"]``% of the smallest. Adds the derived facts it
+    states (the spread, and the largest distance from the zero vector's excess loss)."""
+    m = MAIN
+    zero = facts[f"{m}.zero_excess"]
+    finals = {o: [facts[f"{m}.{o}.assign_step.mean"]] + [facts[f"{m}.{o}.assign_step.lr{i}.mean"] for i in (1, 2)]
+              for o in ("rmsprop", "adam")}
+    facts[f"{m}.assign_step.sweep_max_percent_from_zero"] = max(
+        abs(x / zero - 1) for values in finals.values() for x in values) * 100
+    facts[f"{m}.assign_step.lr_spread_max_percent"] = max(
+        (max(values) / min(values) - 1) * 100 for values in finals.values())
+    f = {k: fmt(v) for k, v in facts.items()}
+    rmsprop, adam = (f"{fmt(a)}, {fmt(b)} and {fmt(c)}" for a, b, c in finals.values())
+    ends = (f"at learning rates {f['learning_rate']}, {f['sweep_lr.1']} and {f['sweep_lr.2']} RMSprop ends at "
+            f"{rmsprop} and Adam at {adam}, all within {f[m + '.assign_step.sweep_max_percent_from_zero']}% of the "
+            f"zero vector's {f[m + '.zero_excess']}.")
+    if facts[f"{m}.assign_step.lr_spread_max_percent"] <= facts["lr_spread_percent"]:
+        return (f"With the step assigned the learning rate hardly matters: {ends} The notebook's learning-rate and β "
+                f"comparisons for RMSprop and Adam rank curves of this kind.")
+    return (f"With the step assigned the learning rate still moves the final excess loss, by up to "
+            f"{f[m + '.assign_step.lr_spread_max_percent']}% (more than {f['lr_spread_percent']}%): {ends}")
+
+
 def _conclusions(facts: dict, sizes) -> list:
     f = {k: fmt(v) for k, v in facts.items()}
     m = MAIN
@@ -500,18 +530,7 @@ def _conclusions(facts: dict, sizes) -> list:
             f"{g('adam', 'assign_step', 'early_over_final')} times its final value, that of the correct Adam "
             f"{g('adam', 'correct', 'early_over_final')} times (medians over seeds)."
         )
-    zero = facts[f"{m}.zero_excess"]
-    sweep = [v(o, "assign_step") for o in ("rmsprop", "adam")]
-    sweep += [facts[f"{m}.{o}.assign_step.lr{i}.mean"] for o in ("rmsprop", "adam") for i in (1, 2)]
-    derived(f"{m}.assign_step.sweep_max_percent_from_zero", max(abs(x / zero - 1) for x in sweep) * 100)
-    out.append(
-        f"With the step assigned the learning rate hardly matters: at learning rates {f['learning_rate']}, "
-        f"{f['sweep_lr.1']} and {f['sweep_lr.2']} RMSprop ends at {g('rmsprop', 'assign_step')}, "
-        f"{f[m + '.rmsprop.assign_step.lr1.mean']} and {f[m + '.rmsprop.assign_step.lr2.mean']} and Adam at "
-        f"{g('adam', 'assign_step')}, {f[m + '.adam.assign_step.lr1.mean']} and {f[m + '.adam.assign_step.lr2.mean']}, "
-        f"all within {f[m + '.assign_step.sweep_max_percent_from_zero']}% of the zero vector's {f[m + '.zero_excess']}. "
-        f"The notebook's learning-rate and β comparisons for RMSprop and Adam rank curves of this kind."
-    )
+    out.append(_lr_conclusion(facts))
     # bug 2
     correct, bias = v("adam", "correct"), v("adam", "bias_1_minus_beta")
     overlap = abs(correct - bias) <= v("adam", "correct", "half") + v("adam", "bias_1_minus_beta", "half")
