@@ -479,15 +479,21 @@ def _lr_conclusion(facts: dict) -> str:
             f"{f[m + '.assign_step.lr_spread_max_percent']}% (more than {f['lr_spread_percent']}%): {ends}")
 
 
-def _conclusions(facts: dict, sizes) -> list:
+def _formatted(facts: dict) -> tuple:
+    """``(f, g, v)``: the formatted facts, and a formatted and a raw getter of
+    ``{MAIN}.{optimizer}.{variant}.{what}``."""
     f = {k: fmt(v) for k, v in facts.items()}
+    return (f, lambda optimizer, variant, what="mean": f[f"{MAIN}.{optimizer}.{variant}.{what}"],
+            lambda optimizer, variant, what="mean": facts[f"{MAIN}.{optimizer}.{variant}.{what}"])
+
+
+def _assign_conclusions(facts: dict) -> list:
+    """Bug 1's two sentences: where the weights go with the step assigned, and how its curve
+    looks ("flat at once" only when both adaptive methods stay next to 0 and their curves are
+    flat after ``EARLY_STEP`` steps while the correct Adam's is not). Adds the derived facts
+    it states."""
+    f, g, v = _formatted(facts)
     m = MAIN
-
-    def g(optimizer, variant, what="mean"):
-        return f[f"{m}.{optimizer}.{variant}.{what}"]
-
-    def v(optimizer, variant, what="mean"):
-        return facts[f"{m}.{optimizer}.{variant}.{what}"]
 
     def derived(key, value):  # a number computed here, stated below: a fact too
         facts[key] = value
@@ -495,7 +501,6 @@ def _conclusions(facts: dict, sizes) -> list:
         return f[key]
 
     out = []
-    # bug 1
     max_w = derived(f"{m}.assign_step.max_abs_w",
                     max(facts[f"{m}.rmsprop.assign_step.max_abs_w"], facts[f"{m}.adam.assign_step.max_abs_w"]))
     adaptive = ("rmsprop", "adam")
@@ -530,26 +535,14 @@ def _conclusions(facts: dict, sizes) -> list:
             f"{g('adam', 'assign_step', 'early_over_final')} times its final value, that of the correct Adam "
             f"{g('adam', 'correct', 'early_over_final')} times (medians over seeds)."
         )
-    out.append(_lr_conclusion(facts))
-    # bug 2
-    correct, bias = v("adam", "correct"), v("adam", "bias_1_minus_beta")
-    overlap = abs(correct - bias) <= v("adam", "correct", "half") + v("adam", "bias_1_minus_beta", "half")
-    if overlap:
-        verdict = "the two intervals overlap"
-    elif bias < correct:
-        verdict = "lower, because the smaller late steps average out more of the minibatch noise"
-    else:
-        verdict = "higher"
-    out.append(_bias_conclusion(facts, verdict))
-    # bug 3
-    out.append(
-        f"Returning the initial weights (bug {f['bug.returns_initial']}) reports an excess loss of "
-        f"{f[m + '.initial_excess']} (the starting point's) for every optimizer. The notebook never uses the returned "
-        f"weights — its plots read `w_history` and the error history — so none of its conclusions depends on this "
-        f"bug. A related quirk: Momentum's `w_history[0]` is the array that `w_cur -= alpha * v` keeps updating in "
-        f"place, so its trajectory plots start at the final point."
-    )
-    # bug 4
+    return out
+
+
+def _grad_over_n_conclusion(facts: dict, sizes) -> str:
+    """Bug 4's sentence: Momentum's smaller step on each problem of ``sizes``; RMSprop and
+    Adam divide the scale out."""
+    f, g, _ = _formatted(facts)
+    m = MAIN
     text = (
         f"Dividing the minibatch gradient by n instead of B (bug {f['bug.grad_over_n']}) multiplies it by `B/n` = "
         f"{f[m + '.grad_scale']} on this problem ({f['large.grad_scale']} on the large one). For Momentum, whose step "
@@ -592,8 +585,14 @@ def _conclusions(facts: dict, sizes) -> list:
             f"the gradient is scaled down a further {fmt(facts[m + '.grad_scale'] / facts['large.grad_scale'])} times."
         )
     facts["grad_scale.medium_over_large"] = facts[m + ".grad_scale"] / facts["large.grad_scale"]
-    out.append(text)
-    # the ranking
+    return text
+
+
+def _ranking_conclusion(facts: dict) -> str:
+    """The final excess losses ranked, correct and as written, and what that says of the
+    notebook's verdict on Adam."""
+    f, g, v = _formatted(facts)
+    m = MAIN
     ranked = lambda variant: sorted(OPTIMIZERS, key=lambda o: v(o, variant))  # noqa: E731
     right, written = ranked("correct"), ranked("notebook")
     listing = lambda order, variant: ", ".join(f"{LABELS[o]} {g(o, variant)}" for o in order)  # noqa: E731
@@ -613,5 +612,34 @@ def _conclusions(facts: dict, sizes) -> list:
             + f": as written, RMSprop and Adam stay at the zero vector's level and only {LABELS[written[0]]} "
             "approaches the optimum."
         )
-    out.append(sentence)
+    return sentence
+
+
+def _conclusions(facts: dict, sizes) -> list:
+    f, _, v = _formatted(facts)
+    m = MAIN
+    out = _assign_conclusions(facts)
+    out.append(_lr_conclusion(facts))
+    # bug 2
+    correct, bias = v("adam", "correct"), v("adam", "bias_1_minus_beta")
+    overlap = abs(correct - bias) <= v("adam", "correct", "half") + v("adam", "bias_1_minus_beta", "half")
+    if overlap:
+        verdict = "the two intervals overlap"
+    elif bias < correct:
+        verdict = "lower, because the smaller late steps average out more of the minibatch noise"
+    else:
+        verdict = "higher"
+    out.append(_bias_conclusion(facts, verdict))
+    # bug 3
+    out.append(
+        f"Returning the initial weights (bug {f['bug.returns_initial']}) reports an excess loss of "
+        f"{f[m + '.initial_excess']} (the starting point's) for every optimizer. The notebook never uses the returned "
+        f"weights — its plots read `w_history` and the error history — so none of its conclusions depends on this "
+        f"bug. A related quirk: Momentum's `w_history[0]` is the array that `w_cur -= alpha * v` keeps updating in "
+        f"place, so its trajectory plots start at the final point."
+    )
+    out.append(_grad_over_n_conclusion(facts, sizes))
+    out.append(_ranking_conclusion(facts))
     return out
+
+
