@@ -272,13 +272,11 @@ def _contour_figure(run: dict, path) -> None:
     plots.contour_trajectories(run["prob"], trajectories, path=path, title="Small problem: correct vs as written")
 
 
-def run(settings: Settings) -> StudyResult:
-    sizes = SIZES_QUICK if settings.quick else SIZES_FULL
-    seeds = tuple(int(s) for s in settings.seeds)
-    steps = STEPS
+def _setup_facts(seeds) -> dict:
+    """The facts every problem shares: the notebook's settings, the bugs' numbers, the lr sweep."""
     hyper = hf.NOTEBOOK_HYPERPARAMETERS
     facts: dict = {
-        "steps": steps,
+        "steps": STEPS,
         "batch_size": BATCH_SIZE,
         "n_seeds": len(seeds),
         "confidence": CONFIDENCE,
@@ -299,68 +297,76 @@ def run(settings: Settings) -> StudyResult:
         facts[f"sweep_lr.{i}"] = lr
     for size, (n, d) in HOMEWORK_SIZES.items():
         facts[f"{size}.grad_scale"] = BATCH_SIZE / n
+    return facts
 
-    runs, tables = {}, []
-    for size in sizes:
-        measured = runs[size] = _measure(size, seeds, steps, with_sweep=size == MAIN)
-        n, d = HOMEWORK_SIZES[size]
-        facts[f"{size}.n"], facts[f"{size}.d"] = n, d
-        facts[f"{size}.zero_excess"] = measured["zero_excess"]
-        facts[f"{size}.mae_zero"] = measured["mae_zero"]
-        facts[f"{size}.mae_opt"] = measured["mae_opt"]
-        finals = {}
-        for optimizer in OPTIMIZERS:
-            for variant in VARIANTS:
-                final, to_drop, early, diverged = _values(measured, optimizer, variant)
-                finals[optimizer, variant] = final
-                interval = metrics.mean_interval(final)
-                prefix = f"{size}.{optimizer}.{variant}"
-                every_seed_diverged = bool(diverged.all())  # no finite value: the loss "is" infinite
-                facts[prefix + ".mean"] = math.inf if every_seed_diverged else float(interval.mean)
-                facts[prefix + ".half"] = math.inf if every_seed_diverged else float(interval.half_width)
-                facts[prefix + ".diverged"] = int(diverged.sum())
-                if variant != "returns_initial":  # medians over the seeds that did not diverge
-                    ok = ~diverged
-                    facts[prefix + ".steps_to_drop"] = float(np.median(to_drop[ok])) if ok.any() else math.inf
-                    facts[prefix + ".early_over_final"] = float(np.median(early[ok])) if ok.any() else math.nan
-            for variant in ("correct", "notebook"):
-                key = _key(optimizer, variant)
-                final_w = measured["trajectories"][key][:, -1]
-                facts[f"{size}.{optimizer}.{variant}.mae"] = float(np.mean(_mae(measured["prob"], final_w)))
-        # differences claimed below only when paired over the seeds they are separated at 95%
-        shrunk = metrics.paired_ratio(finals["momentum", "correct"], finals["momentum", "grad_over_n"])
-        facts[f"{size}.momentum.grad_over_n.lower_separated"] = int(shrunk.low > 1.0)  # the bug's run ends lower
-        first, second = sorted(OPTIMIZERS, key=lambda o: facts[f"{size}.{o}.correct.mean"])[:2]
-        facts[f"{size}.correct_top_separated"] = int(metrics.paired_ratio(finals[second, "correct"],
-                                                                          finals[first, "correct"]).low > 1.0)
-        for optimizer in ("rmsprop", "adam"):
-            trajectory = measured["trajectories"][_key(optimizer, "assign_step")]
-            facts[f"{size}.{optimizer}.assign_step.max_abs_w"] = float(np.max(np.abs(trajectory[:, 1:])))
-            for variant in ("assign_step", "notebook"):
-                distances = _distances(measured["trajectories"][_key(optimizer, variant)], measured["w_star"])
-                for what, value in distances.items():
-                    facts[f"{size}.{optimizer}.{variant}.{what}"] = value
-        facts[f"{size}.initial_excess"] = facts[f"{size}.momentum.returns_initial.mean"]
-        if size == MAIN:
-            for optimizer in ("rmsprop", "adam"):
-                for i, lr in enumerate(SWEEP_LRS, start=1):
-                    final = measured["curves"][f"{optimizer}:assign_step@{lr:g}"][:, -1]
-                    facts[f"{size}.{optimizer}.assign_step.lr{i}.mean"] = float(np.mean(final))
 
-        header = "| variant | " + " | ".join(LABELS[o] for o in OPTIMIZERS) + " |"
-        rows = [f"Final excess loss on the {size} problem (n = {n}, d = {d}), mean ± {CONFIDENCE}% interval over {len(seeds)} seeds.", "", header, "|" + " --- |" * (len(OPTIMIZERS) + 1)]
+def _size_facts(facts: dict, size: str, measured: dict) -> None:
+    """Adds the facts of ``size``'s runs (``measured``: :func:`_measure`'s) to ``facts``."""
+    n, d = HOMEWORK_SIZES[size]
+    facts[f"{size}.n"], facts[f"{size}.d"] = n, d
+    facts[f"{size}.zero_excess"] = measured["zero_excess"]
+    facts[f"{size}.mae_zero"] = measured["mae_zero"]
+    facts[f"{size}.mae_opt"] = measured["mae_opt"]
+    finals = {}
+    for optimizer in OPTIMIZERS:
         for variant in VARIANTS:
-            cells = []
-            for optimizer in OPTIMIZERS:
-                applies = variant in ("correct", "notebook") or variant in hf.bugs_of(optimizer)
-                cells.append(_cell(facts, f"{size}.{optimizer}.{variant}") if applies else "— (no such bug)")
-            rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
-        rows.append("| zero vector `w = 0` | " + " | ".join(fmt(facts[f"{size}.zero_excess"]) for _ in OPTIMIZERS) + " |")
-        tables.append("\n".join(rows))
-    main = runs[MAIN]
+            final, to_drop, early, diverged = _values(measured, optimizer, variant)
+            finals[optimizer, variant] = final
+            interval = metrics.mean_interval(final)
+            prefix = f"{size}.{optimizer}.{variant}"
+            every_seed_diverged = bool(diverged.all())  # no finite value: the loss "is" infinite
+            facts[prefix + ".mean"] = math.inf if every_seed_diverged else float(interval.mean)
+            facts[prefix + ".half"] = math.inf if every_seed_diverged else float(interval.half_width)
+            facts[prefix + ".diverged"] = int(diverged.sum())
+            if variant != "returns_initial":  # medians over the seeds that did not diverge
+                ok = ~diverged
+                facts[prefix + ".steps_to_drop"] = float(np.median(to_drop[ok])) if ok.any() else math.inf
+                facts[prefix + ".early_over_final"] = float(np.median(early[ok])) if ok.any() else math.nan
+        for variant in ("correct", "notebook"):
+            final_w = measured["trajectories"][_key(optimizer, variant)][:, -1]
+            facts[f"{size}.{optimizer}.{variant}.mae"] = float(np.mean(_mae(measured["prob"], final_w)))
+    # differences claimed below only when paired over the seeds they are separated at 95%
+    shrunk = metrics.paired_ratio(finals["momentum", "correct"], finals["momentum", "grad_over_n"])
+    facts[f"{size}.momentum.grad_over_n.lower_separated"] = int(shrunk.low > 1.0)  # the bug's run ends lower
+    first, second = sorted(OPTIMIZERS, key=lambda o: facts[f"{size}.{o}.correct.mean"])[:2]
+    facts[f"{size}.correct_top_separated"] = int(metrics.paired_ratio(finals[second, "correct"],
+                                                                      finals[first, "correct"]).low > 1.0)
+    for optimizer in ("rmsprop", "adam"):
+        trajectory = measured["trajectories"][_key(optimizer, "assign_step")]
+        facts[f"{size}.{optimizer}.assign_step.max_abs_w"] = float(np.max(np.abs(trajectory[:, 1:])))
+        for variant in ("assign_step", "notebook"):
+            distances = _distances(measured["trajectories"][_key(optimizer, variant)], measured["w_star"])
+            for what, value in distances.items():
+                facts[f"{size}.{optimizer}.{variant}.{what}"] = value
+    facts[f"{size}.initial_excess"] = facts[f"{size}.momentum.returns_initial.mean"]
+    if size == MAIN:
+        for optimizer in ("rmsprop", "adam"):
+            for i, lr in enumerate(SWEEP_LRS, start=1):
+                final = measured["curves"][f"{optimizer}:assign_step@{lr:g}"][:, -1]
+                facts[f"{size}.{optimizer}.assign_step.lr{i}.mean"] = float(np.mean(final))
 
-    steps_rows = [
-        f"Steps until the excess loss has covered {int(round(100 * DROP))}% of its drop from the initial to the final value ({MAIN} problem, median over seeds).",
+
+def _finals_table(facts: dict, size: str) -> str:
+    """Final excess loss of every variant on ``size``, and the zero vector's."""
+    n, d = HOMEWORK_SIZES[size]
+    header = "| variant | " + " | ".join(LABELS[o] for o in OPTIMIZERS) + " |"
+    rows = [f"Final excess loss on the {size} problem (n = {n}, d = {d}), mean ± {CONFIDENCE}% interval over "
+            f"{facts['n_seeds']} seeds.", "", header, "|" + " --- |" * (len(OPTIMIZERS) + 1)]
+    for variant in VARIANTS:
+        cells = []
+        for optimizer in OPTIMIZERS:
+            applies = variant in ("correct", "notebook") or variant in hf.bugs_of(optimizer)
+            cells.append(_cell(facts, f"{size}.{optimizer}.{variant}") if applies else "— (no such bug)")
+        rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
+    rows.append("| zero vector `w = 0` | " + " | ".join(fmt(facts[f"{size}.zero_excess"]) for _ in OPTIMIZERS) + " |")
+    return "\n".join(rows)
+
+
+def _steps_table(facts: dict) -> str:
+    """Median steps to cover ``DROP`` of the drop, every variant on the main problem."""
+    rows = [
+        f"Steps until the excess loss has covered {int(round(100 * DROP))}% of its drop from the initial to the final "
+        f"value ({MAIN} problem, median over seeds).",
         "",
         "| variant | " + " | ".join(LABELS[o] for o in OPTIMIZERS) + " |",
         "|" + " --- |" * (len(OPTIMIZERS) + 1),
@@ -372,12 +378,13 @@ def run(settings: Settings) -> StudyResult:
         for optimizer in OPTIMIZERS:
             applies = variant in ("correct", "notebook") or variant in hf.bugs_of(optimizer)
             cells.append(fmt(facts[f"{MAIN}.{optimizer}.{variant}.steps_to_drop"]) if applies else "—")
-        steps_rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
-    tables.append("\n".join(steps_rows))
+        rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
-    conclusions = _conclusions(facts, sizes)
+
+def _text(facts: dict, sizes) -> str:
     f = {k: fmt(v) for k, v in facts.items()}
-    text = (
+    return (
         f"The notebook's comparison re-run on the homework problem '{MAIN}' (n = {f[MAIN + '.n']}, "
         f"d = {f[MAIN + '.d']})"
         + ("" if len(sizes) == 1 else " and the others")
@@ -391,38 +398,47 @@ def run(settings: Settings) -> StudyResult:
         f"variant of a seed starts at the same point and sees the same batches."
     )
 
-    figures = []
+
+def _figures(runs: dict, facts: dict, settings: Settings) -> list:
+    """Draws the convergence figure (and, with the small problem, its trajectories); ``[(name, caption)]``."""
     curves_name = f"{NAME}_convergence.png"
-    _figure(main, steps, settings.figure_path(curves_name))
-    figures.append(
-        (curves_name, f"Excess loss per step on the {MAIN} problem: correct vs each bug (mean over seeds, 95% band); dotted: the zero vector.")
-    )
+    _figure(runs[MAIN], facts["steps"], settings.figure_path(curves_name))
+    figures = [(curves_name, f"Excess loss per step on the {MAIN} problem: correct vs each bug (mean over seeds, "
+                             f"95% band); dotted: the zero vector.")]
     if "small" in runs:
         contour_name = f"{NAME}_trajectories_small.png"
         _contour_figure(runs["small"], settings.figure_path(contour_name))
         figures.append((contour_name, _contour_caption(facts)))
+    return figures
 
+
+def run(settings: Settings) -> StudyResult:
+    sizes = SIZES_QUICK if settings.quick else SIZES_FULL
+    seeds = tuple(int(s) for s in settings.seeds)
+    steps = STEPS
+    facts = _setup_facts(seeds)
+    runs = {}
+    for size in sizes:
+        runs[size] = _measure(size, seeds, steps, with_sweep=size == MAIN)
+        _size_facts(facts, size, runs[size])
+    tables = [_finals_table(facts, size) for size in sizes] + [_steps_table(facts)]
+    conclusions = _conclusions(facts, sizes)
+    text = _text(facts, sizes)
+    figures = _figures(runs, facts, settings)
     data = {
         "sizes": list(sizes),
         "seeds": list(seeds),
         "curves": {
-            f"{size}.{key}": np.mean(np.where(runs[size]["diverged"][key][:, None], np.nan, c), axis=0)[:: max(1, steps // 200)].tolist()
+            f"{size}.{key}": np.mean(np.where(runs[size]["diverged"][key][:, None], np.nan, c), axis=0)[
+                :: max(1, steps // 200)].tolist()
             for size in sizes
             for key, c in runs[size]["curves"].items()
         },
     }
     # NaN facts (a ratio over seeds that all diverged) would not survive a JSON round trip equal
     facts = {k: v for k, v in facts.items() if not (isinstance(v, float) and math.isnan(v))}
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        facts=facts,
-        data=data,
-        figures=figures,
-        tables=tables,
-        conclusions=conclusions,
-        text=text,
-    )
+    return StudyResult(name=NAME, title=TITLE, facts=facts, data=data, figures=figures, tables=tables,
+                       conclusions=conclusions, text=text)
 
 
 def _bias_conclusion(facts: dict, verdict: str) -> str:
