@@ -69,16 +69,21 @@ def test_parity_report(parity_result):
 def test_parity_measurements(parity_result):
     _, result = parity_result
     f = result.facts
-    assert f["float64.max_rel_diff"] < 1e-9
-    assert f["float64.momentum.max_rel_diff"] < 1e-9
-    assert f["float32.max_rel_diff"] < 1e-3
-    assert f["float32.momentum.max_rel_diff"] < 1e-3
+    # round-off, measured on the quick run (XLA:CPU): float64 0 and 4.2e-16 (momentum), float32
+    # 9.7e-06 (AdamW) and 6.5e-07 (momentum); the bounds are a few times those
+    assert f["float64.max_rel_diff"] <= 4 * f["float64.eps"]
+    assert f["float64.momentum.max_rel_diff"] <= 8 * f["float64.eps"]
+    assert f["float32.max_rel_diff"] < 3e-5
+    assert f["float32.momentum.max_rel_diff"] < 2e-6
     for name in parity.PAIRS:  # the runs did train: the excess loss fell from ~1e3
         assert f[f"medium.float32.{name}.final_excess"] < 50, name
-    for name in parity.TIMED_QUICK:
-        for side in ("ours", "optax"):
-            assert f[f"medium.{name}.{side}.steps_per_s"] > 1e3
-    assert 0.2 < f["speed_ratio.median"] < 5
+    # the speed ratios are those of the timings they come from (their size depends on the load)
+    rates = {side: [f[f"medium.{name}.{side}.steps_per_s"] for name in parity.TIMED_QUICK] for side in ("ours", "optax")}
+    assert all(math.isfinite(rate) and rate > 0 for side in rates.values() for rate in side), rates
+    ratios = [ours / theirs for ours, theirs in zip(rates["ours"], rates["optax"])]
+    assert f["speed.n_timed"] == len(parity.TIMED_QUICK)
+    assert f["speed_ratio.median"] == pytest.approx(float(np.median(ratios)), rel=1e-12)
+    assert (f["speed_ratio.min"], f["speed_ratio.max"]) == pytest.approx((min(ratios), max(ratios)), rel=1e-12)
 
 
 def test_side_by_side_equals_separate_runs():
@@ -106,7 +111,8 @@ def _bug_facts(**overrides):
     m = homework_bugs.MAIN
     facts = {"n_seeds": 2, "early_step": 10, "drop_percent": 95, "learning_rate": 0.01, "sweep_lr.1": 0.001,
              "sweep_lr.2": 0.0001, "assign_bound": 0.0316, "bias_factor": 0.316, "near_zero": homework_bugs.NEAR_ZERO,
-             "not_failed": homework_bugs.NOT_FAILED, f"{m}.zero_excess": 281.0, f"{m}.mae_zero": 13.8,
+             "not_failed": homework_bugs.NOT_FAILED, "lr_spread_percent": 100 * homework_bugs.LR_SPREAD,
+             f"{m}.zero_excess": 281.0, f"{m}.mae_zero": 13.8,
              f"{m}.mae_opt": 0.79, f"{m}.initial_excess": 2125.0, f"{m}.grad_scale": 0.0032, "large.grad_scale": 0.000213}
     facts.update({f"bug.{bug}": number for bug, number in homework_bugs.BUG_NUMBER.items()})
     finals = {"correct": 0.05, "assign_step": 290.0, "bias_1_minus_beta": 0.0117, "returns_initial": 2125.0,
@@ -145,6 +151,24 @@ def test_assigned_step_is_said_to_stay_next_to_0_only_when_measured():
     assert not out[1].startswith("Such a curve") and "next to 0" not in out[1]
     for sentence in out:
         assert_numbers_are_facts(sentence, moved)
+
+
+def test_learning_rate_is_said_to_hardly_matter_only_when_measured():
+    m = homework_bugs.MAIN
+    facts = _bug_facts()  # 290, 282, 282 at the three learning rates: 2.84% apart
+    sentence = homework_bugs._lr_conclusion(facts)
+    assert sentence.startswith("With the step assigned the learning rate hardly matters: at learning rates 0.01")
+    assert "rank curves of this kind" in sentence and "all within 3.2% of the zero vector's 281" in sentence
+    assert facts[f"{m}.assign_step.lr_spread_max_percent"] == pytest.approx(100 * (290 / 282 - 1))
+    assert_numbers_are_facts(sentence, facts)
+    # Adam ends at 200 at the smallest learning rate: 45% below its 290 at the largest
+    moved = _bug_facts(**{f"{m}.adam.assign_step.lr2.mean": 200.0})
+    sentence = homework_bugs._lr_conclusion(moved)
+    assert "hardly" not in sentence and "rank curves" not in sentence
+    assert sentence.startswith("With the step assigned the learning rate still moves the final excess loss, by up "
+                               "to 45% (more than 10%): at learning rates 0.01")
+    assert "Adam at 290, 282 and 200" in sentence
+    assert_numbers_are_facts(sentence, moved)
 
 
 def test_bias_correction_is_called_harmless_only_when_measured():

@@ -23,7 +23,15 @@ def noise_run(quick_study):
 # --------------------------------------------------------------------------- theory
 
 
-def test_theory_rates_match_predictions_within_ten_percent(theory_run):
+#: per starting point, the relative errors of the contraction gap ``1 − ρ`` and of the
+#: exponent ``−log ρ`` (steps per e-fold): a few times the worst measured on the quick run
+#: (seeds 0 and 1, κ = 10, 100, 1000): GD 8.7e-05 and 9.7e-05, heavy ball 4.7e-03 and
+#: 6.6e-03, Nesterov 1.8e-02 and 2.2e-02. (ρ itself is within 0.1 of any rate near 1.)
+GAP_TOL = {"gd": 3e-4, "hb": 1.5e-2, "nag": 5e-2}
+EXPONENT_TOL = {"gd": 3e-4, "hb": 1.5e-2, "nag": 5e-2}
+
+
+def test_theory_contraction_gaps_match_predictions(theory_run):
     _, result = theory_run
     rows = result.data["rows"]
     assert sorted({r["kappa"] for r in rows}) == [10, 100, 1000]
@@ -34,10 +42,11 @@ def test_theory_rates_match_predictions_within_ten_percent(theory_run):
             expected = {"gd": (kappa - 1) / (kappa + 1), "hb": (root - 1) / (root + 1), "nag": 1 - 1 / root}[method]
             assert row["predicted"] == pytest.approx(expected, rel=1e-9)
             for fit in row["fits"]:  # every seed, not only the mean
-                assert abs(fit["rate"] / expected - 1) < 0.1, (kappa, method, fit)
-                # the stricter check: steps per e-fold (−1/log ρ) within 10% as well
-                assert abs(math.log(fit["rate"]) / math.log(expected) - 1) < 0.1, (kappa, method, fit)
-            assert abs(result.facts[f"{method}_k{kappa}_measured"] / expected - 1) < 0.1
+                assert abs((1 - fit["rate"]) / (1 - expected) - 1) < GAP_TOL[method], (kappa, method, fit)
+                assert abs(math.log(fit["rate"]) / math.log(expected) - 1) < EXPONENT_TOL[method], (kappa, method, fit)
+            # the report's claim: the rate averaged over the seeds within RATE_TOL of 1 − ρ
+            measured = result.facts[f"{method}_k{kappa}_measured"]
+            assert abs((1 - measured) / (1 - expected) - 1) <= theory.RATE_TOL
 
 
 def test_theory_heavy_ball_transient_has_a_linear_polynomial_factor(theory_run):
@@ -53,7 +62,10 @@ def test_theory_heavy_ball_transient_has_a_linear_polynomial_factor(theory_run):
 def test_theory_figures_and_facts(theory_run, tmp_path):
     settings, result = theory_run
     check_study_output(settings, result, theory)
-    assert result.facts["max_rel_error"] < 0.1
+    for method in theory.METHODS:  # the facts are the worst of the rows checked above
+        assert result.facts[f"{method}_max_gap_error"] < GAP_TOL[method]
+        assert result.facts[f"{method}_mean_gap_error"] <= min(theory.RATE_TOL, GAP_TOL[method])
+    assert result.facts["max_exponent_error"] < max(EXPONENT_TOL.values())
 
 
 def test_fit_rate_recovers_rates_with_and_without_polynomial_factor():
@@ -84,11 +96,14 @@ def test_noise_floor_decreases_with_batch_and_increases_with_step(noise_run):
 def test_noise_floor_matches_prediction(noise_run):
     _, result = noise_run
     ratio = np.asarray(result.data["ratio"])
-    assert np.all((ratio > 0.8) & (ratio < 1.25)), ratio  # stated band: 0.8–1.25
-    # the additive-noise Lyapunov equation misses the state-dependent noise at B = 1, large α
+    # the report's "predicts": every cell within FLOOR_TOL (measured on the quick run: 0.951 to 1.04)
+    assert np.all(np.abs(ratio - 1) <= noise_floor.FLOOR_TOL), ratio
+    assert result.facts["n_ratio_off"] == 0
+    # the additive-noise Lyapunov equation misses the state-dependent noise at B = 1, large α (1.6)
     assert result.facts["additive_ratio_b1_amax"] > 1.3
-    # reshuffling lowers the floor at the largest batch, smallest step
-    assert result.facts["rr_factor_bmax_amin"] < 0.9
+    # reshuffling lowers the floor at the largest batch, smallest step: predicted 0.774, measured 0.804
+    assert result.facts["rr_factor_bmax_amin"] < 1 - noise_floor.FLOOR_TOL
+    assert result.facts["no_rr_ratio_bmax_amin"] < 1 - noise_floor.FLOOR_TOL
 
 
 def test_noise_floor_figures_and_facts(noise_run, tmp_path):
@@ -157,6 +172,12 @@ def test_rate_conclusion_claims_the_predicted_rate_only_within_the_tolerance(met
     facts, kappas = _theory_facts(gap_error=0.5 * theory.RATE_TOL)
     close = theory._rate_conclusion(facts, method, kappas)
     assert "the predicted `ρ" in close and "off the predicted" not in close and "slightly slower" not in close
+    assert f"averaged over the starting points, within a relative {fmt(theory.RATE_TOL)} of the predicted at every κ" in close
+    # a single start off by more than the tolerance (the average within it) is reported, not gated on
+    one_start_off, _ = _theory_facts(gap_error=0.8 * theory.RATE_TOL)
+    sentence = theory._rate_conclusion(one_start_off, method, kappas)
+    assert one_start_off[f"{method}_max_gap_error"] > theory.RATE_TOL and "the predicted `ρ" in sentence
+    assert f"of its `1 − ρ` {fmt(one_start_off[f'{method}_max_gap_error'])}" in sentence
     facts_slower = {**facts, f"{method}_slower_count": 2}
     close_slower = theory._rate_conclusion(facts_slower, method, kappas)
     assert "the predicted `ρ" in close_slower and "slightly slower at 2 of the 2 κ" in close_slower
@@ -183,6 +204,24 @@ def test_heavy_ball_polynomial_factor_is_claimed_only_near_one():
         assert_numbers_are_facts(sentence, facts)
 
 
+_PLACES = {
+    "between": "between a simple root's constant factor and a double root's `t`, so the fit window may still",
+    "predicted": "as the factor `t` of its double root at `λ = μ` predicts",
+    "outside": f"farther than {fmt(theory.POLY_TOL)} from its double root's factor `t` (`p = 1`) and not all between",
+}
+
+
+@pytest.mark.parametrize("exponents, place", [((0.62, 0.7), "between"), ((0.9, 1.05), "predicted"),
+                                              ((0.5, 1.3), "outside"), ((-0.1, 0.5), "outside")])
+def test_nesterov_exponent_is_placed_where_the_fits_put_it(exponents, place):
+    facts, kappas = _theory_facts()
+    facts["nag_poly_exponent_min"], facts["nag_poly_exponent_max"] = exponents
+    sentence = theory._rate_conclusion(facts, "nag", kappas)
+    assert f"lies between {fmt(exponents[0])} and {fmt(exponents[1])}" in sentence
+    assert [name for name, words in _PLACES.items() if words in sentence] == [place], sentence
+    assert_numbers_are_facts(sentence, facts)
+
+
 def _noise_facts(**overrides):
     facts = {
         "floor_spread": 5440.0, "floor_min": 8.87e-05, "floor_max": 0.483,
@@ -190,6 +229,11 @@ def _noise_facts(**overrides):
         "slope_batch_mean": -1.07, "slope_batch_min": -1.08, "slope_batch_max": -1.05, "pred_slope_batch_mean": -1.07,
         "pred_iid_slope_alpha_mean": 1.08, "alpha_b_slope_tol": noise_floor.ALPHA_B_SLOPE_TOL,
         "rr_factor_bmax_amin": 0.6, "rr_factor_bmax_amax": 0.9, "b_max": 256, "alphaL_min": 0.025, "alphaL_max": 0.2,
+        "floor_tol": noise_floor.FLOOR_TOL, "n_cells": 20, "n_ratio_off": 0, "ratio_min": 0.991, "ratio_max": 1.03,
+        "n_inside": 18, "ci_level": 95, "b_min": 1, "additive_ratio_b1_amax": 1.6, "multiplicative_share_b1_amax": 1.61,
+        "additive_ratio_min": 0.64, "additive_ratio_max": 1.6, "epoch_steps_bmax": 256,
+        "epoch_over_relaxation_bmax": 3.2, "relaxation_steps": 80.0, "no_rr_ratio_bmax_amin": 0.64,
+        "rr_factor_b1_amin": 0.998,
     }
     facts.update(overrides)
     return facts
@@ -221,3 +265,42 @@ def test_floor_conclusion_claims_only_what_the_slopes_show():
     assert "as predicted" not in not_predicted and "does not exceed one" in not_predicted
     for facts_ in (facts, flat, none, uncaused):
         assert_numbers_are_facts(noise_floor._floor_conclusion(facts_), facts_)
+
+
+def test_prediction_is_said_to_predict_the_floors_only_within_the_tolerance():
+    facts = _noise_facts()
+    sentence = noise_floor._prediction_conclusion(facts)
+    assert "predicts the 20 (B, α) floors" in sentence and "misses" not in sentence
+    assert f"within {fmt(noise_floor.FLOOR_TOL)} of one" in sentence and sentence.endswith("within that range).")
+    off = _noise_facts(n_ratio_off=3, ratio_max=1.4, n_inside=20)
+    missed = noise_floor._prediction_conclusion(off)
+    assert "predicts" not in missed
+    assert f"misses 3 of the 20 (B, α) floors by more than {fmt(noise_floor.FLOOR_TOL)}:" in missed
+    assert missed.endswith("in 20 of the 20 cells.")
+    for facts_, sentence_ in ((facts, sentence), (off, missed)):
+        assert_numbers_are_facts(sentence_, facts_)
+
+
+def test_additive_equation_is_said_to_miss_only_when_it_does():
+    facts = _noise_facts()
+    sentence = noise_floor._additive_conclusion(facts)
+    assert "alone misses the state-dependent noise" in sentence and "raises the prediction by the factor 1.61" in sentence
+    close = _noise_facts(additive_ratio_b1_amax=1.05, multiplicative_share_b1_amax=1.04, additive_ratio_max=1.05)
+    within = noise_floor._additive_conclusion(close)
+    assert "misses" not in within and f"alone comes within {fmt(noise_floor.FLOOR_TOL)} of the floor" in within
+    for facts_, sentence_ in ((facts, sentence), (close, within)):
+        assert_numbers_are_facts(sentence_, facts_)
+
+
+@pytest.mark.parametrize("factor, measured", [(0.95, 0.64), (0.6, 0.95), (0.97, 1.01)])
+def test_reshuffling_is_said_to_lower_the_floor_only_when_measured_and_predicted(factor, measured):
+    facts = _noise_facts()
+    sentence = noise_floor._reshuffling_conclusion(facts)
+    assert sentence.startswith("Sampling without replacement lowers the floor where an epoch")
+    same = _noise_facts(rr_factor_bmax_amin=factor, no_rr_ratio_bmax_amin=measured)
+    unchanged = noise_floor._reshuffling_conclusion(same)
+    assert "lowers" not in unchanged
+    assert unchanged.startswith(f"Sampling without replacement does not lower the floor by more than "
+                                f"{fmt(noise_floor.FLOOR_TOL)} in both the measurement and the prediction")
+    for facts_, sentence_ in ((facts, sentence), (same, unchanged)):
+        assert_numbers_are_facts(sentence_, facts_)

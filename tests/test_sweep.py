@@ -872,15 +872,29 @@ def test_use_cpu_cores_presents_cores_as_devices_for_sweeps(tmp_path):
 
 PROCESS_SCRIPT = textwrap.dedent("""
     import json, sys, jax, numpy as np
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    jax.distributed.initialize(coordinator_address=sys.argv[1], num_processes=2, process_id=int(sys.argv[2]))
+    if sys.argv[1] != "alone":  # one of two processes; "alone": the one-process reference
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(coordinator_address=sys.argv[1], num_processes=2, process_id=int(sys.argv[2]))
     import jaxopt_hw as jh
+    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    to_host, rows, padded = sweep_module._to_host, [], []
+
+    def spy(out):  # the config rows this process's devices computed, before the gather
+        leaf = jax.tree.leaves(out)[0]
+        padded.append(leaf.shape[0])
+        rows.extend([s.index[0].start or 0, s.index[0].stop or leaf.shape[0]] for s in leaf.addressable_shards)
+        return to_host(out)
+
+    sweep_module._to_host = spy
     prob = jh.linear_regression(1_000, 5, seed=3)
-    res = jh.sweep(prob, jh.adam, grid={"learning_rate": list(np.geomspace(1e-3, 0.3, 5)), "b1": [0.8, 0.9]},
+    # 9 configs over 2 devices: the second device's share is padded with a repeat
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": list(np.geomspace(1e-3, 0.3, 3)), "b1": [0.7, 0.8, 0.9]},
                    seeds=[0, 1], steps=50, batch_size=16, progress=False)
     np.save(sys.argv[3], res.loss)
-    print(json.dumps({"processes": jax.process_count(), "devices": len(jax.devices())}))
-    jax.distributed.shutdown()
+    print(json.dumps({"processes": jax.process_count(), "devices": len(jax.devices()),
+                      "configs": int(np.prod(res.loss.shape[:2])), "rows": sorted(rows), "padded": padded}))
+    if sys.argv[1] != "alone":
+        jax.distributed.shutdown()
 """)
 
 
@@ -890,24 +904,29 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _last_json_line(proc, out, err) -> dict:
+    assert proc.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
 @pytest.mark.slow
 def test_two_processes_gather_the_one_process_result(tmp_path):
     script = tmp_path / "proc.py"
     script.write_text(PROCESS_SCRIPT)
     address = f"127.0.0.1:{_free_port()}"
-    env = host_devices_env()
-    procs = [subprocess.Popen([sys.executable, str(script), address, str(i), str(tmp_path / f"loss{i}.npy")],
+    env = host_devices_env()  # CPU devices: the one-process reference runs in a subprocess alike
+    commands = [[address, "0"], [address, "1"], ["alone", "0"]]
+    procs = [subprocess.Popen([sys.executable, str(script), *args, str(tmp_path / f"loss{i}.npy")],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
-             for i in range(2)]
-    outs = [p.communicate(timeout=240) for p in procs]
-    for p, (out, err) in zip(procs, outs):
-        assert p.returncode == 0, err[-3000:]
-        assert json.loads(out.strip().splitlines()[-1]) == {"processes": 2, "devices": 2}
-    prob = jh.linear_regression(1_000, 5, seed=3)
-    single = jh.sweep(prob, jh.adam, grid={"learning_rate": list(np.geomspace(1e-3, 0.3, 5)), "b1": [0.8, 0.9]},
-                      seeds=[0, 1], steps=50, batch_size=16, progress=False)
-    for i in range(2):  # every process holds the whole result
-        np.testing.assert_allclose(np.load(tmp_path / f"loss{i}.npy"), single.loss, rtol=RTOL)
+             for i, args in enumerate(commands)]
+    reports = [_last_json_line(p, *p.communicate(timeout=240)) for p in procs]
+    # each process computed its own 5 of the 10 rows (9 configs and one repeat), not the others'
+    for i in range(2):
+        assert reports[i] == {"processes": 2, "devices": 2, "configs": 9, "rows": [[5 * i, 5 * i + 5]], "padded": [10]}
+    assert reports[2] == {"processes": 1, "devices": 1, "configs": 9, "rows": [[0, 9]], "padded": [9]}
+    alone = np.load(tmp_path / "loss2.npy")
+    for i in range(2):  # every process holds the whole result, bit for bit the one process's
+        np.testing.assert_array_equal(np.load(tmp_path / f"loss{i}.npy"), alone)
 
 
 def _count_from_config(learning_rate):

@@ -412,6 +412,39 @@ def _speed_accuracy_conclusion(facts: dict, sizes, shape) -> str:
             + ". A large step gets near the optimum fast; a small one settles lower in the SGD noise.")
 
 
+def _divergence_conclusion(facts: dict, sizes, shape) -> str:
+    """Where SGD and Momentum stop being stable, from the wide grid's facts. SGD "diverges
+    above a step set by the largest curvature L" only when, at every problem, some SGD config
+    diverged and its largest stable lr is the last grid value at or below `2/L` (Momentum is
+    named with it when it diverges somewhere at every problem too); "Momentum's is larger"
+    only when it is at every problem; RMSprop and Adam "diverge nowhere" only when none of
+    their configs diverged."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    spacing = (facts["wide_lr_max"] / facts["wide_lr_min"]) ** (1 / (facts["n_wide_lrs"] - 1))  # log-spaced grid
+    stable = {(s, o): facts.get(f"{s}_{o}_lr_max_stable", math.nan) for s in sizes for o in ("sgd", "momentum")}
+    set_by_L = all(facts[f"{s}_wide_sgd_diverged_pct"] > 0
+                   and stable[s, "sgd"] <= facts[f"two_over_L_{s}"] < stable[s, "sgd"] * spacing for s in sizes)
+    momentum_diverges = all(facts[f"{s}_wide_momentum_diverged_pct"] > 0 for s in sizes)
+    sgd = ", ".join(f"{f.get(f'{s}_sgd_lr_max_stable', 'none')} at {shape(s)} (`2/L` = {f[f'two_over_L_{s}']})"
+                    for s in sizes)
+    sgd = f"SGD's largest stable lr on the grid (its best config ends below the initial excess loss) is {sgd}"
+    if set_by_L:
+        who = "SGD and Momentum diverge" if momentum_diverges else "SGD diverges"
+        sentence = f"{who} above a step set by the largest curvature L: {sgd}"
+    else:
+        sentence = f"On this grid the largest curvature L does not set where SGD stops being stable everywhere: {sgd}"
+    momentum = ", ".join(f.get(f"{s}_momentum_lr_max_stable", "none") for s in sizes)
+    if all(stable[s, "momentum"] > stable[s, "sgd"] for s in sizes):
+        sentence += f"; Momentum's is larger ({momentum}) because the EMA form is heavy ball with the step "
+        sentence += "`lr·(1 − β)`. "
+    else:
+        sentence += f"; Momentum's is {momentum}, not larger than SGD's at every problem. "
+    adaptive_safe = all(facts[f"{s}_wide_{o}_diverged_pct"] == 0 for s in sizes for o in ("rmsprop", "adam"))
+    return sentence + ("RMSprop and Adam, whose step per coordinate is about lr whatever the gradient's scale, "
+                       "diverge nowhere on the wide grid." if adaptive_safe else
+                       "RMSprop and Adam diverge too at the largest lrs (percentages above).")
+
+
 def _config_text(config: dict) -> str:
     return ", ".join(f"{SYMBOL.get(k, k)} = {fmt(float(v))}" for k, v in config.items())
 
@@ -952,18 +985,7 @@ def run(settings: Settings) -> StudyResult:
         f"there, the fastest and the most accurate value coincide in {f['beta_same_for_speed_and_accuracy']} of the "
         f"{f['beta_pairs']} (problem, optimizer) pairs (on the tuning seeds)."
     )
-    adaptive_safe = all(facts[f"{s}_wide_{o}_diverged_pct"] == 0 for s, _, _ in sizes for o in ("rmsprop", "adam"))
-    conclusions.append(
-        "SGD and Momentum diverge above a step set by the largest curvature L: SGD's largest stable lr on the grid "
-        "(its best config ends below the initial excess loss) is "
-        + ", ".join(f"{f[f'{s}_sgd_lr_max_stable']} at {shape(s)} (`2/L` = {f[f'two_over_L_{s}']})" for s, _, _ in sizes)
-        + "; Momentum's is larger ("
-        + ", ".join(f[f"{s}_momentum_lr_max_stable"] for s, _, _ in sizes)
-        + ") because the EMA form is heavy ball with the step `lr·(1 − β)`. "
-        + ("RMSprop and Adam, whose step per coordinate is about lr whatever the gradient's scale, diverge nowhere "
-           "on the wide grid." if adaptive_safe else
-           "RMSprop and Adam diverge too at the largest lrs (percentages above).")
-    )
+    conclusions.append(_divergence_conclusion(facts, [s for s, _, _ in sizes], shape))
     conclusions.append(_trajectory_conclusion(facts))
     conclusions.append(
         f"The homework concluded that Adam converges fastest and most accurately; tuned, and scored on held-out "

@@ -96,6 +96,10 @@ NEAR_ZERO = 0.3
 #: a bug is "not a failure" only when the final excess loss with it (no seed diverged) is
 #: at most this fraction of the zero vector's
 NOT_FAILED = 0.01
+#: with the step assigned, the learning rate "hardly matters" only when, for RMSprop and for
+#: Adam, the final excess losses at the swept learning rates (two decades) differ by at most
+#: this fraction of the smallest
+LR_SPREAD = 0.1
 
 
 def _key(optimizer: str, variant: str) -> str:
@@ -268,13 +272,11 @@ def _contour_figure(run: dict, path) -> None:
     plots.contour_trajectories(run["prob"], trajectories, path=path, title="Small problem: correct vs as written")
 
 
-def run(settings: Settings) -> StudyResult:
-    sizes = SIZES_QUICK if settings.quick else SIZES_FULL
-    seeds = tuple(int(s) for s in settings.seeds)
-    steps = STEPS
+def _setup_facts(seeds) -> dict:
+    """The facts every problem shares: the notebook's settings, the bugs' numbers, the lr sweep."""
     hyper = hf.NOTEBOOK_HYPERPARAMETERS
     facts: dict = {
-        "steps": steps,
+        "steps": STEPS,
         "batch_size": BATCH_SIZE,
         "n_seeds": len(seeds),
         "confidence": CONFIDENCE,
@@ -287,6 +289,7 @@ def run(settings: Settings) -> StudyResult:
         "bias_factor": math.sqrt(1 - hyper["adam"]["b2"]) / (1 - hyper["adam"]["b1"]),
         "near_zero": NEAR_ZERO,
         "not_failed": NOT_FAILED,
+        "lr_spread_percent": 100 * LR_SPREAD,
     }
     for bug, number in BUG_NUMBER.items():
         facts[f"bug.{bug}"] = number
@@ -294,68 +297,76 @@ def run(settings: Settings) -> StudyResult:
         facts[f"sweep_lr.{i}"] = lr
     for size, (n, d) in HOMEWORK_SIZES.items():
         facts[f"{size}.grad_scale"] = BATCH_SIZE / n
+    return facts
 
-    runs, tables = {}, []
-    for size in sizes:
-        measured = runs[size] = _measure(size, seeds, steps, with_sweep=size == MAIN)
-        n, d = HOMEWORK_SIZES[size]
-        facts[f"{size}.n"], facts[f"{size}.d"] = n, d
-        facts[f"{size}.zero_excess"] = measured["zero_excess"]
-        facts[f"{size}.mae_zero"] = measured["mae_zero"]
-        facts[f"{size}.mae_opt"] = measured["mae_opt"]
-        finals = {}
-        for optimizer in OPTIMIZERS:
-            for variant in VARIANTS:
-                final, to_drop, early, diverged = _values(measured, optimizer, variant)
-                finals[optimizer, variant] = final
-                interval = metrics.mean_interval(final)
-                prefix = f"{size}.{optimizer}.{variant}"
-                every_seed_diverged = bool(diverged.all())  # no finite value: the loss "is" infinite
-                facts[prefix + ".mean"] = math.inf if every_seed_diverged else float(interval.mean)
-                facts[prefix + ".half"] = math.inf if every_seed_diverged else float(interval.half_width)
-                facts[prefix + ".diverged"] = int(diverged.sum())
-                if variant != "returns_initial":  # medians over the seeds that did not diverge
-                    ok = ~diverged
-                    facts[prefix + ".steps_to_drop"] = float(np.median(to_drop[ok])) if ok.any() else math.inf
-                    facts[prefix + ".early_over_final"] = float(np.median(early[ok])) if ok.any() else math.nan
-            for variant in ("correct", "notebook"):
-                key = _key(optimizer, variant)
-                final_w = measured["trajectories"][key][:, -1]
-                facts[f"{size}.{optimizer}.{variant}.mae"] = float(np.mean(_mae(measured["prob"], final_w)))
-        # differences claimed below only when paired over the seeds they are separated at 95%
-        shrunk = metrics.paired_ratio(finals["momentum", "correct"], finals["momentum", "grad_over_n"])
-        facts[f"{size}.momentum.grad_over_n.lower_separated"] = int(shrunk.low > 1.0)  # the bug's run ends lower
-        first, second = sorted(OPTIMIZERS, key=lambda o: facts[f"{size}.{o}.correct.mean"])[:2]
-        facts[f"{size}.correct_top_separated"] = int(metrics.paired_ratio(finals[second, "correct"],
-                                                                          finals[first, "correct"]).low > 1.0)
-        for optimizer in ("rmsprop", "adam"):
-            trajectory = measured["trajectories"][_key(optimizer, "assign_step")]
-            facts[f"{size}.{optimizer}.assign_step.max_abs_w"] = float(np.max(np.abs(trajectory[:, 1:])))
-            for variant in ("assign_step", "notebook"):
-                distances = _distances(measured["trajectories"][_key(optimizer, variant)], measured["w_star"])
-                for what, value in distances.items():
-                    facts[f"{size}.{optimizer}.{variant}.{what}"] = value
-        facts[f"{size}.initial_excess"] = facts[f"{size}.momentum.returns_initial.mean"]
-        if size == MAIN:
-            for optimizer in ("rmsprop", "adam"):
-                for i, lr in enumerate(SWEEP_LRS, start=1):
-                    final = measured["curves"][f"{optimizer}:assign_step@{lr:g}"][:, -1]
-                    facts[f"{size}.{optimizer}.assign_step.lr{i}.mean"] = float(np.mean(final))
 
-        header = "| variant | " + " | ".join(LABELS[o] for o in OPTIMIZERS) + " |"
-        rows = [f"Final excess loss on the {size} problem (n = {n}, d = {d}), mean ± {CONFIDENCE}% interval over {len(seeds)} seeds.", "", header, "|" + " --- |" * (len(OPTIMIZERS) + 1)]
+def _size_facts(facts: dict, size: str, measured: dict) -> None:
+    """Adds the facts of ``size``'s runs (``measured``: :func:`_measure`'s) to ``facts``."""
+    n, d = HOMEWORK_SIZES[size]
+    facts[f"{size}.n"], facts[f"{size}.d"] = n, d
+    facts[f"{size}.zero_excess"] = measured["zero_excess"]
+    facts[f"{size}.mae_zero"] = measured["mae_zero"]
+    facts[f"{size}.mae_opt"] = measured["mae_opt"]
+    finals = {}
+    for optimizer in OPTIMIZERS:
         for variant in VARIANTS:
-            cells = []
-            for optimizer in OPTIMIZERS:
-                applies = variant in ("correct", "notebook") or variant in hf.bugs_of(optimizer)
-                cells.append(_cell(facts, f"{size}.{optimizer}.{variant}") if applies else "— (no such bug)")
-            rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
-        rows.append("| zero vector `w = 0` | " + " | ".join(fmt(facts[f"{size}.zero_excess"]) for _ in OPTIMIZERS) + " |")
-        tables.append("\n".join(rows))
-    main = runs[MAIN]
+            final, to_drop, early, diverged = _values(measured, optimizer, variant)
+            finals[optimizer, variant] = final
+            interval = metrics.mean_interval(final)
+            prefix = f"{size}.{optimizer}.{variant}"
+            every_seed_diverged = bool(diverged.all())  # no finite value: the loss "is" infinite
+            facts[prefix + ".mean"] = math.inf if every_seed_diverged else float(interval.mean)
+            facts[prefix + ".half"] = math.inf if every_seed_diverged else float(interval.half_width)
+            facts[prefix + ".diverged"] = int(diverged.sum())
+            if variant != "returns_initial":  # medians over the seeds that did not diverge
+                ok = ~diverged
+                facts[prefix + ".steps_to_drop"] = float(np.median(to_drop[ok])) if ok.any() else math.inf
+                facts[prefix + ".early_over_final"] = float(np.median(early[ok])) if ok.any() else math.nan
+        for variant in ("correct", "notebook"):
+            final_w = measured["trajectories"][_key(optimizer, variant)][:, -1]
+            facts[f"{size}.{optimizer}.{variant}.mae"] = float(np.mean(_mae(measured["prob"], final_w)))
+    # differences claimed below only when paired over the seeds they are separated at 95%
+    shrunk = metrics.paired_ratio(finals["momentum", "correct"], finals["momentum", "grad_over_n"])
+    facts[f"{size}.momentum.grad_over_n.lower_separated"] = int(shrunk.low > 1.0)  # the bug's run ends lower
+    first, second = sorted(OPTIMIZERS, key=lambda o: facts[f"{size}.{o}.correct.mean"])[:2]
+    facts[f"{size}.correct_top_separated"] = int(metrics.paired_ratio(finals[second, "correct"],
+                                                                      finals[first, "correct"]).low > 1.0)
+    for optimizer in ("rmsprop", "adam"):
+        trajectory = measured["trajectories"][_key(optimizer, "assign_step")]
+        facts[f"{size}.{optimizer}.assign_step.max_abs_w"] = float(np.max(np.abs(trajectory[:, 1:])))
+        for variant in ("assign_step", "notebook"):
+            distances = _distances(measured["trajectories"][_key(optimizer, variant)], measured["w_star"])
+            for what, value in distances.items():
+                facts[f"{size}.{optimizer}.{variant}.{what}"] = value
+    facts[f"{size}.initial_excess"] = facts[f"{size}.momentum.returns_initial.mean"]
+    if size == MAIN:
+        for optimizer in ("rmsprop", "adam"):
+            for i, lr in enumerate(SWEEP_LRS, start=1):
+                final = measured["curves"][f"{optimizer}:assign_step@{lr:g}"][:, -1]
+                facts[f"{size}.{optimizer}.assign_step.lr{i}.mean"] = float(np.mean(final))
 
-    steps_rows = [
-        f"Steps until the excess loss has covered {int(round(100 * DROP))}% of its drop from the initial to the final value ({MAIN} problem, median over seeds).",
+
+def _finals_table(facts: dict, size: str) -> str:
+    """Final excess loss of every variant on ``size``, and the zero vector's."""
+    n, d = HOMEWORK_SIZES[size]
+    header = "| variant | " + " | ".join(LABELS[o] for o in OPTIMIZERS) + " |"
+    rows = [f"Final excess loss on the {size} problem (n = {n}, d = {d}), mean ± {CONFIDENCE}% interval over "
+            f"{facts['n_seeds']} seeds.", "", header, "|" + " --- |" * (len(OPTIMIZERS) + 1)]
+    for variant in VARIANTS:
+        cells = []
+        for optimizer in OPTIMIZERS:
+            applies = variant in ("correct", "notebook") or variant in hf.bugs_of(optimizer)
+            cells.append(_cell(facts, f"{size}.{optimizer}.{variant}") if applies else "— (no such bug)")
+        rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
+    rows.append("| zero vector `w = 0` | " + " | ".join(fmt(facts[f"{size}.zero_excess"]) for _ in OPTIMIZERS) + " |")
+    return "\n".join(rows)
+
+
+def _steps_table(facts: dict) -> str:
+    """Median steps to cover ``DROP`` of the drop, every variant on the main problem."""
+    rows = [
+        f"Steps until the excess loss has covered {int(round(100 * DROP))}% of its drop from the initial to the final "
+        f"value ({MAIN} problem, median over seeds).",
         "",
         "| variant | " + " | ".join(LABELS[o] for o in OPTIMIZERS) + " |",
         "|" + " --- |" * (len(OPTIMIZERS) + 1),
@@ -367,12 +378,13 @@ def run(settings: Settings) -> StudyResult:
         for optimizer in OPTIMIZERS:
             applies = variant in ("correct", "notebook") or variant in hf.bugs_of(optimizer)
             cells.append(fmt(facts[f"{MAIN}.{optimizer}.{variant}.steps_to_drop"]) if applies else "—")
-        steps_rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
-    tables.append("\n".join(steps_rows))
+        rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
-    conclusions = _conclusions(facts, sizes)
+
+def _text(facts: dict, sizes) -> str:
     f = {k: fmt(v) for k, v in facts.items()}
-    text = (
+    return (
         f"The notebook's comparison re-run on the homework problem '{MAIN}' (n = {f[MAIN + '.n']}, "
         f"d = {f[MAIN + '.d']})"
         + ("" if len(sizes) == 1 else " and the others")
@@ -386,38 +398,47 @@ def run(settings: Settings) -> StudyResult:
         f"variant of a seed starts at the same point and sees the same batches."
     )
 
-    figures = []
+
+def _figures(runs: dict, facts: dict, settings: Settings) -> list:
+    """Draws the convergence figure (and, with the small problem, its trajectories); ``[(name, caption)]``."""
     curves_name = f"{NAME}_convergence.png"
-    _figure(main, steps, settings.figure_path(curves_name))
-    figures.append(
-        (curves_name, f"Excess loss per step on the {MAIN} problem: correct vs each bug (mean over seeds, 95% band); dotted: the zero vector.")
-    )
+    _figure(runs[MAIN], facts["steps"], settings.figure_path(curves_name))
+    figures = [(curves_name, f"Excess loss per step on the {MAIN} problem: correct vs each bug (mean over seeds, "
+                             f"95% band); dotted: the zero vector.")]
     if "small" in runs:
         contour_name = f"{NAME}_trajectories_small.png"
         _contour_figure(runs["small"], settings.figure_path(contour_name))
         figures.append((contour_name, _contour_caption(facts)))
+    return figures
 
+
+def run(settings: Settings) -> StudyResult:
+    sizes = SIZES_QUICK if settings.quick else SIZES_FULL
+    seeds = tuple(int(s) for s in settings.seeds)
+    steps = STEPS
+    facts = _setup_facts(seeds)
+    runs = {}
+    for size in sizes:
+        runs[size] = _measure(size, seeds, steps, with_sweep=size == MAIN)
+        _size_facts(facts, size, runs[size])
+    tables = [_finals_table(facts, size) for size in sizes] + [_steps_table(facts)]
+    conclusions = _conclusions(facts, sizes)
+    text = _text(facts, sizes)
+    figures = _figures(runs, facts, settings)
     data = {
         "sizes": list(sizes),
         "seeds": list(seeds),
         "curves": {
-            f"{size}.{key}": np.mean(np.where(runs[size]["diverged"][key][:, None], np.nan, c), axis=0)[:: max(1, steps // 200)].tolist()
+            f"{size}.{key}": np.mean(np.where(runs[size]["diverged"][key][:, None], np.nan, c), axis=0)[
+                :: max(1, steps // 200)].tolist()
             for size in sizes
             for key, c in runs[size]["curves"].items()
         },
     }
     # NaN facts (a ratio over seeds that all diverged) would not survive a JSON round trip equal
     facts = {k: v for k, v in facts.items() if not (isinstance(v, float) and math.isnan(v))}
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        facts=facts,
-        data=data,
-        figures=figures,
-        tables=tables,
-        conclusions=conclusions,
-        text=text,
-    )
+    return StudyResult(name=NAME, title=TITLE, facts=facts, data=data, figures=figures, tables=tables,
+                       conclusions=conclusions, text=text)
 
 
 def _bias_conclusion(facts: dict, verdict: str) -> str:
@@ -449,15 +470,46 @@ def _bias_conclusion(facts: dict, verdict: str) -> str:
     return sentence + f"With bug {f['bug.assign_step']} also on, Adam's ‖w‖ reaches {norms}."
 
 
-def _conclusions(facts: dict, sizes) -> list:
-    f = {k: fmt(v) for k, v in facts.items()}
+def _lr_conclusion(facts: dict) -> str:
+    """The sentence on the learning rate with the step assigned: it "hardly matters" only
+    when, for RMSprop and for Adam, the final excess losses at the swept learning rates differ
+    by at most ``facts["lr_spread_percent"]``% of the smallest. Adds the derived facts it
+    states (the spread, and the largest distance from the zero vector's excess loss)."""
     m = MAIN
+    zero = facts[f"{m}.zero_excess"]
+    finals = {o: [facts[f"{m}.{o}.assign_step.mean"]] + [facts[f"{m}.{o}.assign_step.lr{i}.mean"] for i in (1, 2)]
+              for o in ("rmsprop", "adam")}
+    facts[f"{m}.assign_step.sweep_max_percent_from_zero"] = max(
+        abs(x / zero - 1) for values in finals.values() for x in values) * 100
+    facts[f"{m}.assign_step.lr_spread_max_percent"] = max(
+        (max(values) / min(values) - 1) * 100 for values in finals.values())
+    f = {k: fmt(v) for k, v in facts.items()}
+    rmsprop, adam = (f"{fmt(a)}, {fmt(b)} and {fmt(c)}" for a, b, c in finals.values())
+    ends = (f"at learning rates {f['learning_rate']}, {f['sweep_lr.1']} and {f['sweep_lr.2']} RMSprop ends at "
+            f"{rmsprop} and Adam at {adam}, all within {f[m + '.assign_step.sweep_max_percent_from_zero']}% of the "
+            f"zero vector's {f[m + '.zero_excess']}.")
+    if facts[f"{m}.assign_step.lr_spread_max_percent"] <= facts["lr_spread_percent"]:
+        return (f"With the step assigned the learning rate hardly matters: {ends} The notebook's learning-rate and β "
+                f"comparisons for RMSprop and Adam rank curves of this kind.")
+    return (f"With the step assigned the learning rate still moves the final excess loss, by up to "
+            f"{f[m + '.assign_step.lr_spread_max_percent']}% (more than {f['lr_spread_percent']}%): {ends}")
 
-    def g(optimizer, variant, what="mean"):
-        return f[f"{m}.{optimizer}.{variant}.{what}"]
 
-    def v(optimizer, variant, what="mean"):
-        return facts[f"{m}.{optimizer}.{variant}.{what}"]
+def _formatted(facts: dict) -> tuple:
+    """``(f, g, v)``: the formatted facts, and a formatted and a raw getter of
+    ``{MAIN}.{optimizer}.{variant}.{what}``."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    return (f, lambda optimizer, variant, what="mean": f[f"{MAIN}.{optimizer}.{variant}.{what}"],
+            lambda optimizer, variant, what="mean": facts[f"{MAIN}.{optimizer}.{variant}.{what}"])
+
+
+def _assign_conclusions(facts: dict) -> list:
+    """Bug 1's two sentences: where the weights go with the step assigned, and how its curve
+    looks ("flat at once" only when both adaptive methods stay next to 0 and their curves are
+    flat after ``EARLY_STEP`` steps while the correct Adam's is not). Adds the derived facts
+    it states."""
+    f, g, v = _formatted(facts)
+    m = MAIN
 
     def derived(key, value):  # a number computed here, stated below: a fact too
         facts[key] = value
@@ -465,7 +517,6 @@ def _conclusions(facts: dict, sizes) -> list:
         return f[key]
 
     out = []
-    # bug 1
     max_w = derived(f"{m}.assign_step.max_abs_w",
                     max(facts[f"{m}.rmsprop.assign_step.max_abs_w"], facts[f"{m}.adam.assign_step.max_abs_w"]))
     adaptive = ("rmsprop", "adam")
@@ -500,37 +551,14 @@ def _conclusions(facts: dict, sizes) -> list:
             f"{g('adam', 'assign_step', 'early_over_final')} times its final value, that of the correct Adam "
             f"{g('adam', 'correct', 'early_over_final')} times (medians over seeds)."
         )
-    zero = facts[f"{m}.zero_excess"]
-    sweep = [v(o, "assign_step") for o in ("rmsprop", "adam")]
-    sweep += [facts[f"{m}.{o}.assign_step.lr{i}.mean"] for o in ("rmsprop", "adam") for i in (1, 2)]
-    derived(f"{m}.assign_step.sweep_max_percent_from_zero", max(abs(x / zero - 1) for x in sweep) * 100)
-    out.append(
-        f"With the step assigned the learning rate hardly matters: at learning rates {f['learning_rate']}, "
-        f"{f['sweep_lr.1']} and {f['sweep_lr.2']} RMSprop ends at {g('rmsprop', 'assign_step')}, "
-        f"{f[m + '.rmsprop.assign_step.lr1.mean']} and {f[m + '.rmsprop.assign_step.lr2.mean']} and Adam at "
-        f"{g('adam', 'assign_step')}, {f[m + '.adam.assign_step.lr1.mean']} and {f[m + '.adam.assign_step.lr2.mean']}, "
-        f"all within {f[m + '.assign_step.sweep_max_percent_from_zero']}% of the zero vector's {f[m + '.zero_excess']}. "
-        f"The notebook's learning-rate and β comparisons for RMSprop and Adam rank curves of this kind."
-    )
-    # bug 2
-    correct, bias = v("adam", "correct"), v("adam", "bias_1_minus_beta")
-    overlap = abs(correct - bias) <= v("adam", "correct", "half") + v("adam", "bias_1_minus_beta", "half")
-    if overlap:
-        verdict = "the two intervals overlap"
-    elif bias < correct:
-        verdict = "lower, because the smaller late steps average out more of the minibatch noise"
-    else:
-        verdict = "higher"
-    out.append(_bias_conclusion(facts, verdict))
-    # bug 3
-    out.append(
-        f"Returning the initial weights (bug {f['bug.returns_initial']}) reports an excess loss of "
-        f"{f[m + '.initial_excess']} (the starting point's) for every optimizer. The notebook never uses the returned "
-        f"weights — its plots read `w_history` and the error history — so none of its conclusions depends on this "
-        f"bug. A related quirk: Momentum's `w_history[0]` is the array that `w_cur -= alpha * v` keeps updating in "
-        f"place, so its trajectory plots start at the final point."
-    )
-    # bug 4
+    return out
+
+
+def _grad_over_n_conclusion(facts: dict, sizes) -> str:
+    """Bug 4's sentence: Momentum's smaller step on each problem of ``sizes``; RMSprop and
+    Adam divide the scale out."""
+    f, g, _ = _formatted(facts)
+    m = MAIN
     text = (
         f"Dividing the minibatch gradient by n instead of B (bug {f['bug.grad_over_n']}) multiplies it by `B/n` = "
         f"{f[m + '.grad_scale']} on this problem ({f['large.grad_scale']} on the large one). For Momentum, whose step "
@@ -573,8 +601,14 @@ def _conclusions(facts: dict, sizes) -> list:
             f"the gradient is scaled down a further {fmt(facts[m + '.grad_scale'] / facts['large.grad_scale'])} times."
         )
     facts["grad_scale.medium_over_large"] = facts[m + ".grad_scale"] / facts["large.grad_scale"]
-    out.append(text)
-    # the ranking
+    return text
+
+
+def _ranking_conclusion(facts: dict) -> str:
+    """The final excess losses ranked, correct and as written, and what that says of the
+    notebook's verdict on Adam."""
+    f, g, v = _formatted(facts)
+    m = MAIN
     ranked = lambda variant: sorted(OPTIMIZERS, key=lambda o: v(o, variant))  # noqa: E731
     right, written = ranked("correct"), ranked("notebook")
     listing = lambda order, variant: ", ".join(f"{LABELS[o]} {g(o, variant)}" for o in order)  # noqa: E731
@@ -594,5 +628,34 @@ def _conclusions(facts: dict, sizes) -> list:
             + f": as written, RMSprop and Adam stay at the zero vector's level and only {LABELS[written[0]]} "
             "approaches the optimum."
         )
-    out.append(sentence)
+    return sentence
+
+
+def _conclusions(facts: dict, sizes) -> list:
+    f, _, v = _formatted(facts)
+    m = MAIN
+    out = _assign_conclusions(facts)
+    out.append(_lr_conclusion(facts))
+    # bug 2
+    correct, bias = v("adam", "correct"), v("adam", "bias_1_minus_beta")
+    overlap = abs(correct - bias) <= v("adam", "correct", "half") + v("adam", "bias_1_minus_beta", "half")
+    if overlap:
+        verdict = "the two intervals overlap"
+    elif bias < correct:
+        verdict = "lower, because the smaller late steps average out more of the minibatch noise"
+    else:
+        verdict = "higher"
+    out.append(_bias_conclusion(facts, verdict))
+    # bug 3
+    out.append(
+        f"Returning the initial weights (bug {f['bug.returns_initial']}) reports an excess loss of "
+        f"{f[m + '.initial_excess']} (the starting point's) for every optimizer. The notebook never uses the returned "
+        f"weights — its plots read `w_history` and the error history — so none of its conclusions depends on this "
+        f"bug. A related quirk: Momentum's `w_history[0]` is the array that `w_cur -= alpha * v` keeps updating in "
+        f"place, so its trajectory plots start at the final point."
+    )
+    out.append(_grad_over_n_conclusion(facts, sizes))
+    out.append(_ranking_conclusion(facts))
     return out
+
+

@@ -61,6 +61,9 @@ BURN_RELAXATIONS = 8
 #: "the floor is close to ∝ α/B" only when every fitted slope against α is within this of
 #: 1 and every one against B within this of −1
 ALPHA_B_SLOPE_TOL = 0.25
+#: a prediction "predicts" the floors when every measured floor is within this relative
+#: error of it, and "misses" one (or reshuffling "lowers" it) when farther than this
+FLOOR_TOL = 0.1
 
 
 # --------------------------------------------------------------------------- theory
@@ -197,6 +200,60 @@ def _floor_conclusion(facts: dict) -> str:
     return sentence + "; the slope against α exceeds one, as predicted" + because + "."
 
 
+def _prediction_conclusion(facts: dict) -> str:
+    """The full prediction "predicts the floors" only when every measured over predicted lies
+    within ``facts["floor_tol"]`` of 1, else how many cells lie farther."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    model = (f"The stationary second-moment equation with the exact gradient covariance at w*, the state-dependent "
+             f"part of the minibatch noise and the reshuffling correction")
+    if facts["n_ratio_off"] == 0:
+        sentence = (f"{model} predicts the {f['n_cells']} (B, α) floors: measured over predicted lies between "
+                    f"{f['ratio_min']} and {f['ratio_max']}, within {f['floor_tol']} of one")
+    else:
+        sentence = (f"{model} misses {f['n_ratio_off']} of the {f['n_cells']} (B, α) floors by more than "
+                    f"{f['floor_tol']}: measured over predicted lies between {f['ratio_min']} and {f['ratio_max']}")
+    return sentence + (
+        f", and the prediction lies inside the measured floor's {f['ci_level']}% interval over seeds in "
+        f"{f['n_inside']} of the {f['n_cells']} "
+        + ("cells." if facts["n_inside"] == facts["n_cells"] else
+           "cells (in the others the measurement resolves a difference within that range)."))
+
+
+def _additive_conclusion(facts: dict) -> str:
+    """The additive-noise equation "alone misses the state-dependent noise" only when, where
+    that noise is largest (B = b_min, the largest α), the measured floor is farther than
+    ``facts["floor_tol"]`` from its prediction."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    equation = "The additive-noise Lyapunov equation `Σ = (I−αH)Σ(I−αH) + α²C/B`"
+    where = (f"at B = {f['b_min']} and α = {f['alphaL_max']}/L the measured floor is {f['additive_ratio_b1_amax']} "
+             f"times its prediction (the full equation "
+             f"{'raises' if facts['multiplicative_share_b1_amax'] > 1 else 'lowers'} the prediction by the factor "
+             f"{f['multiplicative_share_b1_amax']}); measured over additive ranges from {f['additive_ratio_min']} to "
+             f"{f['additive_ratio_max']}.")
+    if abs(facts["additive_ratio_b1_amax"] - 1) > facts["floor_tol"]:
+        return f"{equation} alone misses the state-dependent noise `(α²/B)(E[AΣA] − HΣH)`: {where}"
+    return (f"{equation} alone comes within {f['floor_tol']} of the floor even where the state-dependent noise "
+            f"`(α²/B)(E[AΣA] − HΣH)` is largest: {where}")
+
+
+def _reshuffling_conclusion(facts: dict) -> str:
+    """"Sampling without replacement lowers the floor" only when, at the largest batch and
+    smallest step, both the measured floor over the with-replacement prediction and the
+    predicted reshuffling factor lie below ``1 − facts["floor_tol"]``."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    numbers = (f"at B = {f['b_max']} an epoch is {f['epoch_steps_bmax']} steps, {f['epoch_over_relaxation_bmax']} "
+               f"times the {f['relaxation_steps']} steps in which the slowest direction relaxes at α = "
+               f"{f['alphaL_min']}/L, and the reshuffled noise, whose sum over an epoch is zero, gives a predicted "
+               f"floor {f['rr_factor_bmax_amin']} times the with-replacement one (measured over the with-replacement "
+               f"prediction: {f['no_rr_ratio_bmax_amin']}); at B = {f['b_min']} the factor is {f['rr_factor_b1_amin']}.")
+    lowered = 1 - facts["floor_tol"]
+    if facts["rr_factor_bmax_amin"] < lowered and facts["no_rr_ratio_bmax_amin"] < lowered:
+        return ("Sampling without replacement lowers the floor where an epoch is not much longer than the "
+                f"relaxation time: {numbers}")
+    return (f"Sampling without replacement does not lower the floor by more than {f['floor_tol']} in both the "
+            f"measurement and the prediction: {numbers}")
+
+
 def _ratio_figure(batches, steps_l, ratio, additive_ratio, path) -> None:
     from matplotlib.figure import Figure
 
@@ -218,22 +275,12 @@ def _ratio_figure(batches, steps_l, ratio, additive_ratio, path) -> None:
     plots.save_figure(fig, path)
 
 
-def run(settings: Settings) -> StudyResult:
-    started = time.perf_counter()
-    quick = settings.quick
-    batches = BATCHES_QUICK if quick else BATCHES_FULL
-    steps_l = STEPS_L_QUICK if quick else STEPS_L_FULL
-    steps = STEPS_QUICK if quick else STEPS_FULL
-    log_every = LOG_EVERY_QUICK if quick else LOG_EVERY_FULL
-    seeds = [int(s) for s in settings.seeds]
-
-    problem = _problem()
-    L, mu = problem.L, problem.mu
-    alphas = [a / L for a in steps_l]
-    relaxation = 1.0 / (2.0 * min(alphas) * mu)  # steps for the slowest direction's excess loss
-    burn_logs = math.ceil(BURN_RELAXATIONS * relaxation / log_every)
+def _measure(problem, batches, alphas, seeds, *, steps: int, log_every: int, burn_logs: int) -> dict:
+    """Per (batch size, step size): the measured floor (the excess loss averaged over the
+    logs after ``burn_logs``, per seed, then its mean and 95% half-width over seeds) and the
+    predictions: with replacement, additive only, the reshuffling factor, and the full one
+    (with replacement times the factor)."""
     moments = noise_moments(problem.X, problem.y, problem.w_star)
-
     shape = (len(batches), len(alphas))
     mean, half = np.zeros(shape), np.zeros(shape)
     predicted, additive, full_iid, factor = (np.zeros(shape) for _ in range(4))
@@ -253,51 +300,44 @@ def run(settings: Settings) -> StudyResult:
             additive[i, j] = iid_excess_loss(moments, alpha, batch, multiplicative=False)
             factor[i, j] = reshuffling_factor(moments, alpha, batch, logged)
             predicted[i, j] = full_iid[i, j] * factor[i, j]
-    ratio = mean / predicted
-    additive_ratio = mean / additive
-    inside = np.abs(mean - predicted) <= half  # the prediction within the measured 95% interval
+    return {"measured": mean, "half_width": half, "per_seed": per_seed, "predicted": predicted,
+            "predicted_with_replacement": full_iid, "predicted_additive": additive, "reshuffling_factor": factor}
 
-    slope_alpha = _slopes(alphas, mean, axis=1)        # one per batch size
-    slope_batch = _slopes(batches, mean, axis=0)       # one per step size
-    pred_slope_alpha = _slopes(alphas, predicted, axis=1)
-    pred_slope_batch = _slopes(batches, predicted, axis=0)
-    pred_iid_slope_alpha = _slopes(alphas, full_iid, axis=1)  # without the reshuffling factor
 
+def _facts(data: dict, *, steps: int, burn_in: int, relaxation: float) -> dict:
+    """The study's facts from :func:`run`'s ``data`` (measurements, predictions, slopes)."""
+    batches, steps_l = data["batches"], data["steps_l"]
+    mean, predicted, ratio = data["measured"], data["predicted"], data["ratio"]
+    full_iid, additive, factor = data["predicted_with_replacement"], data["predicted_additive"], data["reshuffling_factor"]
+    slope_alpha, slope_batch = data["slope_alpha"], data["slope_batch"]
     facts = {
-        "n": N_SAMPLES,
-        "d": N_FEATURES,
-        "kappa": CONDITION_NUMBER,
-        "noise": NOISE,
-        "steps": steps,
-        "burn_in": burn_logs * log_every,
-        "burn_relaxations": BURN_RELAXATIONS,
-        "window": steps - burn_logs * log_every,
-        "n_seeds": len(seeds),
-        "n_cells": len(batches) * len(alphas),
-        "b_min": batches[0],
-        "b_max": batches[-1],
-        "alphaL_min": steps_l[0],
-        "alphaL_max": steps_l[-1],
-        "relaxation_steps": relaxation,
-        "epoch_steps_bmax": N_SAMPLES // batches[-1],
+        "n": N_SAMPLES, "d": N_FEATURES, "kappa": CONDITION_NUMBER, "noise": NOISE, "steps": steps,
+        "burn_in": burn_in, "burn_relaxations": BURN_RELAXATIONS, "window": steps - burn_in,
+        "n_seeds": len(data["seeds"]), "n_cells": len(batches) * len(steps_l),
+        "b_min": batches[0], "b_max": batches[-1], "alphaL_min": steps_l[0], "alphaL_max": steps_l[-1],
+        "relaxation_steps": relaxation, "epoch_steps_bmax": N_SAMPLES // batches[-1],
         "slope_alpha_mean": float(np.mean(slope_alpha)),
         "slope_alpha_min": float(np.min(slope_alpha)),
         "slope_alpha_max": float(np.max(slope_alpha)),
         "slope_batch_mean": float(np.mean(slope_batch)),
         "slope_batch_min": float(np.min(slope_batch)),
         "slope_batch_max": float(np.max(slope_batch)),
-        "pred_slope_alpha_mean": float(np.mean(pred_slope_alpha)),
-        "pred_slope_batch_mean": float(np.mean(pred_slope_batch)),
-        "pred_iid_slope_alpha_mean": float(np.mean(pred_iid_slope_alpha)),
+        "pred_slope_alpha_mean": float(np.mean(_slopes(data["alphas"], predicted, axis=1))),
+        "pred_slope_batch_mean": float(np.mean(_slopes(batches, predicted, axis=0))),
+        # without the reshuffling factor
+        "pred_iid_slope_alpha_mean": float(np.mean(_slopes(data["alphas"], full_iid, axis=1))),
         "alpha_b_slope_tol": ALPHA_B_SLOPE_TOL,
+        "floor_tol": FLOOR_TOL,
+        "n_ratio_off": int(np.sum(np.abs(ratio - 1) > FLOOR_TOL)),
         "ratio_min": float(np.min(ratio)),
         "ratio_max": float(np.max(ratio)),
-        "n_inside": int(np.sum(inside)),
+        # the prediction within the measured 95% interval
+        "n_inside": int(np.sum(np.abs(mean - predicted) <= data["half_width"])),
         "ci_level": 95,  # metrics.mean_interval's
         "epoch_over_relaxation_bmax": (N_SAMPLES // batches[-1]) / relaxation,
-        "additive_ratio_min": float(np.min(additive_ratio)),
-        "additive_ratio_max": float(np.max(additive_ratio)),
-        "additive_ratio_b1_amax": float(additive_ratio[0, -1]),
+        "additive_ratio_min": float(np.min(data["additive_ratio"])),
+        "additive_ratio_max": float(np.max(data["additive_ratio"])),
+        "additive_ratio_b1_amax": float(data["additive_ratio"][0, -1]),
         "multiplicative_share_b1_amax": float(full_iid[0, -1] / additive[0, -1]),
         "rr_factor_min": float(np.min(factor)),
         "rr_factor_bmax_amin": float(factor[-1, 0]),
@@ -310,59 +350,38 @@ def run(settings: Settings) -> StudyResult:
     }
     for i, batch in enumerate(batches):
         facts[f"batch_{batch}"] = batch
-        for j, a in enumerate(steps_l):
+        for j in range(len(steps_l)):
             key = f"b{batch}_a{j}"
             facts[f"{key}_measured"] = float(mean[i, j])
             facts[f"{key}_predicted"] = float(predicted[i, j])
             facts[f"{key}_ratio"] = float(ratio[i, j])
     for j, a in enumerate(steps_l):
         facts[f"alphaL_{j}"] = a
-    f = {k: fmt(v) for k, v in facts.items()}
+    return facts
 
-    text = (
-        f"Constant-step SGD on a least-squares design with n = {f['n']} Gaussian samples, d = {f['d']} features, "
-        f"a Hessian of condition number {f['kappa']} and label noise of standard deviation {f['noise']}, for batch "
-        f"sizes from {f['b_min']} to {f['b_max']} and step sizes α from {f['alphaL_min']}/L to {f['alphaL_max']}/L. "
-        f"Each run starts at w*, takes {f['steps']} steps, discards the first {f['burn_in']} ({f['burn_relaxations']} relaxation "
-        f"times of the slowest direction at the smallest step) and averages the excess loss over the remaining "
-        f"{f['window']}; the floor is the mean of that average over {f['n_seeds']} seeds (batch orders)."
-    )
 
-    conclusions = [
-        _floor_conclusion(facts),
-        f"The stationary second-moment equation with the exact gradient covariance at w*, the state-dependent "
-        f"part of the minibatch noise and the reshuffling correction predicts the {f['n_cells']} (B, α) floors: "
-        f"measured over predicted lies between {f['ratio_min']} and {f['ratio_max']}, and the prediction lies "
-        f"inside the measured floor's {f['ci_level']}% interval over seeds in {f['n_inside']} of the {f['n_cells']} "
-        + ("cells." if facts["n_inside"] == facts["n_cells"] else
-           "cells (in the others the measurement resolves a difference within that range)."),
-        f"The additive-noise Lyapunov equation `Σ = (I−αH)Σ(I−αH) + α²C/B` alone misses the state-dependent "
-        f"noise `(α²/B)(E[AΣA] − HΣH)`: at B = {f['b_min']} and α = {f['alphaL_max']}/L the measured floor is "
-        f"{f['additive_ratio_b1_amax']} times its prediction (the full equation raises the prediction by the "
-        f"factor {f['multiplicative_share_b1_amax']}); measured over additive ranges from "
-        f"{f['additive_ratio_min']} to {f['additive_ratio_max']}.",
-        f"Sampling without replacement lowers the floor where an epoch is not much longer than the relaxation "
-        f"time: at B = {f['b_max']} an epoch is {f['epoch_steps_bmax']} steps, {f['epoch_over_relaxation_bmax']} "
-        f"times the {f['relaxation_steps']} steps in which the slowest direction relaxes at α = "
-        f"{f['alphaL_min']}/L, and the reshuffled noise, whose sum "
-        f"over an epoch is zero, gives a floor {f['rr_factor_bmax_amin']} times the with-replacement one "
-        f"(measured over the with-replacement prediction: {f['no_rr_ratio_bmax_amin']}); at B = {f['b_min']} "
-        f"the factor is {f['rr_factor_b1_amin']}.",
-    ]
-
+def _table(data: dict) -> str:
     header = (
         "| B | α·L | measured floor (95% CI over seeds) | predicted | measured / predicted "
         "| additive Lyapunov | measured / additive | reshuffling factor |\n|---|---|---|---|---|---|---|---|"
     )
     lines = [header]
-    for i, batch in enumerate(batches):
-        for j, a in enumerate(steps_l):
+    for i, batch in enumerate(data["batches"]):
+        for j, a in enumerate(data["steps_l"]):
+            cell = {key: data[key][i, j] for key in ("measured", "half_width", "predicted", "ratio",
+                                                      "predicted_additive", "additive_ratio", "reshuffling_factor")}
             lines.append(
-                f"| {batch} | {a:g} | {mean[i, j]:.3e} ± {half[i, j]:.1e} | {predicted[i, j]:.3e} | {ratio[i, j]:.3f} "
-                f"| {additive[i, j]:.3e} | {additive_ratio[i, j]:.3f} | {factor[i, j]:.3f} |"
+                f"| {batch} | {a:g} | {cell['measured']:.3e} ± {cell['half_width']:.1e} | {cell['predicted']:.3e} "
+                f"| {cell['ratio']:.3f} | {cell['predicted_additive']:.3e} | {cell['additive_ratio']:.3f} "
+                f"| {cell['reshuffling_factor']:.3f} |"
             )
-    table = "\n".join(lines)
+    return "\n".join(lines)
 
+
+def _figures(data: dict, settings: Settings) -> list:
+    """Draws the study's three figures; ``[(file name, caption)]``."""
+    batches, steps_l = data["batches"], data["steps_l"]
+    mean, half, predicted = data["measured"], data["half_width"], data["predicted"]
     alpha_name, batch_name, ratio_name = "noise_floor_vs_alpha.png", "noise_floor_vs_batch.png", "noise_floor_ratio.png"
     plots.scaling(
         np.asarray(steps_l), {f"B = {b}": (mean[i], half[i]) for i, b in enumerate(batches)},
@@ -376,41 +395,50 @@ def run(settings: Settings) -> StudyResult:
         xlabel="batch size B", ylabel="stationary excess loss", path=settings.figure_path(batch_name),
         title="SGD noise floor against the batch size (dashed: theory)",
     )
-    _ratio_figure(batches, steps_l, ratio, additive_ratio, settings.figure_path(ratio_name))
+    _ratio_figure(batches, steps_l, data["ratio"], data["additive_ratio"], settings.figure_path(ratio_name))
+    return [
+        (alpha_name, "Stationary excess loss of constant-step SGD against α for each batch size; error bars: "
+                     "95% intervals over seeds; dashed: the predicted floor."),
+        (batch_name, "The same floors against the batch size, one line per step size."),
+        (ratio_name, "Measured over predicted floor: full prediction (filled) and additive-noise Lyapunov "
+                     "equation with replacement (hollow)."),
+    ]
 
-    data = {
-        "batches": list(batches),
-        "steps_l": list(steps_l),
-        "alphas": alphas,
-        "seeds": seeds,
-        "L": L,
-        "mu": mu,
-        "measured": mean,
-        "half_width": half,
-        "per_seed": per_seed,
-        "predicted": predicted,
-        "predicted_with_replacement": full_iid,
-        "predicted_additive": additive,
-        "reshuffling_factor": factor,
-        "ratio": ratio,
-        "additive_ratio": additive_ratio,
-        "slope_alpha": slope_alpha,
-        "slope_batch": slope_batch,
-    }
-    facts["seconds"] = round(time.perf_counter() - started, 1)  # measurement, fits and figures
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        facts=facts,
-        data=data,
-        figures=[
-            (alpha_name, "Stationary excess loss of constant-step SGD against α for each batch size; error bars: "
-                         "95% intervals over seeds; dashed: the predicted floor."),
-            (batch_name, "The same floors against the batch size, one line per step size."),
-            (ratio_name, "Measured over predicted floor: full prediction (filled) and additive-noise Lyapunov "
-                         "equation with replacement (hollow)."),
-        ],
-        tables=[table],
-        conclusions=conclusions,
-        text=text,
+
+def run(settings: Settings) -> StudyResult:
+    started = time.perf_counter()
+    quick = settings.quick
+    batches = BATCHES_QUICK if quick else BATCHES_FULL
+    steps_l = STEPS_L_QUICK if quick else STEPS_L_FULL
+    steps = STEPS_QUICK if quick else STEPS_FULL
+    log_every = LOG_EVERY_QUICK if quick else LOG_EVERY_FULL
+    seeds = [int(s) for s in settings.seeds]
+
+    problem = _problem()
+    alphas = [a / problem.L for a in steps_l]
+    relaxation = 1.0 / (2.0 * min(alphas) * problem.mu)  # steps for the slowest direction's excess loss
+    burn_logs = math.ceil(BURN_RELAXATIONS * relaxation / log_every)
+    data = {"batches": list(batches), "steps_l": list(steps_l), "alphas": alphas, "seeds": seeds,
+            "L": problem.L, "mu": problem.mu,
+            **_measure(problem, batches, alphas, seeds, steps=steps, log_every=log_every, burn_logs=burn_logs)}
+    data["ratio"] = data["measured"] / data["predicted"]
+    data["additive_ratio"] = data["measured"] / data["predicted_additive"]
+    data["slope_alpha"] = _slopes(alphas, data["measured"], axis=1)  # one per batch size
+    data["slope_batch"] = _slopes(batches, data["measured"], axis=0)  # one per step size
+    facts = _facts(data, steps=steps, burn_in=burn_logs * log_every, relaxation=relaxation)
+    f = {k: fmt(v) for k, v in facts.items()}
+
+    text = (
+        f"Constant-step SGD on a least-squares design with n = {f['n']} Gaussian samples, d = {f['d']} features, "
+        f"a Hessian of condition number {f['kappa']} and label noise of standard deviation {f['noise']}, for batch "
+        f"sizes from {f['b_min']} to {f['b_max']} and step sizes α from {f['alphaL_min']}/L to {f['alphaL_max']}/L. "
+        f"Each run starts at w*, takes {f['steps']} steps, discards the first {f['burn_in']} ({f['burn_relaxations']} relaxation "
+        f"times of the slowest direction at the smallest step) and averages the excess loss over the remaining "
+        f"{f['window']}; the floor is the mean of that average over {f['n_seeds']} seeds (batch orders)."
     )
+    conclusions = [_floor_conclusion(facts), _prediction_conclusion(facts), _additive_conclusion(facts),
+                   _reshuffling_conclusion(facts)]
+    figures = _figures(data, settings)
+    facts["seconds"] = round(time.perf_counter() - started, 1)  # measurement, fits and figures
+    return StudyResult(name=NAME, title=TITLE, facts=facts, data=data, figures=figures, tables=[_table(data)],
+                       conclusions=conclusions, text=text)
