@@ -70,3 +70,11 @@ def _fsync_folder(folder: str) -> None:
         pass
     finally:
         os.close(descriptor)
+
+
+def atomic_savez(path, arrays) -> None:
+    """``np.savez`` of ``arrays`` to ``path``, atomically (see :func:`atomic_write`)."""
+    import numpy as np
+
+    with atomic_write(path, binary=True) as file:
+        np.savez(file, **arrays)

@@ -269,14 +269,14 @@ def mse_batch_values(w, X, y):
 #: ``d > 32`` the same holds for the rows of the gradient's product. A config's
 #: parameters then do not depend on how many configs share its program (its chunk, or
 #: its device's share of a sharded sweep).
-_MIN_PARAMETER_SETS = 64
+MIN_PARAMETER_SETS = 64
 
 
 def _padded(w, axis=0):
     """``w`` with zeros appended along ``axis`` (its parameter sets) up to a multiple of
-    :data:`_MIN_PARAMETER_SETS`."""
+    :data:`MIN_PARAMETER_SETS`."""
     widths = [(0, 0)] * w.ndim
-    widths[axis] = (0, -w.shape[axis] % _MIN_PARAMETER_SETS)
+    widths[axis] = (0, -w.shape[axis] % MIN_PARAMETER_SETS)
     return jnp.pad(w, widths)
 
 

@@ -19,7 +19,7 @@ import math
 import numbers
 import os
 import warnings
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 import jax
 import numpy as np
@@ -27,7 +27,9 @@ import numpy as np
 from jaxopt_hw import metrics as metrics_lib
 from jaxopt_hw.loop import check_int, check_run_args, default_log_every
 from jaxopt_hw.problems import Problem
-from jaxopt_hw.sweep import Engine, check_grid, check_seeds, claim_folder, fingerprint_of, problem_signature
+from jaxopt_hw.sweep.engine import Engine
+from jaxopt_hw.sweep.plan import check_grid, check_seeds
+from jaxopt_hw.sweep.store import claim_folder, fingerprint_of, problem_signature
 
 __all__ = ["log_uniform", "uniform", "choice", "search", "SearchResult", "sample_configs", "halving_rungs"]
 

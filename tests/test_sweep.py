@@ -285,7 +285,7 @@ def test_bad_sweep_arguments_fail_before_compiling(prob, kwargs, match):
 
 
 def test_repeated_grid_values_are_found_hashable_or_not():
-    from jaxopt_hw.sweep import _NO_REPEAT, _first_repeat
+    from jaxopt_hw.sweep.plan import _NO_REPEAT, _first_repeat
 
     assert _first_repeat([0.1, 0.2, 0.3]) is _NO_REPEAT
     assert _first_repeat([0.1, 0.2, 0.1, 0.2]) == 0.1
@@ -338,7 +338,7 @@ def test_guard_through_the_loss_freezes_like_the_direct_check(prob, monkeypatch)
     import dataclasses
 
     # taken above 32 parameters per config: here for 5 too
-    monkeypatch.setattr(sys.modules["jaxopt_hw.sweep"], "_CHECK_BY_LOSS_ABOVE", 0)
+    monkeypatch.setattr(sys.modules["jaxopt_hw.sweep.program"], "_CHECK_BY_LOSS_ABOVE", 0)
     grid = {"learning_rate": [1e-3, 3e-2, 1e2, 1e3]}
     kwargs = dict(grid=grid, seeds=[0, 1], steps=60, batch_size=32, divergence_factor=1e38, progress=False)
     through_loss = jh.sweep(prob, jh.sgd, **kwargs)
@@ -363,7 +363,7 @@ def test_multi_chunk_sweep_compiles_once_and_equals_one_chunk(prob, monkeypatch)
     kwargs = dict(grid={"learning_rate": list(np.geomspace(1e-3, 0.1, 64)), "b1": [0.8, 0.9]}, seeds=[0], steps=40,
                   batch_size=16, devices=jax.devices("cpu")[:1], progress=False)
     whole = jh.sweep(prob, jh.adam, chunk_size=128, **kwargs)
-    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    sweep_module = sys.modules["jaxopt_hw.sweep.plan"]
     monkeypatch.setattr(sweep_module, "_cache_bytes", lambda: 4 * 64 * sweep_module._step_bytes(1, 64, 16, 4))
     with compile_log() as compiled:
         derived = jh.sweep(prob, jh.adam, **kwargs)
@@ -387,7 +387,7 @@ def test_a_sweep_of_several_chunks_shows_its_configs_rate_and_time_left(prob, ca
 
 
 def test_the_chunk_size_follows_the_cost_of_a_step():
-    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    sweep_module = sys.modules["jaxopt_hw.sweep.plan"]
     step_bytes, cache = sweep_module._step_bytes, 32 * 2**20
 
     def per_device(d, batch_size=32, seeds=1, devices=1, itemsize=4):  # Adam: w, m, v and a step count
@@ -574,7 +574,7 @@ def test_schedules_on_a_grid_axis_keep_their_names(prob, tmp_path):
 RESUME_SCRIPT = textwrap.dedent("""
     import os, sys, numpy as np, jaxopt_hw as jh
     import jaxopt_hw.sweep as _  # noqa
-    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    sweep_module = sys.modules["jaxopt_hw.sweep.engine"]
     if sys.argv[2] == "die":  # die right after the first chunk is saved
         original = sweep_module._atomic_savez
         def save_then_die(path, arrays):
@@ -710,7 +710,7 @@ SHARD_SCRIPT = textwrap.dedent("""
     os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
     import json, sys, jax, numpy as np, jaxopt_hw as jh
     assert len(jax.devices()) == 4
-    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    sweep_module = sys.modules["jaxopt_hw.sweep.engine"]
     to_host = sweep_module._to_host
     for d in map(int, sys.argv[1:]):
         prob = jh.linear_regression(1_000, d, seed=3)
@@ -744,7 +744,7 @@ def test_sharded_over_four_devices_equals_one_device(tmp_path):
         assert report["devices"] == 4 and report["chunk"] % 4 == 0
         assert report["same_shape_diff"] == 0  # each device runs the one-device program on its shard
         # 18 configs per device against 72 on one: the least-squares products are padded to
-        # a multiple of 64 configs, so the sums round alike (problems._MIN_PARAMETER_SETS)
+        # a multiple of 64 configs, so the sums round alike (problems.MIN_PARAMETER_SETS)
         assert report["max_diff"] == 0, report
         assert report["third_ran_on"] == [2] and report["third_diff"] == 0  # the device asked for
 
@@ -761,7 +761,7 @@ DEVICES_RESUME_SCRIPT = textwrap.dedent("""
     fresh = jh.sweep(prob, jh.adam, devices=jax.devices(), **kwargs)
     # derived chunks, for a cache that holds the steps of 64 configs (Adam at d = 5, two
     # seeds, batches of 16): 64 on one device, 64 a device on four (all 200 in one chunk)
-    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    sweep_module = sys.modules["jaxopt_hw.sweep.plan"]
     sweep_module._cache_bytes = lambda: 4 * 64 * sweep_module._step_bytes(2, 64, 16, 4)
     kwargs.pop("chunk_size")
     kwargs["grid"] = {"learning_rate": list(np.geomspace(1e-3, 0.3, 100)), "b1": [0.8, 0.9]}
@@ -793,7 +793,7 @@ def test_a_sweep_folder_resumes_on_another_number_of_devices(tmp_path):
 
 
 def test_results_come_to_the_host_as_writable_arrays_in_one_allocation():
-    to_host = sys.modules["jaxopt_hw.sweep"]._to_host
+    to_host = sys.modules["jaxopt_hw.sweep.engine"]._to_host
     tree = {"logs": jnp.arange(12.0).reshape(3, 4), "flags": jnp.array([True, False, True]), "host": np.arange(5, dtype=np.int16)}
     host = to_host(tree)
     for key, value in tree.items():
@@ -811,7 +811,7 @@ SHARDS_TO_HOST_SCRIPT = textwrap.dedent("""
     os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
     import sys, jax, numpy as np, jaxopt_hw as jh
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
-    to_host = sys.modules["jaxopt_hw.sweep"]._to_host
+    to_host = sys.modules["jaxopt_hw.sweep.engine"]._to_host
     mesh = Mesh(np.asarray(jax.devices()).reshape(2, 2), ("a", "b"))
     values = {"rows": np.arange(48.0).reshape(8, 6), "grid": np.arange(96, dtype=np.int32).reshape(8, 12),
               "replicated": np.arange(5.0), "flags": np.arange(8) % 3 == 0}
@@ -876,7 +876,7 @@ PROCESS_SCRIPT = textwrap.dedent("""
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
         jax.distributed.initialize(coordinator_address=sys.argv[1], num_processes=2, process_id=int(sys.argv[2]))
     import jaxopt_hw as jh
-    sweep_module = sys.modules["jaxopt_hw.sweep"]
+    sweep_module = sys.modules["jaxopt_hw.sweep.engine"]
     to_host, rows, padded = sweep_module._to_host, [], []
 
     def spy(out):  # the config rows this process's devices computed, before the gather
@@ -945,7 +945,7 @@ def _count_from_config(learning_rate):
 
 
 def test_step_counts_are_shared_only_when_they_do_not_depend_on_the_config(prob):
-    sweep_module = sys.modules["jaxopt_hw.sweep"]  # the package's `sweep` is the function
+    sweep_module = sys.modules["jaxopt_hw.sweep.program"]  # the package's `sweep` is the function
     calls = []
     original = sweep_module._state_axes
 

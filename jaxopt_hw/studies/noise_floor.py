@@ -204,8 +204,8 @@ def _prediction_conclusion(facts: dict) -> str:
     """The full prediction "predicts the floors" only when every measured over predicted lies
     within ``facts["floor_tol"]`` of 1, else how many cells lie farther."""
     f = {k: fmt(v) for k, v in facts.items()}
-    model = (f"The stationary second-moment equation with the exact gradient covariance at w*, the state-dependent "
-             f"part of the minibatch noise and the reshuffling correction")
+    model = ("The stationary second-moment equation with the exact gradient covariance at w*, the state-dependent "
+             "part of the minibatch noise and the reshuffling correction")
     if facts["n_ratio_off"] == 0:
         sentence = (f"{model} predicts the {f['n_cells']} (B, α) floors: measured over predicted lies between "
                     f"{f['ratio_min']} and {f['ratio_max']}, within {f['floor_tol']} of one")
