@@ -384,7 +384,7 @@ carry, the full-data metrics at the end. Unrolling the innermost scan by 4 or 16
 final-metrics sweep from 18.4 to 15.6 / 15.4 ms at d = 5 and from 23.0 to 19.8 / 17.5 ms
 at d = 100, and changed nothing when logging every step: not enough to reach the expert,
 and not enabled (`loop._SCAN_UNROLL`). Products run in float32 (`Precision.HIGHEST`,
-`problems._product`) where XLA's default would round their operands to TF32; with TF32
+`problems.core.product`) where XLA's default would round their operands to TF32; with TF32
 the sweep took 17.0 / 17.9 / 21.2 ms (the three problems), and the tests' sweeps were up
 to 5e-4 away from the matching `jh.run` (≤ 2.1e-6 in float32).
 """

@@ -712,9 +712,10 @@ def default_log_every(problem: Problem, steps, batch_size) -> int:
       >>> default_log_every(prob, steps=1000, batch_size=10)
       40
     """
-    if not problem.loss_takes_batch or not isinstance(steps, int) or steps < 1:
-        return 1  # a bad steps is reported by check_run_args
-    epoch = 1 if batch_size is None else -(-problem.n // max(1, int(batch_size)))
+    if not getattr(problem, "loss_takes_batch", False) or type(steps) is not int or steps < 1:
+        return 1  # a bad problem or steps is reported by check_run_args
+    whole = type(batch_size) is not int or batch_size < 1  # the full batch, or a bad size reported later
+    epoch = 1 if whole else -(-problem.n // batch_size)
     small = [k for k in range(1, math.isqrt(steps) + 1) if steps % k == 0]
     return min(k for k in small + [steps // k for k in small] if k >= min(LOG_EPOCHS * epoch, steps))
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxopt_hw as jh
-from jaxopt_hw import problems as problems_lib
+from jaxopt_hw.problems import regression as problems_lib
 
 
 def host(a):

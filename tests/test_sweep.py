@@ -77,7 +77,7 @@ def test_final_metrics_only_sweep_equals_its_runs(prob):
 
 
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="bitwise on XLA:CPU; GPU products are cuBLAS's")
-@pytest.mark.parametrize("d", [5, 20])  # the measures' two forms for d <= 32 (problems._WRITTEN_OUT_D)
+@pytest.mark.parametrize("d", [5, 20])  # the measures' two forms for d <= 32 (problems.regression._WRITTEN_OUT_D)
 def test_sweep_is_bitwise_its_run_for_small_least_squares(d):
     # d <= 32, batches of <= 32 rows: every logged value of every config is its run's
     prob = jh.linear_regression(1_000, d, seed=3)
@@ -126,10 +126,11 @@ def test_least_squares_sweeps_call_its_functions_for_sets_held_as_columns(monkey
     import functools
 
     from jaxopt_hw import problems
+    from jaxopt_hw.problems.core import _SETS_MINOR_FORMS
 
     traced = []
     for fn in (problems.mse_batch_values, problems.quadratic_measures):
-        monkeypatch.setitem(problems._SETS_MINOR_FORMS, fn, lambda *args, inner=problems.sets_minor_form(fn),
+        monkeypatch.setitem(_SETS_MINOR_FORMS, fn, lambda *args, inner=problems.sets_minor_form(fn),
                             name=fn.__name__: (traced.append(name), inner(*args))[1])
     assert problems.sets_minor_form(functools.wraps(problems.quadratic_measures)(lambda w, aux: None)) is None
     assert problems.sets_minor_form({}) is None  # unhashable: no form
