@@ -1115,8 +1115,9 @@ def sweep(
             # 3: initial points drawn on the host; 4: the fingerprint covers data and code;
             # 5: initial points drawn apart from the data, least squares' excess loss in closed form;
             # 6: numeric fixed values traced (they round as in a run); 7: least squares with
-            # d > 32 computed with the configs on the minor axis (it rounds otherwise)
-            "chunk_format": 7,
+            # d > 32 computed with the configs on the minor axis (it rounds otherwise);
+            # 8: other batch orders (epochs of n ≤ 64 drawn exactly, more Feistel rounds)
+            "chunk_format": 8,
         }
         fingerprint = _fingerprint({**spec, "problem": _problem_signature(problem), "optimizer": optimizer_factory,
                                     "initial_points": params0})
