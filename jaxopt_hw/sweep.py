@@ -245,19 +245,31 @@ class SweepResult:
 
     @classmethod
     def load(cls, path) -> "SweepResult":
-        """Reads a result written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as stored:
+        """Reads a result written by :meth:`save`.
+
+        Raises:
+          FileNotFoundError: nothing is at ``path``.
+          ValueError: the file at ``path`` is not a saved result (damaged, or another
+            file), saying why.
+        """
+        try:
+            stored = _npz_arrays(path)
             header = json.loads(str(stored["header_json"]))
-            curves = {k[len("curve_"):]: stored[k] for k in stored.files if k.startswith("curve_")}
             return cls(
                 axes={name: [_as_tuples(value) for value in values] for name, values in header["axes"].items()},
-                curves=curves,
+                curves={k[len("curve_"):]: v for k, v in stored.items() if k.startswith("curve_")},
                 steps=stored["steps"],
                 diverged=stored["diverged"],
                 initial_loss=stored["initial_loss"],
                 tol=header["tol"],
                 meta=header["meta"],
             )
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            reason = (str(error) if type(error) is ValueError else f"{type(error).__name__}: {error}").rstrip(".")
+            # from None: the reason is in the message; the chain would end six frames down in zipfile
+            raise ValueError(f"{os.fspath(path)!r} is not a saved SweepResult (damaged, or not written by "
+                             f"SweepResult.save): {reason}; rerun the sweep that made it (with out= it "
+                             "reloads its saved chunks) or load another file") from None
 
 
 def _as_tuples(value):
@@ -312,6 +324,31 @@ def _atomic_savez(path, arrays) -> None:
         np.savez(file, **arrays)
 
 
+#: What a zip archive (an ``.npz``) starts with: a member, or the end of an empty archive.
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _npz_arrays(path) -> dict:
+    """Every array of the ``.npz`` at ``path``, read whole (checksums included).
+
+    Raises:
+      FileNotFoundError: nothing is at ``path``.
+      ValueError: it is not an ``.npz`` or is damaged, saying why.
+    """
+    with open(path, "rb") as file:
+        magic = file.read(4)
+    if magic not in _ZIP_MAGIC:  # np.load would take other bytes for a pickle and advise allow_pickle
+        raise ValueError("it is not an .npz (zip) archive")
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {key: stored[key] for key in stored.files}
+    # zipfile takes damaged flags for encryption (RuntimeError) or a new version (NotImplementedError)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError) as error:
+        if "pickle" in str(error):  # never advise loading it unsafely
+            raise ValueError("it holds pickled objects, which a saved result never does") from None
+        raise ValueError(f"{type(error).__name__}: {error}") from error
+
+
 _CHUNK_KEYS = {f"curve_{name}" for name in METRIC_NAMES} | {"diverged", "initial_loss"}
 
 
@@ -322,14 +359,12 @@ def _saved_chunk(path) -> Optional[dict]:
     if not os.path.exists(path):
         return None
     try:
-        with np.load(path) as stored:
-            arrays = {key: stored[key] for key in stored.files}
+        arrays = _npz_arrays(path)
         if set(arrays) != _CHUNK_KEYS:
             raise ValueError(f"it holds {sorted(arrays)}")
         return arrays
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        warnings.warn(f"{path} cannot be read ({type(error).__name__}: {error}); computing that chunk again",
-                      RuntimeWarning, stacklevel=3)
+    except (OSError, ValueError) as error:
+        warnings.warn(f"{path} cannot be read ({error}); computing that chunk again", RuntimeWarning, stacklevel=3)
         return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -551,6 +552,29 @@ def test_interrupted_sweep_resumes_without_losing_work(tmp_path):
     # a different sweep refuses the folder instead of mixing results, naming what differs
     with pytest.raises(ValueError, match="different sweep.*other chunk, grid, seeds"):
         jh.sweep(prob, jh.adam, grid={"learning_rate": [0.5]}, steps=40, batch_size=16, out=out, progress=False)
+
+
+def test_a_damaged_result_file_is_refused_naming_it(prob, tmp_path):
+    """Not zipfile's or numpy's error (which advises allow_pickle for garbage), but one
+    ValueError naming the file; a missing file stays a FileNotFoundError."""
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 0.1]}, seeds=[0], steps=12, batch_size=16,
+                   progress=False)
+    res.save(tmp_path / "result.npz")
+    raw = (tmp_path / "result.npz").read_bytes()
+    flipped = bytearray(raw)
+    flipped[len(raw) // 3] ^= 0x10  # inside a stored array: its CRC-32 no longer matches
+    np.savez(tmp_path / "other.npz", a=np.arange(3))
+    files = {"truncated.npz": raw[: len(raw) // 2], "garbage.npz": b"not a sweep result\n" * 20,
+             "flipped.npz": bytes(flipped), "empty.npz": b"", "other.npz": None}
+    for name, data in files.items():
+        path = tmp_path / name
+        if data is not None:
+            path.write_bytes(data)
+        with pytest.raises(ValueError, match=re.escape(f"{str(path)!r} is not a saved SweepResult (damaged")) as info:
+            jh.SweepResult.load(path)
+        assert "allow_pickle" not in str(info.value), name
+    with pytest.raises(FileNotFoundError):
+        jh.SweepResult.load(tmp_path / "missing.npz")
 
 
 def test_an_unreadable_chunk_is_computed_again(prob, tmp_path):
