@@ -1085,9 +1085,9 @@ def sweep(
         grids run in chunks.
       chunk_size: configs per chunk (overrides ``memory_budget``).
       static: grid names to treat as static even though their values are numbers.
-      out: a folder; each finished chunk is saved there atomically and a rerun of the
-        same sweep skips the chunks already saved. The merged result is saved as
-        ``out/result.npz``.
+      out: a folder (made if missing; a file is refused before anything runs); each
+        finished chunk is saved there atomically and a rerun of the same sweep skips the
+        chunks already saved. The merged result is saved as ``out/result.npz``.
       devices: devices to shard the config axis over (default: ``jax.devices()``, as
         many of them as get 64 configs or more each; all of them with several processes).
       progress: show a tqdm progress bar over chunks.
@@ -1111,6 +1111,8 @@ def sweep(
     tol = (0.01 * problem.min_loss if problem.min_loss else 1e-6) if tol is None else check_number("tol", tol, allow_zero=True)
     memory_budget = check_number("memory_budget", memory_budget)
     chunk_size = None if chunk_size is None else check_int("chunk_size", chunk_size)
+    if out is not None:
+        _check_out(out)
     n_logs = steps // log_every
 
     names = list(grid)
@@ -1275,6 +1277,20 @@ def _concatenated(arrays):
     """``np.concatenate(arrays)``, without copying a lone array (a 1 024-config sweep
     logging five metrics every step returns 20 MB per 1 000 steps: a copy costs ms)."""
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def _check_out(out) -> None:
+    """A TypeError or ValueError naming ``out`` when it cannot be made a folder: not a
+    path, or a file that is it or one of its parents."""
+    if not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a folder's path (str or os.PathLike), got {type(out).__name__}")
+    path = os.path.abspath(os.fspath(out))
+    while not os.path.exists(path) and os.path.dirname(path) != path:  # its nearest existing ancestor
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        where = "is a file" if path == os.path.abspath(os.fspath(out)) else f"lies under the file {path!r}"
+        raise ValueError(f"out={os.fspath(out)!r} must be a folder, but it {where}; pass the path of a folder "
+                         "(one that does not exist yet is made)")
 
 
 def _claim_folder(out, fingerprint, spec) -> None:

@@ -577,6 +577,20 @@ def test_a_damaged_result_file_is_refused_naming_it(prob, tmp_path):
         jh.SweepResult.load(tmp_path / "missing.npz")
 
 
+def test_out_that_is_or_lies_under_a_file_is_refused_before_compiling(prob, tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    kwargs = dict(grid={"learning_rate": [0.1]}, steps=4, batch_size=16, progress=False)
+    for out, where in [(a_file, "is a file"), (a_file / "sweep", f"lies under the file {str(a_file)!r}")]:
+        with compile_log() as compiled, pytest.raises(ValueError, match=re.escape(f"out={str(out)!r} must be a "
+                                                                                  f"folder, but it {where}")):
+            jh.sweep(prob, jh.adam, out=out, **kwargs)
+        assert compiled == []
+    assert a_file.read_text() == "not a folder"
+    with pytest.raises(TypeError, match="out must be a folder's path"):
+        jh.sweep(prob, jh.adam, out=3, **kwargs)
+
+
 def test_an_unreadable_chunk_is_computed_again(prob, tmp_path):
     kwargs = dict(grid={"learning_rate": [1e-3, 1e-2, 0.1, 0.3]}, seeds=[0], steps=24, batch_size=16, chunk_size=2,
                   progress=False)
