@@ -78,3 +78,32 @@ def atomic_savez(path, arrays) -> None:
 
     with atomic_write(path, binary=True) as file:
         np.savez(file, **arrays)
+
+
+#: What a zip archive (an ``.npz``) starts with: a member, or the end of an empty archive.
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def npz_arrays(path) -> dict:
+    """Every array of the ``.npz`` at ``path``, read whole (checksums included).
+
+    Raises:
+      FileNotFoundError: nothing is at ``path``.
+      ValueError: it is not an ``.npz`` or is damaged, saying why.
+    """
+    import zipfile
+
+    import numpy as np
+
+    with open(path, "rb") as file:
+        magic = file.read(4)
+    if magic not in _ZIP_MAGIC:  # np.load would take other bytes for a pickle and advise allow_pickle
+        raise ValueError("it is not an .npz (zip) archive")
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {key: stored[key] for key in stored.files}
+    # zipfile takes damaged flags for encryption (RuntimeError) or a new version (NotImplementedError)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as error:
+        if "pickle" in str(error):  # never advise loading it unsafely
+            raise ValueError("it holds pickled objects, which a saved result never does") from None
+        raise ValueError(f"{type(error).__name__}: {error}") from error

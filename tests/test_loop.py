@@ -1,6 +1,7 @@
 """The compiled training loop: batches, equivalence with plain loops, shuffling statistics,
 determinism, compilation reuse, validation and divergence."""
 
+import itertools
 import logging
 import math
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from scipy import stats
 
 import jaxopt_hw as jh
 from jaxopt_hw import loop as loop_lib
@@ -93,15 +95,51 @@ def chi_square_sf(x, df):
 CHI2_CRIT_001 = {7: 24.322, 19: 43.820, 24: 51.179}
 
 
-def permutations_for_seeds(seeds, epoch, n):
-    """``epoch_permutation`` for many seeds at once, vectorised over the seed's words."""
-    words = jnp.asarray(np.stack([np.asarray(loop_lib.shuffle_words(s)) for s in seeds]))
-    positions = jnp.arange(n, dtype=jnp.uint32)
+def epoch_rows(seeds, epochs, n, positions=None, rounds=None):
+    """The rows at ``positions`` (all by default) of each epoch in ``epochs`` of each seed,
+    shape ``(len(seeds) * len(epochs), len(positions))``, seed-major, in one vectorised
+    call: the loop's order or, with ``rounds``, the Feistel network of that many rounds
+    at any ``n`` (the shuffle before issue 20: 6 rounds)."""
+    words = jnp.asarray(np.stack([loop_lib.host_shuffle_words(s) for s in seeds]))
+    epochs = jnp.asarray(list(epochs), dtype=jnp.int32)
+    positions = np.arange(n) if positions is None else np.asarray(positions)
 
     def one(w):
-        return loop_lib._permuted_rows(positions, loop_lib._round_keys(w, jnp.full((n,), epoch, jnp.int32)), n)
+        if rounds is None and n <= loop_lib.EXACT_MAX_ROWS:
+            return loop_lib._epoch_rows(w, epochs, n)[:, positions]
+        keys = loop_lib._round_keys(w, epochs, rounds or loop_lib._feistel_rounds(n))
+        shape = (epochs.shape[0], len(positions))
+        round_keys = [jnp.broadcast_to(keys[:, r, None], shape) for r in range(keys.shape[1])]
+        return loop_lib._permute(jnp.broadcast_to(jnp.asarray(positions, jnp.uint32), shape), round_keys, n)
 
-    return np.asarray(jax.jit(jax.vmap(one))(words))
+    return np.asarray(jax.jit(jax.vmap(one))(words)).reshape(-1, len(positions))
+
+
+def permutations_for_seeds(seeds, epoch, n):
+    """``epoch_permutation`` for many seeds at once."""
+    return epoch_rows(seeds, [epoch], n)
+
+
+def order_counts(perms):
+    """How often each of the ``n!`` orders occurs among the rows of ``perms``."""
+    n = perms.shape[1]
+    codes = perms @ n ** np.arange(n)
+    every = np.sort(np.array(list(itertools.permutations(range(n)))) @ n ** np.arange(n))
+    index = np.searchsorted(every, codes)
+    assert np.all(every[index] == codes)  # each row is a permutation
+    return np.bincount(index, minlength=len(every))
+
+
+def pair_chi_square_p(rows_x, rows_y, n):
+    """p-value of a χ² test that the high digits ``row // ⌈√n⌉`` (the Feistel network's
+    digit) of two positions' rows are those of a uniform ordered pair of distinct rows."""
+    m = math.isqrt(n - 1) + 1
+    k = (n - 1) // m + 1
+    sizes = np.bincount(np.arange(n) // m, minlength=k)
+    counts = np.bincount(rows_x // m * k + rows_y // m, minlength=k * k).reshape(k, k)
+    expected = (np.outer(sizes, sizes) - np.diag(sizes)) * (len(rows_x) / (n * (n - 1)))
+    cells = expected > 0
+    return stats.chisquare(counts[cells], expected[cells]).pvalue
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +167,7 @@ def test_epoch_permutation_validates_its_arguments():
         jh.epoch_permutation(0, 0, 0)
 
 
-@pytest.mark.parametrize("n, batch_size", [(100, 32), (10, 7), (50, 50), (9, 1)])
+@pytest.mark.parametrize("n, batch_size", [(100, 32), (10, 7), (50, 50), (9, 1), (5, 3), (300, 64)])
 def test_next_batch_follows_the_stream_and_covers_each_epoch(n, batch_size):
     """Per-step batches (the sweep's ``next_batch``) and the run's blocks are both the
     consecutive slices of the concatenated epoch permutations, so every epoch visits every
@@ -199,6 +237,39 @@ def test_adjacent_pairs_and_consecutive_epochs_are_uniform():
     big0, big1 = permutations_for_seeds(range(200), 0, 8), permutations_for_seeds(range(200), 1, 8)
     assert np.mean(np.all(big0 == big1, axis=1)) < 0.01
     assert len({tuple(p) for p in big0}) > 190  # seeds give different orders
+
+
+@pytest.mark.parametrize("n", [4, 5, 6])
+def test_every_order_of_an_epoch_is_equally_likely(n):
+    """χ² over all n! orders of 200 000 epochs (200 seeds × 1 000 epochs, ~280 per order
+    at n = 6); the 6-round Feistel network that drew them before fails it."""
+    seeds, epochs = range(200), range(1000)
+    perms = epoch_rows(seeds, epochs, n)
+    for s, e in [(0, 0), (7, 999), (199, 3)]:  # the vectorised form is the public function
+        np.testing.assert_array_equal(perms[s * len(epochs) + e], jh.epoch_permutation(s, e, n))
+    assert stats.chisquare(order_counts(perms)).pvalue > 1e-4
+    assert stats.chisquare(order_counts(epoch_rows(seeds, epochs, n, rounds=6))).pvalue < 1e-12
+
+
+@pytest.mark.parametrize("n, pairs, seeds", [
+    (16, [(0, 8), (0, 1), (1, 5)], 100),  # drawn exactly
+    (65, [(0, 9), (1, 64), (0, 32)], 200),  # Feistel, radix 9, 12 rounds, cycle-walking
+    (257, [(0, 17), (1, 256), (0, 1)], 500),  # Feistel, radix 17, 8 rounds, cycle-walking
+])
+def test_pairs_of_positions_are_independent(n, pairs, seeds):
+    """The rows at two positions of an epoch (pairs sharing a Feistel digit among them)
+    form a uniform ordered pair over ``seeds`` × 1 000 epochs; with 6 rounds, the shuffle
+    before issue 20, some pair fails decisively (at n = 257 it takes 500 000 epochs)."""
+    seeds, epochs = range(seeds), range(1000)
+    flat = sorted({x for pair in pairs for x in pair})
+    rows = epoch_rows(seeds, epochs, n, flat)
+    for s, e in [(0, 0), (seeds[-1], 999)]:
+        np.testing.assert_array_equal(rows[s * len(epochs) + e], jh.epoch_permutation(s, e, n)[flat])
+    old = epoch_rows(seeds, epochs, n, flat, rounds=6)
+    p_new = [pair_chi_square_p(rows[:, flat.index(x)], rows[:, flat.index(y)], n) for x, y in pairs]
+    p_old = [pair_chi_square_p(old[:, flat.index(x)], old[:, flat.index(y)], n) for x, y in pairs]
+    assert min(p_new) > 1e-4, p_new
+    assert min(p_old) < 1e-6, p_old
 
 
 # --------------------------------------------------------------------------- equivalence with plain loops

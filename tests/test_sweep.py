@@ -613,6 +613,43 @@ def test_interrupted_sweep_resumes_without_losing_work(tmp_path):
         jh.sweep(prob, jh.adam, grid={"learning_rate": [0.5]}, steps=40, batch_size=16, out=out, progress=False)
 
 
+def test_a_damaged_result_file_is_refused_naming_it(prob, tmp_path):
+    """Not zipfile's or numpy's error (which advises allow_pickle for garbage), but one
+    ValueError naming the file; a missing file stays a FileNotFoundError."""
+    res = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 0.1]}, seeds=[0], steps=12, batch_size=16,
+                   progress=False)
+    res.save(tmp_path / "result.npz")
+    raw = (tmp_path / "result.npz").read_bytes()
+    flipped = bytearray(raw)
+    flipped[len(raw) // 3] ^= 0x10  # inside a stored array: its CRC-32 no longer matches
+    np.savez(tmp_path / "other.npz", a=np.arange(3))
+    files = {"truncated.npz": raw[: len(raw) // 2], "garbage.npz": b"not a sweep result\n" * 20,
+             "flipped.npz": bytes(flipped), "empty.npz": b"", "other.npz": None}
+    for name, data in files.items():
+        path = tmp_path / name
+        if data is not None:
+            path.write_bytes(data)
+        with pytest.raises(ValueError, match=re.escape(f"{str(path)!r} is not a saved SweepResult (damaged")) as info:
+            jh.SweepResult.load(path)
+        assert "allow_pickle" not in str(info.value), name
+    with pytest.raises(FileNotFoundError):
+        jh.SweepResult.load(tmp_path / "missing.npz")
+
+
+def test_out_that_is_or_lies_under_a_file_is_refused_before_compiling(prob, tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    kwargs = dict(grid={"learning_rate": [0.1]}, steps=4, batch_size=16, progress=False)
+    for out, where in [(a_file, "is a file"), (a_file / "sweep", f"lies under the file {str(a_file)!r}")]:
+        with compile_log() as compiled, pytest.raises(ValueError, match=re.escape(f"out={str(out)!r} must be a "
+                                                                                  f"folder, but it {where}")):
+            jh.sweep(prob, jh.adam, out=out, **kwargs)
+        assert compiled == []
+    assert a_file.read_text() == "not a folder"
+    with pytest.raises(TypeError, match="out must be a folder's path"):
+        jh.sweep(prob, jh.adam, out=3, **kwargs)
+
+
 def test_an_unreadable_chunk_is_computed_again(prob, tmp_path):
     kwargs = dict(grid={"learning_rate": [1e-3, 1e-2, 0.1, 0.3]}, seeds=[0], steps=24, batch_size=16, chunk_size=2,
                   progress=False)

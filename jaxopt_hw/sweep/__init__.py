@@ -42,7 +42,7 @@ from jaxopt_hw.problems import Problem
 from jaxopt_hw.sweep.engine import Engine, concatenated
 from jaxopt_hw.sweep.plan import check_grid, check_seeds, use_cpu_cores
 from jaxopt_hw.sweep.result import METRIC_NAMES, SUMMARY_METRICS, SweepResult
-from jaxopt_hw.sweep.store import claim_folder, fingerprint_of, problem_signature, resumed_chunks
+from jaxopt_hw.sweep.store import check_out, claim_folder, fingerprint_of, problem_signature, resumed_chunks
 
 
 __all__ = ["sweep", "SweepResult", "METRIC_NAMES", "SUMMARY_METRICS", "use_cpu_cores", "fingerprint_of",
@@ -97,9 +97,9 @@ def sweep(
         multiple of that, in equal chunks. A sweep saving to ``out`` resumes in the chunks
         the folder was started in.
       static: grid names to treat as static even though their values are numbers.
-      out: a folder; each finished chunk is saved there atomically and a rerun of the
-        same sweep skips the chunks already saved. The merged result is saved as
-        ``out/result.npz``.
+      out: a folder (made if missing; a file is refused before anything runs); each
+        finished chunk is saved there atomically and a rerun of the same sweep skips the
+        chunks already saved. The merged result is saved as ``out/result.npz``.
       devices: devices to shard the config axis over (default: ``jax.devices()``, as
         many of them as get 64 configs or more each; all of them with several processes).
       progress: show a tqdm progress bar (configs done, their rate and the time left)
@@ -122,7 +122,7 @@ def sweep(
       ['b1', 'final_loss', 'learning_rate']
     """
     call = _checked_call(problem, optimizer_factory, grid, fixed, seeds, steps, batch_size, log_every, tol,
-                         divergence_factor, memory_budget, chunk_size, static, keep_params)
+                         divergence_factor, memory_budget, chunk_size, static, keep_params, out)
     engine = Engine.plan(problem, optimizer_factory, {name: call.grid[name] for name in call.traced}, call.fixed,
                          call.first_config, call.seeds, call.n_configs, steps=call.steps, batch_size=call.batch_size,
                          log_every=call.log_every, divergence_factor=divergence_factor,
@@ -178,13 +178,15 @@ class _Call:
 
 
 def _checked_call(problem, factory, grid, fixed, seeds, steps, batch_size, log_every, tol, divergence_factor,
-                  memory_budget, chunk_size, static, keep_params) -> _Call:
+                  memory_budget, chunk_size, static, keep_params, out) -> _Call:
     """The arguments of :func:`sweep`, checked before anything is placed or compiled."""
     log_every = default_log_every(problem, steps, batch_size) if log_every is None else log_every
     steps, batch_size, log_every = check_run_args(problem, None, steps, batch_size, log_every, divergence_factor)
     if not isinstance(keep_params, (bool, np.bool_)):
         raise TypeError(f"keep_params must be True or False, got {type(keep_params).__name__}")
     grid, fixed, traced = check_grid(factory, grid, fixed, static)
+    if out is not None:
+        check_out(out)
     if tol is None:  # 1% of the optimum's loss where it is positive
         tol = 0.01 * problem.min_loss if problem.min_loss else 1e-6
     return _Call(problem, factory, grid, fixed, traced, check_seeds(seeds), steps, batch_size, log_every,
@@ -197,8 +199,9 @@ def _checked_call(problem, factory, grid, fixed, seeds, steps, batch_size, log_e
 #: points drawn on the host; 4: the fingerprint covers data and code; 5: initial points drawn
 #: apart from the data, least squares' excess loss in closed form; 6: numeric fixed values
 #: traced (they round as in a run); 7: least squares with d > 32 computed with the configs on
-#: the minor axis (it rounds otherwise).
-CHUNK_FORMAT = 7
+#: the minor axis (it rounds otherwise); 8: other batch orders (epochs of n ≤ 64 drawn
+#: exactly, more Feistel rounds on small domains).
+CHUNK_FORMAT = 8
 
 
 def _claim(out, call: _Call, engine: Engine) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import math
 import numbers
 from typing import Any, Optional
@@ -16,7 +17,7 @@ from jaxopt_hw.loop import (
     Metrics,
     check_int,
 )
-from jaxopt_hw._io import atomic_savez
+from jaxopt_hw._io import atomic_savez, npz_arrays
 from jaxopt_hw.sweep.plan import plain_value, same_value
 
 
@@ -225,13 +226,19 @@ class SweepResult:
 
     @classmethod
     def load(cls, path) -> "SweepResult":
-        """Reads a result written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as stored:
+        """Reads a result written by :meth:`save`.
+
+        Raises:
+          FileNotFoundError: nothing is at ``path``.
+          ValueError: the file at ``path`` is not a saved result (damaged, or another
+            file), saying why.
+        """
+        try:
+            stored = npz_arrays(path)
             header = json.loads(str(stored["header_json"]))
-            curves = {k[len("curve_"):]: stored[k] for k in stored.files if k.startswith("curve_")}
             return cls(
                 axes={name: [_as_tuples(value) for value in values] for name, values in header["axes"].items()},
-                curves=curves,
+                curves={k[len("curve_"):]: v for k, v in stored.items() if k.startswith("curve_")},
                 steps=stored["steps"],
                 diverged=stored["diverged"],
                 initial_loss=stored["initial_loss"],
@@ -240,6 +247,12 @@ class SweepResult:
                 params=None if "param_paths" not in header else {
                     path: stored[f"param_{i}"] for i, path in enumerate(header["param_paths"])},
             )
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            reason = (str(error) if type(error) is ValueError else f"{type(error).__name__}: {error}").rstrip(".")
+            # from None: the reason is in the message; the chain would end six frames down in zipfile
+            raise ValueError(f"{os.fspath(path)!r} is not a saved SweepResult (damaged, or not written by "
+                             f"SweepResult.save): {reason}; rerun the sweep that made it (with out= it "
+                             "reloads its saved chunks) or load another file") from None
 
 
 def _as_tuples(value):

@@ -8,13 +8,12 @@ import inspect
 import json
 import os
 import warnings
-import zipfile
 from typing import Optional
 
 import jax
 import numpy as np
 
-from jaxopt_hw._io import atomic_write
+from jaxopt_hw._io import atomic_write, npz_arrays
 from jaxopt_hw.problems import Problem
 from jaxopt_hw.sweep.result import METRIC_NAMES, json_default
 
@@ -33,14 +32,12 @@ def saved_chunk(path, keys: set) -> Optional[dict]:
     if not os.path.exists(path):
         return None
     try:
-        with np.load(path) as stored:
-            arrays = {key: stored[key] for key in stored.files}
+        arrays = npz_arrays(path)
         if set(arrays) != keys:
             raise ValueError(f"it holds {sorted(arrays)}")
         return arrays
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        warnings.warn(f"{path} cannot be read ({type(error).__name__}: {error}); computing that chunk again",
-                      RuntimeWarning, stacklevel=3)
+    except (OSError, ValueError) as error:
+        warnings.warn(f"{path} cannot be read ({error}); computing that chunk again", RuntimeWarning, stacklevel=3)
         return None
 
 
@@ -159,6 +156,20 @@ def resumed_chunks(out, spec: dict, fingerprint: str, identity: dict) -> tuple:
     other = {**spec, "chunk": chunk}
     other_fingerprint = fingerprint_of({**other, **identity})
     return (other, other_fingerprint) if other_fingerprint == stored.get("fingerprint") else (spec, fingerprint)
+
+
+def check_out(out) -> None:
+    """A TypeError or ValueError naming ``out`` when it cannot be made a folder: not a
+    path, or a file that is it or one of its parents."""
+    if not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a folder's path (str or os.PathLike), got {type(out).__name__}")
+    path = os.path.abspath(os.fspath(out))
+    while not os.path.exists(path) and os.path.dirname(path) != path:  # its nearest existing ancestor
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        where = "is a file" if path == os.path.abspath(os.fspath(out)) else f"lies under the file {path!r}"
+        raise ValueError(f"out={os.fspath(out)!r} must be a folder, but it {where}; pass the path of a folder "
+                         "(one that does not exist yet is made)")
 
 
 def claim_folder(out, fingerprint, spec) -> None:
