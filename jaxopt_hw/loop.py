@@ -711,7 +711,8 @@ def _run_body(data, aux, w_star, min_loss, params, words, divergence_factor, hyp
     )
     if record_params:
         trajectory = jax.tree.map(lambda p0, ps: jnp.concatenate([p0[None], ps]), params, trajectory)
-    return logs, state, initial_loss, trajectory
+    # only what a Trace holds: each output buffer costs the call a few microseconds
+    return logs, state.params, state.diverged, initial_loss, trajectory
 
 
 _RUN_STATIC = ("fns", "tx", "recipe", "steps", "batch_size", "log_every", "record_params")
@@ -942,20 +943,21 @@ def run(
     record_params = bool(record_params)
     # the initial point is drawn on the host: the first call compiles one program only
     params = problem.initial_params(seed) if init is None else check_init(problem, init)
+    words = host_shuffle_words(seed)
     w_star, min_loss = problem_optimum(problem)
     platform = problem.platform
     recipe, hyperparameters = traced_hyperparameters(optimizer, problem.dtype)
-    (logs, held_out), state, initial_loss, trajectory = with_accepted_options(platform, lambda: run_program(platform)(
-        problem.data, problem.aux, w_star, min_loss, params, host_shuffle_words(seed), divergence_factor,
+    (logs, held_out), final_params, diverged, initial_loss, trajectory = with_accepted_options(platform, lambda: run_program(platform)(
+        problem.data, problem.aux, w_star, min_loss, params, words, divergence_factor,
         hyperparameters, fns=ProblemFns.of(problem), tx=None if recipe else optimizer, recipe=recipe, steps=steps, batch_size=batch_size,
         log_every=log_every, record_params=record_params,
     ))
     return Trace(
         **logs._asdict(),
         params=trajectory,
-        final_params=state.params,
+        final_params=final_params,
         initial_loss=initial_loss,
-        diverged=state.diverged,
+        diverged=diverged,
         steps=np.arange(log_every, steps + 1, log_every),
         metrics=dict(zip(problem.eval_names, held_out)),
     )
