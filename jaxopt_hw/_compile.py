@@ -16,7 +16,6 @@ import functools
 import jax
 import numpy as np
 
-
 #: On GPUs: no autotuning of the products. XLA otherwise times several float32 GEMM
 #: kernels for every product shape when it compiles (on an H200 the first call of a
 #: d = 100 sweep took 12.3 s more than the next, 1.4 s without), for products of a few µs, and

@@ -25,7 +25,7 @@ import jax
 import numpy as np
 
 from jaxopt_hw import metrics as metrics_lib
-from jaxopt_hw.loop import check_int, check_run_args, default_log_every
+from jaxopt_hw.checks import check_int, check_run_args, default_log_every
 from jaxopt_hw.problems import Problem
 from jaxopt_hw.sweep.engine import Engine
 from jaxopt_hw.sweep.plan import check_grid, check_seeds

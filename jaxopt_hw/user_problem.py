@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxopt_hw.loop import Metrics
 from jaxopt_hw.problems import Problem
+from jaxopt_hw.step import Metrics
 
 __all__ = ["problem", "with_held_out"]
 

@@ -15,6 +15,7 @@ from scipy import stats
 
 import jaxopt_hw as jh
 from jaxopt_hw import loop as loop_lib
+from jaxopt_hw import shuffle as shuffle_lib
 
 
 # --------------------------------------------------------------------------- helpers
@@ -100,17 +101,17 @@ def epoch_rows(seeds, epochs, n, positions=None, rounds=None):
     shape ``(len(seeds) * len(epochs), len(positions))``, seed-major, in one vectorised
     call: the loop's order or, with ``rounds``, the Feistel network of that many rounds
     at any ``n`` (the shuffle before issue 20: 6 rounds)."""
-    words = jnp.asarray(np.stack([loop_lib.host_shuffle_words(s) for s in seeds]))
+    words = jnp.asarray(np.stack([shuffle_lib.host_shuffle_words(s) for s in seeds]))
     epochs = jnp.asarray(list(epochs), dtype=jnp.int32)
     positions = np.arange(n) if positions is None else np.asarray(positions)
 
     def one(w):
-        if rounds is None and n <= loop_lib.EXACT_MAX_ROWS:
-            return loop_lib._epoch_rows(w, epochs, n)[:, positions]
-        keys = loop_lib._round_keys(w, epochs, rounds or loop_lib._feistel_rounds(n))
+        if rounds is None and n <= shuffle_lib.EXACT_MAX_ROWS:
+            return shuffle_lib._epoch_rows(w, epochs, n)[:, positions]
+        keys = shuffle_lib._round_keys(w, epochs, rounds or shuffle_lib._feistel_rounds(n))
         shape = (epochs.shape[0], len(positions))
         round_keys = [jnp.broadcast_to(keys[:, r, None], shape) for r in range(keys.shape[1])]
-        return loop_lib._permute(jnp.broadcast_to(jnp.asarray(positions, jnp.uint32), shape), round_keys, n)
+        return shuffle_lib._permute(jnp.broadcast_to(jnp.asarray(positions, jnp.uint32), shape), round_keys, n)
 
     return np.asarray(jax.jit(jax.vmap(one))(words)).reshape(-1, len(positions))
 

@@ -188,7 +188,8 @@ def test_a_bad_loss_init_or_eval_fn_is_refused_before_compiling():
 def test_docstring_examples_run():
     import doctest
 
-    from jaxopt_hw import loop, user_problem
+    from jaxopt_hw import checks as loop
+    from jaxopt_hw import user_problem
 
     results = doctest.testmod(user_problem, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert results.attempted >= 6 and results.failed == 0

@@ -21,6 +21,17 @@ The package: :mod:`~jaxopt_hw.problems.core` (the :class:`Problem` and its check
 :mod:`~jaxopt_hw.problems.toy`.
 """
 
+from jaxopt_hw.problems.classification import (  # noqa: F401
+    binary_error_rate,
+    binary_logistic,
+    binary_logistic_loss,
+    logistic_loss,
+    logistic_regression,
+    softmax_cross_entropy_loss,
+    softmax_error_rate,
+    softmax_intercept_measures,
+    softmax_regression,
+)
 from jaxopt_hw.problems.core import (  # noqa: F401
     ConstantInit,
     NormalInit,
@@ -44,17 +55,6 @@ from jaxopt_hw.problems.regression import (  # noqa: F401
     quadratic_full_loss,
     quadratic_measures,
     quadratic_measures_minor,
-)
-from jaxopt_hw.problems.classification import (  # noqa: F401
-    binary_error_rate,
-    binary_logistic,
-    binary_logistic_loss,
-    logistic_loss,
-    logistic_regression,
-    softmax_cross_entropy_loss,
-    softmax_error_rate,
-    softmax_intercept_measures,
-    softmax_regression,
 )
 from jaxopt_hw.problems.toy import MlpInit, mlp_loss, mlp_regression, rosenbrock, rosenbrock_loss  # noqa: F401
 

@@ -12,7 +12,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxopt_hw.problems.core import NormalInit, Problem, check_finite_number, check_flag, check_name, check_seed, check_size, check_within_range, data_full_loss, first_row, float_dtype, matvec, product, checked_xy, with_intercept
+from jaxopt_hw.problems.core import (
+    NormalInit,
+    Problem,
+    check_finite_number,
+    check_flag,
+    check_name,
+    check_seed,
+    check_size,
+    check_within_range,
+    checked_xy,
+    data_full_loss,
+    first_row,
+    float_dtype,
+    matvec,
+    product,
+    with_intercept,
+)
 
 
 def logistic_loss(w, X, y, l2):

@@ -13,8 +13,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxopt_hw.problems.core import NormalInit, Problem, SMALL_D, check_finite_number, check_flag, check_name, check_seed, check_size, check_within_range, float_dtype, matvec, product, register_sets_minor_form, rmatvec, checked_xy, with_intercept
-
+from jaxopt_hw.problems.core import (
+    SMALL_D,
+    NormalInit,
+    Problem,
+    check_finite_number,
+    check_flag,
+    check_name,
+    check_seed,
+    check_size,
+    check_within_range,
+    checked_xy,
+    float_dtype,
+    matvec,
+    product,
+    register_sets_minor_form,
+    rmatvec,
+    with_intercept,
+)
 
 #: The three problem sizes of the homework notebook, ``(n, d)``.
 HOMEWORK_SIZES = {"small": (500, 2), "medium": (10_000, 5), "large": (150_000, 7)}

@@ -10,7 +10,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxopt_hw.problems.core import ConstantInit, Problem, check_finite_number, check_seed, check_size, data_full_loss, float_dtype, host_rng, product
+from jaxopt_hw.problems.core import (
+    ConstantInit,
+    Problem,
+    check_finite_number,
+    check_seed,
+    check_size,
+    data_full_loss,
+    float_dtype,
+    host_rng,
+    product,
+)
 
 
 def mlp_loss(params, X, y):

@@ -37,13 +37,18 @@ from typing import Callable, Optional, Sequence
 import jax
 import numpy as np
 
-from jaxopt_hw.loop import check_int, check_number, check_run_args, default_log_every
+from jaxopt_hw.checks import check_int, check_number, check_run_args, default_log_every
 from jaxopt_hw.problems import Problem
 from jaxopt_hw.sweep.engine import Engine, concatenated
 from jaxopt_hw.sweep.plan import check_grid, check_seeds, use_cpu_cores
 from jaxopt_hw.sweep.result import METRIC_NAMES, SUMMARY_METRICS, SweepResult
-from jaxopt_hw.sweep.store import check_out, claim_folder, fingerprint_of, problem_signature, resumed_chunks
-
+from jaxopt_hw.sweep.store import (
+    check_out,
+    claim_folder,
+    fingerprint_of,
+    problem_signature,
+    resumed_chunks,
+)
 
 __all__ = ["sweep", "SweepResult", "METRIC_NAMES", "SUMMARY_METRICS", "use_cpu_cores", "fingerprint_of",
            "problem_signature"]

@@ -11,15 +11,19 @@ import jax
 import numpy as np
 
 from jaxopt_hw._compile import with_accepted_options
-from jaxopt_hw.loop import (
-    ProblemFns,
-    host_shuffle_words,
-    problem_optimum,
-)
-from jaxopt_hw.problems import matvec_as_product
 from jaxopt_hw._io import atomic_savez as _atomic_savez  # a name tests replace to interrupt a save
+from jaxopt_hw.loop import problem_optimum
+from jaxopt_hw.problems import matvec_as_product
+from jaxopt_hw.shuffle import host_shuffle_words
+from jaxopt_hw.step import ProblemFns
 from jaxopt_hw.sweep.plan import chunk_rows, plan_run
-from jaxopt_hw.sweep.program import global_array, initial_points, jitted_sweep, mesh_sharding, state_leaf_count
+from jaxopt_hw.sweep.program import (
+    global_array,
+    initial_points,
+    jitted_sweep,
+    mesh_sharding,
+    state_leaf_count,
+)
 from jaxopt_hw.sweep.store import chunk_keys, saved_chunk
 
 

@@ -13,11 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxopt_hw.loop import (
-    Metrics,
-    check_int,
-)
+from jaxopt_hw.checks import check_int
 from jaxopt_hw.problems import MIN_PARAMETER_SETS, Problem
+from jaxopt_hw.step import Metrics
 
 
 def _accepted_names(factory) -> Optional[set]:

@@ -11,23 +11,21 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxopt_hw._compile import jit_with_options, platform_options
-from jaxopt_hw.loop import (
-    Cursor,
+from jaxopt_hw.problems import Problem, sets_minor_form
+from jaxopt_hw.shuffle import Cursor, block_target, fetch_block
+from jaxopt_hw.step import (
     checked,
     guarded,
     initial_state,
     measure,
-    block_target,
-    fetch_block,
-    simulate,
-    simulate_blocks,
     measured_metrics,
     passes_check,
     proposed_step,
     proposed_update,
+    simulate,
+    simulate_blocks,
     summed_scan,
 )
-from jaxopt_hw.problems import Problem, sets_minor_form
 
 
 def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words, divergence_factor,

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import math
 import numbers
+import os
 from typing import Any, Optional
 
 import jax
 import numpy as np
 
 from jaxopt_hw import metrics as metrics_lib
-from jaxopt_hw.loop import (
-    Metrics,
-    check_int,
-)
 from jaxopt_hw._io import atomic_savez, npz_arrays
+from jaxopt_hw.checks import check_int
+from jaxopt_hw.step import Metrics
 from jaxopt_hw.sweep.plan import plain_value, same_value
-
 
 METRIC_NAMES = Metrics._fields
 
