@@ -383,7 +383,7 @@ def test_a_slopes_interval_comes_from_one_fit_per_seed():
     np.testing.assert_allclose(scaling.per_seed_slopes(x, rows), [1.0, 2.0])
     facts = scaling._seed_slope_facts("sgd_steps_kappa", scaling.per_seed_slopes(x, rows))
     assert facts["sgd_steps_kappa_seed_slope"] == pytest.approx(1.5)
-    assert facts["sgd_steps_kappa_seed_slope_half"] == pytest.approx(12.706 * np.std([1.0, 2.0], ddof=1) / np.sqrt(2))
+    assert facts["sgd_steps_kappa_seed_slope_half"] == pytest.approx(metrics.t_quantile_975(1) * np.std([1.0, 2.0], ddof=1) / np.sqrt(2))
     # a point where not every seed has a value leaves each seed two points: no slope, no interval
     assert np.all(np.isnan(scaling.per_seed_slopes(x, [rows[0], None, rows[2]])))
     assert scaling._seed_slope_facts("sgd_steps_kappa", scaling.per_seed_slopes(x, [rows[0], None, rows[2]])) == {}
