@@ -220,6 +220,7 @@ def summarize(result) -> dict:
         "excess": float(interval.mean),
         "excess_half": float(interval.half_width),
         "per_seed": final,
+        **_geometric(final),
         "dist": float(np.mean(distance)),
         "dist_half": float(metrics.mean_interval(distance).half_width),
         "steps": float(np.median(reach)),
@@ -272,13 +273,26 @@ def _heldout_summary(best, fastest) -> dict:
     final = np.asarray(best.final_excess_loss, dtype=float)
     interval = metrics.mean_interval(final)
     summary = {"per_seed": final, "excess": float(interval.mean), "excess_half": float(interval.half_width),
-               "diverged": int(np.sum(best.diverged)), "fastest": math.inf, "fastest_below": 0}
+               **_geometric(final), "diverged": int(np.sum(best.diverged)), "fastest": math.inf, "fastest_below": 0}
     if fastest is not None:  # the rule that picked it: its median seed ends below the tolerance
         ends = np.where(np.asarray(fastest.diverged), np.inf, np.asarray(fastest.final_excess_loss, dtype=float))
         steps = float(np.median(np.asarray(fastest.steps_to_tol, dtype=float)))
         summary.update(fastest=steps if np.median(ends) <= float(fastest.tol) else math.inf,
                        fastest_below=int(np.sum(ends <= float(fastest.tol))))
     return summary
+
+
+def _geometric(final) -> dict:
+    """The geometric mean of positive final excess losses over seeds and its 95% interval
+    (a mean ± half-width of such skewed values reaches below zero)."""
+    interval = metrics.log_interval(np.asarray(final, dtype=float))
+    return {"excess_gm": float(interval.center), "excess_gm_low": float(interval.low),
+            "excess_gm_high": float(interval.high)}
+
+
+def _geometric_cell(summary: dict) -> str:
+    """A table cell: ``"3.1e-05 (95% 1e-05–8.4e-05)"``."""
+    return metrics.log_interval_text(summary["excess_gm"], summary["excess_gm_low"], summary["excess_gm_high"])
 
 
 def _mean_final_excess(result) -> np.ndarray:
@@ -714,6 +728,8 @@ def run(settings: Settings) -> StudyResult:
                 key = f"{size}_{grid}_{name}"
                 facts[f"{key}_excess"] = s["excess"]
                 facts[f"{key}_excess_half"] = s["excess_half"]
+                for part in ("gm", "gm_low", "gm_high"):
+                    facts[f"{key}_excess_{part}"] = s[f"excess_{part}"]
                 facts[f"{key}_dist"] = s["dist"]
                 facts[f"{key}_steps"] = s["steps"]
                 facts[f"{key}_fastest"] = s["fastest"]
@@ -768,6 +784,8 @@ def run(settings: Settings) -> StudyResult:
             key = f"{size}_heldout_{name}"
             facts[f"{key}_excess"] = held[name]["excess"]
             facts[f"{key}_excess_half"] = held[name]["excess_half"]
+            for part in ("gm", "gm_low", "gm_high"):
+                facts[f"{key}_excess_{part}"] = held[name][f"excess_{part}"]
             facts[f"{key}_diverged"] = held[name]["diverged"]
             # medians over seeds: one seed that blows up moves a mean by orders of magnitude
             facts[f"{key}_optimism"] = (float(np.median(held[name]["per_seed"]))
@@ -855,7 +873,8 @@ def run(settings: Settings) -> StudyResult:
 
     def heldout_excess(size, name):
         key = f"{size}_heldout_{name}"
-        return f"{f[key + '_excess']} ± {f[key + '_excess_half']}"
+        return (f"mean {f[key + '_excess']}; geometric mean {f[key + '_excess_gm']}, {f['ci_level']}% "
+                f"{f[key + '_excess_gm_low']}–{f[key + '_excess_gm_high']}")
 
     conclusions = []
     parts = []
@@ -996,7 +1015,7 @@ def run(settings: Settings) -> StudyResult:
 
     # ------------------------------------------------------------------ tables
     header = (
-        f"| problem | grid | optimizer | best config | final excess loss (mean ± {CI_LEVEL}%) | ‖w − w*‖ | median steps to "
+        f"| problem | grid | optimizer | best config | final excess loss (geometric mean, {CI_LEVEL}%) | ‖w − w*‖ | median steps to "
         f"tol (best config) | median steps (fastest config) | diverged configs |\n|---|---|---|---|---|---|---|---|---|"
     )
     lines = [header]
@@ -1006,13 +1025,13 @@ def run(settings: Settings) -> StudyResult:
                 s = summaries[size][grid][name]
                 lines.append(
                     f"| {problems[size].n}×{problems[size].X.shape[1]} | {GRID_LABELS[grid]} | {LABELS[name]} | "
-                    f"{_config_text(s['config'])} | {s['excess']:.3g} ± {s['excess_half']:.2g} | {s['dist']:.3g} | "
+                    f"{_config_text(s['config'])} | {_geometric_cell(s)} | {s['dist']:.3g} | "
                     f"{_steps_cell(s['steps'])} | {_steps_cell(s['fastest'])} | {s['diverged_pct']:.0f}% of {s['n_configs']} |"
                 )
     table = "\n".join(lines)
     header = (
-        f"| problem | optimizer | best config | final excess loss, tuning seeds (mean ± {CI_LEVEL}%) | held-out seeds "
-        f"(mean ± {CI_LEVEL}%) | held-out / tuning | fastest config | median steps to tol, held-out | held-out seeds "
+        f"| problem | optimizer | best config | final excess loss, tuning seeds (geometric mean, {CI_LEVEL}%) | held-out seeds "
+        f"(geometric mean, {CI_LEVEL}%) | held-out / tuning | fastest config | median steps to tol, held-out | held-out seeds "
         "ending below tol |\n|---|---|---|---|---|---|---|---|---|"
     )
     lines = [header]
@@ -1023,7 +1042,7 @@ def run(settings: Settings) -> StudyResult:
             below = f"{h['fastest_below']} of {len(holdout)}" if found else "–"
             lines.append(
                 f"| {problems[size].n}×{problems[size].X.shape[1]} | {LABELS[name]} | {_config_text(picked['config'])} | "
-                f"{picked['excess']:.3g} ± {picked['excess_half']:.2g} | {h['excess']:.3g} ± {h['excess_half']:.2g} | "
+                f"{_geometric_cell(picked)} | {_geometric_cell(h)} | "
                 f"{h['excess'] / picked['excess']:.3g} | {_config_text(picked['fastest_config']) if found else '–'} | "
                 f"{_steps_cell(h['fastest'])} | {below} |"
             )

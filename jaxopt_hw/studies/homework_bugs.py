@@ -225,7 +225,10 @@ def _cell(facts: dict, prefix: str) -> str:
     diverged = facts.get(prefix + ".diverged", 0)
     if diverged == facts["n_seeds"]:
         return f"diverged ({fmt(diverged)} of {fmt(facts['n_seeds'])} seeds)"
-    text = f"{fmt(facts[prefix + '.mean'])} ± {fmt(facts[prefix + '.half'])}"
+    if prefix + ".gm" in facts:
+        text = metrics.log_interval_text(facts[prefix + ".gm"], facts[prefix + ".gm_low"], facts[prefix + ".gm_high"])
+    else:
+        text = f"{fmt(facts[prefix + '.mean'])} ± {fmt(facts[prefix + '.half'])}"
     if diverged:
         text += f" ({fmt(diverged)} of {fmt(facts['n_seeds'])} seeds diverged)"
     return text
@@ -317,6 +320,10 @@ def _size_facts(facts: dict, size: str, measured: dict) -> None:
             every_seed_diverged = bool(diverged.all())  # no finite value: the loss "is" infinite
             facts[prefix + ".mean"] = math.inf if every_seed_diverged else float(interval.mean)
             facts[prefix + ".half"] = math.inf if every_seed_diverged else float(interval.half_width)
+            if not every_seed_diverged:  # the geometric mean and its interval: positive, as the loss is
+                geometric = metrics.log_interval(final)
+                facts[prefix + ".gm"], facts[prefix + ".gm_low"] = float(geometric.center), float(geometric.low)
+                facts[prefix + ".gm_high"] = float(geometric.high)
             facts[prefix + ".diverged"] = int(diverged.sum())
             if variant != "returns_initial":  # medians over the seeds that did not diverge
                 ok = ~diverged
@@ -350,7 +357,7 @@ def _finals_table(facts: dict, size: str) -> str:
     """Final excess loss of every variant on ``size``, and the zero vector's."""
     n, d = HOMEWORK_SIZES[size]
     header = "| variant | " + " | ".join(LABELS[o] for o in OPTIMIZERS) + " |"
-    rows = [f"Final excess loss on the {size} problem (n = {n}, d = {d}), mean ± {CONFIDENCE}% interval over "
+    rows = [f"Final excess loss on the {size} problem (n = {n}, d = {d}), geometric mean and {CONFIDENCE}% interval over "
             f"{facts['n_seeds']} seeds.", "", header, "|" + " --- |" * (len(OPTIMIZERS) + 1)]
     for variant in VARIANTS:
         cells = []
