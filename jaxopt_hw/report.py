@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from jaxopt_hw._io import atomic_write
+from jaxopt_hw.answers import answers
 from jaxopt_hw.studies import STUDY_NAMES, Settings, StudyResult, machine_description, write_json
 
 __all__ = ["build_report", "render", "run_studies", "Report"]
@@ -91,6 +92,25 @@ def _homework_reference(out) -> str:
     return f"[`homework11.txt`]({Path(os.path.relpath(HOMEWORK_TEXT, Path(out).resolve())).as_posix()})"
 
 
+#: The appendix on how the numbers are computed: the statistics the sections' sentences use.
+METHOD = [
+    "## Method: how to read the numbers",
+    "",
+    "Losses and steps to a tolerance are positive and skewed over seeds (one unlucky seed can end orders of "
+    "magnitude higher), so the tables and the answers give them as a geometric mean with the 95% interval of "
+    "the mean of their logarithms, exponentiated, written `g (95% low–high)`: it stays above zero and is as "
+    "asymmetric as the seeds. `a ± h` is a mean over seeds with the half-width of its 95% Student-t interval, "
+    "a statement about the mean, used for slopes, rates and ratios, which can take either sign. A fitted "
+    "exponent's \"one fit per seed: m ± h\" is the mean of one log-log fit per seed with its 95% interval, next "
+    "to the exponent fitted to the means. The rankings of the first study and the differences the bugs study "
+    "names compare seed by seed: a paired ratio over the same seeds with a 95% interval on the log scale, "
+    "called separated when that interval excludes 1. Other ratios in the text compare the statistics their "
+    "sentence names (means unless it says medians), not seed by seed. The first study tunes on some seeds and "
+    "scores on held-out seeds that the tuning never saw, so its rankings are not the tuning's luck.",
+    "",
+]
+
+
 def render(results: dict, meta: dict, out=None) -> str:
     """The markdown of the report for ``{name: StudyResult}`` and the run's metadata, to
     be written into the folder ``out`` (for the link to the homework)."""
@@ -107,27 +127,35 @@ def render(results: dict, meta: dict, out=None) -> str:
         "speed and accuracy of convergence depend on the dimension and the hyperparameters. Each section below "
         "is one study (`jaxopt_hw/studies/`, also runnable as a notebook in `experiments/`).",
         "",
-        "How to read the numbers: `a ± h` is a mean over seeds with the half-width of its 95% Student-t "
-        "interval, a statement about the mean. Losses and step counts are skewed over seeds (one unlucky seed "
-        "can end orders of magnitude higher), so such an interval can reach below zero, where the quantity "
-        "cannot go. A fitted exponent's \"one fit per seed: m ± h\" is the mean of one log-log fit per seed with "
-        "its 95% interval, next to the exponent fitted to the means. The rankings of the first study and the "
-        "differences the bugs study names compare seed by "
-        "seed instead: a paired ratio over the same seeds with a 95% interval on the log scale, called "
-        "separated when that interval excludes 1. Other ratios in the text compare the statistics their "
-        "sentence names (means unless it says medians), not seed by seed.",
-        "",
+        *_answers_section(results),
         "## Contents",
         "",
     ]
     lines += [f"{i}. [{r.title}](#{_anchor(r.title)})" for i, r in enumerate(results.values(), 1)]
+    lines.append(f"{len(results) + 1}. [{METHOD[0][3:]}](#{_anchor(METHOD[0][3:])})")
     lines += ["", "## Summary of the conclusions", ""]
     for result in results.values():
         if result.conclusions:
             lines.append(f"- **{result.title}.** {result.conclusions[0].strip()}")
     lines.append("")
     lines += [_section(result) for result in results.values()]
+    lines += METHOD
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _answers_section(results: dict) -> list:
+    """The homework's questions, each answered from the studies' facts with a link to the
+    section holding the evidence (no lines where no answer's studies ran)."""
+    found = answers({name: result.facts for name, result in results.items()})
+    if not found:
+        return []
+    lines = ["## Answers", "",
+             "The homework's questions, answered from this run's numbers (intervals: 95% over seeds):", ""]
+    for i, answer in enumerate(found, 1):
+        links = ", ".join(f"[{name.replace('_', ' ')}](#{_anchor(results[name].title)})"
+                          for name in answer.studies)
+        lines.append(f"{i}. **{answer.question}** {answer.text} Evidence: {links}.")
+    return lines + [""]
 
 
 def _anchor(title: str) -> str:
