@@ -23,6 +23,7 @@ from typing import Optional, Sequence
 
 from jaxopt_hw._io import atomic_write
 from jaxopt_hw.answers import answers
+from jaxopt_hw.summary import summaries
 from jaxopt_hw.studies import STUDY_NAMES, Settings, StudyResult, machine_description, write_json
 
 __all__ = ["build_report", "render", "run_studies", "Report"]
@@ -134,9 +135,10 @@ def render(results: dict, meta: dict, out=None) -> str:
     lines += [f"{i}. [{r.title}](#{_anchor(r.title)})" for i, r in enumerate(results.values(), 1)]
     lines.append(f"{len(results) + 1}. [{METHOD[0][3:]}](#{_anchor(METHOD[0][3:])})")
     lines += ["", "## Summary of the conclusions", ""]
-    for result in results.values():
-        if result.conclusions:
-            lines.append(f"- **{result.title}.** {result.conclusions[0].strip()}")
+    short = summaries({name: result.facts for name, result in results.items()})
+    for name, result in results.items():
+        if name in short:  # the study's conclusions in brief; the section gives them in full
+            lines.append(f"- **{result.title}.** {short[name]} [Details](#{_anchor(result.title)}).")
     lines.append("")
     lines += [_section(result) for result in results.values()]
     lines += METHOD
