@@ -23,6 +23,7 @@ __all__ = [
     "log_interval",
     "LogInterval",
     "log_interval_text",
+    "performance_profile",
 ]
 
 def t_quantile_975(df: int) -> float:
@@ -262,3 +263,34 @@ def fitted_rate(curve, steps, lower: Optional[float] = None, upper: Optional[flo
         band = positive
     slope = np.polyfit(steps[band], np.log(curve[band]), 1)[0]
     return float(np.exp(slope))
+
+
+def performance_profile(steps, taus) -> np.ndarray:
+    r"""Dolan–Moré performance profiles: for each solver :math:`s`, the fraction of problems
+    it solves within a factor :math:`\tau` of the best solver's cost,
+    :math:`\rho_s(\tau) = |\{p : t_{p,s} \le \tau \min_{s'} t_{p,s'}\}| / P`.
+
+    Args:
+      steps: ``(P, S)`` costs (e.g. steps to a tolerance) of ``S`` solvers on ``P``
+        problems, ``inf`` (or NaN) where a solver never solved the problem; a problem no
+        solver solves counts as unsolved by all.
+      taus: the factors :math:`\tau \ge 1` to evaluate.
+
+    Returns:
+      ``(len(taus), S)`` fractions in ``[0, 1]``.
+
+    Example:
+      >>> performance_profile(np.array([[10.0, 20.0], [40.0, 20.0], [5.0, np.inf]]), [1.0, 2.0])
+      array([[0.66666667, 0.33333333],
+             [1.        , 0.66666667]])
+    """
+    steps = np.asarray(steps, dtype=float)
+    if steps.ndim != 2 or steps.shape[0] == 0:
+        raise ValueError(f"steps must be (problems, solvers) with at least one problem, got shape {steps.shape}")
+    solved = np.isfinite(steps) & (steps > 0)
+    cost = np.where(solved, steps, np.inf)
+    best = cost.min(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):  # inf / inf on a problem nobody solves: unsolved
+        ratio = np.where(solved, cost / best, np.inf)
+    taus = np.asarray(taus, dtype=float)
+    return (ratio[None, :, :] <= taus[:, None, None]).mean(axis=1)

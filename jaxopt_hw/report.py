@@ -112,9 +112,10 @@ METHOD = [
 ]
 
 
-def render(results: dict, meta: dict, out=None) -> str:
+def render(results: dict, meta: dict, out=None, profile: Optional[dict] = None) -> str:
     """The markdown of the report for ``{name: StudyResult}`` and the run's metadata, to
-    be written into the folder ``out`` (for the link to the homework)."""
+    be written into the folder ``out`` (for the link to the homework), with the
+    performance profile of :func:`jaxopt_hw.profiles.profile` where there is one."""
     mode = "quick (smaller grids, fewer steps)" if meta["quick"] else "full"
     lines = [
         "# Comparing first-order optimizers on least squares: the report",
@@ -134,15 +135,31 @@ def render(results: dict, meta: dict, out=None) -> str:
     ]
     lines += [f"{i}. [{r.title}](#{_anchor(r.title)})" for i, r in enumerate(results.values(), 1)]
     lines.append(f"{len(results) + 1}. [{METHOD[0][3:]}](#{_anchor(METHOD[0][3:])})")
+    if profile:
+        lines.insert(-len(results) - 1, f"0. [{PROFILE_TITLE}](#{_anchor(PROFILE_TITLE)})")
     lines += ["", "## Summary of the conclusions", ""]
     short = summaries({name: result.facts for name, result in results.items()})
     for name, result in results.items():
         if name in short:  # the study's conclusions in brief; the section gives them in full
             lines.append(f"- **{result.title}.** {short[name]} [Details](#{_anchor(result.title)}).")
     lines.append("")
+    lines += _profile_section(profile)
     lines += [_section(result) for result in results.values()]
     lines += METHOD
     return "\n".join(lines).rstrip() + "\n"
+
+
+PROFILE_TITLE = "Performance profiles: which optimizer is fast on how many problems"
+
+
+def _profile_section(profile: Optional[dict]) -> list:
+    """The performance profile's figure and sentence (nothing where there is none)."""
+    if not profile:
+        return []
+    caption = ("Dolan–Moré performance profiles over the homework problems and the scaling scans: the fraction of "
+               "problems each optimizer reaches the tolerance on within τ times the fastest optimizer's median steps.")
+    return [f"## {PROFILE_TITLE}", "", f"![{caption}](figures/{profile['figure']})", "", f"*{caption}*", "",
+            profile["text"], ""]
 
 
 def _answers_section(results: dict) -> list:
@@ -219,8 +236,12 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
         "seconds": time.perf_counter() - started,
         "machine": machine_description(),
     }
-    write_json(out / "results.json", {"meta": meta, "studies": {name: r.to_json() for name, r in results.items()}})
+    from jaxopt_hw.profiles import FIGURE, profile as performance_profile
+
+    profile = performance_profile({name: r.facts for name, r in results.items()}, settings.figure_path(FIGURE))
+    write_json(out / "results.json", {"meta": meta, "studies": {name: r.to_json() for name, r in results.items()},
+                                      "performance_profile": profile})
     path = out / "report.md"
     with atomic_write(path) as file:
-        file.write(render(results, meta, out))
+        file.write(render(results, meta, out, profile))
     return Report(path=path, settings=settings, results=results, meta=meta)

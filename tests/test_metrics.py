@@ -139,3 +139,23 @@ def test_paired_ratio_interval_covers_the_true_ratio_95_percent_of_the_time(seed
     b = shared * rng.lognormal(0.0, 0.5, (4_000, seeds))
     covered = np.mean([r.low <= 3.0 <= r.high for r in map(metrics.paired_ratio, a, b)])
     assert 0.93 < covered < 0.97
+
+
+def test_performance_profile_equals_a_numpy_reference_on_recorded_steps():
+    # the quick report's steps to the tolerance (homework problems, then the scaling scans)
+    inf = np.inf
+    steps = np.array([[180.0, 72.5, 385.0, 137.5], [612.5, 595.0, inf, 442.5], [105.0, 75.0, 30.0, 100.0],
+                      [inf, 950.0, inf, 1415.0], [inf, inf, inf, inf], [inf, 845.0, 420.0, 475.0]])
+    taus = np.array([1.0, 1.5, 2.0, 4.0, 100.0])
+    reference = np.zeros((taus.size, 4))
+    for i, tau in enumerate(taus):  # ρ_s(τ) = share of problems with t_ps ≤ τ · min_s t_ps, loop by loop
+        for s in range(4):
+            hits = 0
+            for p in range(steps.shape[0]):
+                best = min(steps[p])
+                hits += bool(np.isfinite(steps[p, s]) and steps[p, s] <= tau * best)
+            reference[i, s] = hits / steps.shape[0]
+    np.testing.assert_allclose(metrics.performance_profile(steps, taus), reference)
+    assert metrics.performance_profile(steps, [1.0])[0].sum() == pytest.approx(5 / 6)  # one problem nobody solves
+    with pytest.raises(ValueError, match="problems"):
+        metrics.performance_profile(np.zeros((0, 4)), [1.0])
