@@ -72,6 +72,8 @@ def accuracy_answer(s: dict) -> str:
     scan (geometric means over seeds), and the adaptive methods against it at the largest."""
     f = _f(s)
     lo, hi = f"n{s['n_fixed']}_d{s['d_min']}_sgd", f"n{s['n_fixed']}_d{s['d_max']}_sgd"
+    if f"{lo}_excess_gm" not in s or f"{hi}_excess_gm" not in s:  # a row with no finite loss records none
+        return f"SGD records no final loss at d = {f['d_min']} or d = {f['d_max']}, so this run cannot say."
     if s[f"{hi}_excess_gm_low"] > s[f"{lo}_excess_gm_high"]:
         trend = "falls as d grows"
     elif s[f"{hi}_excess_gm"] > s[f"{lo}_excess_gm"]:

@@ -76,6 +76,12 @@ def test_accuracy_answer_follows_the_losses_at_the_smallest_and_largest_d(d10, l
     assert says in checked(A.accuracy_answer(facts), facts)
 
 
+def test_accuracy_answer_without_a_recorded_loss_says_it_cannot_tell():
+    facts = scaling()
+    facts.pop("n10000_d10_sgd_excess_gm")
+    assert "cannot say" in checked(A.accuracy_answer(facts), facts)
+
+
 def test_accuracy_answer_names_the_better_family_at_the_largest_d():
     assert "SGD and Momentum ends 5.36 times above" in A.accuracy_answer(scaling())
     flipped = scaling(dmax_gd_over_adaptive=0.5, dmax_adaptive_over_gd=2.0)
