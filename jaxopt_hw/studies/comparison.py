@@ -282,6 +282,55 @@ def _heldout_summary(best, fastest) -> dict:
     return summary
 
 
+def full_batch_gd(problem, seeds, *, steps: int, log_every: int, tol: float) -> dict:
+    """Full-batch GD at ``α = 2/(L+μ)``, the fastest constant step on a quadratic, from each
+    seed's initial point: per seed, the steps to ``tol`` and the final excess loss."""
+    lr = 2.0 / (float(problem.L) + float(problem.mu))
+    traces = [jh.run(problem, jh.sgd(lr), steps=steps, batch_size=None, seed=int(seed), log_every=log_every)
+              for seed in seeds]  # one compile: the seed only moves the initial point
+    excess = np.stack([np.asarray(t.excess_loss, dtype=float) for t in traces])
+    reach = metrics.steps_to_tolerance(excess, np.asarray(traces[0].steps), tol)
+    return {"lr": lr, "steps_per_seed": reach, "final": excess[:, -1]}
+
+
+def gd_facts(size: str, gd: dict, n: int, sgd_final_gm: float, sgd_fastest: float) -> dict:
+    """GD's facts on ``size``: its step, steps to the tolerance and final excess loss
+    (geometric means and 95% intervals over seeds), how far below SGD's held-out final
+    excess loss (its noise floor) it ends, and the rows it reads to the tolerance over
+    SGD's fastest config's (``nan`` where either never gets there)."""
+    reach, final = metrics.log_interval(gd["steps_per_seed"]), metrics.log_interval(gd["final"])
+    key = f"{size}_gd"
+    facts = {f"{key}_lr": gd["lr"], f"{key}_reached": int(np.sum(np.isfinite(gd["steps_per_seed"])))}
+    for name, interval in (("steps", reach), ("excess", final)):
+        facts[f"{key}_{name}_gm"], facts[f"{key}_{name}_low"] = float(interval.center), float(interval.low)
+        facts[f"{key}_{name}_high"] = float(interval.high)
+    facts[f"{key}_floor_ratio"] = sgd_final_gm / facts[f"{key}_excess_gm"]
+    if np.all(np.isfinite(gd["steps_per_seed"])) and math.isfinite(sgd_fastest):
+        facts[f"{key}_rows_ratio"] = facts[f"{key}_steps_gm"] * n / (sgd_fastest * BATCH_SIZE)
+    return facts
+
+
+def gd_conclusion(facts: dict, sizes) -> str:
+    """The sentence on full-batch GD against SGD on each homework problem of ``sizes``."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    parts = []
+    for size in sizes:
+        key, shape = f"{size}_gd", f"({f['n_' + size]}, {f['d_' + size]})"
+        reach = (f"reaches the tolerance in {f[key + '_steps_gm']} steps ({f['ci_level']}% {f[key + '_steps_low']}–"
+                 f"{f[key + '_steps_high']})" if facts[f"{key}_reached"] == facts["n_holdout"] else
+                 f"reaches the tolerance on {f[key + '_reached']} of {f['n_holdout']} seeds")
+        floor = facts[f"{key}_floor_ratio"]
+        end = (f"ends at {f[key + '_excess_gm']}, {f[key + '_floor_ratio']} times below SGD's noise floor"
+               if floor > 1 else f"ends at {f[key + '_excess_gm']}, not below SGD's noise floor")
+        rows = facts.get(f"{key}_rows_ratio")
+        work = ("" if rows is None else
+                f", reading {f[key + '_rows_ratio']} times the rows SGD's fastest config reads to the tolerance"
+                if rows >= 1 else f", reading {fmt(1 / rows)} times fewer rows than SGD's fastest config")
+        parts.append(f"at {shape} it {reach} and {end}{work}")
+    return ("Full-batch GD at `α = 2/(L+μ)`, which the homework leaves out (held-out seeds, same tolerance): "
+            + "; ".join(parts) + ".")
+
+
 def _geometric(final) -> dict:
     """The geometric mean of positive final excess losses over seeds and its 95% interval
     (a mean ± half-width of such skewed values reaches below zero)."""
@@ -633,7 +682,7 @@ def run(settings: Settings) -> StudyResult:
         assert any(math.isclose(value, v) for v in betas) and any(math.isclose(value, v) for v in b2s), value
 
     holdout = holdout_seeds(seeds, HOLDOUT_QUICK if quick else HOLDOUT_FULL)
-    problems, sweeps, summaries, profiles, timing, heldout = {}, {}, {}, {}, {}, {}
+    problems, sweeps, summaries, profiles, timing, heldout, gd = {}, {}, {}, {}, {}, {}, {}
     compile_seconds = run_seconds = 0.0
     for size, n, d in sizes:
         problem = jh.linear_regression(n, d, seed=DESIGN_SEED)
@@ -658,6 +707,7 @@ def run(settings: Settings) -> StudyResult:
                                     tol=TOL_REL * problem.min_loss)
         heldout[size] = {name: _heldout_summary(again[name][0], again[name][1] if len(again[name]) > 1 else None)
                          for name in OPTIMIZERS}
+        gd[size] = full_batch_gd(problem, holdout, steps=STEPS, log_every=LOG_EVERY, tol=TOL_REL * problem.min_loss)
         for name in ("momentum", "rmsprop", "adam"):
             compile_seconds += timing[size][name]["compile_seconds"] + again_timing[name]["compile_seconds"]
             run_seconds += timing[size][name]["run_seconds"] + again_timing[name]["run_seconds"]
@@ -802,6 +852,7 @@ def run(settings: Settings) -> StudyResult:
         facts[f"{size}_heldout_rank_separated"] = int(ratio.separated)
         facts[f"{size}_heldout_rank_leader_lower"] = int(ratio.low > 1.0)  # separated, and the leader lower
         facts[f"{size}_heldout_same_top"] = int(heldout_order[0] == order[0])
+        facts.update(gd_facts(size, gd[size], problems[size].n, held["sgd"]["excess_gm"], held["sgd"]["fastest"]))
         speed = sorted(OPTIMIZERS, key=lambda o: held[o]["fastest"])
         adaptive = min(held[o]["fastest"] for o in ("rmsprop", "adam"))
         if math.isfinite(adaptive) and math.isfinite(held["sgd"]["fastest"]):
@@ -1012,6 +1063,7 @@ def run(settings: Settings) -> StudyResult:
         f"at {f['adam_accurate_count']} of the {f['n_problems']} problems, separated from the runner-up at "
         f"{f['adam_accurate_separated_count']} of them."
     )
+    conclusions.append(gd_conclusion(facts, [s for s, _, _ in sizes]))
 
     # ------------------------------------------------------------------ tables
     header = (
