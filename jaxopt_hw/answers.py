@@ -139,9 +139,19 @@ def method_answer(c: dict, s: dict) -> str:
     scaled = (f"; on the ill-conditioned large-d problems RMSprop or Adam, which end {fmt(s['dmax_gd_over_adaptive'])} "
               "times below SGD and Momentum" if s and s["dmax_gd_over_adaptive"] > 1 else
               "; on the large-d problems too, SGD or Momentum" if s else "")
-    return (f"On the homework problems, {pick} (at {shape} {leader} "
-            f"leads; the runner-up's loss is {f[key + '_ratio']} times its, {f['ci_level']}% "
-            f"{f[key + '_low']}–{f[key + '_high']}){scaled}.")
+    return (f"On the homework problems, {pick} (at {shape} {leader} leads; the runner-up's loss over the leader's is "
+            f"{f[key + '_ratio']}, {f['ci_level']}% {f[key + '_low']}–{f[key + '_high']}){scaled}.{_gd_clause(c, size)}")
+
+
+def _gd_clause(c: dict, size: str) -> str:
+    """Full-batch GD against SGD's noise floor on ``size``, where the comparison ran it."""
+    key = f"{size}_gd_floor_ratio"
+    if key not in c:
+        return ""
+    if c[key] > 1:
+        return (f" For accuracy below SGD's noise floor, full-batch GD: it ends {fmt(c[key])} times below it at "
+                f"({fmt(c['n_' + size])}, {fmt(c['d_' + size])}).")
+    return " Full-batch GD ends no lower than SGD's noise floor."
 
 
 def bugs_answer(h: dict, c: dict) -> str:

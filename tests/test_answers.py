@@ -106,6 +106,13 @@ def test_method_answer_says_where_the_seeds_tell_the_methods_apart(separated, sa
     assert says in text and "at (10000, 5) Adam leads" in text
 
 
+def test_method_answer_says_where_full_batch_gd_beats_the_noise_floor():
+    c = comparison(medium_gd_floor_ratio=1.9e7)
+    assert "full-batch GD: it ends 1.9e+07 times below it at (10000, 5)" in checked(A.method_answer(c, None), c)
+    assert "GD ends no lower" in A.method_answer(comparison(medium_gd_floor_ratio=0.5), None)
+    assert "GD" not in A.method_answer(comparison(), None)
+
+
 def test_method_answer_follows_the_large_d_comparison():
     c = comparison()
     assert "RMSprop or Adam, which end 5.36 times below" in A.method_answer(c, scaling())
