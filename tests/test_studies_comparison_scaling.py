@@ -242,6 +242,8 @@ def _pick_facts(cases, size="large"):
     facts = {"ci_level": 95, "n_seeds": 5}
     for name, (is_best, above, ratio, diverged) in cases.items():
         facts.update({f"{size}_{name}_pick_excess": 0.1 * ratio, f"{size}_{name}_pick_excess_half": 0.01,
+                      f"{size}_{name}_pick_excess_gm": 0.1 * ratio, f"{size}_{name}_pick_excess_gm_low": 0.05 * ratio,
+                      f"{size}_{name}_pick_excess_gm_high": 0.2 * ratio,
                       f"{size}_{name}_pick_ratio": ratio, f"{size}_{name}_pick_ratio_low": ratio / 2,
                       f"{size}_{name}_pick_ratio_high": ratio * 2, f"{size}_{name}_pick_is_best": is_best,
                       f"{size}_{name}_pick_above_best": above, f"{size}_{name}_pick_diverged": diverged})
@@ -251,7 +253,7 @@ def _pick_facts(cases, size="large"):
 def test_the_notebooks_picks_are_judged_against_the_grids_best():
     facts = _pick_facts({"momentum": (1, 0, 1.0, 0), "rmsprop": (0, 0, 1.5, 0), "adam": (0, 1, 40.0, 0)})
     text = comparison._notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
-    assert "β = 0.7 ends at 0.1 ± 0.01: it is the grid's best" in text
+    assert "β = 0.7 ends at 0.1 (95% 0.05–0.2): it is the grid's best" in text
     assert "1.5 times the best (95% interval 0.75–3, paired over the seeds): not separated from the best" in text
     assert "40 times the best (95% interval 20–80, paired over the seeds): above the best" in text
     assert "2 of the 3 picks" in text and facts["large_notebook_picks_held"] == 2

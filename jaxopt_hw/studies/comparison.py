@@ -339,6 +339,11 @@ def _geometric(final) -> dict:
             "excess_gm_high": float(interval.high)}
 
 
+def _geometric_text(f: dict, key: str) -> str:
+    """``"g (95% low–high)"`` from the formatted facts ``key + "_excess_gm"`` and its bounds."""
+    return f"{f[key + '_excess_gm']} ({f['ci_level']}% {f[key + '_excess_gm_low']}–{f[key + '_excess_gm_high']})"
+
+
 def _geometric_cell(summary: dict) -> str:
     """A table cell: ``"3.1e-05 (95% 1e-05–8.4e-05)"``."""
     return metrics.log_interval_text(summary["excess_gm"], summary["excess_gm_low"], summary["excess_gm_high"])
@@ -434,8 +439,7 @@ def _notebook_picks_conclusion(facts: dict, sizes, shape) -> str:
             verdict = (f"{f[key + '_ratio']} times the best ({f['ci_level']}% interval {f[key + '_ratio_low']}–"
                        f"{f[key + '_ratio_high']}, paired over the seeds): "
                        + ("above the best" if facts[f"{key}_above_best"] else "not separated from the best"))
-        parts.append(f"{LABELS[name]} {_config_text(pick)} ends at {f[key + '_excess']} ± "
-                     f"{f[key + '_excess_half']}: {verdict}")
+        parts.append(f"{LABELS[name]} {_config_text(pick)} ends at {_geometric_text(f, key)}: {verdict}")
     others = [f"{f[f'{s}_notebook_picks_held']} of {f['notebook_picks']} at {shape(s)}" for s in sizes[:-1]]
     return (f"The notebook tuned each method on its buggy curves and picked the settings below as fastest and most "
             f"accurate; their accuracy, trained without the bugs on {shape(size)}, on the homework grid: "
@@ -814,6 +818,8 @@ def run(settings: Settings) -> StudyResult:
             key = f"{size}_{name}_pick"
             facts[f"{key}_excess"] = float(interval.mean)
             facts[f"{key}_excess_half"] = float(interval.half_width)
+            for part, value in _geometric(final).items():
+                facts[f"{key}_{part}"] = value
             facts[f"{key}_is_best"] = int(all(math.isclose(float(pick[h]), float(best["config"][h])) for h in pick))
             facts[f"{key}_diverged"] = int(at_pick.diverged.sum())
             ratio = metrics.paired_ratio(final, best["per_seed"])  # the same seeds: a paired comparison
@@ -904,8 +910,7 @@ def run(settings: Settings) -> StudyResult:
         return f"({f[f'n_{size}']}, {f[f'd_{size}']})"
 
     def excess(size, grid, name):
-        key = f"{size}_{grid}_{name}"
-        return f"{f[key + '_excess']} ± {f[key + '_excess_half']}"
+        return _geometric_text(f, f"{size}_{grid}_{name}")
 
     text = (
         f"The homework's least-squares problems {', '.join(shape(s) for s, _, _ in sizes)} "
