@@ -23,8 +23,10 @@ from typing import Optional, Sequence
 
 from jaxopt_hw._io import atomic_write
 from jaxopt_hw.answers import answers
-from jaxopt_hw.summary import summaries
+from jaxopt_hw.profiles import FIGURE
+from jaxopt_hw.profiles import profile as performance_profile
 from jaxopt_hw.studies import STUDY_NAMES, Settings, StudyResult, machine_description, write_json
+from jaxopt_hw.summary import summaries
 
 __all__ = ["build_report", "render", "run_studies", "Report"]
 
@@ -236,8 +238,6 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
         "seconds": time.perf_counter() - started,
         "machine": machine_description(),
     }
-    from jaxopt_hw.profiles import FIGURE, profile as performance_profile
-
     profile = performance_profile({name: r.facts for name, r in results.items()}, settings.figure_path(FIGURE))
     write_json(out / "results.json", {"meta": meta, "studies": {name: r.to_json() for name, r in results.items()},
                                       "performance_profile": profile})

@@ -7,9 +7,9 @@ import json
 import math
 
 import numpy as np
+from study_checks import PNG, assert_numbers_are_facts
 
 from jaxopt_hw import profiles as P
-from study_checks import PNG, assert_numbers_are_facts
 
 
 def test_problems_gather_the_homework_problems_and_every_scaling_row():

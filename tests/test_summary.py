@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from jaxopt_hw import summary as S
 from study_checks import assert_numbers_are_facts
 from test_answers import bugs, comparison, scaling
+
+from jaxopt_hw import summary as S
 
 
 def checked(text: str, facts: dict) -> str:
