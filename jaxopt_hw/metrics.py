@@ -20,22 +20,25 @@ __all__ = [
     "Ratio",
     "fitted_rate",
     "t_quantile_975",
+    "log_interval",
+    "LogInterval",
+    "log_interval_text",
+    "performance_profile",
 ]
 
-# Two-sided 95% Student-t quantiles t_{0.975, df} for df = 1..30 (standard tables).
-_T_975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)
-
-
 def t_quantile_975(df: int) -> float:
-    """The 97.5% quantile of Student's t with ``df`` degrees of freedom (normal for
-    ``df > 30``, where the table and 1.96 differ by < 4%)."""
+    """The 97.5% quantile of Student's t with ``df`` degrees of freedom (SciPy's, exact
+    for every ``df``).
+
+    Example:
+      >>> round(t_quantile_975(2), 3)
+      4.303
+    """
     if df < 1:
         raise ValueError(f"df must be >= 1, got {df}")
-    return _T_975[df - 1] if df <= len(_T_975) else 1.96 + 2.4 / df
+    from scipy import stats  # SciPy comes with JAX; imported here to keep `import metrics` light
+
+    return float(stats.t.ppf(0.975, df))
 
 
 def steps_to_tolerance(curve, steps, tol) -> np.ndarray:
@@ -104,6 +107,55 @@ def mean_interval(values, axis: int = -1) -> Interval:
         half = np.where(count >= 2, quantile * np.sqrt(variance / np.maximum(count, 1)),
                         np.where(count == 1, np.inf, np.nan))
     return Interval(mean=mean, half_width=half)
+
+
+class LogInterval(NamedTuple):
+    """A geometric mean over seeds and its 95% interval ``(low, high)``, all positive."""
+
+    center: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def log_interval(values, axis: int = -1) -> LogInterval:
+    r"""Geometric mean and 95% interval over ``axis`` for positive, skewed quantities (steps
+    to a tolerance, final losses): the Student-t interval of the mean of :math:`\log x`,
+    exponentiated, :math:`e^{\bar\ell \pm t_{0.975, k-1} s_\ell / \sqrt k}`. It never
+    reaches zero and is as asymmetric as the spread over seeds. Entries that are not finite
+    and positive are left out; one seed gives ``(0, ∞)``, none gives NaN.
+
+    Example:
+      >>> iv = log_interval(np.array([1.0, 10.0, 100.0]))
+      >>> round(float(iv.center), 6), round(float(iv.low), 3), round(float(iv.high), 1)
+      (10.0, 0.033, 3048.9)
+    """
+    values = np.asarray(values, dtype=float)
+    usable = np.isfinite(values) & (values > 0)
+    logs = np.log(np.where(usable, values, 1.0))
+    interval = mean_interval(np.where(usable, logs, np.nan), axis=axis)
+    with np.errstate(over="ignore", invalid="ignore"):  # an interval too wide for a float ends at inf
+        center = np.exp(interval.mean)
+        low = np.where(np.isinf(interval.half_width), 0.0, np.exp(interval.mean - interval.half_width))
+        high = np.exp(interval.mean + interval.half_width)
+    return LogInterval(center=center, low=low, high=high)
+
+
+def log_interval_text(center: float, low: float, high: float) -> str:
+    """``"318 (95% 120–840)"`` (3 and 2 significant digits), or the center alone where the
+    interval is unbounded (one seed).
+
+    Example:
+      >>> log_interval_text(318.2, 120.4, 841.0), log_interval_text(5.0, 0.0, float("inf"))
+      ('318 (95% 120–840)', '5')
+    """
+    if not (math.isfinite(high) and low > 0):
+        return f"{center:.3g}"
+    return f"{center:.3g} (95% {_two_digits(low)}–{_two_digits(high)})"
+
+
+def _two_digits(x: float) -> str:
+    """``x`` to 2 significant digits, without an exponent where ``:g`` needs none (840, not 8.4e+02)."""
+    return f"{float(f'{x:.2g}'):g}"
 
 
 class Ratio(NamedTuple):
@@ -211,3 +263,34 @@ def fitted_rate(curve, steps, lower: Optional[float] = None, upper: Optional[flo
         band = positive
     slope = np.polyfit(steps[band], np.log(curve[band]), 1)[0]
     return float(np.exp(slope))
+
+
+def performance_profile(steps, taus) -> np.ndarray:
+    r"""Dolan–Moré performance profiles: for each solver :math:`s`, the fraction of problems
+    it solves within a factor :math:`\tau` of the best solver's cost,
+    :math:`\rho_s(\tau) = |\{p : t_{p,s} \le \tau \min_{s'} t_{p,s'}\}| / P`.
+
+    Args:
+      steps: ``(P, S)`` costs (e.g. steps to a tolerance) of ``S`` solvers on ``P``
+        problems, ``inf`` (or NaN) where a solver never solved the problem; a problem no
+        solver solves counts as unsolved by all.
+      taus: the factors :math:`\tau \ge 1` to evaluate.
+
+    Returns:
+      ``(len(taus), S)`` fractions in ``[0, 1]``.
+
+    Example:
+      >>> performance_profile(np.array([[10.0, 20.0], [40.0, 20.0], [5.0, np.inf]]), [1.0, 2.0])
+      array([[0.66666667, 0.33333333],
+             [1.        , 0.66666667]])
+    """
+    steps = np.asarray(steps, dtype=float)
+    if steps.ndim != 2 or steps.shape[0] == 0:
+        raise ValueError(f"steps must be (problems, solvers) with at least one problem, got shape {steps.shape}")
+    solved = np.isfinite(steps) & (steps > 0)
+    cost = np.where(solved, steps, np.inf)
+    best = cost.min(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):  # inf / inf on a problem nobody solves: unsolved
+        ratio = np.where(solved, cost / best, np.inf)
+    taus = np.asarray(taus, dtype=float)
+    return (ratio[None, :, :] <= taus[:, None, None]).mean(axis=1)

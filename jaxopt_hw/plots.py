@@ -50,6 +50,7 @@ __all__ = [
     "sensitivity",
     "scaling",
     "rates_table_plot",
+    "performance_profile",
     "rungs",
     "save_figure",
 ]
@@ -919,4 +920,43 @@ def rungs(result, *, path=None, title: Optional[str] = None, logy: bool = True, 
     ax.set_title(title or f"{result.metric}: {' → '.join(str(int(c)) for c in counts)} configs per rung")
     ax.legend(handles=[Line2D([], [], color="#d62728", lw=1.6, label="last rung"),
                        Line2D([], [], color="#7f7f7f", lw=0.6, label="stopped earlier")], loc="best")
+    return save_figure(fig, path)
+
+
+def performance_profile(steps, labels, *, path=None, tau_max: float = 16.0, title: Optional[str] = None) -> Figure:
+    """Dolan–Moré performance profiles (:func:`jaxopt_hw.metrics.performance_profile`): for
+    each solver, the fraction of problems it solves within ``τ`` times the best solver's
+    steps, against ``τ`` on a log axis (a step function, as the fraction is).
+
+    Args:
+      steps: ``(P, S)`` steps to the tolerance, ``inf`` where never reached.
+      labels: the ``S`` solvers' names.
+      path: where to save the PNG, or ``None``.
+      tau_max: the largest factor drawn.
+      title: the title.
+
+    Returns:
+      The :class:`matplotlib.figure.Figure`.
+
+    Example:
+      >>> import numpy as np
+      >>> from jaxopt_hw import plots
+      >>> fig = plots.performance_profile(np.array([[10.0, 20.0], [40.0, np.inf]]), ["SGD", "Adam"])
+    """
+    steps = _as_float("steps", steps)
+    if steps.ndim != 2 or steps.shape[1] != len(labels):
+        raise ValueError(f"steps must be (problems, {len(labels)} solvers), got shape {steps.shape}")
+    taus = np.geomspace(1.0, tau_max, 400)
+    profile = metrics_lib.performance_profile(steps, taus)
+    fig, ax = _figure_and_axes(None, (6.4, 4.2))
+    for i, label in enumerate(labels):
+        ax.step(taus, profile[:, i], where="post", color=_color(i), linewidth=1.8, label=str(label))
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("τ: steps within τ × the best optimizer's")
+    ax.set_ylabel(f"fraction of the {steps.shape[0]} problems")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    if title is not None:
+        ax.set_title(title)
     return save_figure(fig, path)

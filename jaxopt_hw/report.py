@@ -22,7 +22,11 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from jaxopt_hw._io import atomic_write
+from jaxopt_hw.answers import answers
+from jaxopt_hw.profiles import FIGURE
+from jaxopt_hw.profiles import profile as performance_profile
 from jaxopt_hw.studies import STUDY_NAMES, Settings, StudyResult, machine_description, write_json
+from jaxopt_hw.summary import summaries
 
 __all__ = ["build_report", "render", "run_studies", "Report"]
 
@@ -91,9 +95,29 @@ def _homework_reference(out) -> str:
     return f"[`homework11.txt`]({Path(os.path.relpath(HOMEWORK_TEXT, Path(out).resolve())).as_posix()})"
 
 
-def render(results: dict, meta: dict, out=None) -> str:
+#: The appendix on how the numbers are computed: the statistics the sections' sentences use.
+METHOD = [
+    "## Method: how to read the numbers",
+    "",
+    "Losses and steps to a tolerance are positive and skewed over seeds (one unlucky seed can end orders of "
+    "magnitude higher), so the tables and the answers give them as a geometric mean with the 95% interval of "
+    "the mean of their logarithms, exponentiated, written `g (95% low–high)`: it stays above zero and is as "
+    "asymmetric as the seeds. `a ± h` is a mean over seeds with the half-width of its 95% Student-t interval, "
+    "a statement about the mean, used for slopes, rates and ratios, which can take either sign. A fitted "
+    "exponent's \"one fit per seed: m ± h\" is the mean of one log-log fit per seed with its 95% interval, next "
+    "to the exponent fitted to the means. The rankings of the first study and the differences the bugs study "
+    "names compare seed by seed: a paired ratio over the same seeds with a 95% interval on the log scale, "
+    "called separated when that interval excludes 1. Other ratios in the text compare the statistics their "
+    "sentence names (means unless it says medians), not seed by seed. The first study tunes on some seeds and "
+    "scores on held-out seeds that the tuning never saw, so its rankings are not the tuning's luck.",
+    "",
+]
+
+
+def render(results: dict, meta: dict, out=None, profile: Optional[dict] = None) -> str:
     """The markdown of the report for ``{name: StudyResult}`` and the run's metadata, to
-    be written into the folder ``out`` (for the link to the homework)."""
+    be written into the folder ``out`` (for the link to the homework), with the
+    performance profile of :func:`jaxopt_hw.profiles.profile` where there is one."""
     mode = "quick (smaller grids, fewer steps)" if meta["quick"] else "full"
     lines = [
         "# Comparing first-order optimizers on least squares: the report",
@@ -107,27 +131,52 @@ def render(results: dict, meta: dict, out=None) -> str:
         "speed and accuracy of convergence depend on the dimension and the hyperparameters. Each section below "
         "is one study (`jaxopt_hw/studies/`, also runnable as a notebook in `experiments/`).",
         "",
-        "How to read the numbers: `a ± h` is a mean over seeds with the half-width of its 95% Student-t "
-        "interval, a statement about the mean. Losses and step counts are skewed over seeds (one unlucky seed "
-        "can end orders of magnitude higher), so such an interval can reach below zero, where the quantity "
-        "cannot go. A fitted exponent's \"one fit per seed: m ± h\" is the mean of one log-log fit per seed with "
-        "its 95% interval, next to the exponent fitted to the means. The rankings of the first study and the "
-        "differences the bugs study names compare seed by "
-        "seed instead: a paired ratio over the same seeds with a 95% interval on the log scale, called "
-        "separated when that interval excludes 1. Other ratios in the text compare the statistics their "
-        "sentence names (means unless it says medians), not seed by seed.",
-        "",
+        *_answers_section(results),
         "## Contents",
         "",
     ]
     lines += [f"{i}. [{r.title}](#{_anchor(r.title)})" for i, r in enumerate(results.values(), 1)]
+    lines.append(f"{len(results) + 1}. [{METHOD[0][3:]}](#{_anchor(METHOD[0][3:])})")
+    if profile:
+        lines.insert(-len(results) - 1, f"0. [{PROFILE_TITLE}](#{_anchor(PROFILE_TITLE)})")
     lines += ["", "## Summary of the conclusions", ""]
-    for result in results.values():
-        if result.conclusions:
-            lines.append(f"- **{result.title}.** {result.conclusions[0].strip()}")
+    short = summaries({name: result.facts for name, result in results.items()})
+    for name, result in results.items():
+        if name in short:  # the study's conclusions in brief; the section gives them in full
+            lines.append(f"- **{result.title}.** {short[name]} [Details](#{_anchor(result.title)}).")
     lines.append("")
+    lines += _profile_section(profile)
     lines += [_section(result) for result in results.values()]
+    lines += METHOD
     return "\n".join(lines).rstrip() + "\n"
+
+
+PROFILE_TITLE = "Performance profiles: which optimizer is fast on how many problems"
+
+
+def _profile_section(profile: Optional[dict]) -> list:
+    """The performance profile's figure and sentence (nothing where there is none)."""
+    if not profile:
+        return []
+    caption = ("Dolan–Moré performance profiles over the homework problems and the scaling scans: the fraction of "
+               "problems each optimizer reaches the tolerance on within τ times the fastest optimizer's median steps.")
+    return [f"## {PROFILE_TITLE}", "", f"![{caption}](figures/{profile['figure']})", "", f"*{caption}*", "",
+            profile["text"], ""]
+
+
+def _answers_section(results: dict) -> list:
+    """The homework's questions, each answered from the studies' facts with a link to the
+    section holding the evidence (no lines where no answer's studies ran)."""
+    found = answers({name: result.facts for name, result in results.items()})
+    if not found:
+        return []
+    lines = ["## Answers", "",
+             "The homework's questions, answered from this run's numbers (intervals: 95% over seeds):", ""]
+    for i, answer in enumerate(found, 1):
+        links = ", ".join(f"[{name.replace('_', ' ')}](#{_anchor(results[name].title)})"
+                          for name in answer.studies)
+        lines.append(f"{i}. **{answer.question}** {answer.text} Evidence: {links}.")
+    return lines + [""]
 
 
 def _anchor(title: str) -> str:
@@ -189,8 +238,10 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
         "seconds": time.perf_counter() - started,
         "machine": machine_description(),
     }
-    write_json(out / "results.json", {"meta": meta, "studies": {name: r.to_json() for name, r in results.items()}})
+    profile = performance_profile({name: r.facts for name, r in results.items()}, settings.figure_path(FIGURE))
+    write_json(out / "results.json", {"meta": meta, "studies": {name: r.to_json() for name, r in results.items()},
+                                      "performance_profile": profile})
     path = out / "report.md"
     with atomic_write(path) as file:
-        file.write(render(results, meta, out))
+        file.write(render(results, meta, out, profile))
     return Report(path=path, settings=settings, results=results, meta=meta)

@@ -28,14 +28,14 @@ def test_mean_interval_is_the_student_t_interval():
     values = np.array([[1.0, 2.0, 3.0, 6.0], [2.0, 2.0, 2.0, 2.0]])
     interval = metrics.mean_interval(values, axis=-1)
     np.testing.assert_allclose(interval.mean, [3.0, 2.0])
-    np.testing.assert_allclose(interval.half_width, [3.182 * np.std(values[0], ddof=1) / 2, 0.0])
+    np.testing.assert_allclose(interval.half_width, [metrics.t_quantile_975(3) * np.std(values[0], ddof=1) / 2, 0.0])
     np.testing.assert_allclose(interval.low, interval.mean - interval.half_width)
     one_seed = metrics.mean_interval(np.array([[4.0]]), axis=-1)
     assert one_seed.mean[0] == 4.0 and one_seed.half_width[0] == np.inf  # one seed bounds nothing
     assert np.isnan(metrics.mean_interval(np.array([np.nan, np.inf])).half_width)  # no finite seed
     # non-finite seeds are left out of both the mean and the count
     partial = metrics.mean_interval(np.array([1.0, 3.0, np.nan, np.inf]))
-    assert float(partial.mean) == 2.0 and float(partial.half_width) == pytest.approx(12.706)  # t(1) · √2 / √2
+    assert float(partial.mean) == 2.0 and float(partial.half_width) == pytest.approx(12.706, abs=5e-4)  # t(1) · √2 / √2
 
 
 @pytest.mark.parametrize("seeds", [3, 5, 20])
@@ -47,11 +47,45 @@ def test_mean_interval_covers_the_true_mean_95_percent_of_the_time(seeds):
     assert 0.94 < covered < 0.96  # 1.96 in place of t would cover 88% with 3 seeds
 
 
-def test_t_quantiles():
-    assert metrics.t_quantile_975(1) == 12.706 and metrics.t_quantile_975(30) == 2.042
-    assert 1.96 < metrics.t_quantile_975(100) < 2.0
+def test_t_quantiles_are_scipys():
+    from scipy import stats
+
+    for df in (1, 2, 4, 9, 30, 31, 100, 1000):
+        assert metrics.t_quantile_975(df) == pytest.approx(stats.t.ppf(0.975, df), rel=1e-12)
+    assert metrics.t_quantile_975(1) == pytest.approx(12.706, abs=5e-4)  # the printed tables
     with pytest.raises(ValueError, match="df"):
         metrics.t_quantile_975(0)
+
+
+def test_log_interval_is_the_t_interval_of_the_logs_exponentiated():
+    from scipy import stats
+
+    values = np.array([[318.0, 120.0, 2000.0, 55.0], [3.0, 3.0, 3.0, 3.0]])
+    got = metrics.log_interval(values, axis=-1)
+    logs = np.log(values)
+    half = stats.t.ppf(0.975, 3) * logs.std(axis=-1, ddof=1) / 2.0  # a NumPy reference
+    np.testing.assert_allclose(got.center, np.exp(logs.mean(axis=-1)))
+    np.testing.assert_allclose(got.low, np.exp(logs.mean(axis=-1) - half))
+    np.testing.assert_allclose(got.high, np.exp(logs.mean(axis=-1) + half))
+    # non-finite or non-positive seeds are left out
+    partial = metrics.log_interval(np.array([10.0, 1000.0, np.inf, 0.0, np.nan]))
+    assert float(partial.center) == pytest.approx(100.0)
+    one = metrics.log_interval(np.array([7.0, np.inf]))
+    assert float(one.center) == pytest.approx(7.0) and float(one.low) == 0.0 and float(one.high) == np.inf
+
+
+def test_log_interval_never_goes_below_zero_where_the_t_interval_does():
+    rng = np.random.default_rng(0)
+    samples = np.exp(2.0 * rng.standard_normal((2000, 3)))  # log-normal, heavily skewed
+    assert np.any(metrics.mean_interval(samples, axis=-1).low < 0)
+    got = metrics.log_interval(samples, axis=-1)
+    assert np.all(got.low > 0) and np.all(got.low <= got.center) and np.all(got.center <= got.high)
+
+
+def test_log_interval_text():
+    assert metrics.log_interval_text(318.2, 120.4, 841.0) == "318 (95% 120–840)"
+    assert metrics.log_interval_text(0.00357, 1.2e-05, 0.0841) == "0.00357 (95% 1.2e-05–0.084)"
+    assert metrics.log_interval_text(5.0, 0.0, np.inf) == "5"
 
 
 def test_fitted_rate_recovers_a_geometric_rate_above_a_floor():
@@ -76,7 +110,7 @@ def test_paired_ratio_is_the_geometric_mean_of_the_per_seed_ratios():
     a, b = np.array([2.0, 9.0, 1.0, 4.0]), np.array([1.0, 3.0, 2.0, 1.0])
     ratio = metrics.paired_ratio(a, b)
     logs = np.log(a / b)
-    half = 3.182 * np.std(logs, ddof=1) / 2
+    half = metrics.t_quantile_975(3) * np.std(logs, ddof=1) / 2
     assert ratio.ratio == pytest.approx(np.exp(logs.mean()))
     assert (ratio.low, ratio.high) == pytest.approx((np.exp(logs.mean() - half), np.exp(logs.mean() + half)))
     assert (ratio.larger, ratio.count) == (3, 4) and not ratio.separated  # 3 of 4 seeds decide nothing here
@@ -105,3 +139,23 @@ def test_paired_ratio_interval_covers_the_true_ratio_95_percent_of_the_time(seed
     b = shared * rng.lognormal(0.0, 0.5, (4_000, seeds))
     covered = np.mean([r.low <= 3.0 <= r.high for r in map(metrics.paired_ratio, a, b)])
     assert 0.93 < covered < 0.97
+
+
+def test_performance_profile_equals_a_numpy_reference_on_recorded_steps():
+    # the quick report's steps to the tolerance (homework problems, then the scaling scans)
+    inf = np.inf
+    steps = np.array([[180.0, 72.5, 385.0, 137.5], [612.5, 595.0, inf, 442.5], [105.0, 75.0, 30.0, 100.0],
+                      [inf, 950.0, inf, 1415.0], [inf, inf, inf, inf], [inf, 845.0, 420.0, 475.0]])
+    taus = np.array([1.0, 1.5, 2.0, 4.0, 100.0])
+    reference = np.zeros((taus.size, 4))
+    for i, tau in enumerate(taus):  # ρ_s(τ) = share of problems with t_ps ≤ τ · min_s t_ps, loop by loop
+        for s in range(4):
+            hits = 0
+            for p in range(steps.shape[0]):
+                best = min(steps[p])
+                hits += bool(np.isfinite(steps[p, s]) and steps[p, s] <= tau * best)
+            reference[i, s] = hits / steps.shape[0]
+    np.testing.assert_allclose(metrics.performance_profile(steps, taus), reference)
+    assert metrics.performance_profile(steps, [1.0])[0].sum() == pytest.approx(5 / 6)  # one problem nobody solves
+    with pytest.raises(ValueError, match="problems"):
+        metrics.performance_profile(np.zeros((0, 4)), [1.0])

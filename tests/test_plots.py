@@ -263,3 +263,16 @@ def test_figures_stay_out_of_pyplot(tmp_path):
     plots.rates_table_plot([1.0, 2.0], {"a": [0.1, 0.2]}, {}, path=tmp_path / "r.png")
     plots.rates_table_plot([1.0, 2.0], {"a": [0.1, 0.2]}, {})
     assert plt.get_fignums() == before
+
+
+def test_performance_profile_draws_one_step_curve_per_solver(tmp_path):
+    steps = np.array([[10.0, 20.0, np.inf], [40.0, 20.0, 30.0], [5.0, np.inf, 5.0]])
+    path = tmp_path / "profile.png"
+    fig = plots.performance_profile(steps, ["SGD", "Adam", "RMSprop"], path=path, tau_max=8.0)
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["SGD", "Adam", "RMSprop"]
+    # each curve ends at the share of problems the solver solves at all (τ = 8 covers every ratio here)
+    np.testing.assert_allclose([line.get_ydata()[-1] for line in lines], [1.0, 2 / 3, 2 / 3])
+    with pytest.raises(ValueError, match="solvers"):
+        plots.performance_profile(steps, ["SGD", "Adam"])

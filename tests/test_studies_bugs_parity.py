@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import jaxopt_hw as jh
-from jaxopt_hw.studies import homework_bugs, parity
+from jaxopt_hw.studies import fmt, homework_bugs, parity
 from study_checks import assert_numbers_are_facts, check_study_output
 
 
@@ -209,3 +209,25 @@ def test_distances_over_the_optimum_norm():
     assert homework_bugs._near_zero({"near_zero": 0.3, "x.max_norm_ratio": 0.2, "x.min_dist_ratio": 0.8}, "x")
     assert not homework_bugs._near_zero({"near_zero": 0.3, "x.max_norm_ratio": 0.2, "x.min_dist_ratio": 0.6}, "x")
     assert not homework_bugs._near_zero({"near_zero": 0.3}, "x")  # not measured: not claimed
+
+
+def _with_geometric(facts: dict, variant: str, gm: float, low: float, high: float) -> dict:
+    prefix = f"{homework_bugs.MAIN}.adam.{variant}"
+    return {**facts, prefix + ".gm": gm, prefix + ".gm_low": low, prefix + ".gm_high": high, "confidence": 95}
+
+
+@pytest.mark.parametrize("bias, says", [((0.012, 0.004, 0.03), "the two intervals overlap"),
+                                        ((0.001, 0.0005, 0.002), "lower, because"),
+                                        ((0.5, 0.3, 0.9), "higher")])
+def test_bias_verdict_compares_the_geometric_intervals(bias, says):
+    facts = _with_geometric(_with_geometric(_bug_facts(), "correct", 0.05, 0.02, 0.1), "bias_1_minus_beta", *bias)
+    assert homework_bugs._bias_verdict(facts).startswith(says)
+    sentence = homework_bugs._bias_conclusion(facts, homework_bugs._bias_verdict(facts))
+    assert f"from 0.05 (95% 0.02–0.1) to {fmt(bias[0])} (95% {fmt(bias[1])}–{fmt(bias[2])})" in sentence
+    assert_numbers_are_facts(sentence, facts)
+
+
+def test_bias_verdict_without_geometric_means_uses_the_t_intervals():
+    assert homework_bugs._bias_verdict(_bug_facts()).startswith("lower")  # 0.05 ± 0.005 against 0.0117 ± 0.00117
+    wide = _bug_facts(**{f"{homework_bugs.MAIN}.adam.correct.half": 0.05})
+    assert homework_bugs._bias_verdict(wide) == "the two intervals overlap"

@@ -242,6 +242,8 @@ def _pick_facts(cases, size="large"):
     facts = {"ci_level": 95, "n_seeds": 5}
     for name, (is_best, above, ratio, diverged) in cases.items():
         facts.update({f"{size}_{name}_pick_excess": 0.1 * ratio, f"{size}_{name}_pick_excess_half": 0.01,
+                      f"{size}_{name}_pick_excess_gm": 0.1 * ratio, f"{size}_{name}_pick_excess_gm_low": 0.05 * ratio,
+                      f"{size}_{name}_pick_excess_gm_high": 0.2 * ratio,
                       f"{size}_{name}_pick_ratio": ratio, f"{size}_{name}_pick_ratio_low": ratio / 2,
                       f"{size}_{name}_pick_ratio_high": ratio * 2, f"{size}_{name}_pick_is_best": is_best,
                       f"{size}_{name}_pick_above_best": above, f"{size}_{name}_pick_diverged": diverged})
@@ -251,7 +253,7 @@ def _pick_facts(cases, size="large"):
 def test_the_notebooks_picks_are_judged_against_the_grids_best():
     facts = _pick_facts({"momentum": (1, 0, 1.0, 0), "rmsprop": (0, 0, 1.5, 0), "adam": (0, 1, 40.0, 0)})
     text = comparison._notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
-    assert "β = 0.7 ends at 0.1 ± 0.01: it is the grid's best" in text
+    assert "β = 0.7 ends at 0.1 (95% 0.05–0.2): it is the grid's best" in text
     assert "1.5 times the best (95% interval 0.75–3, paired over the seeds): not separated from the best" in text
     assert "40 times the best (95% interval 20–80, paired over the seeds): above the best" in text
     assert "2 of the 3 picks" in text and facts["large_notebook_picks_held"] == 2
@@ -383,7 +385,7 @@ def test_a_slopes_interval_comes_from_one_fit_per_seed():
     np.testing.assert_allclose(scaling.per_seed_slopes(x, rows), [1.0, 2.0])
     facts = scaling._seed_slope_facts("sgd_steps_kappa", scaling.per_seed_slopes(x, rows))
     assert facts["sgd_steps_kappa_seed_slope"] == pytest.approx(1.5)
-    assert facts["sgd_steps_kappa_seed_slope_half"] == pytest.approx(12.706 * np.std([1.0, 2.0], ddof=1) / np.sqrt(2))
+    assert facts["sgd_steps_kappa_seed_slope_half"] == pytest.approx(metrics.t_quantile_975(1) * np.std([1.0, 2.0], ddof=1) / np.sqrt(2))
     # a point where not every seed has a value leaves each seed two points: no slope, no interval
     assert np.all(np.isnan(scaling.per_seed_slopes(x, [rows[0], None, rows[2]])))
     assert scaling._seed_slope_facts("sgd_steps_kappa", scaling.per_seed_slopes(x, [rows[0], None, rows[2]])) == {}
@@ -514,3 +516,39 @@ def test_sgd_kappa_clause_claims_kappa_one_only_within_the_tolerance():
         clause = scaling._sgd_kappa_clause(far, steps)
         assert "they follow κ¹" not in clause and f"farther than {fmt(scaling.KAPPA_SLOPE_TOL)}" in clause
         assert_numbers_are_facts(clause, {**far, **{s: float(s) for s in steps}})
+
+
+def _gd_facts(**changes) -> dict:
+    facts = {"n_small": 500, "d_small": 2, "ci_level": 95, "n_holdout": 4, "small_gd_reached": 4,
+             "small_gd_steps_gm": 22.0, "small_gd_steps_low": 18.0, "small_gd_steps_high": 27.0,
+             "small_gd_excess_gm": 1e-14, "small_gd_floor_ratio": 1.2e10, "small_gd_rows_ratio": 4.7}
+    return {**facts, **changes}
+
+
+@pytest.mark.parametrize("changes, says", [
+    ({}, "reaches the tolerance in 22 steps (95% 18–27) and ends at 1e-14, 1.2e+10 times below SGD's noise floor, "
+         "reading 4.7 times the rows"),
+    ({"small_gd_reached": 2}, "reaches the tolerance on 2 of 4 seeds"),
+    ({"small_gd_floor_ratio": 0.5}, "not below SGD's noise floor"),
+    ({"small_gd_rows_ratio": 0.25}, "reading 4 times fewer rows"),
+])
+def test_gd_conclusion_follows_its_facts(changes, says):
+    facts = _gd_facts(**changes)
+    text = comparison.gd_conclusion(facts, ["small"])
+    assert says in text
+    from study_checks import assert_numbers_are_facts
+
+    assert_numbers_are_facts(text, {**facts, "inverse": 4.0})  # 1 / rows_ratio, written by the sentence
+    no_rows = {k: v for k, v in _gd_facts().items() if k != "small_gd_rows_ratio"}
+    assert "rows" not in comparison.gd_conclusion(no_rows, ["small"])
+
+
+def test_gd_facts_are_geometric_means_over_seeds():
+    gd = {"lr": 0.01, "steps_per_seed": np.array([20.0, 25.0, 25.0, 20.0]), "final": np.array([1e-14, 2e-14, 4e-14, 2e-14])}
+    facts = comparison.gd_facts("small", gd, 500, sgd_final_gm=2e-4, sgd_fastest=100.0)
+    assert facts["small_gd_reached"] == 4 and facts["small_gd_excess_gm"] == pytest.approx(2e-14)
+    assert facts["small_gd_steps_low"] < facts["small_gd_steps_gm"] < facts["small_gd_steps_high"]
+    assert facts["small_gd_floor_ratio"] == pytest.approx(1e10)
+    assert facts["small_gd_rows_ratio"] == pytest.approx(facts["small_gd_steps_gm"] * 500 / (100.0 * comparison.BATCH_SIZE))
+    never = comparison.gd_facts("small", {**gd, "steps_per_seed": np.array([20.0, np.inf, 25.0, 20.0])}, 500, 2e-4, 100.0)
+    assert never["small_gd_reached"] == 3 and "small_gd_rows_ratio" not in never

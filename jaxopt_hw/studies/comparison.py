@@ -220,6 +220,7 @@ def summarize(result) -> dict:
         "excess": float(interval.mean),
         "excess_half": float(interval.half_width),
         "per_seed": final,
+        **_geometric(final),
         "dist": float(np.mean(distance)),
         "dist_half": float(metrics.mean_interval(distance).half_width),
         "steps": float(np.median(reach)),
@@ -272,13 +273,80 @@ def _heldout_summary(best, fastest) -> dict:
     final = np.asarray(best.final_excess_loss, dtype=float)
     interval = metrics.mean_interval(final)
     summary = {"per_seed": final, "excess": float(interval.mean), "excess_half": float(interval.half_width),
-               "diverged": int(np.sum(best.diverged)), "fastest": math.inf, "fastest_below": 0}
+               **_geometric(final), "diverged": int(np.sum(best.diverged)), "fastest": math.inf, "fastest_below": 0}
     if fastest is not None:  # the rule that picked it: its median seed ends below the tolerance
         ends = np.where(np.asarray(fastest.diverged), np.inf, np.asarray(fastest.final_excess_loss, dtype=float))
         steps = float(np.median(np.asarray(fastest.steps_to_tol, dtype=float)))
         summary.update(fastest=steps if np.median(ends) <= float(fastest.tol) else math.inf,
                        fastest_below=int(np.sum(ends <= float(fastest.tol))))
     return summary
+
+
+def full_batch_gd(problem, seeds, *, steps: int, log_every: int, tol: float) -> dict:
+    """Full-batch GD at ``α = 2/(L+μ)``, the fastest constant step on a quadratic, from each
+    seed's initial point: per seed, the steps to ``tol`` and the final excess loss."""
+    lr = 2.0 / (float(problem.L) + float(problem.mu))
+    traces = [jh.run(problem, jh.sgd(lr), steps=steps, batch_size=None, seed=int(seed), log_every=log_every)
+              for seed in seeds]  # one compile: the seed only moves the initial point
+    excess = np.stack([np.asarray(t.excess_loss, dtype=float) for t in traces])
+    reach = metrics.steps_to_tolerance(excess, np.asarray(traces[0].steps), tol)
+    return {"lr": lr, "steps_per_seed": reach, "final": excess[:, -1]}
+
+
+def gd_facts(size: str, gd: dict, n: int, sgd_final_gm: float, sgd_fastest: float) -> dict:
+    """GD's facts on ``size``: its step, steps to the tolerance and final excess loss
+    (geometric means and 95% intervals over seeds), how far below SGD's held-out final
+    excess loss (its noise floor) it ends, and the rows it reads to the tolerance over
+    SGD's fastest config's (``nan`` where either never gets there)."""
+    reach, final = metrics.log_interval(gd["steps_per_seed"]), metrics.log_interval(gd["final"])
+    key = f"{size}_gd"
+    facts = {f"{key}_lr": gd["lr"], f"{key}_reached": int(np.sum(np.isfinite(gd["steps_per_seed"])))}
+    for name, interval in (("steps", reach), ("excess", final)):
+        facts[f"{key}_{name}_gm"], facts[f"{key}_{name}_low"] = float(interval.center), float(interval.low)
+        facts[f"{key}_{name}_high"] = float(interval.high)
+    facts[f"{key}_floor_ratio"] = sgd_final_gm / facts[f"{key}_excess_gm"]
+    if np.all(np.isfinite(gd["steps_per_seed"])) and math.isfinite(sgd_fastest):
+        facts[f"{key}_rows_ratio"] = facts[f"{key}_steps_gm"] * n / (sgd_fastest * BATCH_SIZE)
+    return facts
+
+
+def gd_conclusion(facts: dict, sizes) -> str:
+    """The sentence on full-batch GD against SGD on each homework problem of ``sizes``."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    parts = []
+    for size in sizes:
+        key, shape = f"{size}_gd", f"({f['n_' + size]}, {f['d_' + size]})"
+        reach = (f"reaches the tolerance in {f[key + '_steps_gm']} steps ({f['ci_level']}% {f[key + '_steps_low']}–"
+                 f"{f[key + '_steps_high']})" if facts[f"{key}_reached"] == facts["n_holdout"] else
+                 f"reaches the tolerance on {f[key + '_reached']} of {f['n_holdout']} seeds")
+        floor = facts[f"{key}_floor_ratio"]
+        end = (f"ends at {f[key + '_excess_gm']}, {f[key + '_floor_ratio']} times below SGD's noise floor"
+               if floor > 1 else f"ends at {f[key + '_excess_gm']}, not below SGD's noise floor")
+        rows = facts.get(f"{key}_rows_ratio")
+        work = ("" if rows is None else
+                f", reading {f[key + '_rows_ratio']} times the rows SGD's fastest config reads to the tolerance"
+                if rows >= 1 else f", reading {fmt(1 / rows)} times fewer rows than SGD's fastest config")
+        parts.append(f"at {shape} it {reach} and {end}{work}")
+    return ("Full-batch GD at `α = 2/(L+μ)`, which the homework leaves out (held-out seeds, same tolerance): "
+            + "; ".join(parts) + ".")
+
+
+def _geometric(final) -> dict:
+    """The geometric mean of positive final excess losses over seeds and its 95% interval
+    (a mean ± half-width of such skewed values reaches below zero)."""
+    interval = metrics.log_interval(np.asarray(final, dtype=float))
+    return {"excess_gm": float(interval.center), "excess_gm_low": float(interval.low),
+            "excess_gm_high": float(interval.high)}
+
+
+def _geometric_text(f: dict, key: str) -> str:
+    """``"g (95% low–high)"`` from the formatted facts ``key + "_excess_gm"`` and its bounds."""
+    return f"{f[key + '_excess_gm']} ({f['ci_level']}% {f[key + '_excess_gm_low']}–{f[key + '_excess_gm_high']})"
+
+
+def _geometric_cell(summary: dict) -> str:
+    """A table cell: ``"3.1e-05 (95% 1e-05–8.4e-05)"``."""
+    return metrics.log_interval_text(summary["excess_gm"], summary["excess_gm_low"], summary["excess_gm_high"])
 
 
 def _mean_final_excess(result) -> np.ndarray:
@@ -371,8 +439,7 @@ def _notebook_picks_conclusion(facts: dict, sizes, shape) -> str:
             verdict = (f"{f[key + '_ratio']} times the best ({f['ci_level']}% interval {f[key + '_ratio_low']}–"
                        f"{f[key + '_ratio_high']}, paired over the seeds): "
                        + ("above the best" if facts[f"{key}_above_best"] else "not separated from the best"))
-        parts.append(f"{LABELS[name]} {_config_text(pick)} ends at {f[key + '_excess']} ± "
-                     f"{f[key + '_excess_half']}: {verdict}")
+        parts.append(f"{LABELS[name]} {_config_text(pick)} ends at {_geometric_text(f, key)}: {verdict}")
     others = [f"{f[f'{s}_notebook_picks_held']} of {f['notebook_picks']} at {shape(s)}" for s in sizes[:-1]]
     return (f"The notebook tuned each method on its buggy curves and picked the settings below as fastest and most "
             f"accurate; their accuracy, trained without the bugs on {shape(size)}, on the homework grid: "
@@ -619,7 +686,7 @@ def run(settings: Settings) -> StudyResult:
         assert any(math.isclose(value, v) for v in betas) and any(math.isclose(value, v) for v in b2s), value
 
     holdout = holdout_seeds(seeds, HOLDOUT_QUICK if quick else HOLDOUT_FULL)
-    problems, sweeps, summaries, profiles, timing, heldout = {}, {}, {}, {}, {}, {}
+    problems, sweeps, summaries, profiles, timing, heldout, gd = {}, {}, {}, {}, {}, {}, {}
     compile_seconds = run_seconds = 0.0
     for size, n, d in sizes:
         problem = jh.linear_regression(n, d, seed=DESIGN_SEED)
@@ -644,6 +711,7 @@ def run(settings: Settings) -> StudyResult:
                                     tol=TOL_REL * problem.min_loss)
         heldout[size] = {name: _heldout_summary(again[name][0], again[name][1] if len(again[name]) > 1 else None)
                          for name in OPTIMIZERS}
+        gd[size] = full_batch_gd(problem, holdout, steps=STEPS, log_every=LOG_EVERY, tol=TOL_REL * problem.min_loss)
         for name in ("momentum", "rmsprop", "adam"):
             compile_seconds += timing[size][name]["compile_seconds"] + again_timing[name]["compile_seconds"]
             run_seconds += timing[size][name]["run_seconds"] + again_timing[name]["run_seconds"]
@@ -714,6 +782,8 @@ def run(settings: Settings) -> StudyResult:
                 key = f"{size}_{grid}_{name}"
                 facts[f"{key}_excess"] = s["excess"]
                 facts[f"{key}_excess_half"] = s["excess_half"]
+                for part in ("gm", "gm_low", "gm_high"):
+                    facts[f"{key}_excess_{part}"] = s[f"excess_{part}"]
                 facts[f"{key}_dist"] = s["dist"]
                 facts[f"{key}_steps"] = s["steps"]
                 facts[f"{key}_fastest"] = s["fastest"]
@@ -748,6 +818,8 @@ def run(settings: Settings) -> StudyResult:
             key = f"{size}_{name}_pick"
             facts[f"{key}_excess"] = float(interval.mean)
             facts[f"{key}_excess_half"] = float(interval.half_width)
+            for part, value in _geometric(final).items():
+                facts[f"{key}_{part}"] = value
             facts[f"{key}_is_best"] = int(all(math.isclose(float(pick[h]), float(best["config"][h])) for h in pick))
             facts[f"{key}_diverged"] = int(at_pick.diverged.sum())
             ratio = metrics.paired_ratio(final, best["per_seed"])  # the same seeds: a paired comparison
@@ -768,6 +840,8 @@ def run(settings: Settings) -> StudyResult:
             key = f"{size}_heldout_{name}"
             facts[f"{key}_excess"] = held[name]["excess"]
             facts[f"{key}_excess_half"] = held[name]["excess_half"]
+            for part in ("gm", "gm_low", "gm_high"):
+                facts[f"{key}_excess_{part}"] = held[name][f"excess_{part}"]
             facts[f"{key}_diverged"] = held[name]["diverged"]
             # medians over seeds: one seed that blows up moves a mean by orders of magnitude
             facts[f"{key}_optimism"] = (float(np.median(held[name]["per_seed"]))
@@ -784,6 +858,7 @@ def run(settings: Settings) -> StudyResult:
         facts[f"{size}_heldout_rank_separated"] = int(ratio.separated)
         facts[f"{size}_heldout_rank_leader_lower"] = int(ratio.low > 1.0)  # separated, and the leader lower
         facts[f"{size}_heldout_same_top"] = int(heldout_order[0] == order[0])
+        facts.update(gd_facts(size, gd[size], problems[size].n, held["sgd"]["excess_gm"], held["sgd"]["fastest"]))
         speed = sorted(OPTIMIZERS, key=lambda o: held[o]["fastest"])
         adaptive = min(held[o]["fastest"] for o in ("rmsprop", "adam"))
         if math.isfinite(adaptive) and math.isfinite(held["sgd"]["fastest"]):
@@ -835,8 +910,7 @@ def run(settings: Settings) -> StudyResult:
         return f"({f[f'n_{size}']}, {f[f'd_{size}']})"
 
     def excess(size, grid, name):
-        key = f"{size}_{grid}_{name}"
-        return f"{f[key + '_excess']} ± {f[key + '_excess_half']}"
+        return _geometric_text(f, f"{size}_{grid}_{name}")
 
     text = (
         f"The homework's least-squares problems {', '.join(shape(s) for s, _, _ in sizes)} "
@@ -855,7 +929,8 @@ def run(settings: Settings) -> StudyResult:
 
     def heldout_excess(size, name):
         key = f"{size}_heldout_{name}"
-        return f"{f[key + '_excess']} ± {f[key + '_excess_half']}"
+        return (f"mean {f[key + '_excess']}; geometric mean {f[key + '_excess_gm']}, {f['ci_level']}% "
+                f"{f[key + '_excess_gm_low']}–{f[key + '_excess_gm_high']}")
 
     conclusions = []
     parts = []
@@ -993,10 +1068,11 @@ def run(settings: Settings) -> StudyResult:
         f"at {f['adam_accurate_count']} of the {f['n_problems']} problems, separated from the runner-up at "
         f"{f['adam_accurate_separated_count']} of them."
     )
+    conclusions.append(gd_conclusion(facts, [s for s, _, _ in sizes]))
 
     # ------------------------------------------------------------------ tables
     header = (
-        f"| problem | grid | optimizer | best config | final excess loss (mean ± {CI_LEVEL}%) | ‖w − w*‖ | median steps to "
+        f"| problem | grid | optimizer | best config | final excess loss (geometric mean, {CI_LEVEL}%) | ‖w − w*‖ | median steps to "
         f"tol (best config) | median steps (fastest config) | diverged configs |\n|---|---|---|---|---|---|---|---|---|"
     )
     lines = [header]
@@ -1006,13 +1082,13 @@ def run(settings: Settings) -> StudyResult:
                 s = summaries[size][grid][name]
                 lines.append(
                     f"| {problems[size].n}×{problems[size].X.shape[1]} | {GRID_LABELS[grid]} | {LABELS[name]} | "
-                    f"{_config_text(s['config'])} | {s['excess']:.3g} ± {s['excess_half']:.2g} | {s['dist']:.3g} | "
+                    f"{_config_text(s['config'])} | {_geometric_cell(s)} | {s['dist']:.3g} | "
                     f"{_steps_cell(s['steps'])} | {_steps_cell(s['fastest'])} | {s['diverged_pct']:.0f}% of {s['n_configs']} |"
                 )
     table = "\n".join(lines)
     header = (
-        f"| problem | optimizer | best config | final excess loss, tuning seeds (mean ± {CI_LEVEL}%) | held-out seeds "
-        f"(mean ± {CI_LEVEL}%) | held-out / tuning | fastest config | median steps to tol, held-out | held-out seeds "
+        f"| problem | optimizer | best config | final excess loss, tuning seeds (geometric mean, {CI_LEVEL}%) | held-out seeds "
+        f"(geometric mean, {CI_LEVEL}%) | held-out / tuning | fastest config | median steps to tol, held-out | held-out seeds "
         "ending below tol |\n|---|---|---|---|---|---|---|---|---|"
     )
     lines = [header]
@@ -1023,7 +1099,7 @@ def run(settings: Settings) -> StudyResult:
             below = f"{h['fastest_below']} of {len(holdout)}" if found else "–"
             lines.append(
                 f"| {problems[size].n}×{problems[size].X.shape[1]} | {LABELS[name]} | {_config_text(picked['config'])} | "
-                f"{picked['excess']:.3g} ± {picked['excess_half']:.2g} | {h['excess']:.3g} ± {h['excess_half']:.2g} | "
+                f"{_geometric_cell(picked)} | {_geometric_cell(h)} | "
                 f"{h['excess'] / picked['excess']:.3g} | {_config_text(picked['fastest_config']) if found else '–'} | "
                 f"{_steps_cell(h['fastest'])} | {below} |"
             )

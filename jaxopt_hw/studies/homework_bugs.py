@@ -225,7 +225,10 @@ def _cell(facts: dict, prefix: str) -> str:
     diverged = facts.get(prefix + ".diverged", 0)
     if diverged == facts["n_seeds"]:
         return f"diverged ({fmt(diverged)} of {fmt(facts['n_seeds'])} seeds)"
-    text = f"{fmt(facts[prefix + '.mean'])} ± {fmt(facts[prefix + '.half'])}"
+    if prefix + ".gm" in facts:
+        text = metrics.log_interval_text(facts[prefix + ".gm"], facts[prefix + ".gm_low"], facts[prefix + ".gm_high"])
+    else:
+        text = f"{fmt(facts[prefix + '.mean'])} ± {fmt(facts[prefix + '.half'])}"
     if diverged:
         text += f" ({fmt(diverged)} of {fmt(facts['n_seeds'])} seeds diverged)"
     return text
@@ -317,6 +320,10 @@ def _size_facts(facts: dict, size: str, measured: dict) -> None:
             every_seed_diverged = bool(diverged.all())  # no finite value: the loss "is" infinite
             facts[prefix + ".mean"] = math.inf if every_seed_diverged else float(interval.mean)
             facts[prefix + ".half"] = math.inf if every_seed_diverged else float(interval.half_width)
+            if not every_seed_diverged:  # the geometric mean and its interval: positive, as the loss is
+                geometric = metrics.log_interval(final)
+                facts[prefix + ".gm"], facts[prefix + ".gm_low"] = float(geometric.center), float(geometric.low)
+                facts[prefix + ".gm_high"] = float(geometric.high)
             facts[prefix + ".diverged"] = int(diverged.sum())
             if variant != "returns_initial":  # medians over the seeds that did not diverge
                 ok = ~diverged
@@ -350,7 +357,7 @@ def _finals_table(facts: dict, size: str) -> str:
     """Final excess loss of every variant on ``size``, and the zero vector's."""
     n, d = HOMEWORK_SIZES[size]
     header = "| variant | " + " | ".join(LABELS[o] for o in OPTIMIZERS) + " |"
-    rows = [f"Final excess loss on the {size} problem (n = {n}, d = {d}), mean ± {CONFIDENCE}% interval over "
+    rows = [f"Final excess loss on the {size} problem (n = {n}, d = {d}), geometric mean and {CONFIDENCE}% interval over "
             f"{facts['n_seeds']} seeds.", "", header, "|" + " --- |" * (len(OPTIMIZERS) + 1)]
     for variant in VARIANTS:
         cells = []
@@ -441,6 +448,33 @@ def run(settings: Settings) -> StudyResult:
                        conclusions=conclusions, text=text)
 
 
+def _interval(facts: dict, prefix: str) -> str:
+    """A final excess loss over seeds: the geometric mean with its 95% interval, or the mean
+    ± half-width where no seed gives a finite positive value (every seed diverged)."""
+    if prefix + ".gm" not in facts:
+        return f"{fmt(facts[prefix + '.mean'])} ± {fmt(facts[prefix + '.half'])}"
+    return (f"{fmt(facts[prefix + '.gm'])} ({fmt(facts['confidence'])}% {fmt(facts[prefix + '.gm_low'])}–"
+            f"{fmt(facts[prefix + '.gm_high'])})")
+
+
+def _bias_verdict(facts: dict) -> str:
+    """Whether bug 2 moves Adam's final excess loss: overlapping 95% intervals (geometric
+    where recorded), lower or higher."""
+    a = f"{MAIN}.adam"
+    correct, bias = facts[a + ".correct.mean"], facts[a + ".bias_1_minus_beta.mean"]
+    if a + ".correct.gm" in facts and a + ".bias_1_minus_beta.gm" in facts:
+        correct, bias = facts[a + ".correct.gm"], facts[a + ".bias_1_minus_beta.gm"]
+        overlap = (facts[a + ".bias_1_minus_beta.gm_low"] <= facts[a + ".correct.gm_high"]
+                   and facts[a + ".correct.gm_low"] <= facts[a + ".bias_1_minus_beta.gm_high"])
+    else:
+        overlap = abs(correct - bias) <= facts[a + ".correct.half"] + facts[a + ".bias_1_minus_beta.half"]
+    if overlap:
+        return "the two intervals overlap"
+    if bias < correct:
+        return "lower, because the smaller late steps average out more of the minibatch noise"
+    return "higher"
+
+
 def _bias_conclusion(facts: dict, verdict: str) -> str:
     """Bug 2 on the main problem. "A smaller learning rate rather than a failure" only when
     the bias factor is below 1 and the final excess loss with the bug (no seed diverged) is
@@ -455,8 +489,7 @@ def _bias_conclusion(facts: dict, verdict: str) -> str:
     converged = not facts[f"{a}.bias_1_minus_beta.diverged"] and bias <= facts["not_failed"] * zero
     sentence = (
         f"The `1-beta` bias correction (bug {f['bug.bias_1_minus_beta']}) alone takes Adam's final excess loss from "
-        f"{f[a + '.correct.mean']} ± {f[a + '.correct.half']} to {f[a + '.bias_1_minus_beta.mean']} ± "
-        f"{f[a + '.bias_1_minus_beta.half']} ({verdict}): once `t` is large it multiplies Adam's step by "
+        f"{_interval(facts, a + '.correct')} to {_interval(facts, a + '.bias_1_minus_beta')} ({verdict}): once `t` is large it multiplies Adam's step by "
         f"`sqrt(1-beta2)/(1-beta1)` = {f['bias_factor']}, a {'smaller' if smaller else 'larger'} learning rate"
         + (" rather than a failure. " if smaller and converged else
            f", with which Adam ends at {f[a + '.bias_1_minus_beta.mean']} against the zero vector's "
@@ -564,8 +597,8 @@ def _grad_over_n_conclusion(facts: dict, sizes) -> str:
         f"{f[m + '.grad_scale']} on this problem ({f['large.grad_scale']} on the large one). For Momentum, whose step "
         f"is proportional to the gradient, that is a learning rate `B/n` times smaller: it needs "
         f"{g('momentum', 'grad_over_n', 'steps_to_drop')} steps to cover {f['drop_percent']}% of its drop instead of "
-        f"{g('momentum', 'correct', 'steps_to_drop')}, and ends at {g('momentum', 'grad_over_n')} ± "
-        f"{g('momentum', 'grad_over_n', 'half')} against {g('momentum', 'correct')} ± {g('momentum', 'correct', 'half')}. "
+        f"{g('momentum', 'correct', 'steps_to_drop')}, and ends at {_interval(facts, m + '.momentum.grad_over_n')} "
+        f"against {_interval(facts, m + '.momentum.correct')}. "
         f"RMSprop and Adam divide the scale out (final {g('rmsprop', 'grad_over_n')} and {g('adam', 'grad_over_n')} "
         f"against {g('rmsprop', 'correct')} and {g('adam', 'correct')})."
     )
@@ -576,8 +609,8 @@ def _grad_over_n_conclusion(facts: dict, sizes) -> str:
             f"{sm('grad_over_n')} against {sm('correct')} (separated at {f['confidence']}%, paired over the seeds): "
             f"a smaller step averages out more of the minibatch noise."
             if facts["small.momentum.grad_over_n.lower_separated"]
-            else f" On the small problem Momentum ends at {sm('grad_over_n')} ± {sm('grad_over_n', 'half')} with the "
-            f"bug, {sm('correct')} ± {sm('correct', 'half')} without"
+            else f" On the small problem Momentum ends at {_interval(facts, 'small.momentum.grad_over_n')} with the "
+            f"bug, {_interval(facts, 'small.momentum.correct')} without"
             + (f" (lower with the bug, but not separated at {f['confidence']}% over these seeds)."
                if facts["small.momentum.grad_over_n.mean"] < facts["small.momentum.correct.mean"] else ".")
         )
@@ -637,15 +670,7 @@ def _conclusions(facts: dict, sizes) -> list:
     out = _assign_conclusions(facts)
     out.append(_lr_conclusion(facts))
     # bug 2
-    correct, bias = v("adam", "correct"), v("adam", "bias_1_minus_beta")
-    overlap = abs(correct - bias) <= v("adam", "correct", "half") + v("adam", "bias_1_minus_beta", "half")
-    if overlap:
-        verdict = "the two intervals overlap"
-    elif bias < correct:
-        verdict = "lower, because the smaller late steps average out more of the minibatch noise"
-    else:
-        verdict = "higher"
-    out.append(_bias_conclusion(facts, verdict))
+    out.append(_bias_conclusion(facts, _bias_verdict(facts)))
     # bug 3
     out.append(
         f"Returning the initial weights (bug {f['bug.returns_initial']}) reports an excess loss of "

@@ -192,12 +192,17 @@ def _measure(problem, seeds, steps, quick) -> dict:
             "config": s["config"],
             "excess": s["excess"],
             "excess_half": s["excess_half"],
+            "excess_gm": s["excess_gm"],
+            "excess_gm_low": s["excess_gm_low"],
+            "excess_gm_high": s["excess_gm_high"],
+            "excess_text": metrics.log_interval_text(s["excess_gm"], s["excess_gm_low"], s["excess_gm_high"]),
             "relative_excess": float(np.mean(relative)),
             "dist": s["dist"],
             "dist_half": s["dist_half"],
             "fastest_config": fastest if everyone else None,
             "steps": float(interval.mean) if everyone else math.inf,
             "steps_half": float(interval.half_width) if everyone else math.inf,
+            "steps_text": metrics.log_interval_text(*(float(v) for v in metrics.log_interval(reach))) if everyone else "",
             "steps_per_seed": [float(v) for v in reach] if everyone else None,
             "steps_median": s["fastest"],  # the lowest median over seeds, any config
             "reached": int(np.max(np.sum(np.isfinite(reach_all), axis=-1))),  # most seeds reaching, any config
@@ -246,7 +251,7 @@ def _row_facts(key: str, row: dict) -> dict:
     facts[f"{key}_compile_seconds"] = sum(row[o]["compile_seconds"] for o in ("momentum", "rmsprop", "adam"))
     for name in OPTIMIZERS:
         r = row[name]
-        for quantity in ("excess", "excess_half", "relative_excess", "dist", "dist_half", "steps", "steps_half",
+        for quantity in ("excess", "excess_half", "excess_gm", "excess_gm_low", "excess_gm_high", "relative_excess", "dist", "dist_half", "steps", "steps_half",
                          "steps_median", "reached"):
             if math.isfinite(r[quantity]):
                 facts[f"{key}_{name}_{quantity}"] = r[quantity]
@@ -261,8 +266,8 @@ def _table(caption: str, rows: list, n_seeds: int) -> str:
     """One line per size and optimizer: the best config, its final excess loss and distance,
     the fastest config's steps to the tolerance, and the sweeps' seconds; under a caption."""
     header = (
-        f"*{caption}*\n\n| n | d | κ | optimizer | best config | final excess loss (± {CI_LEVEL}%) | ‖w − w*‖ (± {CI_LEVEL}%) | "
-        f"steps to tol, fastest config (± {CI_LEVEL}%) | run s / compile s (sweep) |\n|---|---|---|---|---|---|---|---|---|"
+        f"*{caption}*\n\n| n | d | κ | optimizer | best config | final excess loss (geometric mean, {CI_LEVEL}%) | ‖w − w*‖ (± {CI_LEVEL}%) | "
+        f"steps to tol, fastest config (geometric mean, {CI_LEVEL}%) | run s / compile s (sweep) |\n|---|---|---|---|---|---|---|---|---|"
     )
     lines = [header]
     for row in rows:
@@ -270,14 +275,14 @@ def _table(caption: str, rows: list, n_seeds: int) -> str:
             r = row[name]
             config = ", ".join(f"{SYMBOL.get(h, h)} = {v:.3g}" for h, v in r["config"].items())
             if math.isfinite(r["steps"]):
-                reach = f"{r['steps']:.0f} ± {r['steps_half']:.0f}"
+                reach = r["steps_text"]
             elif math.isfinite(r["steps_median"]):
                 reach = f"median {r['steps_median']:.0f} ({r['reached']}/{n_seeds} seeds)"
             else:
                 reach = "never"
             lines.append(
-                f"| {row['n']} | {row['d']} | {row['kappa']:.3g} | {LABELS[name]} | {config} | {r['excess']:.3g} ± "
-                f"{r['excess_half']:.2g} | {r['dist']:.3g} ± {r['dist_half']:.2g} | {reach} | "
+                f"| {row['n']} | {row['d']} | {row['kappa']:.3g} | {LABELS[name]} | {config} | {r['excess_text']} | "
+                f"{r['dist']:.3g} ± {r['dist_half']:.2g} | {reach} | "
                 f"{r['run_seconds']:.2f} / {r['compile_seconds']:.2f} |"
             )
     return "\n".join(lines)
