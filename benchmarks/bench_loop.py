@@ -63,7 +63,10 @@ def numpy_homework(X, y, steps, batch_size=BATCH, lr=LR, b1=0.9, b2=0.999, eps=1
         for start in range(0, n, batch_size):
             if t == steps:
                 break
-            X_batch, y_batch = X_perm[start : start + batch_size], y_perm[start : start + batch_size]
+            X_batch, y_batch = (
+                X_perm[start : start + batch_size],
+                y_perm[start : start + batch_size],
+            )
             residual = X_batch @ w - y_batch
             gradient = 2 * X_batch.T @ residual / len(y_batch)
             t += 1
@@ -104,7 +107,14 @@ def make_optax_loop(prob):
             for start in range(0, len(y_host) - BATCH + 1, BATCH):
                 if t == steps:
                     break
-                w, state, loss = step(w, state, X_perm[start : start + BATCH], y_perm[start : start + BATCH], prob.X, prob.y)
+                w, state, loss = step(
+                    w,
+                    state,
+                    X_perm[start : start + BATCH],
+                    y_perm[start : start + BATCH],
+                    prob.X,
+                    prob.y,
+                )
                 losses.append(loss)
                 t += 1
         return np.asarray(jnp.stack(losses)), w
@@ -125,6 +135,7 @@ _ADAM = None
 def problem(size):
     global _ADAM
     import jax
+
     import jaxopt_hw as jh
 
     if _ADAM is None:
@@ -157,10 +168,24 @@ def first_call_child(method, size, steps):
         from jaxopt_hw import loop
 
         recipe, hyperparameters = loop.traced_hyperparameters(_ADAM, prob.X.dtype)
-        args = (prob.data, prob.aux, *loop.problem_optimum(prob), prob.initial_params(0), loop.host_shuffle_words(0), 1e6,
-                hyperparameters)
-        static = dict(fns=loop.ProblemFns.of(prob), tx=None if recipe else _ADAM, recipe=recipe, steps=steps,
-                      batch_size=BATCH, log_every=1, record_params=False)
+        args = (
+            prob.data,
+            prob.aux,
+            *loop.problem_optimum(prob),
+            prob.initial_params(0),
+            loop.host_shuffle_words(0),
+            1e6,
+            hyperparameters,
+        )
+        static = dict(
+            fns=loop.ProblemFns.of(prob),
+            tx=None if recipe else _ADAM,
+            recipe=recipe,
+            steps=steps,
+            batch_size=BATCH,
+            log_every=1,
+            record_params=False,
+        )
         t0 = time.perf_counter()
         traced = loop.run_program(jax.default_backend()).trace(*args, **static)
         t1 = time.perf_counter()
@@ -181,8 +206,11 @@ def first_call(method, size, steps, repeats, cache_dir=None):
     is on there and one untimed process fills it first."""
     env = dict(os.environ)
     if cache_dir is not None:
-        env.update(JAX_COMPILATION_CACHE_DIR=str(cache_dir), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-                   JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+        env.update(
+            JAX_COMPILATION_CACHE_DIR=str(cache_dir),
+            JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+            JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+        )
     command = [sys.executable, __file__, "--first-call", method, size, str(steps)]
     if cache_dir is not None:
         subprocess.run(command, check=True, capture_output=True, env=env, cwd=ROOT)
@@ -238,7 +266,9 @@ def measure(repeats, first_repeats, quick):
         r["numpy_steady"], (w, _, _) = steady(numpy_homework, repeats, X64, y64, SHORT)
         r["numpy_loss"] = float(np.mean((X64 @ w - y64) ** 2))
         if quick:
-            r["numpy_long"] = 10 * steady(numpy_homework, max(1, repeats // 2), X64, y64, LONG // 10)[0]
+            r["numpy_long"] = (
+                10 * steady(numpy_homework, max(1, repeats // 2), X64, y64, LONG // 10)[0]
+            )
         else:
             r["numpy_long"] = steady(numpy_homework, max(1, repeats // 2), X64, y64, LONG)[0]
         r["run_long_steady"] = steady(run_jh, max(1, repeats // 2), prob, LONG)[0]
@@ -264,7 +294,9 @@ def report(rows, quick, load):
     out = [titled(SECTION), ""]
     out.append(
         f"`python benchmarks/bench_loop.py` ({datetime.date.today().isoformat()}): Adam (α = 0.01), batch {BATCH}, "
-        "float32 for JAX, float64 for NumPy; on " + machine() + f". Load average before/after: {load[0]:.2f}/{load[1]:.2f}."
+        "float32 for JAX, float64 for NumPy; on "
+        + machine()
+        + f". Load average before/after: {load[0]:.2f}/{load[1]:.2f}."
     )
     out.append("")
     out.append(
@@ -276,16 +308,24 @@ def report(rows, quick, load):
         "`2 Xbᵀ(Xb w − yb)/B`, Adam, `w_history.append`, `error.append` (batch mean absolute error)."
     )
     out.append("")
-    out.append(f"Steady state at {SHORT:,} steps (median of consecutive repeats in one process; compile excluded). "
-               "*First-call overhead* = first call in a fresh process (problem already built) minus the steady state: "
-               "tracing + XLA compilation.")
+    out.append(
+        f"Steady state at {SHORT:,} steps (median of consecutive repeats in one process; compile excluded). "
+        "*First-call overhead* = first call in a fresh process (problem already built) minus the steady state: "
+        "tracing + XLA compilation."
+    )
     out.append("")
-    out.append("| problem (n, d) | method | 10³ steps (ms) | steps/s | first-call overhead (s) | loss after 10³ steps | speed-up vs NumPy |")
+    out.append(
+        "| problem (n, d) | method | 10³ steps (ms) | steps/s | first-call overhead (s) | loss after 10³ steps | speed-up vs NumPy |"
+    )
     out.append("|---|---|---:|---:|---:|---:|---:|")
     for size, r in rows.items():
         n, d = SIZES[size]
         label = f"{size} ({n:,}, {d})"
-        for name, key, first in (("`jh.run`", "run", "run_first_short"), ("jitted optax loop", "optax", "optax_first_short"), ("NumPy (homework)", "numpy", None)):
+        for name, key, first in (
+            ("`jh.run`", "run", "run_first_short"),
+            ("jitted optax loop", "optax", "optax_first_short"),
+            ("NumPy (homework)", "numpy", None),
+        ):
             seconds = r[f"{key}_steady"]
             overhead = f"{r[first] - seconds:.2f}" if first else "–"
             out.append(
@@ -294,9 +334,13 @@ def report(rows, quick, load):
             )
     out.append("")
     numpy_note = " (extrapolated: 10 × a measured 10⁴-step run)" if quick else " (measured)"
-    out.append(f"At {LONG:,} steps, `jh.run`'s **first call** (compilation included, fresh process) against NumPy{numpy_note}:")
+    out.append(
+        f"At {LONG:,} steps, `jh.run`'s **first call** (compilation included, fresh process) against NumPy{numpy_note}:"
+    )
     out.append("")
-    out.append("| problem | NumPy (s) | `jh.run` first call (s) | of which trace + lower / XLA compile / run (s) | speed-up incl. compile | `jh.run` steady (s) | speed-up excl. compile | first call, compilation cache warm (s) | speed-up, cache warm |")
+    out.append(
+        "| problem | NumPy (s) | `jh.run` first call (s) | of which trace + lower / XLA compile / run (s) | speed-up incl. compile | `jh.run` steady (s) | speed-up excl. compile | first call, compilation cache warm (s) | speed-up, cache warm |"
+    )
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size, r in rows.items():
         st, numpy_long = r["stages_long"], r["numpy_long"]
@@ -306,17 +350,25 @@ def report(rows, quick, load):
             f"{numpy_long / r['run_long_steady']:.1f}× | {r['run_first_long_cached']:.2f} | {numpy_long / r['run_first_long_cached']:.1f}× |"
         )
     out.append("")
-    out.append("*Cache warm*: a fresh process with JAX's persistent compilation cache "
-               "(`JAX_COMPILATION_CACHE_DIR`, thresholds set to 0) filled by an earlier process; "
-               "`jh.run` does not turn the cache on by itself; the `jaxopt-hw` command does.")
+    out.append(
+        "*Cache warm*: a fresh process with JAX's persistent compilation cache "
+        "(`JAX_COMPILATION_CACHE_DIR`, thresholds set to 0) filled by an earlier process; "
+        "`jh.run` does not turn the cache on by itself; the `jaxopt-hw` command does."
+    )
     out.append("")
     checks = []
     for size, r in rows.items():
         excl = r["numpy_steady"] / r["run_steady"]
         incl = r["numpy_long"] / r["run_first_long"]
-        checks.append(f"{size}: {excl:.1f}× compile excluded ({'met' if excl >= 10 else 'missed'}), "
-                      f"{incl:.1f}× with compile at 10⁵ steps ({'met' if incl >= 3 else 'missed'})")
-    out.append("Targets (≥ 10× NumPy compile excluded; ≥ 3× including compile at 10⁵ steps): " + "; ".join(checks) + ".")
+        checks.append(
+            f"{size}: {excl:.1f}× compile excluded ({'met' if excl >= 10 else 'missed'}), "
+            f"{incl:.1f}× with compile at 10⁵ steps ({'met' if incl >= 3 else 'missed'})"
+        )
+    out.append(
+        "Targets (≥ 10× NumPy compile excluded; ≥ 3× including compile at 10⁵ steps): "
+        + "; ".join(checks)
+        + "."
+    )
     out.append("")
     out.append(NOTES if titled(SECTION) == SECTION else NOTES_GPU)
     return "\n".join(out) + "\n"
@@ -380,7 +432,11 @@ def write_section(text, section=SECTION):
     if DOC.exists():
         doc = DOC.read_text()
         pattern = re.compile("^" + re.escape(section) + r"$.*?(?=^## |\Z)", re.S | re.M)
-        doc = pattern.sub(lambda _: text + "\n", doc, count=1) if pattern.search(doc) else doc.rstrip() + "\n\n" + text
+        doc = (
+            pattern.sub(lambda _: text + "\n", doc, count=1)
+            if pattern.search(doc)
+            else doc.rstrip() + "\n\n" + text
+        )
     else:
         doc = "# Benchmarks\n\n" + text
     DOC.write_text(doc)
@@ -388,11 +444,19 @@ def write_section(text, section=SECTION):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--write", action="store_true", help="replace the loop section of docs/benchmarks.md")
+    parser.add_argument(
+        "--write", action="store_true", help="replace the loop section of docs/benchmarks.md"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="repeats for steady-state medians")
-    parser.add_argument("--first-repeats", type=int, default=3, help="fresh processes per first-call median")
-    parser.add_argument("--quick", action="store_true", help="NumPy at 10^5 steps extrapolated from 10^4")
-    parser.add_argument("--first-call", nargs=3, metavar=("METHOD", "SIZE", "STEPS"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--first-repeats", type=int, default=3, help="fresh processes per first-call median"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="NumPy at 10^5 steps extrapolated from 10^4"
+    )
+    parser.add_argument(
+        "--first-call", nargs=3, metavar=("METHOD", "SIZE", "STEPS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.first_call:
         method, size, steps = args.first_call

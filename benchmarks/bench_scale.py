@@ -33,7 +33,6 @@ import os
 import sys
 
 import numpy as np
-
 from bench_loop import interleaved, machine, timed, titled, write_section
 from bench_sweep import make_expert
 
@@ -59,8 +58,16 @@ def make_sweep(prob, n_configs, steps, devices):
 
     learning_rates, b1s = axes(n_configs)
     grid = {"learning_rate": [float(v) for v in learning_rates], "b1": [float(v) for v in b1s]}
-    return lambda: jh.sweep(prob, jh.adam, grid=grid, steps=steps, batch_size=BATCH,
-                            log_every=steps, devices=devices, progress=False)
+    return lambda: jh.sweep(
+        prob,
+        jh.adam,
+        grid=grid,
+        steps=steps,
+        batch_size=BATCH,
+        log_every=steps,
+        devices=devices,
+        progress=False,
+    )
 
 
 def make_expert_call(prob, n_configs, steps):
@@ -92,7 +99,10 @@ def measure(sizes, steps, repeats, one_device):
         for name, fn in methods.items():
             r[f"{name}_first"], out = timed(fn)
             if name.startswith("sweep"):
-                r[f"{name}_chunk"], r[f"{name}_chunks"] = out.meta["chunk_size"], out.meta["n_chunks"]
+                r[f"{name}_chunk"], r[f"{name}_chunks"] = (
+                    out.meta["chunk_size"],
+                    out.meta["n_chunks"],
+                )
                 r[f"{name}_devices"] = out.meta["devices"]
         medians, outs = interleaved(methods, repeats)
         r.update(medians)
@@ -100,7 +110,10 @@ def measure(sizes, steps, repeats, one_device):
             sweep_losses = np.asarray(outs["sweep_all"].final_loss).reshape(-1)
             r["loss_ratio_median"] = float(np.nanmedian(sweep_losses / outs["expert"]))
         rows[n_configs] = r
-        print(f"[{n_configs} configs] done: " + ", ".join(f"{k}={v:.4g}" for k, v in r.items()), file=sys.stderr)
+        print(
+            f"[{n_configs} configs] done: " + ", ".join(f"{k}={v:.4g}" for k, v in r.items()),
+            file=sys.stderr,
+        )
     return rows
 
 
@@ -136,10 +149,15 @@ def report(rows, steps, load):
         "earlier size's reuses its compiled program: its first call costs no extra."
     )
     out.append("")
-    out.append("| configs | method | chunks | time (s) | config-steps/s | first call extra (s) | speed-up vs (c) | scale |")
+    out.append(
+        "| configs | method | chunks | time (s) | config-steps/s | first call extra (s) | speed-up vs (c) | scale |"
+    )
     out.append("|---:|---|---|---:|---:|---:|---:|---:|")
-    names = [("sweep_all", "`jh.sweep`, all devices"), ("sweep_one", "`jh.sweep`, one device"),
-             ("expert", "(c) expert `jit(vmap(scan))`")]
+    names = [
+        ("sweep_all", "`jh.sweep`, all devices"),
+        ("sweep_one", "`jh.sweep`, one device"),
+        ("expert", "(c) expert `jit(vmap(scan))`"),
+    ]
     for n_configs, r in rows.items():
         for key, label in names:
             if key not in r:
@@ -148,27 +166,40 @@ def report(rows, steps, load):
             rate = n_configs * steps / seconds
             base = rows[first].get(key)
             scale = "–" if base is None else _ratio(rate / (first * steps / base))
-            chunks = f"{r[key + '_chunk']:,} × {r[key + '_chunks']}" if key + "_chunk" in r else "1 call"
+            chunks = (
+                f"{r[key + '_chunk']:,} × {r[key + '_chunks']}" if key + "_chunk" in r else "1 call"
+            )
             speedup = _ratio(r["expert"] / seconds) if "expert" in r and key != "expert" else "–"
-            out.append(f"| {n_configs:,} | {label} | {chunks} | {seconds:.3g} | {rate:,.0f} | "
-                       f"{r[key + '_first'] - seconds:.2f} | {speedup} | {scale} |")
-    checks = [f"{r['loss_ratio_median']:.3f} at {n:,}" for n, r in rows.items() if "loss_ratio_median" in r]
+            out.append(
+                f"| {n_configs:,} | {label} | {chunks} | {seconds:.3g} | {rate:,.0f} | "
+                f"{r[key + '_first'] - seconds:.2f} | {speedup} | {scale} |"
+            )
+    checks = [
+        f"{r['loss_ratio_median']:.3f} at {n:,}"
+        for n, r in rows.items()
+        if "loss_ratio_median" in r
+    ]
     if checks:
         out.append("")
         out.append(
             "A check that both solve the same problem (same configs and initial point, different batch "
             "orders): the median over configs of `jh.sweep`'s final loss over the expert's is "
-            + "; ".join(checks) + "."
+            + "; ".join(checks)
+            + "."
         )
     return "\n".join(out)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_STEPS} steps, sizes {QUICK_SIZES}, 2 repeats")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_STEPS} steps, sizes {QUICK_SIZES}, 2 repeats"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="repeats for steady-state medians")
     parser.add_argument("--no-one-device", action="store_true", help="skip the one-device sweeps")
-    parser.add_argument("--write", action="store_true", help="replace this section of docs/benchmarks.md")
+    parser.add_argument(
+        "--write", action="store_true", help="replace this section of docs/benchmarks.md"
+    )
     args = parser.parse_args(argv)
     if args.quick and args.write:
         parser.error("--quick is a smoke test: its figures are not written")

@@ -39,7 +39,6 @@ import statistics
 import sys
 
 import numpy as np
-
 from bench_loop import machine, timed, titled, write_section
 
 SECTION = "## Search (`jh.search`)"
@@ -63,8 +62,10 @@ def problems():
     jax.block_until_ready(least_squares.X)
     x_train, y_train, x_test, y_test = load_digits_split()
     mlp = mlp_classifier(x_train, y_train, hidden=32, test_x=x_test, test_y=y_test)
-    return {"least squares (10,000, 5)": (least_squares, "final_loss"),
-            f"digits MLP (32 hidden, {len(y_train):,} rows)": (mlp, "test_loss")}
+    return {
+        "least squares (10,000, 5)": (least_squares, "final_loss"),
+        f"digits MLP (32 hidden, {len(y_train):,} rows)": (mlp, "test_loss"),
+    }
 
 
 def space():
@@ -74,8 +75,10 @@ def space():
 
 
 def grid(side):
-    return {"learning_rate": [float(v) for v in np.geomspace(*LR_RANGE, side)],
-            "b1": [float(v) for v in np.linspace(*B1_RANGE, side)]}
+    return {
+        "learning_rate": [float(v) for v in np.geomspace(*LR_RANGE, side)],
+        "b1": [float(v) for v in np.linspace(*B1_RANGE, side)],
+    }
 
 
 # --------------------------------------------------------------------------- the methods
@@ -85,8 +88,17 @@ def run_grid(prob, metric, side, steps):
     """The grid's sweep (final metrics only) and its best config by ``metric``."""
     import jaxopt_hw as jh
 
-    res = jh.sweep(prob, jh.adam, grid=grid(side), fixed={"b2": B2}, seeds=TRAIN_SEEDS, steps=steps,
-                   batch_size=BATCH, log_every=steps, progress=False)
+    res = jh.sweep(
+        prob,
+        jh.adam,
+        grid=grid(side),
+        fixed={"b2": B2},
+        seeds=TRAIN_SEEDS,
+        steps=steps,
+        batch_size=BATCH,
+        log_every=steps,
+        progress=False,
+    )
     return res.best_config(metric)
 
 
@@ -101,17 +113,32 @@ def rung_log_every(num_configs, steps, min_steps):
 def run_halving(prob, metric, num_configs, steps, min_steps, search_seed):
     import jaxopt_hw as jh
 
-    return jh.search(prob, jh.adam, space(), fixed={"b2": B2}, num_configs=num_configs, seeds=TRAIN_SEEDS,
-                     search_seed=search_seed, steps=steps, batch_size=BATCH, method="halving", eta=ETA,
-                     min_steps=min_steps, metric=metric, log_every=rung_log_every(num_configs, steps, min_steps),
-                     progress=False)
+    return jh.search(
+        prob,
+        jh.adam,
+        space(),
+        fixed={"b2": B2},
+        num_configs=num_configs,
+        seeds=TRAIN_SEEDS,
+        search_seed=search_seed,
+        steps=steps,
+        batch_size=BATCH,
+        method="halving",
+        eta=ETA,
+        min_steps=min_steps,
+        metric=metric,
+        log_every=rung_log_every(num_configs, steps, min_steps),
+        progress=False,
+    )
 
 
 def config_steps(found):
     """Configs × steps trained in each rung of a :class:`SearchResult`, summed over rungs (per seed)."""
     starts = [0] + list(found.rung_steps[:-1])
-    return sum(int((found.rung >= r).sum()) * (end - start)
-               for r, (start, end) in enumerate(zip(starts, found.rung_steps)))
+    return sum(
+        int((found.rung >= r).sum()) * (end - start)
+        for r, (start, end) in enumerate(zip(starts, found.rung_steps))
+    )
 
 
 def rungs_of(found):
@@ -126,9 +153,17 @@ def rescore(prob, metric, config, steps, seeds, cache):
 
     key = (config["learning_rate"], config["b1"])
     if key not in cache:
-        res = jh.sweep(prob, jh.adam, grid={"learning_rate": [config["learning_rate"]]},
-                       fixed={"b1": config["b1"], "b2": B2}, seeds=seeds, steps=steps, batch_size=BATCH,
-                       log_every=steps, progress=False)
+        res = jh.sweep(
+            prob,
+            jh.adam,
+            grid={"learning_rate": [config["learning_rate"]]},
+            fixed={"b1": config["b1"], "b2": B2},
+            seeds=seeds,
+            steps=steps,
+            batch_size=BATCH,
+            log_every=steps,
+            progress=False,
+        )
         try:
             cache[key] = res.best(metric)[metric]
         except ValueError:  # a seed diverged
@@ -148,12 +183,21 @@ def measure(scale, num_configs):
     rescore_seeds = list(range(100, 100 + scale["rescore_seeds"]))
     rows = {}
     for label, (prob, metric) in problems().items():
-        r = {"metric": metric, "grid_configs": grid_configs, "num_configs": num_configs, "steps": steps,
-             "long_first": long_first, "short_first": short_first, "search_seeds": search_seeds,
-             "rescore_seeds": rescore_seeds}
+        r = {
+            "metric": metric,
+            "grid_configs": grid_configs,
+            "num_configs": num_configs,
+            "steps": steps,
+            "long_first": long_first,
+            "short_first": short_first,
+            "search_seeds": search_seeds,
+            "rescore_seeds": rescore_seeds,
+        }
         # first calls (tracing and compilation included), then the two timed in turns
         r["grid_first"], grid_best = timed(run_grid, prob, metric, side, steps)
-        r["halving_first"], _ = timed(run_halving, prob, metric, num_configs, steps, long_first, search_seeds[0])
+        r["halving_first"], _ = timed(
+            run_halving, prob, metric, num_configs, steps, long_first, search_seeds[0]
+        )
         grid_times, halving_times, found = [], [], []
         for seed in search_seeds:
             seconds, grid_best = timed(run_grid, prob, metric, side, steps)
@@ -161,8 +205,14 @@ def measure(scale, num_configs):
             seconds, result = timed(run_halving, prob, metric, num_configs, steps, long_first, seed)
             halving_times.append(seconds)
             found.append(result)
-        r["grid_time"], r["halving_time"] = statistics.median(grid_times), statistics.median(halving_times)
-        short = [run_halving(prob, metric, num_configs, steps, short_first, seed) for seed in search_seeds]
+        r["grid_time"], r["halving_time"] = (
+            statistics.median(grid_times),
+            statistics.median(halving_times),
+        )
+        short = [
+            run_halving(prob, metric, num_configs, steps, short_first, seed)
+            for seed in search_seeds
+        ]
         r["grid_config_steps"] = grid_configs * steps
         r["halving_config_steps"] = config_steps(found[0])
         r["short_config_steps"] = config_steps(short[0])
@@ -171,11 +221,18 @@ def measure(scale, num_configs):
         r["grid_best"] = grid_best
         r["grid_score"] = rescore(prob, metric, grid_best, steps, rescore_seeds, cache)
         r["halving_best"] = [f.best_config() for f in found]
-        r["halving_scores"] = [rescore(prob, metric, c, steps, rescore_seeds, cache) for c in r["halving_best"]]
+        r["halving_scores"] = [
+            rescore(prob, metric, c, steps, rescore_seeds, cache) for c in r["halving_best"]
+        ]
         r["short_best"] = [f.best_config() for f in short]
-        r["short_scores"] = [rescore(prob, metric, c, steps, rescore_seeds, cache) for c in r["short_best"]]
+        r["short_scores"] = [
+            rescore(prob, metric, c, steps, rescore_seeds, cache) for c in r["short_best"]
+        ]
         rows[label] = r
-        print(f"[{label}] done: grid {r['grid_time']:.3g} s, halving {r['halving_time']:.3g} s", file=sys.stderr)
+        print(
+            f"[{label}] done: grid {r['grid_time']:.3g} s, halving {r['halving_time']:.3g} s",
+            file=sys.stderr,
+        )
     return rows
 
 
@@ -196,7 +253,11 @@ def _config(config):
 
 def report(rows, quick, load):
     first = next(iter(rows.values()))
-    steps, n_search, n_rescore = first["steps"], len(first["search_seeds"]), len(first["rescore_seeds"])
+    steps, n_search, n_rescore = (
+        first["steps"],
+        len(first["search_seeds"]),
+        len(first["rescore_seeds"]),
+    )
     seeds = first["rescore_seeds"]
     out = [titled(SECTION), ""]
     out.append(
@@ -208,7 +269,7 @@ def report(rows, quick, load):
     out.append("")
     out.append(
         f"*Grid*: `jh.sweep` over {first['grid_configs']:,} configs ({math.isqrt(first['grid_configs'])} × "
-        f"{math.isqrt(first['grid_configs'])}, learning rates log-spaced). *Halving*: `jh.search(method=\"halving\", num_configs=N, eta={ETA}, "
+        f'{math.isqrt(first["grid_configs"])}, learning rates log-spaced). *Halving*: `jh.search(method="halving", num_configs=N, eta={ETA}, '
         f"min_steps=…)`, once for each of {n_search} search seeds. Config-steps: configs × steps trained in each "
         f"rung, summed (per training seed). Wall time: median of the grid and the halving timed in turns, one of "
         f"each per search seed, after a first call of each (tracing and compilation included, shown apart). "
@@ -217,24 +278,36 @@ def report(rows, quick, load):
         f"mean and worst over the search seeds."
     )
     out.append("")
-    out.append("| problem, metric | method | configs | config-steps | ratio to grid | first call (s) | wall time (s) "
-               "| ratio to grid | re-scored metric | ratio to grid (mean / worst) |")
+    out.append(
+        "| problem, metric | method | configs | config-steps | ratio to grid | first call (s) | wall time (s) "
+        "| ratio to grid | re-scored metric | ratio to grid (mean / worst) |"
+    )
     out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, r in rows.items():
         where = f"{label}, `{r['metric']}`"
         grid_steps, grid_score = r["grid_config_steps"], r["grid_score"]
-        out.append(f"| {where} | grid, best {_config(r['grid_best'])} | {r['grid_configs']:,} | {grid_steps:,} | 1 | "
-                   f"{r['grid_first']:.2f} | {r['grid_time']:.3g} | 1 | {grid_score:.4g} | 1 |")
-        for key, name, time_key in (("halving", f"halving, min_steps = {r['long_first']} (rungs: {r['halving_rungs']})", "halving_time"),
-                                    ("short", f"halving, min_steps = {r['short_first']} (rungs: {r['short_rungs']})", None)):
+        out.append(
+            f"| {where} | grid, best {_config(r['grid_best'])} | {r['grid_configs']:,} | {grid_steps:,} | 1 | "
+            f"{r['grid_first']:.2f} | {r['grid_time']:.3g} | 1 | {grid_score:.4g} | 1 |"
+        )
+        for key, name, time_key in (
+            (
+                "halving",
+                f"halving, min_steps = {r['long_first']} (rungs: {r['halving_rungs']})",
+                "halving_time",
+            ),
+            ("short", f"halving, min_steps = {r['short_first']} (rungs: {r['short_rungs']})", None),
+        ):
             scores = np.array(r[f"{key}_scores"])
             ratios = scores / grid_score
             first_call = f"{r['halving_first']:.2f}" if time_key else "–"
             wall = f"{r[time_key]:.3g}" if time_key else "–"
             wall_ratio = _ratio(r[time_key] / r["grid_time"]) if time_key else "–"
-            out.append(f"| {where} | {name} | {r['num_configs']:,} | {r[f'{key}_config_steps']:,} | "
-                       f"{_ratio(r[f'{key}_config_steps'] / grid_steps)} | {first_call} | {wall} | {wall_ratio} | "
-                       f"{np.mean(scores):.4g} | {np.mean(ratios):.3f}× / {np.max(ratios):.3f}× |")
+            out.append(
+                f"| {where} | {name} | {r['num_configs']:,} | {r[f'{key}_config_steps']:,} | "
+                f"{_ratio(r[f'{key}_config_steps'] / grid_steps)} | {first_call} | {wall} | {wall_ratio} | "
+                f"{np.mean(scores):.4g} | {np.mean(ratios):.3f}× / {np.max(ratios):.3f}× |"
+            )
     out.append("")
     for label, r in rows.items():
         grid_score = r["grid_score"]
@@ -265,9 +338,17 @@ def _geo(configs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--write", action="store_true", help="replace the search section of docs/benchmarks.md")
-    parser.add_argument("--quick", action="store_true", help="200 steps, 8 × 8 grid, 2 search seeds, 5 re-scoring seeds")
-    parser.add_argument("--num-configs", type=int, default=None, help="halving's configs (default: the grid's // 4)")
+    parser.add_argument(
+        "--write", action="store_true", help="replace the search section of docs/benchmarks.md"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="200 steps, 8 × 8 grid, 2 search seeds, 5 re-scoring seeds",
+    )
+    parser.add_argument(
+        "--num-configs", type=int, default=None, help="halving's configs (default: the grid's // 4)"
+    )
     args = parser.parse_args(argv)
     if "JAX_NUM_CPU_DEVICES" not in os.environ:
         import jaxopt_hw as jh

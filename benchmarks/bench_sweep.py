@@ -41,11 +41,22 @@ import sys
 import time
 
 import numpy as np
-
-from bench_loop import interleaved, make_optax_loop, machine, numpy_homework, timed, titled, write_section
+from bench_loop import (
+    interleaved,
+    machine,
+    make_optax_loop,
+    numpy_homework,
+    timed,
+    titled,
+    write_section,
+)
 
 SECTION = "## Sweeps (`jh.sweep`)"
-PROBLEMS = {"medium (10,000, 5)": (10_000, 5), "large (150,000, 7)": (150_000, 7), "d = 100 (10,000, 100)": (10_000, 100)}
+PROBLEMS = {
+    "medium (10,000, 5)": (10_000, 5),
+    "large (150,000, 7)": (150_000, 7),
+    "d = 100 (10,000, 100)": (10_000, 100),
+}
 STEPS, BATCH, SIDE = 1_000, 32, 32
 LEARNING_RATES = np.geomspace(1e-3, 0.3, SIDE)
 B1S = np.linspace(0.5, 0.99, SIDE)
@@ -61,8 +72,16 @@ def grid():
 def jh_sweep(prob, log_every, devices=None):
     import jaxopt_hw as jh
 
-    res = jh.sweep(prob, jh.adam, grid=grid(), steps=STEPS, batch_size=BATCH, log_every=log_every,
-                   devices=devices, progress=False)
+    res = jh.sweep(
+        prob,
+        jh.adam,
+        grid=grid(),
+        steps=STEPS,
+        batch_size=BATCH,
+        log_every=log_every,
+        devices=devices,
+        progress=False,
+    )
     return res.final_loss
 
 
@@ -138,15 +157,23 @@ def measure(repeats):
         r = {}
         methods = {}
         for log_every, key in [(STEPS, "final"), (1, "curves")]:
-            for suffix, devices in ([("", None), ("_one", jax.devices()[:1])] if len(jax.devices()) > 1 else [("", None)]):
-                methods[f"sweep_{key}{suffix}"] = functools.partial(jh_sweep, prob, log_every, devices or jax.devices())
+            for suffix, devices in (
+                [("", None), ("_one", jax.devices()[:1])]
+                if len(jax.devices()) > 1
+                else [("", None)]
+            ):
+                methods[f"sweep_{key}{suffix}"] = functools.partial(
+                    jh_sweep, prob, log_every, devices or jax.devices()
+                )
                 r[f"sweep_{key}{suffix}_first"], _ = timed(methods[f"sweep_{key}{suffix}"])
         expert = make_expert(prob)
         r["expert_first"], _ = timed(expert)
         methods["expert"] = expert
         medians, outs = interleaved(methods, repeats)
         r.update(medians)
-        sweep_losses = np.asarray(outs["sweep_curves"])[..., 0].reshape(-1)  # (lr, b1) order, as the expert's
+        sweep_losses = np.asarray(outs["sweep_curves"])[..., 0].reshape(
+            -1
+        )  # (lr, b1) order, as the expert's
         r["loss_ratio_median"] = float(np.nanmedian(sweep_losses / outs["expert"]))
         train_optax = make_optax_loop(prob)
         r["optax_per_config"] = per_config(lambda lr, b1: train_optax(STEPS), configs[:1], repeats)
@@ -155,7 +182,9 @@ def measure(repeats):
         )
         r["n_configs"] = n_configs
         rows[label] = r
-        print(f"[{label}] done: " + ", ".join(f"{k}={v:.4g}" for k, v in r.items()), file=sys.stderr)
+        print(
+            f"[{label}] done: " + ", ".join(f"{k}={v:.4g}" for k, v in r.items()), file=sys.stderr
+        )
     return rows
 
 
@@ -198,7 +227,8 @@ def report(rows, load):
             "(`jh.use_cpu_cores()`, as the `jaxopt-hw` command does): `jh.sweep` shards its configs over "
             "them, one share per core; *one device* is the same sweep with `devices=jax.devices()[:1]`. "
             "The other methods run on the default device, as written."
-            if several and jax.default_backend() == "cpu" else ""
+            if several and jax.default_backend() == "cpu"
+            else ""
         )
     )
     out.append("")
@@ -214,7 +244,14 @@ def report(rows, load):
         for key, text in [("final", "final metrics"), ("curves", "5 metrics every step")]:
             for suffix, where in sweeps:
                 seconds = r[f"sweep_{key}{suffix}"]
-                lines.append((f"`jh.sweep`, {text}{where}", seconds, r[f"sweep_{key}{suffix}_first"] - seconds, None))
+                lines.append(
+                    (
+                        f"`jh.sweep`, {text}{where}",
+                        seconds,
+                        r[f"sweep_{key}{suffix}_first"] - seconds,
+                        None,
+                    )
+                )
         lines += [
             ("(c) expert `jit(vmap(scan))`", r["expert"], r["expert_first"] - r["expert"], "final"),
             ("(b) jitted optax step, Python loop", r["optax_per_config"] * c, None, "curves"),
@@ -222,9 +259,15 @@ def report(rows, load):
         ]
         for method, seconds, extra, against in lines:
             extra_text = "–" if extra is None else f"{extra:.2f}"
-            ratios = ["–" if against is None else _ratio(seconds / r[f"sweep_{against}{suffix}"]) for suffix, _ in sweeps]
-            out.append(f"| {label} | {method} | {seconds:.3g} | {_fmt_rate(c * STEPS / seconds)} | {extra_text} | "
-                       + " | ".join(ratios) + " |")
+            ratios = [
+                "–" if against is None else _ratio(seconds / r[f"sweep_{against}{suffix}"])
+                for suffix, _ in sweeps
+            ]
+            out.append(
+                f"| {label} | {method} | {seconds:.3g} | {_fmt_rate(c * STEPS / seconds)} | {extra_text} | "
+                + " | ".join(ratios)
+                + " |"
+            )
     out.append("")
     targets = []
     for label, r in rows.items():
@@ -233,11 +276,14 @@ def report(rows, load):
             vs_expert = r["expert"] / r[f"sweep_final{suffix}"]
             vs_numpy = r["numpy_per_config"] * r["n_configs"] / r[f"sweep_curves{suffix}"]
             vs_numpy_final = r["numpy_per_config"] * r["n_configs"] / r[f"sweep_final{suffix}"]
-            parts.append(f"{vs_expert:.2f}× (c), {vs_numpy:,.0f}× (a) ({vs_numpy_final:,.0f}× with final metrics only){where}")
+            parts.append(
+                f"{vs_expert:.2f}× (c), {vs_numpy:,.0f}× (a) ({vs_numpy_final:,.0f}× with final metrics only){where}"
+            )
         targets.append(f"{label}: " + "; ".join(parts))
     out.append(
         "Targets: ≥ 300× (a) per config-step, ≥ 1.0× (c) everywhere and ≥ 1.5× (c) for d ≤ 20. Measured: "
-        + ". ".join(targets) + ". Against (a) the table compares like with like, a value recorded per step; "
+        + ". ".join(targets)
+        + ". Against (a) the table compares like with like, a value recorded per step; "
         "(a) records only the batch error, while `jh.sweep` logging every step also computes four "
         "full-data metrics per config, so the final-metrics figure (which still sums the batch error "
         "of every step) is given too."
@@ -392,7 +438,9 @@ to 5e-4 away from the matching `jh.run` (≤ 2.1e-6 in float32).
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--write", action="store_true", help="replace the sweep section of docs/benchmarks.md")
+    parser.add_argument(
+        "--write", action="store_true", help="replace the sweep section of docs/benchmarks.md"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="repeats for steady-state medians")
     args = parser.parse_args(argv)
     if "JAX_NUM_CPU_DEVICES" not in os.environ:

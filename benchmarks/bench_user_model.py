@@ -30,7 +30,6 @@ import statistics
 import sys
 
 import numpy as np
-
 from bench_loop import interleaved, machine, timed, titled, write_section
 
 SECTION = "## Your model (`jh.problem`)"
@@ -45,7 +44,11 @@ def digits():
         from sklearn.datasets import load_digits
     except ImportError:
         rng = np.random.default_rng(0)
-        return rng.random((1797, 64)).astype(np.float32), rng.integers(0, 10, 1797), "random data of the digits' shape"
+        return (
+            rng.random((1797, 64)).astype(np.float32),
+            rng.integers(0, 10, 1797),
+            "random data of the digits' shape",
+        )
     data = load_digits()
     return (data.data / 16.0).astype(np.float32), data.target, "scikit-learn's digits"
 
@@ -57,8 +60,17 @@ def grid():
 def jh_sweep(prob, log_every, devices):
     import jaxopt_hw as jh
 
-    res = jh.sweep(prob, jh.adam, grid=grid(), fixed={"b2": 0.999}, steps=STEPS, batch_size=BATCH,
-                   log_every=log_every, devices=devices, progress=False)
+    res = jh.sweep(
+        prob,
+        jh.adam,
+        grid=grid(),
+        fixed={"b2": 0.999},
+        steps=STEPS,
+        batch_size=BATCH,
+        log_every=log_every,
+        devices=devices,
+        progress=False,
+    )
     return res.final_loss
 
 
@@ -95,7 +107,10 @@ def make_expert(prob):
 
         return jax.vmap(one)(learning_rates, b1s)
 
-    lrs, b1s = (jnp.asarray(a, jnp.float32).reshape(-1) for a in np.meshgrid(LEARNING_RATES, B1S, indexing="ij"))
+    lrs, b1s = (
+        jnp.asarray(a, jnp.float32).reshape(-1)
+        for a in np.meshgrid(LEARNING_RATES, B1S, indexing="ij")
+    )
     params0 = prob.init_params(0)
     key = jax.random.key(0)
     return lambda: np.asarray(train(lrs, b1s, params0, key))
@@ -110,7 +125,9 @@ def fixed_cost(prob, repeats):
     tx = jh.adam(0.01)
 
     def run(steps):
-        return jax.block_until_ready(jh.run(prob, tx, steps=steps, batch_size=BATCH, log_every=steps).loss)
+        return jax.block_until_ready(
+            jh.run(prob, tx, steps=steps, batch_size=BATCH, log_every=steps).loss
+        )
 
     short, long = [], []
     run(1_000), run(100_000)  # compile both
@@ -131,7 +148,9 @@ def measure(repeats):
     prob = mlp_classifier(x, y, hidden=HIDDEN)
     r = {"source": source}
     methods = {}
-    device_sets = [("", jax.devices())] + ([("_one", jax.devices()[:1])] if len(jax.devices()) > 1 else [])
+    device_sets = [("", jax.devices())] + (
+        [("_one", jax.devices()[:1])] if len(jax.devices()) > 1 else []
+    )
     for log_every, key in [(STEPS, "final"), (None, "default")]:
         for suffix, devices in device_sets:
             methods[f"sweep_{key}{suffix}"] = functools.partial(jh_sweep, prob, log_every, devices)
@@ -141,9 +160,13 @@ def measure(repeats):
     methods["expert"] = expert
     medians, outs = interleaved(methods, repeats)
     r.update(medians)
-    r["loss_ratio_median"] = float(np.nanmedian(np.asarray(outs["sweep_final"])[..., 0].reshape(-1) / outs["expert"]))
-    r["fixed"] = {"homework (10 000, 5)": fixed_cost(jh.linear_regression(10_000, 5), repeats),
-                  "digits MLP": fixed_cost(prob, repeats)}
+    r["loss_ratio_median"] = float(
+        np.nanmedian(np.asarray(outs["sweep_final"])[..., 0].reshape(-1) / outs["expert"])
+    )
+    r["fixed"] = {
+        "homework (10 000, 5)": fixed_cost(jh.linear_regression(10_000, 5), repeats),
+        "digits MLP": fixed_cost(prob, repeats),
+    }
     print(", ".join(f"{k}={v}" for k, v in r.items()), file=sys.stderr)
     return r
 
@@ -166,18 +189,28 @@ def report(r, load):
     for key, text in [("final", "final metrics"), ("default", "default logging (every 4 epochs)")]:
         for suffix, where in wheres:
             seconds = r[f"sweep_{key}{suffix}"]
-            out.append(f"| `jh.sweep`, {text}{where} | {seconds:.3g} | {n * STEPS / seconds:,.0f} | "
-                       f"{r[f'sweep_{key}{suffix}_first'] - seconds:.2f} | {r['expert'] / seconds:.2f}× |")
-    out.append(f"| (c) expert `jit(vmap(scan))`, final loss | {r['expert']:.3g} | {n * STEPS / r['expert']:,.0f} | "
-               f"{r['expert_first'] - r['expert']:.2f} | 1.00× |")
+            out.append(
+                f"| `jh.sweep`, {text}{where} | {seconds:.3g} | {n * STEPS / seconds:,.0f} | "
+                f"{r[f'sweep_{key}{suffix}_first'] - seconds:.2f} | {r['expert'] / seconds:.2f}× |"
+            )
+    out.append(
+        f"| (c) expert `jit(vmap(scan))`, final loss | {r['expert']:.3g} | {n * STEPS / r['expert']:,.0f} | "
+        f"{r['expert_first'] - r['expert']:.2f} | 1.00× |"
+    )
     out.append("")
-    out.append(f"Same problem check: the median over the {n} configs of `jh.sweep`'s final loss over the expert's is "
-               f"{r['loss_ratio_median']:.3f} (same network, data and initial point; other batch orders).")
+    out.append(
+        f"Same problem check: the median over the {n} configs of `jh.sweep`'s final loss over the expert's is "
+        f"{r['loss_ratio_median']:.3f} (same network, data and initial point; other batch orders)."
+    )
     out.append("")
-    out.append("`jh.run`'s fixed cost per call (Adam, batch 32, final metrics only): a 1 000-step run's time minus "
-               "1 000 × the per-step time of a 100 000-step run.")
+    out.append(
+        "`jh.run`'s fixed cost per call (Adam, batch 32, final metrics only): a 1 000-step run's time minus "
+        "1 000 × the per-step time of a 100 000-step run."
+    )
     out.append("")
-    out.append("| problem | 1 000 steps (ms) | per step at 10⁵ steps (µs) | fixed cost per call (µs) |")
+    out.append(
+        "| problem | 1 000 steps (ms) | per step at 10⁵ steps (µs) | fixed cost per call (µs) |"
+    )
     out.append("|---|---:|---:|---:|")
     for label, (short, per_step, fixed) in r["fixed"].items():
         out.append(f"| {label} | {short * 1e3:.3f} | {per_step * 1e6:.3f} | {fixed * 1e6:.0f} |")
@@ -186,7 +219,9 @@ def report(r, load):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--write", action="store_true", help="replace the section of docs/benchmarks.md")
+    parser.add_argument(
+        "--write", action="store_true", help="replace the section of docs/benchmarks.md"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="repeats for steady-state medians")
     args = parser.parse_args(argv)
     if "JAX_NUM_CPU_DEVICES" not in os.environ:

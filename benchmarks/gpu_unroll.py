@@ -17,10 +17,11 @@ import time
 import jax
 
 sys.path.insert(0, "benchmarks")
-import jaxopt_hw as jh  # noqa: E402
-from jaxopt_hw import _compile, loop  # noqa: E402
 from bench_loop import steady  # noqa: E402
 from bench_sweep import BATCH, STEPS, grid, make_expert  # noqa: E402
+
+import jaxopt_hw as jh  # noqa: E402
+from jaxopt_hw import _compile, loop  # noqa: E402
 
 
 def main():
@@ -29,21 +30,37 @@ def main():
         jax.block_until_ready(prob.X)
         print(f"({n},{d}) expert {steady(make_expert(prob), 5)[0] * 1e3:.2f} ms", flush=True)
         major = dataclasses.replace(prob, parameter_sets_minor=False)
-        for unroll, layout, problem in [(1, "minor", prob), (1, "major", major), (4, "minor", prob), (16, "minor", prob)]:
+        for unroll, layout, problem in [
+            (1, "minor", prob),
+            (1, "major", major),
+            (4, "minor", prob),
+            (16, "minor", prob),
+        ]:
             loop._SCAN_UNROLL = unroll
             jax.clear_caches()
             _compile._jit.cache_clear()
             for log_every in (STEPS, 1):
+
                 def sweep():
-                    return jh.sweep(problem, jh.adam, grid=grid(), steps=STEPS, batch_size=BATCH,
-                                    log_every=log_every, progress=False)
+                    return jh.sweep(
+                        problem,
+                        jh.adam,
+                        grid=grid(),
+                        steps=STEPS,
+                        batch_size=BATCH,
+                        log_every=log_every,
+                        progress=False,
+                    )
 
                 start = time.perf_counter()
                 sweep()
                 first = time.perf_counter() - start
-                print(f"({n},{d}) unroll {unroll} configs {layout} log_every {log_every}: "
-                      f"{steady(sweep, 5)[0] * 1e3:.2f} ms, first {first:.2f} s, "
-                      f"program {sweep().meta['run_seconds'] * 1e3:.2f} ms", flush=True)
+                print(
+                    f"({n},{d}) unroll {unroll} configs {layout} log_every {log_every}: "
+                    f"{steady(sweep, 5)[0] * 1e3:.2f} ms, first {first:.2f} s, "
+                    f"program {sweep().meta['run_seconds'] * 1e3:.2f} ms",
+                    flush=True,
+                )
     loop._SCAN_UNROLL = 1
 
 

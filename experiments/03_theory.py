@@ -23,6 +23,6 @@
 # gone) and well above float64 round-off. Set `JAXOPT_HW_QUICK=1` for the quick version.
 
 # %%
-from jaxopt_hw.studies import theory, run_and_show
+from jaxopt_hw.studies import run_and_show, theory
 
 settings, result = run_and_show(theory)

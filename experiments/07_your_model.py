@@ -37,19 +37,33 @@ GRIDS = {
 }
 
 x_train, y_train, x_test, y_test = load_digits_split(test_fraction=0.2, seed=0)
-prob = mlp_classifier(x_train, y_train, hidden=32, test_x=x_test, test_y=y_test, name="digits MLP 64-32-10")
+prob = mlp_classifier(
+    x_train, y_train, hidden=32, test_x=x_test, test_y=y_test, name="digits MLP 64-32-10"
+)
 
 # %%
 rows = []
 for name, (factory, extra) in GRIDS.items():
-    res = jh.sweep(prob, factory, {"learning_rate": LEARNING_RATES, **extra}, seeds=SEEDS, steps=STEPS,
-                   batch_size=32, keep_params=True, progress=False)
+    res = jh.sweep(
+        prob,
+        factory,
+        {"learning_rate": LEARNING_RATES, **extra},
+        seeds=SEEDS,
+        steps=STEPS,
+        batch_size=32,
+        keep_params=True,
+        progress=False,
+    )
     best = res.best("accuracy", maximize=True)
     config = res.best_config("accuracy", maximize=True)
     accuracy = res.sel(**config).curves["accuracy"][:, -1]
-    params = jax.tree.map(lambda leaf: leaf[0], res.sel(**config).params)  # the first seed's trained network
+    params = jax.tree.map(
+        lambda leaf: leaf[0], res.sel(**config).params
+    )  # the first seed's trained network
     check = float(np.mean(np.argmax(mlp_logits(params, x_test), -1) == y_test))
-    rows.append((name, config, best["accuracy"], accuracy.std(ddof=1), check, res.meta["run_seconds"]))
+    rows.append(
+        (name, config, best["accuracy"], accuracy.std(ddof=1), check, res.meta["run_seconds"])
+    )
     print(f"{name}: {res.diverged.size} runs in {res.meta['run_seconds']:.2f} s")
     print(res.table("accuracy", maximize=True, limit=3))
 
@@ -58,7 +72,9 @@ for name, (factory, extra) in GRIDS.items():
 # training seeds), and the accuracy of its kept parameters recomputed outside the sweep.
 
 # %%
-print("| optimizer | best config | held-out accuracy | sd over seeds | first seed, recomputed | seconds |")
+print(
+    "| optimizer | best config | held-out accuracy | sd over seeds | first seed, recomputed | seconds |"
+)
 print("|---|---|---|---|---|---|")
 for name, config, mean, spread, check, seconds in rows:
     print(f"| {name} | {config} | {mean:.4f} | {spread:.4f} | {check:.4f} | {seconds:.2f} |")

@@ -75,7 +75,9 @@ def jit_with_options(fun, static_argnames: tuple, platform: str, options: tuple)
       The jitted function.
     """
     _REQUESTED.update((platform, name, value) for name, value in options)
-    kept = tuple((name, value) for name, value in options if (platform, name, value) not in _REFUSED)
+    kept = tuple(
+        (name, value) for name, value in options if (platform, name, value) not in _REFUSED
+    )
     return _jit(fun, static_argnames, kept)
 
 

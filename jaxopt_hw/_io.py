@@ -97,13 +97,22 @@ def npz_arrays(path) -> dict:
 
     with open(path, "rb") as file:
         magic = file.read(4)
-    if magic not in _ZIP_MAGIC:  # np.load would take other bytes for a pickle and advise allow_pickle
+    if (
+        magic not in _ZIP_MAGIC
+    ):  # np.load would take other bytes for a pickle and advise allow_pickle
         raise ValueError("it is not an .npz (zip) archive")
     try:
         with np.load(path, allow_pickle=False) as stored:
             return {key: stored[key] for key in stored.files}
     # zipfile takes damaged flags for encryption (RuntimeError) or a new version (NotImplementedError)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as error:
+    except (
+        zipfile.BadZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+    ) as error:
         if "pickle" in str(error):  # never advise loading it unsafely
             raise ValueError("it holds pickled objects, which a saved result never does") from None
         raise ValueError(f"{type(error).__name__}: {error}") from error

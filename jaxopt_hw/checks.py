@@ -1,5 +1,4 @@
-"""Checks of the arguments :func:`jaxopt_hw.run` and :func:`jaxopt_hw.sweep` share, before anything compiles.
-"""
+"""Checks of the arguments :func:`jaxopt_hw.run` and :func:`jaxopt_hw.sweep` share, before anything compiles."""
 
 from __future__ import annotations
 
@@ -31,10 +30,14 @@ def default_log_every(problem: Problem, steps, batch_size) -> int:
     """
     if not getattr(problem, "loss_takes_batch", False) or type(steps) is not int or steps < 1:
         return 1  # a bad problem or steps is reported by check_run_args
-    whole = type(batch_size) is not int or batch_size < 1  # the full batch, or a bad size reported later
+    whole = (
+        type(batch_size) is not int or batch_size < 1
+    )  # the full batch, or a bad size reported later
     epoch = 1 if whole else -(-problem.n // batch_size)
     small = [k for k in range(1, math.isqrt(steps) + 1) if steps % k == 0]
-    return min(k for k in small + [steps // k for k in small] if k >= min(LOG_EPOCHS * epoch, steps))
+    return min(
+        k for k in small + [steps // k for k in small] if k >= min(LOG_EPOCHS * epoch, steps)
+    )
 
 
 def check_int(name: str, value, minimum: int = 1, maximum: Optional[int] = None) -> int:
@@ -53,7 +56,9 @@ def check_number(name: str, value, allow_zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if not (math.isfinite(value) and (value >= 0 if allow_zero else value > 0)):
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
+        raise ValueError(
+            f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}"
+        )
     return float(value)
 
 
@@ -62,7 +67,9 @@ def check_run_args(problem, optimizer, steps, batch_size, log_every, divergence_
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a jaxopt_hw Problem, got {type(problem).__name__}")
     if optimizer is not None and not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
-        raise TypeError(f"optimizer must be an optax GradientTransformation, got {type(optimizer).__name__}")
+        raise TypeError(
+            f"optimizer must be an optax GradientTransformation, got {type(optimizer).__name__}"
+        )
     steps = check_int("steps", steps)
     log_every = check_int("log_every", log_every)
     if steps % log_every:
@@ -80,7 +87,9 @@ def check_init(problem: Problem, init):
 
     def host(value):
         array = np.asarray(value)
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
+        if not (
+            np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+        ) or np.iscomplexobj(array):
             raise TypeError(f"init must hold real numbers, got dtype {array.dtype}")
         return array
 
@@ -90,16 +99,25 @@ def check_init(problem: Problem, init):
         else:
             leaves = jax.tree.map(host, init)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"init must be a pytree of arrays, got {type(init).__name__}: {error}") from error
+        raise TypeError(
+            f"init must be a pytree of arrays, got {type(init).__name__}: {error}"
+        ) from error
     if jax.tree.structure(leaves) != jax.tree.structure(reference):
-        raise TypeError(f"init must have the structure {jax.tree.structure(reference)}, got {jax.tree.structure(leaves)}")
+        raise TypeError(
+            f"init must have the structure {jax.tree.structure(reference)}, got {jax.tree.structure(leaves)}"
+        )
     for got, want in zip(jax.tree.leaves(leaves), jax.tree.leaves(reference)):
         if got.shape != want.shape:
             raise ValueError(f"init has a leaf of shape {got.shape} where {want.shape} is expected")
     with np.errstate(over="ignore"):  # a value past the problem's dtype becomes inf, refused below
-        cast = [got.astype(want.dtype) for got, want in zip(jax.tree.leaves(leaves), jax.tree.leaves(reference))]
+        cast = [
+            got.astype(want.dtype)
+            for got, want in zip(jax.tree.leaves(leaves), jax.tree.leaves(reference))
+        ]
     if not all(np.all(np.isfinite(leaf)) for leaf in cast):
-        raise ValueError(f"init contains NaN or inf (or values beyond {jax.tree.leaves(reference)[0].dtype})")
+        raise ValueError(
+            f"init contains NaN or inf (or values beyond {jax.tree.leaves(reference)[0].dtype})"
+        )
     return jax.tree.unflatten(jax.tree.structure(reference), [jnp.asarray(leaf) for leaf in cast])
 
 

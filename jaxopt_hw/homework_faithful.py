@@ -147,7 +147,9 @@ def momentum(learning_rate, beta=0.9) -> optax.GradientTransformation:
     return _opt.momentum(learning_rate, beta)
 
 
-def rmsprop(learning_rate, decay=0.9, eps=1e-8, *, assign_step=False) -> optax.GradientTransformation:
+def rmsprop(
+    learning_rate, decay=0.9, eps=1e-8, *, assign_step=False
+) -> optax.GradientTransformation:
     r"""RMSprop as ``jh.rmsprop`` (ε inside the square root), optionally with bug 1.
 
     With ``assign_step=True`` the weights are *replaced* by the step, as the notebook's
@@ -209,7 +211,9 @@ def adam(
       off, bitwise ``jh.adam`` with the same arguments.
     """
     if bias_correction not in BIAS_CORRECTIONS:
-        raise ValueError(f"bias_correction must be one of {BIAS_CORRECTIONS}, got {bias_correction!r}")
+        raise ValueError(
+            f"bias_correction must be one of {BIAS_CORRECTIONS}, got {bias_correction!r}"
+        )
     assign_step = _check_assign(assign_step)
     base = _opt.adam(learning_rate, b1, b2, eps, eps_root)  # validates the hyperparameters
     if assign_step is False and bias_correction == "1-beta**t":
@@ -228,7 +232,9 @@ def adam(
         mu = _opt._ema(state.mu, grads, b1)
         nu = _opt._ema(state.nu, jax.tree.map(jnp.square, grads), b2)
         count = _opt._increment(state.count)
-        direction = _opt._adam_direction(corrected(mu, b1, count), corrected(nu, b2, count), eps, eps_root)
+        direction = _opt._adam_direction(
+            corrected(mu, b1, count), corrected(nu, b2, count), eps, eps_root
+        )
         updates = _opt._descent(direction, learning_rate, state.count)
         return _assigned(updates, params, assign_step), _opt.AdamState(count=count, mu=mu, nu=nu)
 
@@ -258,7 +264,9 @@ def gradient_scale_bug(n: int, batch_size: int) -> optax.GradientTransformation:
 # --------------------------------------------------------------------------- assembly
 
 
-def notebook_optimizer(name: str, *, bugs: Iterable[str] = (), n: int = None, batch_size: int = None, **hyperparameters):
+def notebook_optimizer(
+    name: str, *, bugs: Iterable[str] = (), n: int = None, batch_size: int = None, **hyperparameters
+):
     """The notebook's optimizer ``name`` with the given ``bugs`` switched on.
 
     Args:
@@ -313,7 +321,9 @@ def reported_params(trace, *, returns_initial: bool = True):
         if not returns_initial:
             return trace.final_params
         if trace.params is None:
-            raise ValueError("reported_params(returns_initial=True) needs a run with record_params=True")
+            raise ValueError(
+                "reported_params(returns_initial=True) needs a run with record_params=True"
+            )
         trajectory = trace.params
     else:
         trajectory = trace
@@ -341,4 +351,6 @@ def notebook_history(trajectory, name: str):
     bugs_of(name)
     if name != "momentum":
         return trajectory
-    return jax.tree.map(lambda a: np.concatenate([np.asarray(a)[-1:], np.asarray(a)[1:]]), trajectory)
+    return jax.tree.map(
+        lambda a: np.concatenate([np.asarray(a)[-1:], np.asarray(a)[1:]]), trajectory
+    )

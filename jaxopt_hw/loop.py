@@ -35,7 +35,22 @@ __all__ = ["run", "Trace", "epoch_permutation"]
 from jaxopt_hw.shuffle import epoch_permutation, shuffle_words  # noqa: E402,F401
 
 
-def run_single(fns, tx, data, aux, w_star, min_loss, params, words, divergence_factor, *, steps, batch_size, log_every, record_params):
+def run_single(
+    fns,
+    tx,
+    data,
+    aux,
+    w_star,
+    min_loss,
+    params,
+    words,
+    divergence_factor,
+    *,
+    steps,
+    batch_size,
+    log_every,
+    record_params,
+):
     """The traceable body of :func:`run`; returns ``(logs, final state, initial loss,
     trajectory or None)``.
 
@@ -47,16 +62,19 @@ def run_single(fns, tx, data, aux, w_star, min_loss, params, words, divergence_f
     def log(state, batch_error):
         # the metrics stacked into one vector: one in-place write per log, not five
         metrics = measure(fns, state.params, aux, w_star, min_loss, batch_error)
-        held_out = [jnp.asarray(value, metrics.loss.dtype) for value in fns.evaluate(state.params, aux)]
+        held_out = [
+            jnp.asarray(value, metrics.loss.dtype) for value in fns.evaluate(state.params, aux)
+        ]
         return jnp.stack([*metrics, *held_out])
 
     record = (lambda state: state.params) if record_params else (lambda state: None)
 
     def unstack(logs):
         columns = jnp.moveaxis(logs, -1, 0)
-        return Metrics(*columns[:len(Metrics._fields)]), tuple(columns[len(Metrics._fields):])
+        return Metrics(*columns[: len(Metrics._fields)]), tuple(columns[len(Metrics._fields) :])
 
     if batch_size is None:
+
         def step(carry):
             state, cursor = carry
             batch, cursor = next_batch(data, cursor, words, batch_size)
@@ -64,23 +82,55 @@ def run_single(fns, tx, data, aux, w_star, min_loss, params, words, divergence_f
             return (state, cursor), error
 
         (state, _), logs, trajectory = simulate(
-            step, lambda carry, e: log(carry[0], e), (state, cursor), steps, log_every,
+            step,
+            lambda carry, e: log(carry[0], e),
+            (state, cursor),
+            steps,
+            log_every,
             (lambda carry: carry[0].params) if record_params else None,
         )
         return unstack(logs), state, initial_loss, trajectory
 
     def train_on(state, batches):
-        return summed_scan(lambda s, b: train_step(fns, tx, s, b), state, batches, jnp.zeros((), initial_loss.dtype))
+        return summed_scan(
+            lambda s, b: train_step(fns, tx, s, b),
+            state,
+            batches,
+            jnp.zeros((), initial_loss.dtype),
+        )
 
     state, logs, trajectory = simulate_blocks(
         lambda cursor, size: fetch_block(data, cursor, words, batch_size, size),
-        train_on, log, record, state, cursor,
-        steps=steps, log_every=log_every, target=block_target(data, batch_size),
+        train_on,
+        log,
+        record,
+        state,
+        cursor,
+        steps=steps,
+        log_every=log_every,
+        target=block_target(data, batch_size),
     )
     return unstack(logs), state, initial_loss, trajectory if record_params else None
 
 
-def _run_body(data, aux, w_star, min_loss, params, words, divergence_factor, hyperparameters, *, fns, tx, recipe, steps, batch_size, log_every, record_params):
+def _run_body(
+    data,
+    aux,
+    w_star,
+    min_loss,
+    params,
+    words,
+    divergence_factor,
+    hyperparameters,
+    *,
+    fns,
+    tx,
+    recipe,
+    steps,
+    batch_size,
+    log_every,
+    record_params,
+):
     """:func:`run_single` with the trajectory starting at the initial point; with a
     ``recipe`` ``(factory, static arguments)``, ``tx`` is ``factory`` applied to those and
     the traced ``hyperparameters`` (see :func:`traced_hyperparameters`)."""
@@ -88,11 +138,24 @@ def _run_body(data, aux, w_star, min_loss, params, words, divergence_factor, hyp
         factory, static_arguments = recipe
         tx = factory(**dict(static_arguments), **hyperparameters)
     logs, state, initial_loss, trajectory = run_single(
-        fns, tx, data, aux, w_star, min_loss, params, words, divergence_factor,
-        steps=steps, batch_size=batch_size, log_every=log_every, record_params=record_params,
+        fns,
+        tx,
+        data,
+        aux,
+        w_star,
+        min_loss,
+        params,
+        words,
+        divergence_factor,
+        steps=steps,
+        batch_size=batch_size,
+        log_every=log_every,
+        record_params=record_params,
     )
     if record_params:
-        trajectory = jax.tree.map(lambda p0, ps: jnp.concatenate([p0[None], ps]), params, trajectory)
+        trajectory = jax.tree.map(
+            lambda p0, ps: jnp.concatenate([p0[None], ps]), params, trajectory
+        )
     # only what a Trace holds: each output buffer costs the call a few microseconds
     return logs, state.params, state.diverged, initial_loss, trajectory
 
@@ -104,12 +167,17 @@ _RUN_STATIC = ("fns", "tx", "recipe", "steps", "batch_size", "log_every", "recor
 #: as fast, and LLVM's code generation split over two threads (two modules) takes
 #: ~0.03 s less than with the default split (see docs/benchmarks.md). Options the
 #: installed XLA refuses are left out (:mod:`jaxopt_hw._compile`).
-_RUN_CPU_OPTIONS = (("xla_cpu_use_fusion_emitters", False), ("xla_cpu_parallel_codegen_split_count", 2))
+_RUN_CPU_OPTIONS = (
+    ("xla_cpu_use_fusion_emitters", False),
+    ("xla_cpu_parallel_codegen_split_count", 2),
+)
 
 
 def run_program(platform: str):
     """The jitted :func:`run` body for ``platform`` (``"cpu"``, ``"gpu"``, …)."""
-    return jit_with_options(_run_body, _RUN_STATIC, platform, platform_options(platform, _RUN_CPU_OPTIONS))
+    return jit_with_options(
+        _run_body, _RUN_STATIC, platform, platform_options(platform, _RUN_CPU_OPTIONS)
+    )
 
 
 def traced_hyperparameters(optimizer, dtype) -> tuple:
@@ -126,9 +194,15 @@ def traced_hyperparameters(optimizer, dtype) -> tuple:
     if recipe is None or np.dtype(dtype).itemsize < 4:  # float16/bfloat16 cannot hold β2 = 0.999
         return None, {}
     hyperparameters = {
-        name: np.asarray(value, dtype) for name, value in recipe.arguments.items() if isinstance(value, (float, np.floating))
+        name: np.asarray(value, dtype)
+        for name, value in recipe.arguments.items()
+        if isinstance(value, (float, np.floating))
     }
-    static_arguments = tuple(sorted((name, value) for name, value in recipe.arguments.items() if name not in hyperparameters))
+    static_arguments = tuple(
+        sorted(
+            (name, value) for name, value in recipe.arguments.items() if name not in hyperparameters
+        )
+    )
     try:
         hash(static_arguments)
     except TypeError:
@@ -138,7 +212,9 @@ def traced_hyperparameters(optimizer, dtype) -> tuple:
 
 def problem_optimum(problem: Problem):
     # a host scalar: no eager device op per call
-    min_loss = None if problem.min_loss is None else np.asarray(problem.min_loss, np.dtype(problem.dtype))
+    min_loss = (
+        None if problem.min_loss is None else np.asarray(problem.min_loss, np.dtype(problem.dtype))
+    )
     return problem.w_star, min_loss
 
 
@@ -222,7 +298,9 @@ def run(
     if optimizer is None:
         raise TypeError("optimizer must be an optax GradientTransformation, got None")
     log_every = default_log_every(problem, steps, batch_size) if log_every is None else log_every
-    steps, batch_size, log_every = check_run_args(problem, optimizer, steps, batch_size, log_every, divergence_factor)
+    steps, batch_size, log_every = check_run_args(
+        problem, optimizer, steps, batch_size, log_every, divergence_factor
+    )
     seed = check_seed(seed)
     if not isinstance(record_params, (bool, np.bool_)):
         raise TypeError(f"record_params must be True or False, got {type(record_params).__name__}")
@@ -233,11 +311,26 @@ def run(
     w_star, min_loss = problem_optimum(problem)
     platform = problem.platform
     recipe, hyperparameters = traced_hyperparameters(optimizer, problem.dtype)
-    (logs, held_out), final_params, diverged, initial_loss, trajectory = with_accepted_options(platform, lambda: run_program(platform)(
-        problem.data, problem.aux, w_star, min_loss, params, words, divergence_factor,
-        hyperparameters, fns=ProblemFns.of(problem), tx=None if recipe else optimizer, recipe=recipe, steps=steps, batch_size=batch_size,
-        log_every=log_every, record_params=record_params,
-    ))
+    (logs, held_out), final_params, diverged, initial_loss, trajectory = with_accepted_options(
+        platform,
+        lambda: run_program(platform)(
+            problem.data,
+            problem.aux,
+            w_star,
+            min_loss,
+            params,
+            words,
+            divergence_factor,
+            hyperparameters,
+            fns=ProblemFns.of(problem),
+            tx=None if recipe else optimizer,
+            recipe=recipe,
+            steps=steps,
+            batch_size=batch_size,
+            log_every=log_every,
+            record_params=record_params,
+        ),
+    )
     return Trace(
         **logs._asdict(),
         params=trajectory,

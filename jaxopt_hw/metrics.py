@@ -26,6 +26,7 @@ __all__ = [
     "performance_profile",
 ]
 
+
 def t_quantile_975(df: int) -> float:
     """The 97.5% quantile of Student's t with ``df`` degrees of freedom (SciPy's, exact
     for every ``df``).
@@ -103,9 +104,14 @@ def mean_interval(values, axis: int = -1) -> Interval:
         mean = safe.sum(axis=axis) / count
         deviations = np.where(finite, values - np.expand_dims(mean, axis), 0.0)
         variance = (deviations**2).sum(axis=axis) / np.maximum(count - 1, 1)
-        quantile = np.vectorize(lambda k: t_quantile_975(int(k) - 1) if k >= 2 else 0.0, otypes=[float])(count)
-        half = np.where(count >= 2, quantile * np.sqrt(variance / np.maximum(count, 1)),
-                        np.where(count == 1, np.inf, np.nan))
+        quantile = np.vectorize(
+            lambda k: t_quantile_975(int(k) - 1) if k >= 2 else 0.0, otypes=[float]
+        )(count)
+        half = np.where(
+            count >= 2,
+            quantile * np.sqrt(variance / np.maximum(count, 1)),
+            np.where(count == 1, np.inf, np.nan),
+        )
     return Interval(mean=mean, half_width=half)
 
 
@@ -133,9 +139,13 @@ def log_interval(values, axis: int = -1) -> LogInterval:
     usable = np.isfinite(values) & (values > 0)
     logs = np.log(np.where(usable, values, 1.0))
     interval = mean_interval(np.where(usable, logs, np.nan), axis=axis)
-    with np.errstate(over="ignore", invalid="ignore"):  # an interval too wide for a float ends at inf
+    with np.errstate(
+        over="ignore", invalid="ignore"
+    ):  # an interval too wide for a float ends at inf
         center = np.exp(interval.mean)
-        low = np.where(np.isinf(interval.half_width), 0.0, np.exp(interval.mean - interval.half_width))
+        low = np.where(
+            np.isinf(interval.half_width), 0.0, np.exp(interval.mean - interval.half_width)
+        )
         high = np.exp(interval.mean + interval.half_width)
     return LogInterval(center=center, low=low, high=high)
 
@@ -199,16 +209,22 @@ def paired_ratio(numerator, denominator) -> Ratio:
     a = np.asarray(numerator, dtype=float)
     b = np.asarray(denominator, dtype=float)
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"numerator and denominator must be 1-D over seeds, got shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"numerator and denominator must be 1-D over seeds, got shapes {a.shape} and {b.shape}"
+        )
     if a.shape != b.shape:
-        raise ValueError(f"numerator and denominator must have the same number of seeds, got {a.size} and {b.size}")
+        raise ValueError(
+            f"numerator and denominator must have the same number of seeds, got {a.size} and {b.size}"
+        )
     usable = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
     logs = np.log(a[usable]) - np.log(b[usable])  # not log(a / b), which under- or overflows
     k = int(logs.size)
     if k == 0:
         return Ratio(math.nan, math.nan, math.nan, 0, 0)
     center = float(np.mean(logs))
-    half = t_quantile_975(k - 1) * float(np.std(logs, ddof=1)) / math.sqrt(k) if k >= 2 else math.inf
+    half = (
+        t_quantile_975(k - 1) * float(np.std(logs, ddof=1)) / math.sqrt(k) if k >= 2 else math.inf
+    )
     with np.errstate(over="ignore"):  # an interval too wide for a float ends at inf
         low, ratio, high = (float(np.exp(x)) for x in (center - half, center, center + half))
     return Ratio(ratio, low, high, int(np.sum(logs > 0)), k)
@@ -225,7 +241,9 @@ def interval_text(mean: float, half_width: float, n_seeds: int) -> str:
     return f"{mean:.4g} ± {half_width:.2g}" if n_seeds > 1 else f"{mean:.4g}"
 
 
-def fitted_rate(curve, steps, lower: Optional[float] = None, upper: Optional[float] = None) -> float:
+def fitted_rate(
+    curve, steps, lower: Optional[float] = None, upper: Optional[float] = None
+) -> float:
     r"""Empirical linear-convergence rate :math:`\rho` of a curve :math:`c_k \approx C\rho^{s_k}`,
     from a least-squares line through :math:`(s_k, \log c_k)`.
 
@@ -286,7 +304,9 @@ def performance_profile(steps, taus) -> np.ndarray:
     """
     steps = np.asarray(steps, dtype=float)
     if steps.ndim != 2 or steps.shape[0] == 0:
-        raise ValueError(f"steps must be (problems, solvers) with at least one problem, got shape {steps.shape}")
+        raise ValueError(
+            f"steps must be (problems, solvers) with at least one problem, got shape {steps.shape}"
+        )
     solved = np.isfinite(steps) & (steps > 0)
     cost = np.where(solved, steps, np.inf)
     best = cost.min(axis=1, keepdims=True)

@@ -35,7 +35,10 @@ def cross_entropy(params, batch):
 def held_out_metrics(params, rows):
     """Accuracy and mean cross-entropy on held-out rows."""
     logits = mlp_logits(params, rows["x"])
-    return {"accuracy": jnp.mean(jnp.argmax(logits, axis=-1) == rows["y"]), "test_loss": cross_entropy(params, rows)}
+    return {
+        "accuracy": jnp.mean(jnp.argmax(logits, axis=-1) == rows["y"]),
+        "test_loss": cross_entropy(params, rows),
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,10 +52,18 @@ class MlpClassifierInit:
     def __call__(self, seed: int):
         rng = np.random.default_rng([0x4D4C50, seed])
         return {
-            "hidden": {"w": (rng.standard_normal((self.features, self.hidden)) / np.sqrt(self.features)).astype(np.float32),
-                       "b": np.zeros(self.hidden, np.float32)},
-            "out": {"w": (rng.standard_normal((self.hidden, self.classes)) / np.sqrt(self.hidden)).astype(np.float32),
-                    "b": np.zeros(self.classes, np.float32)},
+            "hidden": {
+                "w": (
+                    rng.standard_normal((self.features, self.hidden)) / np.sqrt(self.features)
+                ).astype(np.float32),
+                "b": np.zeros(self.hidden, np.float32),
+            },
+            "out": {
+                "w": (
+                    rng.standard_normal((self.hidden, self.classes)) / np.sqrt(self.hidden)
+                ).astype(np.float32),
+                "b": np.zeros(self.classes, np.float32),
+            },
         }
 
 
@@ -75,8 +86,14 @@ def mlp_classifier(x, y, *, hidden: int = 32, test_x=None, test_y=None, name: Op
     classes = int(y.max()) + 1 if test_y is None else int(max(y.max(), np.max(test_y))) + 1
     init = MlpClassifierInit(np.shape(x)[1], hidden, classes)
     held_out = None if test_x is None else {"x": test_x, "y": np.asarray(test_y, np.int32)}
-    return problem(cross_entropy, {"x": x, "y": y.astype(np.int32)}, init, name=name or f"mlp({hidden})",
-                   eval_fn=None if held_out is None else held_out_metrics, eval_data=held_out)
+    return problem(
+        cross_entropy,
+        {"x": x, "y": y.astype(np.int32)},
+        init,
+        name=name or f"mlp({hidden})",
+        eval_fn=None if held_out is None else held_out_metrics,
+        eval_data=held_out,
+    )
 
 
 def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> tuple:
@@ -85,7 +102,9 @@ def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> tuple:
     try:
         from sklearn.datasets import load_digits
     except ImportError as error:  # an optional extra
-        raise ImportError('the digits come with scikit-learn: pip install -e ".[examples]"') from error
+        raise ImportError(
+            'the digits come with scikit-learn: pip install -e ".[examples]"'
+        ) from error
     digits = load_digits()
     order = np.random.default_rng(seed).permutation(len(digits.target))
     n_test = round(test_fraction * len(order))

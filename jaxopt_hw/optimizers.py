@@ -73,11 +73,17 @@ def _check_number_type(name: str, value, what: str = "a number or a JAX scalar")
     """Refuses what is neither a real number nor a numeric array (a traced value is an
     array): ``None``, a string, a list, a bool (``b1=True`` would run with β = 1)."""
     if isinstance(value, (np.ndarray, np.generic, jax.Array)):
-        numeric = jnp.issubdtype(value.dtype, jnp.number) and not jnp.issubdtype(value.dtype, jnp.complexfloating)
+        numeric = jnp.issubdtype(value.dtype, jnp.number) and not jnp.issubdtype(
+            value.dtype, jnp.complexfloating
+        )
     else:
         numeric = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if not numeric:
-        kind = type(value).__name__ if not hasattr(value, "dtype") else f"{type(value).__name__} of {value.dtype}"
+        kind = (
+            type(value).__name__
+            if not hasattr(value, "dtype")
+            else f"{type(value).__name__} of {value.dtype}"
+        )
         raise TypeError(f"{name} must be {what}, got {kind}")
 
 
@@ -227,7 +233,11 @@ def recipe_of(tx) -> Optional[Recipe]:
       0.01
     """
     recipe = getattr(getattr(tx, "update", None), "recipe", None)
-    return recipe if recipe is not None and getattr(getattr(tx, "init", None), "recipe", None) is recipe else None
+    return (
+        recipe
+        if recipe is not None and getattr(getattr(tx, "init", None), "recipe", None) is recipe
+        else None
+    )
 
 
 # --------------------------------------------------------------------------- states
@@ -605,7 +615,9 @@ def adamw(
             raise ValueError("adamw.update needs params (for the weight decay term)")
         mu, nu, count, mu_hat, nu_hat = _adam_moments(grads, state, b1, b2)
         adam_direction = _adam_direction(mu_hat, nu_hat, eps, eps_root)
-        direction = jax.tree.map(lambda d, w: d + _cast(weight_decay, d) * w, adam_direction, params)
+        direction = jax.tree.map(
+            lambda d, w: d + _cast(weight_decay, d) * w, adam_direction, params
+        )
         updates = _descent(direction, learning_rate, state.count)
         return updates, AdamState(count=count, mu=mu, nu=nu)
 
@@ -698,9 +710,7 @@ def adagrad(
         return jnp.where(s > 0, jax.lax.rsqrt(s + _cast(eps, s)), 0.0) * g
 
     def init(params):
-        accumulator = jax.tree.map(
-            lambda p: jnp.full_like(p, initial_accumulator_value), params
-        )
+        accumulator = jax.tree.map(lambda p: jnp.full_like(p, initial_accumulator_value), params)
         return AdagradState(count=_count(), sum_of_squares=accumulator)
 
     def update(grads, state, params=None):
@@ -729,8 +739,12 @@ def _named_after_its_call(make_schedule):
     @functools.wraps(make_schedule)
     def make(*args, **kwargs):
         schedule = make_schedule(*args, **kwargs)
-        arguments = [text(a) for a in args] + [f"{key}={text(value)}" for key, value in kwargs.items()]
-        schedule.__name__ = schedule.__qualname__ = f"{make_schedule.__name__}({', '.join(arguments)})"
+        arguments = [text(a) for a in args] + [
+            f"{key}={text(value)}" for key, value in kwargs.items()
+        ]
+        schedule.__name__ = schedule.__qualname__ = (
+            f"{make_schedule.__name__}({', '.join(arguments)})"
+        )
         return schedule
 
     return make
@@ -812,7 +826,9 @@ def cosine_decay(init_value, decay_steps, alpha=0.0) -> Schedule:
     _check_nonnegative("alpha", alpha)
 
     def schedule(count):
-        progress = jnp.minimum(jnp.asarray(count, jnp.result_type(float)), decay_steps) / decay_steps
+        progress = (
+            jnp.minimum(jnp.asarray(count, jnp.result_type(float)), decay_steps) / decay_steps
+        )
         cosine = 0.5 * (1 + jnp.cos(jnp.pi * progress))
         return init_value * ((1 - alpha) * cosine + alpha)
 

@@ -57,7 +57,18 @@ __all__ = [
 
 DPI = 110
 DIVERGED_MARK = "×"
-_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
+_COLORS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#7f7f7f",
+    "#bcbd22",
+)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -137,7 +148,9 @@ def _as_float(name: str, value) -> np.ndarray:
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}") from error
+        raise TypeError(
+            f"{name} must be an array of numbers, got {type(value).__name__}"
+        ) from error
 
 
 # --------------------------------------------------------------------------- landscapes
@@ -146,7 +159,9 @@ def _as_float(name: str, value) -> np.ndarray:
 def _trajectory_array(name, value) -> np.ndarray:
     if isinstance(value, Trace):
         if value.params is None:
-            raise ValueError(f"trajectory {name!r} is a Trace without params: run with record_params=True")
+            raise ValueError(
+                f"trajectory {name!r} is a Trace without params: run with record_params=True"
+            )
         value = value.params
     array = _as_float(f"trajectory {name!r}", value)
     if array.ndim != 2 or array.shape[1] != 2:
@@ -203,7 +218,11 @@ def _contour_levels(Z, count: int, log_levels: bool, min_loss) -> np.ndarray:
         raise ValueError("the loss is not finite anywhere on the grid")
     low, high = float(finite.min()), float(finite.max())
     if not high > low:
-        return np.array([low - 0.5, low + 0.5]) if count < 2 else np.linspace(low - 0.5, high + 0.5, count)
+        return (
+            np.array([low - 0.5, low + 0.5])
+            if count < 2
+            else np.linspace(low - 0.5, high + 0.5, count)
+        )
     if not log_levels:
         return np.linspace(low, high, count)
     floor = min(float(min_loss), low) if min_loss is not None and math.isfinite(min_loss) else low
@@ -235,11 +254,21 @@ def _landscape(problem, trajectories, margin, resolution, levels, log_levels):
 def _draw_landscape(ax, grid, level_values, bounds, w_star, cmap="viridis"):
     U, V, Z = grid
     norm = mcolors.BoundaryNorm(level_values, ncolors=256, extend="both")
-    filled = ax.contourf(U, V, Z, levels=level_values, cmap=cmap, norm=norm, extend="both", alpha=0.75)
+    filled = ax.contourf(
+        U, V, Z, levels=level_values, cmap=cmap, norm=norm, extend="both", alpha=0.75
+    )
     ax.contour(U, V, Z, levels=level_values, colors="k", linewidths=0.35, alpha=0.35)
     if w_star is not None:
-        ax.plot(*w_star, marker="*", markersize=16, color="gold", markeredgecolor="k", linestyle="none",
-                label="$w^*$", zorder=5)
+        ax.plot(
+            *w_star,
+            marker="*",
+            markersize=16,
+            color="gold",
+            markeredgecolor="k",
+            linestyle="none",
+            label="$w^*$",
+            zorder=5,
+        )
     ax.set_xlim(*bounds[0])
     ax.set_ylim(*bounds[1])
     ax.set_xlabel("$w_1$")
@@ -250,10 +279,36 @@ def _draw_landscape(ax, grid, level_values, bounds, w_star, cmap="viridis"):
 def _draw_trajectory(ax, label, points, color):
     outline = [patheffects.withStroke(linewidth=3.2, foreground="white")]
     every = max(1, (len(points) - 1) // 15)
-    ax.plot(points[:, 0], points[:, 1], color=color, linewidth=1.6, marker="o", markersize=3.2,
-            markevery=every, label=label, path_effects=outline, zorder=3)
-    ax.plot(*points[0], marker="o", markersize=7, color=color, markeredgecolor="k", linestyle="none", zorder=4)
-    ax.plot(*points[-1], marker="X", markersize=8, color=color, markeredgecolor="k", linestyle="none", zorder=4)
+    ax.plot(
+        points[:, 0],
+        points[:, 1],
+        color=color,
+        linewidth=1.6,
+        marker="o",
+        markersize=3.2,
+        markevery=every,
+        label=label,
+        path_effects=outline,
+        zorder=3,
+    )
+    ax.plot(
+        *points[0],
+        marker="o",
+        markersize=7,
+        color=color,
+        markeredgecolor="k",
+        linestyle="none",
+        zorder=4,
+    )
+    ax.plot(
+        *points[-1],
+        marker="X",
+        markersize=8,
+        color=color,
+        markeredgecolor="k",
+        linestyle="none",
+        zorder=4,
+    )
 
 
 def _level_colorbar(fig, filled, level_values, ax):
@@ -306,7 +361,9 @@ def contour_trajectories(
       >>> path = jh.run(prob, jh.adam(0.1), steps=100, batch_size=16, record_params=True).params
       >>> fig = plots.contour_trajectories(prob, {"Adam": path})
     """
-    arrays, w_star, bounds, grid, level_values = _landscape(problem, trajectories, margin, resolution, levels, log_levels)
+    arrays, w_star, bounds, grid, level_values = _landscape(
+        problem, trajectories, margin, resolution, levels, log_levels
+    )
     fig = _new_figure(6.4, 5.0)
     ax = fig.add_subplot()
     filled = _draw_landscape(ax, grid, level_values, bounds, w_star)
@@ -352,7 +409,9 @@ def contour_trajectories_grid(
                                 ("Adam", jh.adam(0.1))]}
       fig = plots.contour_trajectories_grid(prob, paths, path="landscape.png")
     """
-    arrays, w_star, bounds, grid, level_values = _landscape(problem, trajectories, margin, resolution, levels, log_levels)
+    arrays, w_star, bounds, grid, level_values = _landscape(
+        problem, trajectories, margin, resolution, levels, log_levels
+    )
     fig, axes = _grid_figure(len(arrays), ncols, (4.6, 4.0))
     filled = None
     for i, (ax, (label, points)) in enumerate(zip(axes, arrays.items())):
@@ -412,7 +471,9 @@ def convergence(
         if values.ndim == 1:
             values = values[None]
         if values.ndim != 2 or values.shape[1] != len(steps):
-            raise ValueError(f"curves[{label!r}] must have shape (n_seeds, {len(steps)}), got {values.shape}")
+            raise ValueError(
+                f"curves[{label!r}] must have shape (n_seeds, {len(steps)}), got {values.shape}"
+            )
         interval = metrics_lib.mean_interval(values, axis=0)
         center = interval.mean
         if band == "ci95":
@@ -429,7 +490,9 @@ def convergence(
     fig, ax = _figure_and_axes(ax, (6.4, 4.2))
     for i, (label, (center, low, high, n)) in enumerate(prepared.items()):
         color = _color(i)
-        ax.plot(steps, center, color=color, linewidth=1.6, label=label if n == 1 else f"{label} (n={n})")
+        ax.plot(
+            steps, center, color=color, linewidth=1.6, label=label if n == 1 else f"{label} (n={n})"
+        )
         if low is not None and n > 1:
             if logy:
                 low = np.where(np.isfinite(low) & (low <= floor), floor, low)
@@ -464,13 +527,17 @@ def _metric_values(result, metric: str) -> np.ndarray:
     elif isinstance(metric, str) and metric in result.curves:
         values = result.curves[metric]
     else:
-        raise ValueError(f"unknown metric {metric!r}: use an attribute of SweepResult (final_loss, "
-                         f"final_excess_loss, steps_to_tol, …) or a curve ({', '.join(result.curves)})")
+        raise ValueError(
+            f"unknown metric {metric!r}: use an attribute of SweepResult (final_loss, "
+            f"final_excess_loss, steps_to_tol, …) or a curve ({', '.join(result.curves)})"
+        )
     values = _as_float(metric, values)
     if values.shape == tuple(result.shape) + (len(result.steps),):
         values = values[..., -1]
     if values.shape != tuple(result.shape):
-        raise ValueError(f"metric {metric!r} has shape {values.shape}, expected the result's shape {tuple(result.shape)}")
+        raise ValueError(
+            f"metric {metric!r} has shape {values.shape}, expected the result's shape {tuple(result.shape)}"
+        )
     return values
 
 
@@ -487,9 +554,15 @@ def _cells(result, x: str, y: str, metric: str) -> tuple:
     names = list(result.config_names())
     if x == y or sorted(names) != sorted([x, y]):
         others = [n for n in names if n not in (x, y)]
-        hint = f"select the others first, e.g. result.sel({others[0]}=...)" if others else "check the axis names"
-        raise ValueError(f"heatmap needs a result with exactly the axes {x!r} and {y!r} (plus 'seed'); "
-                         f"it has {names}: {hint}")
+        hint = (
+            f"select the others first, e.g. result.sel({others[0]}=...)"
+            if others
+            else "check the axis names"
+        )
+        raise ValueError(
+            f"heatmap needs a result with exactly the axes {x!r} and {y!r} (plus 'seed'); "
+            f"it has {names}: {hint}"
+        )
     values, diverged = _with_seed_axis(result, _metric_values(result, metric))
     with np.errstate(invalid="ignore", over="ignore"):
         mean = values.mean(axis=-1)
@@ -502,7 +575,11 @@ def _cells(result, x: str, y: str, metric: str) -> tuple:
 
 def _heatmap_norm(means_and_flags, log: bool):
     """A shared colour norm over the finite, non-diverged cells of every map."""
-    good = np.concatenate([m[np.isfinite(m) & ~b].ravel() for m, b in means_and_flags]) if means_and_flags else np.zeros(0)
+    good = (
+        np.concatenate([m[np.isfinite(m) & ~b].ravel() for m, b in means_and_flags])
+        if means_and_flags
+        else np.zeros(0)
+    )
     if not good.size:
         return mcolors.Normalize(0.0, 1.0)
     low, high = float(good.min()), float(good.max())
@@ -518,28 +595,78 @@ def _heatmap_norm(means_and_flags, log: bool):
 def _draw_heatmap(ax, result, x, y, mean, bad, norm, cmap="viridis_r"):
     cmap = matplotlib.colormaps[cmap].with_extremes(bad="white")
     shown = np.ma.masked_array(mean, mask=bad | ~np.isfinite(mean))
-    image = ax.imshow(shown, origin="lower", cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
+    image = ax.imshow(
+        shown, origin="lower", cmap=cmap, norm=norm, aspect="auto", interpolation="nearest"
+    )
     ny, nx = mean.shape
     finite_good = np.isfinite(mean) & ~bad
     for i in range(ny):
         for j in range(nx):
             if bad[i, j]:
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="0.88", edgecolor="0.55",
-                                       hatch="///", linewidth=0.0, gid="diverged", zorder=2))
-                ax.text(j, i, DIVERGED_MARK, ha="center", va="center", color="#c00000", fontsize=16,
-                        fontweight="bold", gid="diverged", zorder=3)
+                ax.add_patch(
+                    Rectangle(
+                        (j - 0.5, i - 0.5),
+                        1,
+                        1,
+                        facecolor="0.88",
+                        edgecolor="0.55",
+                        hatch="///",
+                        linewidth=0.0,
+                        gid="diverged",
+                        zorder=2,
+                    )
+                )
+                ax.text(
+                    j,
+                    i,
+                    DIVERGED_MARK,
+                    ha="center",
+                    va="center",
+                    color="#c00000",
+                    fontsize=16,
+                    fontweight="bold",
+                    gid="diverged",
+                    zorder=3,
+                )
             elif finite_good[i, j]:
                 red, green, blue, _ = cmap(norm(mean[i, j]))
                 dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
-                ax.text(j, i, f"{mean[i, j]:.2g}", ha="center", va="center", fontsize=8,
-                        color="white" if dark else "black", zorder=3)
+                ax.text(
+                    j,
+                    i,
+                    f"{mean[i, j]:.2g}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                    zorder=3,
+                )
             else:
-                ax.text(j, i, "∞" if mean[i, j] == math.inf else "n/a", ha="center", va="center",
-                        fontsize=9, color="0.3", zorder=3)
+                ax.text(
+                    j,
+                    i,
+                    "∞" if mean[i, j] == math.inf else "n/a",
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    color="0.3",
+                    zorder=3,
+                )
     if finite_good.any():
         best = np.unravel_index(int(np.argmin(np.where(finite_good, mean, np.inf))), mean.shape)
-        ax.add_patch(Rectangle((best[1] - 0.5, best[0] - 0.5), 1, 1, fill=False, edgecolor="#ff2a2a",
-                               linewidth=2.8, gid="best", zorder=4, clip_on=False))
+        ax.add_patch(
+            Rectangle(
+                (best[1] - 0.5, best[0] - 0.5),
+                1,
+                1,
+                fill=False,
+                edgecolor="#ff2a2a",
+                linewidth=2.8,
+                gid="best",
+                zorder=4,
+                clip_on=False,
+            )
+        )
     ax.set_xticks(range(nx))
     ax.set_xticklabels([_fmt(v) for v in result.axes[x]], rotation=45 if nx > 6 else 0)
     ax.set_yticks(range(ny))
@@ -559,8 +686,17 @@ def _check_result(result, name="result"):
             raise TypeError(f"{name} must be a SweepResult, got {type(result).__name__}")
 
 
-def heatmap(result, x: str, y: str, *, metric: str = "final_loss", path=None, title: Optional[str] = None,
-            log: bool = True, ax=None) -> Figure:
+def heatmap(
+    result,
+    x: str,
+    y: str,
+    *,
+    metric: str = "final_loss",
+    path=None,
+    title: Optional[str] = None,
+    log: bool = True,
+    ax=None,
+) -> Figure:
     """A two-hyperparameter sweep as a heatmap of the mean over seeds of ``metric``.
 
     Cells where any seed diverged are hatched, marked with ``×`` and left out of the colour
@@ -593,7 +729,9 @@ def heatmap(result, x: str, y: str, *, metric: str = "final_loss", path=None, ti
     _check_result(result)
     mean, _, bad = _cells(result, x, y, metric)
     norm = _heatmap_norm([(mean, bad)], log)
-    fig, ax = _figure_and_axes(ax, (max(4.0, 0.85 * mean.shape[1] + 2.4), max(3.0, 0.5 * mean.shape[0] + 1.8)))
+    fig, ax = _figure_and_axes(
+        ax, (max(4.0, 0.85 * mean.shape[1] + 2.4), max(3.0, 0.5 * mean.shape[0] + 1.8))
+    )
     image = _draw_heatmap(ax, result, x, y, mean, bad, norm)
     fig.colorbar(image, ax=ax, label=f"{metric} (mean of {_seed_count(result)} seeds)")
     if title is None:
@@ -602,8 +740,17 @@ def heatmap(result, x: str, y: str, *, metric: str = "final_loss", path=None, ti
     return save_figure(fig, path)
 
 
-def heatmaps(results: dict, x, y, *, metric: str = "final_loss", path=None, ncols: int = 3,
-             title: Optional[str] = None, log: bool = True) -> Figure:
+def heatmaps(
+    results: dict,
+    x,
+    y,
+    *,
+    metric: str = "final_loss",
+    path=None,
+    ncols: int = 3,
+    title: Optional[str] = None,
+    log: bool = True,
+) -> Figure:
     """Several heatmaps (see :func:`heatmap`) side by side with one shared colour scale.
 
     Args:
@@ -628,6 +775,7 @@ def heatmaps(results: dict, x, y, *, metric: str = "final_loss", path=None, ncol
     """
     if not isinstance(results, Mapping) or not results:
         raise ValueError("results must be a non-empty dict {label: SweepResult}")
+
     def name_for(names, label, which):
         if isinstance(names, Mapping):
             if label not in names:
@@ -643,7 +791,9 @@ def heatmaps(results: dict, x, y, *, metric: str = "final_loss", path=None, ncol
     norm = _heatmap_norm([(mean, bad) for mean, _, bad in cells.values()], log)
     widest = max(mean.shape[1] for mean, _, _ in cells.values())
     tallest = max(mean.shape[0] for mean, _, _ in cells.values())
-    fig, axes = _grid_figure(len(results), ncols, (max(3.6, 0.85 * widest + 1.6), max(3.0, 0.5 * tallest + 1.8)))
+    fig, axes = _grid_figure(
+        len(results), ncols, (max(3.6, 0.85 * widest + 1.6), max(3.0, 0.5 * tallest + 1.8))
+    )
     image = None
     for ax, (label, result) in zip(axes, results.items()):
         mean, _, bad = cells[label]
@@ -659,7 +809,9 @@ def _best_along(result, axis: str, metric: str) -> tuple:
     configs of the other hyperparameters that no seed diverged in, and its 95% half-width.
     Returns ``(values of axis, best mean, half-width)``, NaN where every config diverged."""
     if axis not in result.config_names():
-        raise ValueError(f"{axis!r} is not an axis of the result; its axes are {result.config_names()}")
+        raise ValueError(
+            f"{axis!r} is not an axis of the result; its axes are {result.config_names()}"
+        )
     values, diverged = _with_seed_axis(result, _metric_values(result, metric))
     position = result.config_names().index(axis)
     n_axis, n_seeds = values.shape[position], values.shape[-1]
@@ -684,8 +836,14 @@ def _drawable(half_width):
     return np.where(np.isfinite(half_width), half_width, np.nan)
 
 
-def sensitivity(results: dict, *, axis: str = "learning_rate", metric: str = "final_excess_loss", path=None,
-                title: Optional[str] = None) -> Figure:
+def sensitivity(
+    results: dict,
+    *,
+    axis: str = "learning_rate",
+    metric: str = "final_excess_loss",
+    path=None,
+    title: Optional[str] = None,
+) -> Figure:
     """Each optimizer's best ``metric`` as a function of one hyperparameter.
 
     For every value of ``axis``, the point is the lowest mean over seeds of ``metric``
@@ -731,13 +889,31 @@ def sensitivity(results: dict, *, axis: str = "learning_rate", metric: str = "fi
         lower = half.copy()
         if logy:
             lower = np.where(best - half <= 0, best - floor, half)
-        ax.errorbar(xs, best, yerr=np.vstack([lower, half]), fmt="none", ecolor=color, elinewidth=1.0, capsize=3)
+        ax.errorbar(
+            xs,
+            best,
+            yerr=np.vstack([lower, half]),
+            fmt="none",
+            ecolor=color,
+            elinewidth=1.0,
+            capsize=3,
+        )
         gone = np.isnan(best)
         if gone.any():
             any_diverged = True
-            ax.plot(xs[gone], np.full(gone.sum(), 0.96), transform=ax.get_xaxis_transform(), linestyle="none",
-                    marker="x", markersize=9, markeredgewidth=2.2, color=color, clip_on=False,
-                    label=f"_{label} diverged", gid="diverged")
+            ax.plot(
+                xs[gone],
+                np.full(gone.sum(), 0.96),
+                transform=ax.get_xaxis_transform(),
+                linestyle="none",
+                marker="x",
+                markersize=9,
+                markeredgewidth=2.2,
+                color=color,
+                clip_on=False,
+                label=f"_{label} diverged",
+                gid="diverged",
+            )
     if logx:
         ax.set_xscale("log")
     if logy:
@@ -797,27 +973,50 @@ def scaling(
     theory = dict(theory or {})
     if not series and not theory:
         raise ValueError("nothing to plot: series and theory are empty")
-    colors = {label: _color(i) for i, label in enumerate(dict.fromkeys(list(series) + list(theory)))}
+    colors = {
+        label: _color(i) for i, label in enumerate(dict.fromkeys(list(series) + list(theory)))
+    }
     fig, ax = _figure_and_axes(None, (6.4, 4.4))
     for label, pair in series.items():
         if isinstance(pair, np.ndarray) or not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"series[{label!r}] must be a pair (mean, half_width)")
         mean = _as_float(f"series[{label!r}] mean", pair[0]).ravel()
-        half = np.zeros_like(mean) if pair[1] is None else _drawable(_as_float(f"series[{label!r}] half_width", pair[1]).ravel())
+        half = (
+            np.zeros_like(mean)
+            if pair[1] is None
+            else _drawable(_as_float(f"series[{label!r}] half_width", pair[1]).ravel())
+        )
         if mean.shape != x.shape or half.shape != x.shape:
-            raise ValueError(f"series[{label!r}] must have {len(x)} means and half-widths, got {mean.shape}, {half.shape}")
+            raise ValueError(
+                f"series[{label!r}] must have {len(x)} means and half-widths, got {mean.shape}, {half.shape}"
+            )
         lower = half
         if logy:
             floor = _positive_floor(mean)
             lower = np.where(mean - half <= 0, mean - floor, half)
-        ax.errorbar(x, mean, yerr=np.vstack([lower, half]), color=colors[label], marker="o", markersize=5,
-                    linewidth=1.5, capsize=3, label=str(label))
+        ax.errorbar(
+            x,
+            mean,
+            yerr=np.vstack([lower, half]),
+            color=colors[label],
+            marker="o",
+            markersize=5,
+            linewidth=1.5,
+            capsize=3,
+            label=str(label),
+        )
     for label, curve in theory.items():
         curve = _as_float(f"theory[{label!r}]", curve).ravel()
         if curve.shape != x.shape:
             raise ValueError(f"theory[{label!r}] must have {len(x)} values, got {curve.shape}")
-        ax.plot(x, curve, linestyle="--", linewidth=1.4, color=colors[label],
-                label=f"{label} (theory)" if label in series else str(label))
+        ax.plot(
+            x,
+            curve,
+            linestyle="--",
+            linewidth=1.4,
+            color=colors[label],
+            label=f"{label} (theory)" if label in series else str(label),
+        )
     if logx:
         ax.set_xscale("log")
     if logy:
@@ -831,8 +1030,15 @@ def scaling(
     return save_figure(fig, path)
 
 
-def rates_table_plot(kappas, measured: dict, predicted: dict, *, path=None, title: Optional[str] = None,
-                     ylabel: str = "linear rate ρ per step") -> Figure:
+def rates_table_plot(
+    kappas,
+    measured: dict,
+    predicted: dict,
+    *,
+    path=None,
+    title: Optional[str] = None,
+    ylabel: str = "linear rate ρ per step",
+) -> Figure:
     """Measured against predicted linear convergence rates as functions of the condition
     number κ: markers for the measurements, lines for the theory, one colour per method.
 
@@ -857,18 +1063,36 @@ def rates_table_plot(kappas, measured: dict, predicted: dict, *, path=None, titl
     measured, predicted = dict(measured or {}), dict(predicted or {})
     if not measured and not predicted:
         raise ValueError("nothing to plot: measured and predicted are empty")
-    colors = {label: _color(i) for i, label in enumerate(dict.fromkeys(list(measured) + list(predicted)))}
+    colors = {
+        label: _color(i) for i, label in enumerate(dict.fromkeys(list(measured) + list(predicted)))
+    }
     fig, ax = _figure_and_axes(None, (6.4, 4.4))
     for kind, table in (("measured", measured), ("predicted", predicted)):
         for label, rates in table.items():
             rates = _as_float(f"{kind}[{label!r}]", rates).ravel()
             if rates.shape != kappas.shape:
-                raise ValueError(f"{kind}[{label!r}] must have {len(kappas)} rates, got {rates.shape}")
+                raise ValueError(
+                    f"{kind}[{label!r}] must have {len(kappas)} rates, got {rates.shape}"
+                )
             if kind == "measured":
-                ax.plot(kappas, rates, linestyle="none", marker="o", markersize=6, color=colors[label],
-                        label=f"{label} (measured)")
+                ax.plot(
+                    kappas,
+                    rates,
+                    linestyle="none",
+                    marker="o",
+                    markersize=6,
+                    color=colors[label],
+                    label=f"{label} (measured)",
+                )
             else:
-                ax.plot(kappas, rates, linestyle="-", linewidth=1.5, color=colors[label], label=f"{label} (predicted)")
+                ax.plot(
+                    kappas,
+                    rates,
+                    linestyle="-",
+                    linewidth=1.5,
+                    color=colors[label],
+                    label=f"{label} (predicted)",
+                )
     if np.all(kappas > 0):
         ax.set_xscale("log")
     ax.set_xlabel("condition number κ")
@@ -908,8 +1132,13 @@ def rungs(result, *, path=None, title: Optional[str] = None, logy: bool = True, 
     final = result.rung == max(result.rung)
     for index in np.argsort(final, kind="stable"):  # the survivors drawn last, on top
         curve = values[index]
-        ax.plot(result.steps, curve, color="#d62728" if final[index] else "#7f7f7f",
-                lw=1.6 if final[index] else 0.6, alpha=1.0 if final[index] else 0.35)
+        ax.plot(
+            result.steps,
+            curve,
+            color="#d62728" if final[index] else "#7f7f7f",
+            lw=1.6 if final[index] else 0.6,
+            alpha=1.0 if final[index] else 0.35,
+        )
     for boundary in result.rung_steps[:-1]:
         ax.axvline(boundary, color="k", ls=":", lw=0.8)
     if logy and np.nanmin(values) > 0:
@@ -917,13 +1146,22 @@ def rungs(result, *, path=None, title: Optional[str] = None, logy: bool = True, 
     ax.set_xlabel("step")
     ax.set_ylabel(f"{curve_name} (mean over seeds)")
     counts = np.bincount(result.rung, minlength=len(result.rung_steps))[::-1].cumsum()[::-1]
-    ax.set_title(title or f"{result.metric}: {' → '.join(str(int(c)) for c in counts)} configs per rung")
-    ax.legend(handles=[Line2D([], [], color="#d62728", lw=1.6, label="last rung"),
-                       Line2D([], [], color="#7f7f7f", lw=0.6, label="stopped earlier")], loc="best")
+    ax.set_title(
+        title or f"{result.metric}: {' → '.join(str(int(c)) for c in counts)} configs per rung"
+    )
+    ax.legend(
+        handles=[
+            Line2D([], [], color="#d62728", lw=1.6, label="last rung"),
+            Line2D([], [], color="#7f7f7f", lw=0.6, label="stopped earlier"),
+        ],
+        loc="best",
+    )
     return save_figure(fig, path)
 
 
-def performance_profile(steps, labels, *, path=None, tau_max: float = 16.0, title: Optional[str] = None) -> Figure:
+def performance_profile(
+    steps, labels, *, path=None, tau_max: float = 16.0, title: Optional[str] = None
+) -> Figure:
     """Dolan–Moré performance profiles (:func:`jaxopt_hw.metrics.performance_profile`): for
     each solver, the fraction of problems it solves within ``τ`` times the best solver's
     steps, against ``τ`` on a log axis (a step function, as the fraction is).
@@ -945,7 +1183,9 @@ def performance_profile(steps, labels, *, path=None, tau_max: float = 16.0, titl
     """
     steps = _as_float("steps", steps)
     if steps.ndim != 2 or steps.shape[1] != len(labels):
-        raise ValueError(f"steps must be (problems, {len(labels)} solvers), got shape {steps.shape}")
+        raise ValueError(
+            f"steps must be (problems, {len(labels)} solvers), got shape {steps.shape}"
+        )
     taus = np.geomspace(1.0, tau_max, 400)
     profile = metrics_lib.performance_profile(steps, taus)
     fig, ax = _figure_and_axes(None, (6.4, 4.2))

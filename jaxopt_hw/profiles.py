@@ -73,13 +73,19 @@ def profile_text(facts: dict) -> str:
     first, last = TAUS[0], TAUS[-1]
     fastest = max(OPTIMIZERS, key=lambda o: facts[f"{o}_tau{first}"])
     robust = max(OPTIMIZERS, key=lambda o: facts[f"{o}_tau{last}"])
-    lead = (f"Over the {f['n_problems']} problems, {LABELS[fastest]} is the fastest on the largest share "
-            f"({f[f'{fastest}_tau{first}']})")
+    lead = (
+        f"Over the {f['n_problems']} problems, {LABELS[fastest]} is the fastest on the largest share "
+        f"({f[f'{fastest}_tau{first}']})"
+    )
     if robust == fastest:
-        return lead + (f" and, within τ = {f['tau_' + str(len(TAUS) - 1)]} times the fastest, still solves the most "
-                       f"({f[f'{robust}_tau{last}']}).")
-    return lead + (f", but within τ = {f['tau_' + str(len(TAUS) - 1)]} times the fastest {LABELS[robust]} solves the "
-                   f"most ({f[f'{robust}_tau{last}']}, {LABELS[fastest]} {f[f'{fastest}_tau{last}']}).")
+        return lead + (
+            f" and, within τ = {f['tau_' + str(len(TAUS) - 1)]} times the fastest, still solves the most "
+            f"({f[f'{robust}_tau{last}']})."
+        )
+    return lead + (
+        f", but within τ = {f['tau_' + str(len(TAUS) - 1)]} times the fastest {LABELS[robust]} solves the "
+        f"most ({f[f'{robust}_tau{last}']}, {LABELS[fastest]} {f[f'{fastest}_tau{last}']})."
+    )
 
 
 def profile(facts: dict, path) -> dict:
@@ -92,5 +98,11 @@ def profile(facts: dict, path) -> dict:
         return None
     out = profile_facts(steps)
     plots.performance_profile(steps, [LABELS[o] for o in OPTIMIZERS], path=path)
-    return {"problems": names, "optimizers": list(OPTIMIZERS), "steps": steps, "facts": out,
-            "text": profile_text(out), "figure": FIGURE}
+    return {
+        "problems": names,
+        "optimizers": list(OPTIMIZERS),
+        "steps": steps,
+        "facts": out,
+        "text": profile_text(out),
+        "figure": FIGURE,
+    }

@@ -47,7 +47,9 @@ def _study_module(name: str):
     return importlib.import_module(f"jaxopt_hw.studies.{name}")
 
 
-def run_studies(settings: Settings, names: Sequence[str] = STUDY_NAMES, progress: bool = True) -> dict:
+def run_studies(
+    settings: Settings, names: Sequence[str] = STUDY_NAMES, progress: bool = True
+) -> dict:
     """Runs the studies ``names`` in order, writing each result's JSON as it finishes.
 
     Returns:
@@ -104,7 +106,7 @@ METHOD = [
     "the mean of their logarithms, exponentiated, written `g (95% low–high)`: it stays above zero and is as "
     "asymmetric as the seeds. `a ± h` is a mean over seeds with the half-width of its 95% Student-t interval, "
     "a statement about the mean, used for slopes, rates and ratios, which can take either sign. A fitted "
-    "exponent's \"one fit per seed: m ± h\" is the mean of one log-log fit per seed with its 95% interval, next "
+    'exponent\'s "one fit per seed: m ± h" is the mean of one log-log fit per seed with its 95% interval, next '
     "to the exponent fitted to the means. The rankings of the first study and the differences the bugs study "
     "names compare seed by seed: a paired ratio over the same seeds with a 95% interval on the log scale, "
     "called separated when that interval excludes 1. Other ratios in the text compare the statistics their "
@@ -143,7 +145,9 @@ def render(results: dict, meta: dict, out=None, profile: Optional[dict] = None) 
     short = summaries({name: result.facts for name, result in results.items()})
     for name, result in results.items():
         if name in short:  # the study's conclusions in brief; the section gives them in full
-            lines.append(f"- **{result.title}.** {short[name]} [Details](#{_anchor(result.title)}).")
+            lines.append(
+                f"- **{result.title}.** {short[name]} [Details](#{_anchor(result.title)})."
+            )
     lines.append("")
     lines += _profile_section(profile)
     lines += [_section(result) for result in results.values()]
@@ -158,10 +162,20 @@ def _profile_section(profile: Optional[dict]) -> list:
     """The performance profile's figure and sentence (nothing where there is none)."""
     if not profile:
         return []
-    caption = ("Dolan–Moré performance profiles over the homework problems and the scaling scans: the fraction of "
-               "problems each optimizer reaches the tolerance on within τ times the fastest optimizer's median steps.")
-    return [f"## {PROFILE_TITLE}", "", f"![{caption}](figures/{profile['figure']})", "", f"*{caption}*", "",
-            profile["text"], ""]
+    caption = (
+        "Dolan–Moré performance profiles over the homework problems and the scaling scans: the fraction of "
+        "problems each optimizer reaches the tolerance on within τ times the fastest optimizer's median steps."
+    )
+    return [
+        f"## {PROFILE_TITLE}",
+        "",
+        f"![{caption}](figures/{profile['figure']})",
+        "",
+        f"*{caption}*",
+        "",
+        profile["text"],
+        "",
+    ]
 
 
 def _answers_section(results: dict) -> list:
@@ -170,11 +184,17 @@ def _answers_section(results: dict) -> list:
     found = answers({name: result.facts for name, result in results.items()})
     if not found:
         return []
-    lines = ["## Answers", "",
-             "The homework's questions, answered from this run's numbers (intervals: 95% over seeds):", ""]
+    lines = [
+        "## Answers",
+        "",
+        "The homework's questions, answered from this run's numbers (intervals: 95% over seeds):",
+        "",
+    ]
     for i, answer in enumerate(found, 1):
-        links = ", ".join(f"[{name.replace('_', ' ')}](#{_anchor(results[name].title)})"
-                          for name in answer.studies)
+        links = ", ".join(
+            f"[{name.replace('_', ' ')}](#{_anchor(results[name].title)})"
+            for name in answer.studies
+        )
         lines.append(f"{i}. **{answer.question}** {answer.text} Evidence: {links}.")
     return lines + [""]
 
@@ -190,14 +210,24 @@ def compilation_cache_state(folder: Optional[str]) -> str:
     from it."""
     if not folder:
         return "off"
-    held = sum(1 for entry in Path(folder).glob("*") if entry.is_file()) if Path(folder).is_dir() else 0
+    held = (
+        sum(1 for entry in Path(folder).glob("*") if entry.is_file())
+        if Path(folder).is_dir()
+        else 0
+    )
     if not held:
         return "on, empty at the start (every compile time is a compilation)"
     return f"on, holding {held} files at the start (compile times may be reads from it)"
 
 
-def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = None, seeds: Optional[Sequence[int]] = None,
-                 progress: bool = True, command: Optional[str] = None) -> Report:
+def build_report(
+    out,
+    quick: bool = False,
+    studies: Optional[Sequence[str]] = None,
+    seeds: Optional[Sequence[int]] = None,
+    progress: bool = True,
+    command: Optional[str] = None,
+) -> Report:
     """Runs the studies and writes ``out/report.md``, ``out/results.json``,
     ``out/results/<study>.json`` and ``out/figures/*.png``.
 
@@ -218,8 +248,10 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
         seeds = (0, 1) if quick else (0, 1, 2, 3, 4)
     seeds = tuple(int(s) for s in seeds)
     if len(seeds) < 2 or len(set(seeds)) != len(seeds) or min(seeds) < 0:
-        raise ValueError(f"seeds must be distinct non-negative integers, at least two (the report's conclusions "
-                         f"rest on 95% intervals over seeds, which one seed cannot give), got {list(seeds)}")
+        raise ValueError(
+            f"seeds must be distinct non-negative integers, at least two (the report's conclusions "
+            f"rest on 95% intervals over seeds, which one seed cannot give), got {list(seeds)}"
+        )
     for name in studies or ():
         _study_module(name)  # an unknown name fails before anything is written
     out.mkdir(parents=True, exist_ok=True)
@@ -238,9 +270,17 @@ def build_report(out, quick: bool = False, studies: Optional[Sequence[str]] = No
         "seconds": time.perf_counter() - started,
         "machine": machine_description(),
     }
-    profile = performance_profile({name: r.facts for name, r in results.items()}, settings.figure_path(FIGURE))
-    write_json(out / "results.json", {"meta": meta, "studies": {name: r.to_json() for name, r in results.items()},
-                                      "performance_profile": profile})
+    profile = performance_profile(
+        {name: r.facts for name, r in results.items()}, settings.figure_path(FIGURE)
+    )
+    write_json(
+        out / "results.json",
+        {
+            "meta": meta,
+            "studies": {name: r.to_json() for name, r in results.items()},
+            "performance_profile": profile,
+        },
+    )
     path = out / "report.md"
     with atomic_write(path) as file:
         file.write(render(results, meta, out, profile))

@@ -31,7 +31,15 @@ from jaxopt_hw.sweep.engine import Engine
 from jaxopt_hw.sweep.plan import check_grid, check_seeds
 from jaxopt_hw.sweep.store import claim_folder, fingerprint_of, problem_signature
 
-__all__ = ["log_uniform", "uniform", "choice", "search", "SearchResult", "sample_configs", "halving_rungs"]
+__all__ = [
+    "log_uniform",
+    "uniform",
+    "choice",
+    "search",
+    "SearchResult",
+    "sample_configs",
+    "halving_rungs",
+]
 
 
 # --------------------------------------------------------------------------- spaces
@@ -66,12 +74,19 @@ class Choice:
     values: tuple
 
     def at(self, u: np.ndarray) -> list:
-        return [self.values[i] for i in np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)]
+        return [
+            self.values[i]
+            for i in np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)
+        ]
 
 
 def _bounds(what: str, low, high) -> tuple:
     for name, value in (("low", low), ("high", high)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or not math.isfinite(value)
+        ):
             raise ValueError(f"{what} {name} must be a finite number, got {value!r}")
     if not low < high:
         raise ValueError(f"{what} needs low < high, got low={low!r}, high={high!r}")
@@ -135,20 +150,29 @@ def sample_configs(space: dict, num_configs: int, seed: int = 0, sampler: str = 
     from scipy.stats import qmc
 
     if not isinstance(space, dict) or not space:
-        raise ValueError("space must be a non-empty dict {name: log_uniform(...) | uniform(...) | choice(...)}")
+        raise ValueError(
+            "space must be a non-empty dict {name: log_uniform(...) | uniform(...) | choice(...)}"
+        )
     for name, dimension in space.items():
         if not isinstance(dimension, (LogUniform, Uniform, Choice)):
-            raise TypeError(f"space[{name!r}] must be jh.log_uniform, jh.uniform or jh.choice, got {dimension!r}")
+            raise TypeError(
+                f"space[{name!r}] must be jh.log_uniform, jh.uniform or jh.choice, got {dimension!r}"
+            )
     num_configs = check_int("num_configs", num_configs)
     if sampler == "sobol":
         with warnings.catch_warnings():  # a count other than a power of two is fine for us
             warnings.simplefilter("ignore", UserWarning)
-            unit = qmc.Sobol(len(space), scramble=True, seed=np.random.default_rng([0x5EA4C, seed])).random(num_configs)
+            unit = qmc.Sobol(
+                len(space), scramble=True, seed=np.random.default_rng([0x5EA4C, seed])
+            ).random(num_configs)
     elif sampler == "random":
         unit = np.random.default_rng([0x5EA4C, seed]).random((num_configs, len(space)))
     else:
         raise ValueError(f"sampler must be 'sobol' or 'random', got {sampler!r}")
-    return {name: [_plain(v) for v in dimension.at(unit[:, j])] for j, (name, dimension) in enumerate(space.items())}
+    return {
+        name: [_plain(v) for v in dimension.at(unit[:, j])]
+        for j, (name, dimension) in enumerate(space.items())
+    }
 
 
 def _plain(value):
@@ -255,8 +279,12 @@ class SearchResult:
         for index in self.order()[:limit]:
             score = self.scores[index, self.rung[index]]
             cells = [_cell(self.configs[name][index]) for name in names]
-            cells += [str(self.rung[index]), str(self.rung_steps[self.rung[index]]),
-                      "–" if np.isnan(score) else f"{score:.4g}", f"{int(self.diverged[index].sum())}/{seeds}"]
+            cells += [
+                str(self.rung[index]),
+                str(self.rung_steps[self.rung[index]]),
+                "–" if np.isnan(score) else f"{score:.4g}",
+                f"{int(self.diverged[index].sum())}/{seeds}",
+            ]
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
@@ -264,11 +292,21 @@ class SearchResult:
         """Writes the result to ``path`` (an ``.npz`` with the configs and metadata as JSON), atomically."""
         from jaxopt_hw._io import atomic_write
 
-        header = {"configs": self.configs, "rung_steps": self.rung_steps, "metric": self.metric,
-                  "maximize": self.maximize, "meta": self.meta}
+        header = {
+            "configs": self.configs,
+            "rung_steps": self.rung_steps,
+            "metric": self.metric,
+            "maximize": self.maximize,
+            "meta": self.meta,
+        }
         arrays = {f"curve_{k}": v for k, v in self.curves.items()}
-        arrays.update(rung=self.rung, scores=self.scores, steps=self.steps, diverged=self.diverged,
-                      header_json=np.array(json.dumps(header, default=repr)))
+        arrays.update(
+            rung=self.rung,
+            scores=self.scores,
+            steps=self.steps,
+            diverged=self.diverged,
+            header_json=np.array(json.dumps(header, default=repr)),
+        )
         with atomic_write(path, binary=True) as file:
             np.savez(file, **arrays)
 
@@ -277,10 +315,20 @@ class SearchResult:
         """Reads a result written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as stored:
             header = json.loads(str(stored["header_json"]))
-            return cls(configs=header["configs"], rung=stored["rung"], rung_steps=header["rung_steps"],
-                       scores=stored["scores"], steps=stored["steps"], diverged=stored["diverged"],
-                       curves={k[len("curve_"):]: stored[k] for k in stored.files if k.startswith("curve_")},
-                       metric=header["metric"], maximize=header["maximize"], meta=header["meta"])
+            return cls(
+                configs=header["configs"],
+                rung=stored["rung"],
+                rung_steps=header["rung_steps"],
+                scores=stored["scores"],
+                steps=stored["steps"],
+                diverged=stored["diverged"],
+                curves={
+                    k[len("curve_") :]: stored[k] for k in stored.files if k.startswith("curve_")
+                },
+                metric=header["metric"],
+                maximize=header["maximize"],
+                meta=header["meta"],
+            )
 
 
 def _cell(value) -> str:
@@ -294,15 +342,19 @@ def _check_method(method, eta, min_steps, steps, num_configs) -> tuple:
     if method not in ("halving", "random"):
         raise ValueError(f"method must be 'halving' or 'random', got {method!r}")
     if isinstance(eta, bool) or not isinstance(eta, numbers.Integral) or eta < 2:
-        raise ValueError(f"eta must be an int >= 2 (the fraction 1/eta survives each rung), got {eta!r}")
+        raise ValueError(
+            f"eta must be an int >= 2 (the fraction 1/eta survives each rung), got {eta!r}"
+        )
     # a quarter of the run by default: shorter first rungs favour large learning rates
     # (short-horizon bias, docs/benchmarks.md)
     min_steps = max(1, steps // 4) if min_steps is None else check_int("min_steps", min_steps)
     if min_steps > steps:
         raise ValueError(f"min_steps ({min_steps}) must not exceed steps ({steps})")
     if method == "halving" and num_configs < eta:
-        raise ValueError(f"halving keeps num_configs // eta configs after the first rung: num_configs ({num_configs}) "
-                         f"must be at least eta ({eta}), or survivors would outnumber the configs")
+        raise ValueError(
+            f"halving keeps num_configs // eta configs after the first rung: num_configs ({num_configs}) "
+            f"must be at least eta ({eta}), or survivors would outnumber the configs"
+        )
     return int(eta), min_steps
 
 
@@ -317,7 +369,9 @@ def _rung_log_every(problem: Problem, increments: list, batch_size, log_every) -
         return min(k for k in range(1, common + 1) if common % k == 0 and k * 10 >= common)
     log_every = check_int("log_every", log_every)
     if common % log_every:
-        raise ValueError(f"log_every ({log_every}) must divide the steps of every rung {increments}")
+        raise ValueError(
+            f"log_every ({log_every}) must divide the steps of every rung {increments}"
+        )
     return log_every
 
 
@@ -328,8 +382,19 @@ def _score(piece: dict, metric: str, maximize: bool) -> np.ndarray:
     return np.where(piece["diverged"].any(axis=-1), np.nan, values)
 
 
-def _run_rung(engine, configs: dict, static_names: list, fixed_static: dict, alive: np.ndarray, state, first: int,
-              steps: int, keep_state: bool, folder, bar) -> dict:
+def _run_rung(
+    engine,
+    configs: dict,
+    static_names: list,
+    fixed_static: dict,
+    alive: np.ndarray,
+    state,
+    first: int,
+    steps: int,
+    keep_state: bool,
+    folder,
+    bar,
+) -> dict:
     """The configs ``alive`` trained for ``steps`` more steps from ``state`` (rows aligned
     with ``alive``) at step ``first``: one engine call per static combination among them,
     merged back in ``alive``'s order."""
@@ -337,14 +402,31 @@ def _run_rung(engine, configs: dict, static_names: list, fixed_static: dict, ali
     pieces, order = [], []
     for group, combo in enumerate(sorted(set(combos), key=repr)):
         rows = np.array([k for k, c in enumerate(combos) if c == combo])
-        traced = {name: np.asarray(values)[alive[rows]] for name, values in configs.items() if name not in static_names}
+        traced = {
+            name: np.asarray(values)[alive[rows]]
+            for name, values in configs.items()
+            if name not in static_names
+        }
         resume = None if state is None else ([leaf[rows] for leaf in state], first)
         where = None if folder is None else (folder[0], f"{folder[1]}_{group:03d}")
-        pieces.append(engine.run({**fixed_static, **dict(zip(static_names, combo))}, traced, resume=resume,
-                                 keep_state=keep_state, folder=where, bar=bar, steps=steps))
+        pieces.append(
+            engine.run(
+                {**fixed_static, **dict(zip(static_names, combo))},
+                traced,
+                resume=resume,
+                keep_state=keep_state,
+                folder=where,
+                bar=bar,
+                steps=steps,
+            )
+        )
         order.append(rows)
     inverse = np.argsort(np.concatenate(order))
-    merged = {key: np.concatenate([p[key] for p in pieces])[inverse] for key in pieces[0] if key != "initial_loss"}
+    merged = {
+        key: np.concatenate([p[key] for p in pieces])[inverse]
+        for key in pieces[0]
+        if key != "initial_loss"
+    }
     return {**merged, "initial_loss": pieces[0]["initial_loss"]}
 
 
@@ -422,39 +504,101 @@ def search(
       ['learning_rate']
     """
     steps, batch_size, _ = check_run_args(problem, None, steps, batch_size, 1, divergence_factor)
-    eta, min_steps = _check_method(method, eta, min_steps, steps, check_int("num_configs", num_configs))
+    eta, min_steps = _check_method(
+        method, eta, min_steps, steps, check_int("num_configs", num_configs)
+    )
     if metric != "final_loss" and metric not in problem.eval_names:
-        raise ValueError(f"metric must be 'final_loss' or one of the problem's held-out metrics "
-                         f"{list(problem.eval_names)}, got {metric!r}")
+        raise ValueError(
+            f"metric must be 'final_loss' or one of the problem's held-out metrics "
+            f"{list(problem.eval_names)}, got {metric!r}"
+        )
     seeds = check_seeds(seeds)
-    configs = sample_configs(space, num_configs, check_int("search_seed", search_seed, minimum=0), sampler)
+    configs = sample_configs(
+        space, num_configs, check_int("search_seed", search_seed, minimum=0), sampler
+    )
     distinct = {name: list(dict.fromkeys(values)) for name, values in configs.items()}
     _, fixed, traced = check_grid(optimizer_factory, distinct, fixed, ())
-    rungs = halving_rungs(num_configs, steps, min_steps, eta) if method == "halving" else [Rung(steps, num_configs)]
+    rungs = (
+        halving_rungs(num_configs, steps, min_steps, eta)
+        if method == "halving"
+        else [Rung(steps, num_configs)]
+    )
     increments = [b.steps - a for a, b in zip([0] + [r.steps for r in rungs], rungs)]
     log_every = _rung_log_every(problem, increments, batch_size, log_every)
     engine = Engine.plan(
-        problem, optimizer_factory, {name: distinct[name] for name in traced}, fixed,
-        {**fixed, **{name: values[0] for name, values in configs.items()}}, seeds, num_configs,
-        steps=max(increments), batch_size=batch_size, log_every=log_every, divergence_factor=divergence_factor,
-        memory_budget=memory_budget, chunk_size=None, devices=devices, keep_params=False)
+        problem,
+        optimizer_factory,
+        {name: distinct[name] for name in traced},
+        fixed,
+        {**fixed, **{name: values[0] for name, values in configs.items()}},
+        seeds,
+        num_configs,
+        steps=max(increments),
+        batch_size=batch_size,
+        log_every=log_every,
+        divergence_factor=divergence_factor,
+        memory_budget=memory_budget,
+        chunk_size=None,
+        devices=devices,
+        keep_params=False,
+    )
     static_names = [name for name in configs if name not in traced]
     fixed_static = {name: value for name, value in fixed.items() if name not in engine.fixed_traced}
-    spec = {"space": {name: repr(dimension) for name, dimension in space.items()}, "fixed": fixed,
-            "num_configs": num_configs, "seeds": seeds, "search_seed": search_seed, "steps": steps,
-            "batch_size": batch_size, "method": method, "eta": eta, "min_steps": min_steps, "metric": metric,
-            "maximize": bool(maximize), "log_every": log_every, "sampler": sampler, "chunk": engine.chunk_size,
-            "divergence_factor": divergence_factor}
+    spec = {
+        "space": {name: repr(dimension) for name, dimension in space.items()},
+        "fixed": fixed,
+        "num_configs": num_configs,
+        "seeds": seeds,
+        "search_seed": search_seed,
+        "steps": steps,
+        "batch_size": batch_size,
+        "method": method,
+        "eta": eta,
+        "min_steps": min_steps,
+        "metric": metric,
+        "maximize": bool(maximize),
+        "log_every": log_every,
+        "sampler": sampler,
+        "chunk": engine.chunk_size,
+        "divergence_factor": divergence_factor,
+    }
     if out is not None:
-        identity = {"problem": problem_signature(problem), "optimizer": optimizer_factory,
-                    "initial_points": engine.initial_points}
+        identity = {
+            "problem": problem_signature(problem),
+            "optimizer": optimizer_factory,
+            "initial_points": engine.initial_points,
+        }
         claim_folder(out, fingerprint_of({**spec, **identity}), spec)
-    return _halve(engine, problem, configs, rungs, static_names, fixed_static, metric, bool(maximize), log_every,
-                  out, progress, meta={**spec, "problem": problem.name, "optimizer": repr(optimizer_factory)})
+    return _halve(
+        engine,
+        problem,
+        configs,
+        rungs,
+        static_names,
+        fixed_static,
+        metric,
+        bool(maximize),
+        log_every,
+        out,
+        progress,
+        meta={**spec, "problem": problem.name, "optimizer": repr(optimizer_factory)},
+    )
 
 
-def _halve(engine, problem, configs, rungs, static_names, fixed_static, metric, maximize, log_every, out, progress,
-           meta) -> SearchResult:
+def _halve(
+    engine,
+    problem,
+    configs,
+    rungs,
+    static_names,
+    fixed_static,
+    metric,
+    maximize,
+    log_every,
+    out,
+    progress,
+    meta,
+) -> SearchResult:
     """The rungs, one after another: train the survivors, score them, keep the best."""
     from tqdm.auto import tqdm
 
@@ -465,24 +609,50 @@ def _halve(engine, problem, configs, rungs, static_names, fixed_static, metric, 
     alive, state, first = np.arange(num_configs), None, 0
     for r, rung in enumerate(rungs):
         last = r == len(rungs) - 1
-        with tqdm(total=len(alive), desc=f"rung {r + 1}/{len(rungs)} to {rung.steps} steps", unit="config",
-                  disable=not progress) as bar:
-            piece = _run_rung(engine, configs, static_names, fixed_static, alive, state, first, rung.steps - first,
-                              not last, None if out is None else (out, f"rung_{r:02d}"), bar)
+        with tqdm(
+            total=len(alive),
+            desc=f"rung {r + 1}/{len(rungs)} to {rung.steps} steps",
+            unit="config",
+            disable=not progress,
+        ) as bar:
+            piece = _run_rung(
+                engine,
+                configs,
+                static_names,
+                fixed_static,
+                alive,
+                state,
+                first,
+                rung.steps - first,
+                not last,
+                None if out is None else (out, f"rung_{r:02d}"),
+                bar,
+            )
         columns = slice(first // log_every, rung.steps // log_every)
         for key in (k for k in piece if k.startswith("curve_")):
-            curves.setdefault(key[len("curve_"):], np.full((num_configs, n_seeds, total_logs), np.nan))[
-                alive, :, columns] = piece[key]
+            curves.setdefault(
+                key[len("curve_") :], np.full((num_configs, n_seeds, total_logs), np.nan)
+            )[alive, :, columns] = piece[key]
         scores[alive, r] = _score(piece, metric, maximize)
         reached[alive], diverged[alive] = r, piece["diverged"]
         if not last:
             keep = np.sort(ranked(scores[alive, r], maximize)[: rungs[r + 1].configs])
             alive, first = alive[keep], rung.steps
-            state = [piece[f"state_{i}"][keep] for i in range(sum(k.startswith("state_") for k in piece))]
-    result = SearchResult(configs=configs, rung=reached, rung_steps=[r.steps for r in rungs], scores=scores,
-                          steps=np.arange(log_every, rungs[-1].steps + 1, log_every), curves=curves,
-                          diverged=diverged, metric=metric, maximize=maximize,
-                          meta={**meta, **engine.timings, "rung_configs": [r.configs for r in rungs]})
+            state = [
+                piece[f"state_{i}"][keep] for i in range(sum(k.startswith("state_") for k in piece))
+            ]
+    result = SearchResult(
+        configs=configs,
+        rung=reached,
+        rung_steps=[r.steps for r in rungs],
+        scores=scores,
+        steps=np.arange(log_every, rungs[-1].steps + 1, log_every),
+        curves=curves,
+        diverged=diverged,
+        metric=metric,
+        maximize=maximize,
+        meta={**meta, **engine.timings, "rung_configs": [r.configs for r in rungs]},
+    )
     if out is not None and jax.process_index() == 0:
         result.save(os.path.join(out, "search.npz"))
     return result

@@ -62,10 +62,18 @@ def _mix32(x):
 
 def _round_keys(words, epoch, rounds: int):
     """``rounds`` uint32 round keys for each entry of ``epoch`` (shape (..., rounds))."""
-    epoch_key = _mix32(lax.bitwise_xor(words[0], _mix32(lax.bitwise_xor(epoch.astype(jnp.uint32), words[1]))))
+    epoch_key = _mix32(
+        lax.bitwise_xor(words[0], _mix32(lax.bitwise_xor(epoch.astype(jnp.uint32), words[1])))
+    )
     offsets = np.arange(rounds, dtype=np.uint32) * np.uint32(_GOLDEN)
-    return _mix32(lax.add(lax.broadcast_in_dim(epoch_key, epoch_key.shape + (rounds,), tuple(range(epoch_key.ndim))),
-                          lax.broadcast_in_dim(offsets, epoch_key.shape + (rounds,), (epoch_key.ndim,))))
+    return _mix32(
+        lax.add(
+            lax.broadcast_in_dim(
+                epoch_key, epoch_key.shape + (rounds,), tuple(range(epoch_key.ndim))
+            ),
+            lax.broadcast_in_dim(offsets, epoch_key.shape + (rounds,), (epoch_key.ndim,)),
+        )
+    )
 
 
 def _ranked_rows(words, epochs, n: int):
@@ -81,7 +89,12 @@ def _ranked_rows(words, epochs, n: int):
     k2 = _mix32(lax.bitwise_xor(words[1], _mix32(lax.add(k1, np.uint32(_GOLDEN)))))
     shape, batch = epochs.shape + (n,), tuple(range(epochs.ndim))
     i = lax.broadcasted_iota(jnp.uint32, shape, epochs.ndim)
-    h = _mix32(lax.add(_mix32(lax.bitwise_xor(i, lax.broadcast_in_dim(k1, shape, batch))), lax.broadcast_in_dim(k2, shape, batch)))
+    h = _mix32(
+        lax.add(
+            _mix32(lax.bitwise_xor(i, lax.broadcast_in_dim(k1, shape, batch))),
+            lax.broadcast_in_dim(k2, shape, batch),
+        )
+    )
     below = lax.lt(lax.expand_dims(h, (epochs.ndim,)), lax.expand_dims(h, (epochs.ndim + 1,)))
     return jnp.sum(below, axis=-1, dtype=jnp.int32)
 
@@ -123,7 +136,10 @@ def _feistel(x, round_keys, radices):
     left, right = lax.div(x, np.uint32(b)), lax.rem(x, np.uint32(b))
     for key in round_keys:
         mixed = lax.add(left, lax.rem(_mix32(lax.bitwise_xor(right, key)), np.uint32(a)))
-        left, right = right, lax.select(lax.ge(mixed, np.uint32(a)), lax.sub(mixed, np.uint32(a)), mixed)
+        left, right = (
+            right,
+            lax.select(lax.ge(mixed, np.uint32(a)), lax.sub(mixed, np.uint32(a)), mixed),
+        )
         a, b = b, a
     return lax.add(lax.mul(left, np.uint32(b)), right)
 
@@ -153,7 +169,10 @@ def _epoch_rows(words, epochs, n: int):
         return _ranked_rows(words, epochs, n)
     shape = epochs.shape + (n,)
     keys = _round_keys(words, epochs, _feistel_rounds(n))
-    round_keys = [lax.broadcast_in_dim(keys[..., r], shape, tuple(range(epochs.ndim))) for r in range(keys.shape[-1])]
+    round_keys = [
+        lax.broadcast_in_dim(keys[..., r], shape, tuple(range(epochs.ndim)))
+        for r in range(keys.shape[-1])
+    ]
     return _permute(lax.broadcasted_iota(jnp.uint32, shape, epochs.ndim), round_keys, n)
 
 
@@ -232,7 +251,9 @@ def _stream_rows(cursor: Cursor, words, n: int, count: int):
     spanned = (n - 1 + count) // n + 1  # epochs the positions can touch (a static bound)
     epochs = lax.add(cursor.epoch, lax.iota(jnp.int32, spanned))
     if n <= EXACT_MAX_ROWS:  # whole epochs, flattened: position p of the stream is entry p
-        rows = lax.dynamic_slice(_ranked_rows(words, epochs, n).reshape(-1), (cursor.offset,), (count,))
+        rows = lax.dynamic_slice(
+            _ranked_rows(words, epochs, n).reshape(-1), (cursor.offset,), (count,)
+        )
         return rows, _advance(cursor, count, n)
     positions = lax.add(cursor.offset, lax.iota(jnp.int32, count))
     epoch_keys = _round_keys(words, epochs, _feistel_rounds(n))
@@ -243,7 +264,10 @@ def _stream_rows(cursor: Cursor, words, n: int, count: int):
         def per_position(key):
             return lax.broadcast_in_dim(key, (count,), ())
 
-        round_keys = [lax.select(wrapped, per_position(epoch_keys[1, r]), per_position(epoch_keys[0, r])) for r in range(epoch_keys.shape[1])]
+        round_keys = [
+            lax.select(wrapped, per_position(epoch_keys[1, r]), per_position(epoch_keys[0, r]))
+            for r in range(epoch_keys.shape[1])
+        ]
     else:
         offsets = positions % n
         round_keys = list(epoch_keys[positions // n].T)
@@ -291,7 +315,9 @@ def fetch_block(data, cursor: Cursor, words, batch_size: int, steps: int):
 
     def draw(cursor, _):
         rows, cursor = _stream_rows(cursor, words, n, piece * batch_size)
-        return cursor, jax.tree.map(lambda a: a[rows].reshape((piece, batch_size) + a.shape[1:]), data)
+        return cursor, jax.tree.map(
+            lambda a: a[rows].reshape((piece, batch_size) + a.shape[1:]), data
+        )
 
     _, batches = jax.lax.scan(draw, cursor, None, length=pieces)
     batches = jax.tree.map(lambda a: a.reshape((pieces * piece,) + a.shape[2:])[:steps], batches)
@@ -301,5 +327,14 @@ def fetch_block(data, cursor: Cursor, words, batch_size: int, steps: int):
 def block_target(data, batch_size: int, copies: int = 1) -> int:
     """Steps per block: ``BLOCK_STEPS``, fewer when ``copies`` blocks of that many
     batches would pass ``BLOCK_ROWS`` rows or ``BLOCK_BYTES`` bytes."""
-    row_bytes = copies * sum(leaf.dtype.itemsize * math.prod(leaf.shape[1:]) for leaf in jax.tree.leaves(data))
-    return max(1, min(BLOCK_STEPS, BLOCK_ROWS // (copies * batch_size), BLOCK_BYTES // max(1, batch_size * row_bytes)))
+    row_bytes = copies * sum(
+        leaf.dtype.itemsize * math.prod(leaf.shape[1:]) for leaf in jax.tree.leaves(data)
+    )
+    return max(
+        1,
+        min(
+            BLOCK_STEPS,
+            BLOCK_ROWS // (copies * batch_size),
+            BLOCK_BYTES // max(1, batch_size * row_bytes),
+        ),
+    )

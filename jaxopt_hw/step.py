@@ -54,9 +54,17 @@ class ProblemFns(NamedTuple):
 
     @classmethod
     def of(cls, problem: Problem) -> "ProblemFns":
-        return cls(problem.loss_fn, problem.full_loss_fn, problem.error_fn, problem.batch_fn,
-                   problem.loss_detects_nonfinite, problem.measures_fn, problem.parameter_sets_minor,
-                   problem.loss_takes_batch, problem.eval_fn)
+        return cls(
+            problem.loss_fn,
+            problem.full_loss_fn,
+            problem.error_fn,
+            problem.batch_fn,
+            problem.loss_detects_nonfinite,
+            problem.measures_fn,
+            problem.parameter_sets_minor,
+            problem.loss_takes_batch,
+            problem.eval_fn,
+        )
 
     def batch_values(self, params, batch):
         """The batch's loss, its gradient and its error (NaN without an ``error_fn``)."""
@@ -67,7 +75,11 @@ class ProblemFns(NamedTuple):
         if self.batch_fn is not None:
             return self.batch_fn(params, X_b, y_b)
         loss, grads = jax.value_and_grad(self.loss_fn)(params, X_b, y_b)
-        error = self.error_fn(params, X_b, y_b) if self.error_fn is not None else jnp.full((), jnp.nan, loss.dtype)
+        error = (
+            self.error_fn(params, X_b, y_b)
+            if self.error_fn is not None
+            else jnp.full((), jnp.nan, loss.dtype)
+        )
         return loss, grads, error
 
     def evaluate(self, params, aux) -> tuple:
@@ -175,7 +187,9 @@ def guarded(state: RunState, proposed: RunState, passed, select=select_params) -
     if state.last_good is None:
         return proposed._replace(params=select(proposed.diverged, state.params, proposed.params))
     last_good = select(passed, state.params, state.last_good)
-    return proposed._replace(params=select(proposed.diverged, last_good, proposed.params), last_good=last_good)
+    return proposed._replace(
+        params=select(proposed.diverged, last_good, proposed.params), last_good=last_good
+    )
 
 
 def passes_check(state: RunState) -> jax.Array:
@@ -295,7 +309,9 @@ def summed_scan(step, state, batches, zero):
     return state, total
 
 
-def simulate_blocks(fetch, train_on, log, record, state, cursor, *, steps: int, log_every: int, target: int):
+def simulate_blocks(
+    fetch, train_on, log, record, state, cursor, *, steps: int, log_every: int, target: int
+):
     """Minibatch training with the batches of about ``target`` consecutive steps fetched at
     once: the block-wise counterpart of :func:`simulate`.
 
@@ -311,6 +327,7 @@ def simulate_blocks(fetch, train_on, log, record, state, cursor, *, steps: int, 
     Returns:
       The final state, the stacked logs and the stacked records."""
     if log_every >= target:  # one or more blocks between logs
+
         def train_block(carry, size):
             state, cursor = carry
             batches, cursor = fetch(cursor, size)
@@ -318,10 +335,14 @@ def simulate_blocks(fetch, train_on, log, record, state, cursor, *, steps: int, 
             return (state, cursor), error_sum[None]
 
         def chunk(carry, _):
-            carry, error_sums = _repeat(train_block, carry, log_every, block_size(log_every, target))
+            carry, error_sums = _repeat(
+                train_block, carry, log_every, block_size(log_every, target)
+            )
             return carry, (log(carry[0], jnp.sum(error_sums, axis=0) / log_every), record(carry[0]))
 
-        (state, _), (logs, records) = jax.lax.scan(chunk, (state, cursor), None, length=steps // log_every)
+        (state, _), (logs, records) = jax.lax.scan(
+            chunk, (state, cursor), None, length=steps // log_every
+        )
         return state, logs, records
 
     def logged_block(carry, chunks):  # several logs per block
@@ -337,5 +358,7 @@ def simulate_blocks(fetch, train_on, log, record, state, cursor, *, steps: int, 
         return (state, cursor), out
 
     n_logs = steps // log_every
-    (state, _), (logs, records) = _repeat(logged_block, (state, cursor), n_logs, block_size(n_logs, target // log_every))
+    (state, _), (logs, records) = _repeat(
+        logged_block, (state, cursor), n_logs, block_size(n_logs, target // log_every)
+    )
     return state, logs, records

@@ -28,43 +28,65 @@ def comparison(c: dict) -> str:
     """The held-out leader per homework problem, and whether the seeds separate it."""
     f = _f(c)
     sizes = [s for s in ("small", "medium", "large") if f"n_{s}" in c]
-    leaders = ", ".join(f"{LABELS[min(LABELS, key=lambda o: c[f'{s}_heldout_{o}_excess'])]} at "
-                        f"({f['n_' + s]}, {f['d_' + s]})" for s in sizes)
+    leaders = ", ".join(
+        f"{LABELS[min(LABELS, key=lambda o: c[f'{s}_heldout_{o}_excess'])]} at "
+        f"({f['n_' + s]}, {f['d_' + s]})"
+        for s in sizes
+    )
     separated = c["heldout_separated_count"]
-    tell = ("no leader is separated from the runner-up" if separated == 0 else
-            f"the leader is separated from the runner-up on {f['heldout_separated_count']} of {f['n_problems']}")
-    return (f"Tuned on a wide grid and scored on held-out seeds, the most accurate is {leaders}; {tell}. "
-            f"The fastest config uses a larger lr than the most accurate in {f['speed_accuracy_larger_lr']} of "
-            f"{f['speed_accuracy_pairs']} pairs.")
+    tell = (
+        "no leader is separated from the runner-up"
+        if separated == 0
+        else f"the leader is separated from the runner-up on {f['heldout_separated_count']} of {f['n_problems']}"
+    )
+    return (
+        f"Tuned on a wide grid and scored on held-out seeds, the most accurate is {leaders}; {tell}. "
+        f"The fastest config uses a larger lr than the most accurate in {f['speed_accuracy_larger_lr']} of "
+        f"{f['speed_accuracy_pairs']} pairs."
+    )
 
 
 def scaling(s: dict) -> str:
     """How steps grow with κ for SGD and Adam, and which family ends lower at the largest d."""
     f = _f(s)
-    steps = ", ".join(f"{LABELS[o]} κ^{f[o + '_steps_kappa_slope']}" for o in ("sgd", "adam")
-                      if f"{o}_steps_kappa_slope" in s)
-    lower = ("RMSprop and Adam" if s["dmax_gd_over_adaptive"] > 1 else "SGD and Momentum")
-    ratio = f["dmax_gd_over_adaptive"] if s["dmax_gd_over_adaptive"] > 1 else f["dmax_adaptive_over_gd"]
-    return (f"Steps to the tolerance scale with κ, which the recipe ties to d (κ ∝ d^{f['kappa_d_slope']}): "
-            f"{steps or 'no optimizer reaches it at two sizes'}. At d = {f['d_max']} {lower} end {ratio} times lower.")
+    steps = ", ".join(
+        f"{LABELS[o]} κ^{f[o + '_steps_kappa_slope']}"
+        for o in ("sgd", "adam")
+        if f"{o}_steps_kappa_slope" in s
+    )
+    lower = "RMSprop and Adam" if s["dmax_gd_over_adaptive"] > 1 else "SGD and Momentum"
+    ratio = (
+        f["dmax_gd_over_adaptive"] if s["dmax_gd_over_adaptive"] > 1 else f["dmax_adaptive_over_gd"]
+    )
+    return (
+        f"Steps to the tolerance scale with κ, which the recipe ties to d (κ ∝ d^{f['kappa_d_slope']}): "
+        f"{steps or 'no optimizer reaches it at two sizes'}. At d = {f['d_max']} {lower} end {ratio} times lower."
+    )
 
 
 def theory(t: dict) -> str:
     """Whether the measured linear rates match the predicted ones within the study's tolerance."""
     f = _f(t)
-    verdict = ("match" if t["max_rel_error"] <= t["rate_tol"] else "miss")
-    return (f"GD, heavy ball and Nesterov {verdict} their predicted linear rates (largest relative error "
-            f"{f['max_rel_error']}); steps grow like κ^{f['gd_steps_slope']} for GD and κ^{f['hb_steps_slope']} "
-            "for heavy ball.")
+    verdict = "match" if t["max_rel_error"] <= t["rate_tol"] else "miss"
+    return (
+        f"GD, heavy ball and Nesterov {verdict} their predicted linear rates (largest relative error "
+        f"{f['max_rel_error']}); steps grow like κ^{f['gd_steps_slope']} for GD and κ^{f['hb_steps_slope']} "
+        "for heavy ball."
+    )
 
 
 def noise_floor(nf: dict) -> str:
     """How SGD's floor scales with α and B, and whether the full prediction holds."""
     f = _f(nf)
-    held = ("predicts every measured floor" if nf["n_ratio_off"] == 0 else
-            f"misses {f['n_ratio_off']} of the {f['n_cells']} floors")
-    return (f"Constant-step SGD stalls at a floor ∝ α^{f['slope_alpha_mean']} B^{f['slope_batch_mean']}; the "
-            f"second-moment equation {held} (measured over predicted {f['ratio_min']}–{f['ratio_max']}).")
+    held = (
+        "predicts every measured floor"
+        if nf["n_ratio_off"] == 0
+        else f"misses {f['n_ratio_off']} of the {f['n_cells']} floors"
+    )
+    return (
+        f"Constant-step SGD stalls at a floor ∝ α^{f['slope_alpha_mean']} B^{f['slope_batch_mean']}; the "
+        f"second-moment equation {held} (measured over predicted {f['ratio_min']}–{f['ratio_max']})."
+    )
 
 
 def homework_bugs(h: dict, problem: str = "medium") -> str:
@@ -72,23 +94,37 @@ def homework_bugs(h: dict, problem: str = "medium") -> str:
     f = _f(h)
     a = f"{problem}.adam"
     stuck = h[f"{a}.assign_step.mean"] > h["not_failed"] * h[f"{problem}.zero_excess"]
-    return (f"As written (bug {f['bug.assign_step']}) Adam ends at {f[a + '.assign_step.mean']}, "
-            + ("at the zero vector's " if stuck else "below the zero vector's ")
-            + f"{f[problem + '.zero_excess']}; correctly, at {f[a + '.correct.mean']}.")
+    return (
+        f"As written (bug {f['bug.assign_step']}) Adam ends at {f[a + '.assign_step.mean']}, "
+        + ("at the zero vector's " if stuck else "below the zero vector's ")
+        + f"{f[problem + '.zero_excess']}; correctly, at {f[a + '.correct.mean']}."
+    )
 
 
 def parity(p: dict) -> str:
     """How close our trajectories are to optax's, in float32 and float64."""
     f = _f(p)
-    exact = ("exactly" if p["float64.max_rel_diff"] == 0 else f"within {f['float64.max_rel_diff']}")
-    return (f"Our optimizers follow optax's trajectories within a relative {f['float32.max_rel_diff']} in float32 "
-            f"and {exact} in float64.")
+    exact = "exactly" if p["float64.max_rel_diff"] == 0 else f"within {f['float64.max_rel_diff']}"
+    return (
+        f"Our optimizers follow optax's trajectories within a relative {f['float32.max_rel_diff']} in float32 "
+        f"and {exact} in float64."
+    )
 
 
-SUMMARIES = {"comparison": comparison, "scaling": scaling, "theory": theory, "noise_floor": noise_floor,
-             "homework_bugs": homework_bugs, "parity": parity}
+SUMMARIES = {
+    "comparison": comparison,
+    "scaling": scaling,
+    "theory": theory,
+    "noise_floor": noise_floor,
+    "homework_bugs": homework_bugs,
+    "parity": parity,
+}
 
 
 def summaries(facts: dict) -> dict:
     """``{study: summary}`` for the studies in ``{study: facts}``."""
-    return {name: SUMMARIES[name](study_facts) for name, study_facts in facts.items() if name in SUMMARIES}
+    return {
+        name: SUMMARIES[name](study_facts)
+        for name, study_facts in facts.items()
+        if name in SUMMARIES
+    }

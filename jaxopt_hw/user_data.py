@@ -34,12 +34,16 @@ def _csv_columns(path: Path) -> dict:
     values = np.empty((len(body), len(header)))
     for i, row in enumerate(body, start=2):
         if len(row) != len(header):
-            raise ValueError(f"--data {path}: line {i} has {len(row)} values, the header {len(header)}")
+            raise ValueError(
+                f"--data {path}: line {i} has {len(row)} values, the header {len(header)}"
+            )
         for j, cell in enumerate(row):
             try:
                 values[i - 2, j] = float(cell)
             except ValueError:
-                raise ValueError(f"--data {path}: line {i}, column {header[j]!r} holds {cell!r}, not a number") from None
+                raise ValueError(
+                    f"--data {path}: line {i}, column {header[j]!r} holds {cell!r}, not a number"
+                ) from None
     return {name: values[:, j] for j, name in enumerate(header)}
 
 
@@ -48,13 +52,19 @@ def _npz_columns(path: Path) -> dict:
     with np.load(path, allow_pickle=False) as stored:
         for key in stored.files:
             array = stored[key]
-            if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or array.ndim not in (1, 2):
-                raise ValueError(f"--data {path}: array {key!r} must be 1-D or 2-D numbers, got {array.dtype} "
-                                 f"{array.shape}")
+            if not (
+                np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+            ) or array.ndim not in (1, 2):
+                raise ValueError(
+                    f"--data {path}: array {key!r} must be 1-D or 2-D numbers, got {array.dtype} "
+                    f"{array.shape}"
+                )
             if array.ndim == 1:
                 columns[key] = array.astype(np.float64)
             else:
-                columns.update({f"{key}[{j}]": array[:, j].astype(np.float64) for j in range(array.shape[1])})
+                columns.update(
+                    {f"{key}[{j}]": array[:, j].astype(np.float64) for j in range(array.shape[1])}
+                )
     if not columns or not min(len(column) for column in columns.values()):
         raise ValueError(f"--data {path} holds no rows")
     return columns
@@ -73,7 +83,9 @@ def read_table(path, target: str) -> tuple:
         raise ValueError(f"--data {path}: expected a .csv or .npz file")
     columns = readers[path.suffix.lower()](path)
     if target not in columns:
-        raise ValueError(f"--data {path} has no column {target!r}; its columns: {', '.join(columns)}")
+        raise ValueError(
+            f"--data {path} has no column {target!r}; its columns: {', '.join(columns)}"
+        )
     if len({len(column) for column in columns.values()}) > 1:
         raise ValueError(f"--data {path}: its columns have different lengths")
     y = columns.pop(target)
@@ -89,11 +101,15 @@ def split_rows(n: int, test_fraction: float, seed: int) -> tuple:
     order = np.random.default_rng(seed).permutation(n)
     n_test = round(test_fraction * n)
     if test_fraction and not 0 < n_test < n:
-        raise ValueError(f"--test-fraction {test_fraction} of {n} rows leaves no training or no held-out row")
+        raise ValueError(
+            f"--test-fraction {test_fraction} of {n} rows leaves no training or no held-out row"
+        )
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
-def table_problem(path, target: str, model: str, test_fraction: float = 0.2, seed: int = 0, l2: float = 0.0):
+def table_problem(
+    path, target: str, model: str, test_fraction: float = 0.2, seed: int = 0, l2: float = 0.0
+):
     """The problem ``model`` over a table's training rows (intercept fitted, features
     standardized), with held-out metrics on the rest: ``test_loss`` and, for the
     classifiers, ``test_accuracy``.
@@ -108,9 +124,13 @@ def table_problem(path, target: str, model: str, test_fraction: float = 0.2, see
     X = (X - mean) / np.where(spread > 0, spread, 1.0)
     kwargs = {} if model == "least_squares" else {"l2": l2}
     label = f"{model}({Path(path).name}: {target})"
-    prob = getattr(problems, model)(X[train], _labels(y[train], model), fit_intercept=True, name=label, **kwargs)
-    about = (f"{Path(path).name}: {len(y)} rows × {len(names)} features, target {target!r}; "
-             f"{len(train)} training rows, {len(test)} held out; features standardized")
+    prob = getattr(problems, model)(
+        X[train], _labels(y[train], model), fit_intercept=True, name=label, **kwargs
+    )
+    about = (
+        f"{Path(path).name}: {len(y)} rows × {len(names)} features, target {target!r}; "
+        f"{len(train)} training rows, {len(test)} held out; features standardized"
+    )
     if not len(test):
         return prob, about
     held_out = {"X": np.column_stack([X[test], np.ones(len(test))]), "y": _labels(y[test], model)}
@@ -119,7 +139,10 @@ def table_problem(path, target: str, model: str, test_fraction: float = 0.2, see
         loss = prob.loss_fn(params, rows["X"], rows["y"])
         if model == "least_squares":
             return {"test_loss": loss}
-        return {"test_loss": loss, "test_accuracy": 1.0 - prob.error_fn(params, rows["X"], rows["y"])}
+        return {
+            "test_loss": loss,
+            "test_accuracy": 1.0 - prob.error_fn(params, rows["X"], rows["y"]),
+        }
 
     return with_held_out(prob, evaluate, held_out), about
 

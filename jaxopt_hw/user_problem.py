@@ -41,10 +41,16 @@ class FullDataLoss:
         full, rest = divmod(n, self.rows)
         sums = []
         if full:
-            pieces = jax.tree.map(lambda a: a[: full * self.rows].reshape((full, self.rows) + a.shape[1:]), data)
-            sums.append(jnp.sum(jax.lax.map(lambda piece: self.loss(params, piece), pieces)) * self.rows)
+            pieces = jax.tree.map(
+                lambda a: a[: full * self.rows].reshape((full, self.rows) + a.shape[1:]), data
+            )
+            sums.append(
+                jnp.sum(jax.lax.map(lambda piece: self.loss(params, piece), pieces)) * self.rows
+            )
         if rest:
-            sums.append(self.loss(params, jax.tree.map(lambda a: a[full * self.rows:], data)) * rest)
+            sums.append(
+                self.loss(params, jax.tree.map(lambda a: a[full * self.rows :], data)) * rest
+            )
         return sum(sums) / n
 
 
@@ -70,8 +76,10 @@ class SeededInit:
     def __call__(self, seed: int):
         params = _host_params(self.init(seed), f"init({seed})")
         if _signature(params) != _signature(self.reference):
-            raise ValueError(f"init must give parameters of one structure, shapes and dtypes for every seed: "
-                             f"init({seed}) gives {_signature(params)}, init(0) {_signature(self.reference)}")
+            raise ValueError(
+                f"init must give parameters of one structure, shapes and dtypes for every seed: "
+                f"init({seed}) gives {_signature(params)}, init(0) {_signature(self.reference)}"
+            )
         return params
 
 
@@ -97,13 +105,18 @@ def _path(path) -> str:
 
 def _host_params(params, what: str):
     """``params`` as NumPy arrays of floats, or an error naming ``what`` and the leaf."""
+
     def leaf(path, value):
         array = np.asarray(value)
         if not np.issubdtype(array.dtype, np.floating):
-            raise TypeError(f"{what} must hold float arrays, got dtype {array.dtype} at {_path(path)}")
+            raise TypeError(
+                f"{what} must hold float arrays, got dtype {array.dtype} at {_path(path)}"
+            )
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{what} contains NaN or inf at {_path(path)}")
-        return array.astype(jax.dtypes.canonicalize_dtype(array.dtype))  # float64 only where JAX keeps it
+        return array.astype(
+            jax.dtypes.canonicalize_dtype(array.dtype)
+        )  # float64 only where JAX keeps it
 
     if not jax.tree.leaves(params):
         raise ValueError(f"{what} must hold at least one array, got {params!r}")
@@ -121,19 +134,33 @@ def _host_data(data, what: str, same_rows: bool = True):
         try:
             array = np.asarray(value)
         except Exception as error:  # noqa: BLE001 - any conversion failure, by name
-            raise TypeError(f"{what}{_path(path)} must be array-like, got {type(value).__name__}") from error
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
+            raise TypeError(
+                f"{what}{_path(path)} must be array-like, got {type(value).__name__}"
+            ) from error
+        if not (
+            np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+        ) or np.iscomplexobj(array):
             raise TypeError(f"{what}{_path(path)} must hold real numbers, got dtype {array.dtype}")
         if same_rows and (array.ndim == 0 or array.shape[0] == 0):
-            raise ValueError(f"{what}{_path(path)} must have a leading axis of rows (n >= 1), got shape {array.shape}")
+            raise ValueError(
+                f"{what}{_path(path)} must have a leading axis of rows (n >= 1), got shape {array.shape}"
+            )
         if np.issubdtype(array.dtype, np.floating):
-            bad = ~np.isfinite(array.reshape(array.shape[0], -1)).all(axis=1) if array.ndim else ~np.isfinite(array)[None]
+            bad = (
+                ~np.isfinite(array.reshape(array.shape[0], -1)).all(axis=1)
+                if array.ndim
+                else ~np.isfinite(array)[None]
+            )
             if bad.any():
-                raise ValueError(f"{what}{_path(path)} contains NaN or inf (first in row {int(np.argmax(bad))})")
+                raise ValueError(
+                    f"{what}{_path(path)} contains NaN or inf (first in row {int(np.argmax(bad))})"
+                )
         arrays.append(array)
     rows = {array.shape[0] for array in arrays if array.ndim}
     if same_rows and len(rows) > 1:
-        shapes = ", ".join(f"{_path(path)}: {array.shape}" for (path, _), array in zip(leaves, arrays))
+        shapes = ", ".join(
+            f"{_path(path)}: {array.shape}" for (path, _), array in zip(leaves, arrays)
+        )
         raise ValueError(f"{what} leaves must share one leading length n, got {shapes}")
     return jax.tree.unflatten(jax.tree.structure(data), arrays)
 
@@ -146,13 +173,21 @@ def _placed(host_tree):
 def _checked_loss(loss, params, data) -> None:
     """Refuses a ``loss`` that cannot take ``(params, batch)`` or returns no scalar (an
     abstract trace on a batch of two rows: nothing runs)."""
-    batch = jax.tree.map(lambda a: jax.ShapeDtypeStruct((min(2, a.shape[0]),) + a.shape[1:], a.dtype), data)
+    batch = jax.tree.map(
+        lambda a: jax.ShapeDtypeStruct((min(2, a.shape[0]),) + a.shape[1:], a.dtype), data
+    )
     try:
         out = jax.eval_shape(loss, params, batch)
     except Exception as error:  # noqa: BLE001 - whatever the user's loss raises, named
-        raise TypeError(f"loss must be loss(params, batch) -> scalar, with batch of data's structure; calling it "
-                        f"on init's parameters and a batch of 2 rows failed: {type(error).__name__}: {error}") from error
-    if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == () and jnp.issubdtype(out.dtype, jnp.floating)):
+        raise TypeError(
+            f"loss must be loss(params, batch) -> scalar, with batch of data's structure; calling it "
+            f"on init's parameters and a batch of 2 rows failed: {type(error).__name__}: {error}"
+        ) from error
+    if not (
+        isinstance(out, jax.ShapeDtypeStruct)
+        and out.shape == ()
+        and jnp.issubdtype(out.dtype, jnp.floating)
+    ):
         raise TypeError(f"loss must return a float scalar (the mean over the batch), got {out}")
 
 
@@ -162,15 +197,21 @@ def _checked_eval(eval_fn, params, eval_data) -> tuple:
     try:
         out = jax.eval_shape(eval_fn, params, eval_data)
     except Exception as error:  # noqa: BLE001
-        raise TypeError(f"eval_fn must be eval_fn(params, eval_data) -> {{name: scalar}}; calling it failed: "
-                        f"{type(error).__name__}: {error}") from error
+        raise TypeError(
+            f"eval_fn must be eval_fn(params, eval_data) -> {{name: scalar}}; calling it failed: "
+            f"{type(error).__name__}: {error}"
+        ) from error
     if not isinstance(out, dict) or not out:
-        raise TypeError(f"eval_fn must return a non-empty dict of scalars, got {type(out).__name__}")
+        raise TypeError(
+            f"eval_fn must return a non-empty dict of scalars, got {type(out).__name__}"
+        )
     for name, value in out.items():
         if not isinstance(name, str):
             raise TypeError(f"eval_fn's metric names must be strings, got {name!r}")
         if name in Metrics._fields:
-            raise ValueError(f"eval_fn's metric {name!r} clashes with a built-in metric ({', '.join(Metrics._fields)})")
+            raise ValueError(
+                f"eval_fn's metric {name!r} clashes with a built-in metric ({', '.join(Metrics._fields)})"
+            )
         if not (isinstance(value, jax.ShapeDtypeStruct) and value.shape == ()):
             raise TypeError(f"eval_fn must return scalars, got {value} for {name!r}")
     return tuple(sorted(out))
@@ -237,7 +278,9 @@ def problem(
         initial = FixedInit(_host_params(init, "init"))
     params = initial(0)
     _checked_loss(loss, params, placed)
-    eval_placed = None if eval_data is None else _placed(_host_data(eval_data, "eval_data", same_rows=False))
+    eval_placed = (
+        None if eval_data is None else _placed(_host_data(eval_data, "eval_data", same_rows=False))
+    )
     eval_names = () if eval_fn is None else _checked_eval(eval_fn, params, eval_placed)
     label = name if name is not None else f"problem({getattr(loss, '__name__', 'loss')})"
     return Problem(
@@ -270,5 +313,9 @@ def with_held_out(problem_: Problem, eval_fn: Callable, eval_data) -> Problem:
         raise TypeError(f"eval_fn must be callable, got {type(eval_fn).__name__}")
     placed = _placed(_host_data(eval_data, "eval_data", same_rows=False))
     names = _checked_eval(eval_fn, jax.tree.map(jnp.asarray, problem_.initial_params(0)), placed)
-    return dataclasses.replace(problem_, aux={**problem_.aux, "eval_data": placed}, eval_fn=HeldOut(eval_fn),
-                               eval_names=names)
+    return dataclasses.replace(
+        problem_,
+        aux={**problem_.aux, "eval_data": placed},
+        eval_fn=HeldOut(eval_fn),
+        eval_names=names,
+    )

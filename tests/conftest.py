@@ -11,8 +11,13 @@ def quick_report(tmp_path_factory):
     """``build_report(quick=True, seeds=(0, 1))`` into a temp folder: a ``Report``."""
     from jaxopt_hw.report import build_report
 
-    return build_report(tmp_path_factory.mktemp("report"), quick=True, seeds=(0, 1), progress=False,
-                        command="jaxopt-hw report --quick")
+    return build_report(
+        tmp_path_factory.mktemp("report"),
+        quick=True,
+        seeds=(0, 1),
+        progress=False,
+        command="jaxopt-hw report --quick",
+    )
 
 
 @pytest.fixture(scope="session")

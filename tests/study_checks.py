@@ -30,8 +30,12 @@ def check_study_output(settings, result, module) -> None:
         assert not stray, f"numbers not among the facts: {stray} in {sentence!r}"
     path = settings.results / f"{module.NAME}.json"
     write_json(path, result.to_json())
-    loaded = json.loads(path.read_text(), parse_constant=_refuse)  # strict JSON: no bare Infinity / NaN
-    assert {key: float(value) for key, value in loaded["facts"].items()} == pytest.approx(result.facts, nan_ok=True)
+    loaded = json.loads(
+        path.read_text(), parse_constant=_refuse
+    )  # strict JSON: no bare Infinity / NaN
+    assert {key: float(value) for key, value in loaded["facts"].items()} == pytest.approx(
+        result.facts, nan_ok=True
+    )
     assert loaded["conclusions"] == result.conclusions
 
 

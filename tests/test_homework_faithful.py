@@ -70,16 +70,27 @@ def _data(dtype=np.float32, seed=0, size=6):
     "ours, reference",
     [
         (lambda: hf.rmsprop(0.01, 0.9, 1e-8), lambda: jh.rmsprop(0.01, 0.9, 1e-8)),
-        (lambda: hf.rmsprop(0.01, 0.8, 1e-3, assign_step=False), lambda: jh.rmsprop(0.01, 0.8, 1e-3)),
-        (lambda: hf.rmsprop(0.01, 0.9, 1e-8, assign_step=jnp.asarray(0.0)), lambda: jh.rmsprop(0.01, 0.9, 1e-8)),
+        (
+            lambda: hf.rmsprop(0.01, 0.8, 1e-3, assign_step=False),
+            lambda: jh.rmsprop(0.01, 0.8, 1e-3),
+        ),
+        (
+            lambda: hf.rmsprop(0.01, 0.9, 1e-8, assign_step=jnp.asarray(0.0)),
+            lambda: jh.rmsprop(0.01, 0.9, 1e-8),
+        ),
         (lambda: hf.adam(0.01), lambda: jh.adam(0.01)),
         (
-            lambda: hf.adam(0.02, 0.8, 0.99, 1e-6, 1e-8, assign_step=False, bias_correction="1-beta**t"),
+            lambda: hf.adam(
+                0.02, 0.8, 0.99, 1e-6, 1e-8, assign_step=False, bias_correction="1-beta**t"
+            ),
             lambda: jh.adam(0.02, 0.8, 0.99, 1e-6, 1e-8),
         ),
         (lambda: hf.adam(0.01, assign_step=jnp.asarray(False)), lambda: jh.adam(0.01)),
         (lambda: hf.momentum(0.01, 0.9), lambda: jh.momentum(0.01, 0.9)),
-        (lambda: hf.notebook_optimizer("adam", bugs=()), lambda: jh.adam(0.01, 0.9, 0.999, 0.0, 1e-8)),
+        (
+            lambda: hf.notebook_optimizer("adam", bugs=()),
+            lambda: jh.adam(0.01, 0.9, 0.999, 0.0, 1e-8),
+        ),
         (lambda: hf.notebook_optimizer("rmsprop", bugs=()), lambda: jh.rmsprop(0.01, 0.9, 1e-8)),
         (lambda: hf.notebook_optimizer("momentum", bugs=()), lambda: jh.momentum(0.01, 0.9)),
     ],
@@ -150,19 +161,29 @@ CASES = {
     ),
     "adam-assign": (
         lambda: hf.adam(0.01, 0.9, 0.999, eps=0.0, eps_root=1e-8, assign_step=True),
-        lambda w0, g: _np_adam(w0, g, STEPS, 0.01, 0.9, 0.999, 1e-8, assign=True, one_minus_beta=False),
+        lambda w0, g: _np_adam(
+            w0, g, STEPS, 0.01, 0.9, 0.999, 1e-8, assign=True, one_minus_beta=False
+        ),
     ),
     "adam-1-beta": (
         lambda: hf.adam(0.01, 0.9, 0.999, eps=0.0, eps_root=1e-8, bias_correction="1-beta"),
-        lambda w0, g: _np_adam(w0, g, STEPS, 0.01, 0.9, 0.999, 1e-8, assign=False, one_minus_beta=True),
+        lambda w0, g: _np_adam(
+            w0, g, STEPS, 0.01, 0.9, 0.999, 1e-8, assign=False, one_minus_beta=True
+        ),
     ),
     "adam-both": (
-        lambda: hf.adam(0.01, 0.8, 0.9, eps=0.0, eps_root=1e-8, assign_step=True, bias_correction="1-beta"),
-        lambda w0, g: _np_adam(w0, g, STEPS, 0.01, 0.8, 0.9, 1e-8, assign=True, one_minus_beta=True),
+        lambda: hf.adam(
+            0.01, 0.8, 0.9, eps=0.0, eps_root=1e-8, assign_step=True, bias_correction="1-beta"
+        ),
+        lambda w0, g: _np_adam(
+            w0, g, STEPS, 0.01, 0.8, 0.9, 1e-8, assign=True, one_minus_beta=True
+        ),
     ),
     "adam-correct": (
         lambda: hf.adam(0.01, 0.9, 0.999, eps=0.0, eps_root=1e-8),
-        lambda w0, g: _np_adam(w0, g, STEPS, 0.01, 0.9, 0.999, 1e-8, assign=False, one_minus_beta=False),
+        lambda w0, g: _np_adam(
+            w0, g, STEPS, 0.01, 0.9, 0.999, 1e-8, assign=False, one_minus_beta=False
+        ),
     ),
 }
 
@@ -182,9 +203,13 @@ def test_assigned_weights_stay_near_zero():
     """The consequence that matters: with the step assigned, |w| ≤ α/√(1-γ) for RMSprop."""
     w0, A, s = _data(seed=4)
     grad = _grad_fn(jnp.asarray(A, jnp.float32), jnp.asarray(s + 10.0, jnp.float32))
-    traj = _trajectory(hf.rmsprop(0.01, 0.9, 1e-8, assign_step=True), jnp.asarray(w0, jnp.float32), grad)
+    traj = _trajectory(
+        hf.rmsprop(0.01, 0.9, 1e-8, assign_step=True), jnp.asarray(w0, jnp.float32), grad
+    )
     assert np.max(np.abs(traj)) <= 0.01 / np.sqrt(1 - 0.9) * (1 + 1e-5)
-    correct = _trajectory(hf.rmsprop(0.01, 0.9, 1e-8), jnp.asarray(w0, jnp.float32), grad, steps=2000)
+    correct = _trajectory(
+        hf.rmsprop(0.01, 0.9, 1e-8), jnp.asarray(w0, jnp.float32), grad, steps=2000
+    )
     assert np.max(np.abs(correct[-1])) > 5.0  # the correct one heads for s + 10
 
 
@@ -224,7 +249,21 @@ def _generate_batch(X, y, batch_size):
         yield X[i : i + batch_size], y[i : i + batch_size]
 
 
-def _notebook(kind, X, y, w, perms, batch_size, alpha, max_iters, beta=0.9, beta1=0.9, beta2=0.999, gamma=0.9, e=1e-8):
+def _notebook(
+    kind,
+    X,
+    y,
+    w,
+    perms,
+    batch_size,
+    alpha,
+    max_iters,
+    beta=0.9,
+    beta1=0.9,
+    beta2=0.999,
+    gamma=0.9,
+    e=1e-8,
+):
     """The notebook's three functions transcribed (``np.random.permutation`` replaced by
     the given ``perms``), bugs and all: ``/ n``, assignment of the step, ``1 - beta``,
     ``return w`` and the in-place ``w_cur -= ...`` aliasing ``w_history[0]``."""
@@ -288,7 +327,9 @@ def test_notebook_as_written(kind):
         _, traj = jax.lax.scan(step, (w0_, tx.init(w0_)), (Xb, yb))
         trajectory = np.concatenate([w0[None], np.asarray(traj)])
 
-    np.testing.assert_allclose(hf.notebook_history(trajectory, kind), history, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(
+        hf.notebook_history(trajectory, kind), history, rtol=1e-11, atol=1e-14
+    )
     np.testing.assert_array_equal(hf.reported_params(trajectory), returned)  # bug 3
     np.testing.assert_array_equal(returned, w0)
     assert not np.allclose(trajectory[-1], w0)
@@ -303,10 +344,14 @@ def test_reported_params_of_a_trace():
     tx = hf.notebook_optimizer("rmsprop", bugs=["assign_step"])
     trace = jh.run(prob, tx, steps=50, batch_size=32, seed=1, record_params=True)
     np.testing.assert_array_equal(hf.reported_params(trace), prob.init_params(1))
-    np.testing.assert_array_equal(hf.reported_params(trace, returns_initial=False), trace.final_params)
+    np.testing.assert_array_equal(
+        hf.reported_params(trace, returns_initial=False), trace.final_params
+    )
     assert float(hf.reported_loss(prob, trace)) == float(trace.initial_loss)
     np.testing.assert_allclose(
-        float(hf.reported_loss(prob, trace, returns_initial=False)), float(trace.loss[-1]), rtol=1e-6
+        float(hf.reported_loss(prob, trace, returns_initial=False)),
+        float(trace.loss[-1]),
+        rtol=1e-6,
     )
     assert np.max(np.abs(np.asarray(trace.final_params))) <= 0.01 / np.sqrt(0.1) * (1 + 1e-5)
     plain = jh.run(prob, tx, steps=50, batch_size=32, seed=1)

@@ -49,9 +49,25 @@ def test_results_json_is_strict_json_and_keeps_non_finite_numbers_as_strings(tmp
         raise ValueError(f"bare {name} in strict JSON")
 
     path = tmp_path / "r.json"
-    write_json(path, {"steps": [12.0, math.inf], "half": np.array([0.5, np.inf]), "nan": np.float32("nan"),
-                      "low": -math.inf, "nested": ({"n": np.int64(3)},), "where": tmp_path})
+    write_json(
+        path,
+        {
+            "steps": [12.0, math.inf],
+            "half": np.array([0.5, np.inf]),
+            "nan": np.float32("nan"),
+            "low": -math.inf,
+            "nested": ({"n": np.int64(3)},),
+            "where": tmp_path,
+        },
+    )
     loaded = json.loads(path.read_text(), parse_constant=refuse)  # refuses Infinity / NaN tokens
     assert loaded["steps"] == [12.0, "Infinity"] and loaded["half"] == [0.5, "Infinity"]
-    assert loaded["low"] == "-Infinity" and loaded["nested"] == [{"n": 3}] and loaded["where"] == str(tmp_path)
-    assert math.isnan(float(loaded["nan"])) and [float(v) for v in loaded["steps"]] == [12.0, math.inf]
+    assert (
+        loaded["low"] == "-Infinity"
+        and loaded["nested"] == [{"n": 3}]
+        and loaded["where"] == str(tmp_path)
+    )
+    assert math.isnan(float(loaded["nan"])) and [float(v) for v in loaded["steps"]] == [
+        12.0,
+        math.inf,
+    ]

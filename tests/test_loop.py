@@ -17,7 +17,6 @@ import jaxopt_hw as jh
 from jaxopt_hw import loop as loop_lib
 from jaxopt_hw import shuffle as shuffle_lib
 
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -111,7 +110,9 @@ def epoch_rows(seeds, epochs, n, positions=None, rounds=None):
         keys = shuffle_lib._round_keys(w, epochs, rounds or shuffle_lib._feistel_rounds(n))
         shape = (epochs.shape[0], len(positions))
         round_keys = [jnp.broadcast_to(keys[:, r, None], shape) for r in range(keys.shape[1])]
-        return shuffle_lib._permute(jnp.broadcast_to(jnp.asarray(positions, jnp.uint32), shape), round_keys, n)
+        return shuffle_lib._permute(
+            jnp.broadcast_to(jnp.asarray(positions, jnp.uint32), shape), round_keys, n
+        )
 
     return np.asarray(jax.jit(jax.vmap(one))(words)).reshape(-1, len(positions))
 
@@ -189,9 +190,14 @@ def test_next_batch_follows_the_stream_and_covers_each_epoch(n, batch_size):
     for e in range(len(rows) // n):
         np.testing.assert_array_equal(np.sort(rows[e * n : (e + 1) * n]), np.arange(n))
     assert int(cursor.epoch) * n + int(cursor.offset) == steps * batch_size
-    blocks, block_cursor = loop_lib.fetch_block(data, loop_lib.Cursor(jnp.int32(0), jnp.int32(0)), words, batch_size, steps)
+    blocks, block_cursor = loop_lib.fetch_block(
+        data, loop_lib.Cursor(jnp.int32(0), jnp.int32(0)), words, batch_size, steps
+    )
     np.testing.assert_array_equal(np.asarray(blocks["y"], dtype=np.int64).reshape(-1), rows)
-    assert (int(block_cursor.epoch), int(block_cursor.offset)) == (int(cursor.epoch), int(cursor.offset))
+    assert (int(block_cursor.epoch), int(block_cursor.offset)) == (
+        int(cursor.epoch),
+        int(cursor.offset),
+    )
 
 
 def test_chi_square_helpers():
@@ -215,9 +221,13 @@ def test_position_of_a_row_is_uniform_across_seeds():
 
     # the test has teeth: the identity, and a shuffle that never puts row 0 last, fail it
     identity = np.tile(np.arange(n), (len(seeds), 1))
-    assert chi_square(np.bincount(np.argmax(identity == 0, axis=1), minlength=n), expected) > critical
+    assert (
+        chi_square(np.bincount(np.argmax(identity == 0, axis=1), minlength=n), expected) > critical
+    )
     rotations = np.array([np.roll(np.arange(n), s % (n - 1)) for s in seeds])
-    assert chi_square(np.bincount(np.argmax(rotations == 0, axis=1), minlength=n), expected) > critical
+    assert (
+        chi_square(np.bincount(np.argmax(rotations == 0, axis=1), minlength=n), expected) > critical
+    )
 
 
 def test_adjacent_pairs_and_consecutive_epochs_are_uniform():
@@ -226,7 +236,9 @@ def test_adjacent_pairs_and_consecutive_epochs_are_uniform():
     epoch1 = permutations_for_seeds(seeds, epoch=1, n=n)
     # the ordered pair of the first two rows of an epoch: n(n−1) = 20 cells, df = 19
     pairs = epoch0[:, 0] * n + epoch0[:, 1]
-    counts = np.bincount(pairs, minlength=n * n)[[a * n + b for a in range(n) for b in range(n) if a != b]]
+    counts = np.bincount(pairs, minlength=n * n)[
+        [a * n + b for a in range(n) for b in range(n) if a != b]
+    ]
     assert chi_square(counts, len(seeds) / (n * (n - 1))) < CHI2_CRIT_001[19]
     # the first row of epoch 0 and of epoch 1 are independent: n² = 25 cells, df = 24
     joint = np.bincount(epoch0[:, 0] * n + epoch1[:, 0], minlength=n * n)
@@ -252,11 +264,14 @@ def test_every_order_of_an_epoch_is_equally_likely(n):
     assert stats.chisquare(order_counts(epoch_rows(seeds, epochs, n, rounds=6))).pvalue < 1e-12
 
 
-@pytest.mark.parametrize("n, pairs, seeds", [
-    (16, [(0, 8), (0, 1), (1, 5)], 100),  # drawn exactly
-    (65, [(0, 9), (1, 64), (0, 32)], 200),  # Feistel, radix 9, 12 rounds, cycle-walking
-    (257, [(0, 17), (1, 256), (0, 1)], 500),  # Feistel, radix 17, 8 rounds, cycle-walking
-])
+@pytest.mark.parametrize(
+    "n, pairs, seeds",
+    [
+        (16, [(0, 8), (0, 1), (1, 5)], 100),  # drawn exactly
+        (65, [(0, 9), (1, 64), (0, 32)], 200),  # Feistel, radix 9, 12 rounds, cycle-walking
+        (257, [(0, 17), (1, 256), (0, 1)], 500),  # Feistel, radix 17, 8 rounds, cycle-walking
+    ],
+)
 def test_pairs_of_positions_are_independent(n, pairs, seeds):
     """The rows at two positions of an epoch (pairs sharing a Feistel digit among them)
     form a uniform ordered pair over ``seeds`` × 1 000 epochs; with 6 rounds, the shuffle
@@ -265,7 +280,9 @@ def test_pairs_of_positions_are_independent(n, pairs, seeds):
     flat = sorted({x for pair in pairs for x in pair})
     rows = epoch_rows(seeds, epochs, n, flat)
     for s, e in [(0, 0), (seeds[-1], 999)]:
-        np.testing.assert_array_equal(rows[s * len(epochs) + e], jh.epoch_permutation(s, e, n)[flat])
+        np.testing.assert_array_equal(
+            rows[s * len(epochs) + e], jh.epoch_permutation(s, e, n)[flat]
+        )
     old = epoch_rows(seeds, epochs, n, flat, rounds=6)
     p_new = [pair_chi_square_p(rows[:, flat.index(x)], rows[:, flat.index(y)], n) for x, y in pairs]
     p_old = [pair_chi_square_p(old[:, flat.index(x)], old[:, flat.index(y)], n) for x, y in pairs]
@@ -296,9 +313,15 @@ def test_trace_equals_a_plain_python_loop_over_the_same_batches(small, steps):
     np.testing.assert_allclose(np.asarray(trace.loss), losses, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(trace.batch_error), errors, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(trace.params), trajectory, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(trace.final_params), np.asarray(final), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(trace.excess_loss), losses - small.min_loss, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(float(trace.initial_loss), float(small.loss(small.init_params(4))), rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(trace.final_params), np.asarray(final), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        np.asarray(trace.excess_loss), losses - small.min_loss, rtol=1e-4, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        float(trace.initial_loss), float(small.loss(small.init_params(4))), rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize("log_every", [100, 67])
@@ -306,10 +329,18 @@ def test_long_log_intervals_follow_the_same_batches(small, log_every):
     """Logs more than a block apart (blocks between logs, with a remainder for 67)."""
     tx = jh.momentum(0.005)
     steps = 2 * log_every
-    trace = jh.run(small, tx, steps=steps, batch_size=32, seed=2, log_every=log_every, record_params=True)
-    losses, errors, trajectory, _ = reference_loop(small, tx, steps, 32, seed=2, record_every=log_every)
-    np.testing.assert_allclose(np.asarray(trace.loss), losses[log_every - 1 :: log_every], rtol=1e-5)
-    np.testing.assert_allclose(np.asarray(trace.batch_error), errors.reshape(-1, log_every).mean(axis=1), rtol=1e-5)
+    trace = jh.run(
+        small, tx, steps=steps, batch_size=32, seed=2, log_every=log_every, record_params=True
+    )
+    losses, errors, trajectory, _ = reference_loop(
+        small, tx, steps, 32, seed=2, record_every=log_every
+    )
+    np.testing.assert_allclose(
+        np.asarray(trace.loss), losses[log_every - 1 :: log_every], rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        np.asarray(trace.batch_error), errors.reshape(-1, log_every).mean(axis=1), rtol=1e-5
+    )
     np.testing.assert_allclose(np.asarray(trace.params), trajectory, rtol=1e-5, atol=1e-6)
 
 
@@ -323,14 +354,22 @@ def test_full_batch_is_plain_gradient_descent(small):
         w = w - lr * 2 * X.T @ (X @ w - y) / len(y)
         expected.append(w)
     np.testing.assert_allclose(np.asarray(trace.params), np.array(expected), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(np.asarray(trace.loss), [np.mean((X @ v - y) ** 2) for v in expected[1:]], rtol=1e-4)
+    np.testing.assert_allclose(
+        np.asarray(trace.loss), [np.mean((X @ v - y) ** 2) for v in expected[1:]], rtol=1e-4
+    )
     # full batch: the batch error is the full-data mean absolute error before each step
-    np.testing.assert_allclose(np.asarray(trace.batch_error), [np.mean(np.abs(X @ v - y)) for v in expected[:-1]], rtol=1e-4)
+    np.testing.assert_allclose(
+        np.asarray(trace.batch_error),
+        [np.mean(np.abs(X @ v - y)) for v in expected[:-1]],
+        rtol=1e-4,
+    )
 
 
 def test_record_params_trajectory(small):
     init = jnp.asarray([1.0, -1.0, 0.5])
-    trace = jh.run(small, jh.sgd(1e-3), steps=40, batch_size=10, init=init, record_params=True, log_every=4)
+    trace = jh.run(
+        small, jh.sgd(1e-3), steps=40, batch_size=10, init=init, record_params=True, log_every=4
+    )
     assert trace.params.shape == (40 // 4 + 1, 3)
     np.testing.assert_array_equal(np.asarray(trace.params[0]), np.asarray(init))
     np.testing.assert_array_equal(np.asarray(trace.params[-1]), np.asarray(trace.final_params))
@@ -347,19 +386,34 @@ def test_log_every_subsamples_the_every_step_trace(small):
     np.testing.assert_array_equal(tenth.steps, np.arange(10, 201, 10))
     np.testing.assert_array_equal(every.steps, np.arange(1, 201))
     for name in ("loss", "excess_loss", "dist_to_opt", "grad_norm"):
-        np.testing.assert_allclose(np.asarray(getattr(tenth, name)), np.asarray(getattr(every, name))[9::10], rtol=1e-5, err_msg=name)
-    np.testing.assert_allclose(np.asarray(tenth.batch_error), np.asarray(every.batch_error).reshape(20, 10).mean(axis=1), rtol=1e-5)
-    np.testing.assert_allclose(np.asarray(tenth.params), np.asarray(every.params)[::10], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            np.asarray(getattr(tenth, name)),
+            np.asarray(getattr(every, name))[9::10],
+            rtol=1e-5,
+            err_msg=name,
+        )
+    np.testing.assert_allclose(
+        np.asarray(tenth.batch_error),
+        np.asarray(every.batch_error).reshape(20, 10).mean(axis=1),
+        rtol=1e-5,
+    )
+    np.testing.assert_allclose(
+        np.asarray(tenth.params), np.asarray(every.params)[::10], rtol=1e-5, atol=1e-7
+    )
 
 
 def test_logged_metrics_are_consistent(small):
     trace = jh.run(small, jh.adam(0.05), steps=100, batch_size=20, seed=1, record_params=True)
     params = np.asarray(trace.params[1:], np.float64)
     w_star = np.asarray(small.w_star, np.float64)
-    np.testing.assert_allclose(np.asarray(trace.dist_to_opt), np.linalg.norm(params - w_star, axis=1), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(trace.dist_to_opt), np.linalg.norm(params - w_star, axis=1), rtol=1e-4, atol=1e-6
+    )
     X, y = np.asarray(small.X, np.float64), np.asarray(small.y, np.float64)
     grads = 2 * (params @ X.T - y) @ X / len(y)
-    np.testing.assert_allclose(np.asarray(trace.grad_norm), np.linalg.norm(grads, axis=1), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(
+        np.asarray(trace.grad_norm), np.linalg.norm(grads, axis=1), rtol=1e-3, atol=1e-4
+    )
     assert np.all(np.asarray(trace.excess_loss) >= -1e-4)
 
 
@@ -371,8 +425,18 @@ def test_same_seed_is_bitwise_identical_other_seed_differs(small):
     a = jh.run(small, tx, steps=120, batch_size=32, seed=9, record_params=True)
     b = jh.run(small, tx, steps=120, batch_size=32, seed=9, record_params=True)
     c = jh.run(small, tx, steps=120, batch_size=32, seed=10, record_params=True)
-    for name in ("loss", "excess_loss", "dist_to_opt", "grad_norm", "batch_error", "params", "final_params"):
-        np.testing.assert_array_equal(np.asarray(getattr(a, name)), np.asarray(getattr(b, name)), err_msg=name)
+    for name in (
+        "loss",
+        "excess_loss",
+        "dist_to_opt",
+        "grad_norm",
+        "batch_error",
+        "params",
+        "final_params",
+    ):
+        np.testing.assert_array_equal(
+            np.asarray(getattr(a, name)), np.asarray(getattr(b, name)), err_msg=name
+        )
     assert not np.array_equal(np.asarray(a.loss), np.asarray(c.loss))
     assert not np.array_equal(np.asarray(a.params[0]), np.asarray(c.params[0]))
     # the same initial point with another seed still changes the batch order
@@ -386,13 +450,20 @@ def test_compiler_options_the_installed_xla_refuses_are_left_out():
     bogus = (("xla_cpu_no_such_option", True),)
     double = lambda x: 2 * x  # noqa: E731
     x = jax.device_put(np.float32(3), jax.local_devices(backend="cpu")[0])
-    with pytest.raises(Exception, match="INVALID_ARGUMENT"):  # what a refused option does to a compile
+    with pytest.raises(
+        Exception, match="INVALID_ARGUMENT"
+    ):  # what a refused option does to a compile
         jax.jit(double, compiler_options=dict(bogus))(x)
     assert not accepts("cpu", *bogus[0])
     with pytest.raises(Exception, match="INVALID_ARGUMENT"):  # options are passed until refused
         jit_with_options(double, (), "cpu", bogus)(x)
-    assert float(with_accepted_options("cpu", lambda: jit_with_options(double, (), "cpu", bogus)(x))) == 6.0
-    assert jit_with_options(double, (), "cpu", bogus) is jit_with_options(double, (), "cpu", ())  # left out
+    assert (
+        float(with_accepted_options("cpu", lambda: jit_with_options(double, (), "cpu", bogus)(x)))
+        == 6.0
+    )
+    assert jit_with_options(double, (), "cpu", bogus) is jit_with_options(
+        double, (), "cpu", ()
+    )  # left out
 
 
 def test_compile_module_docstring_examples():
@@ -438,7 +509,9 @@ def test_second_call_and_same_shape_problem_reuse_the_compiled_program():
 
 def _without_recipe(tx):
     """``tx`` as a transformation the loop cannot rebuild: the object is the compile key."""
-    return optax.GradientTransformation(tx.init, lambda grads, state, params=None: tx.update(grads, state, params))
+    return optax.GradientTransformation(
+        tx.init, lambda grads, state, params=None: tx.update(grads, state, params)
+    )
 
 
 def test_our_optimizers_differing_in_float_hyperparameters_share_one_program():
@@ -449,7 +522,9 @@ def test_our_optimizers_differing_in_float_hyperparameters_share_one_program():
         traces = {lr: jh.run(prob, jh.adam(lr, b1=0.8), **options) for lr in (0.02, 0.05)}
     assert compiled == []
     for lr, trace in traces.items():  # each trains with its own values
-        assert np.array_equal(trace.loss, jh.run(prob, _without_recipe(jh.adam(lr, b1=0.8)), **options).loss)
+        assert np.array_equal(
+            trace.loss, jh.run(prob, _without_recipe(jh.adam(lr, b1=0.8)), **options).loss
+        )
     assert not np.array_equal(traces[0.02].loss, traces[0.05].loss)
     # options that are not floats are part of the program
     with compile_log() as compiled:
@@ -471,7 +546,16 @@ def test_our_optimizers_differing_in_float_hyperparameters_share_one_program():
         lambda: jh.amsgrad(0.01),
         lambda: jh.adagrad(0.1),
     ],
-    ids=["sgd", "momentum", "nesterov", "rmsprop-eps-outside", "adam-schedule", "adamw", "amsgrad", "adagrad"],
+    ids=[
+        "sgd",
+        "momentum",
+        "nesterov",
+        "rmsprop-eps-outside",
+        "adam-schedule",
+        "adamw",
+        "amsgrad",
+        "adagrad",
+    ],
 )
 def test_a_rebuilt_optimizer_trains_bitwise_as_the_object_itself(small, make):
     rebuilt = jh.run(small, make(), steps=200, batch_size=16, seed=1)
@@ -488,11 +572,18 @@ def test_only_our_factories_leave_a_recipe():
     assert recipe.arguments == {"learning_rate": 0.1, "beta": 0.9, "nesterov": True}
     assert recipe_of(optax.adam(0.1)) is None
     assert recipe_of(optax.chain(jh.adam(0.1))) is None
-    recipe_arguments, hyperparameters = loop_lib.traced_hyperparameters(jh.adam(0.1, b1=0.5), np.float32)
+    recipe_arguments, hyperparameters = loop_lib.traced_hyperparameters(
+        jh.adam(0.1, b1=0.5), np.float32
+    )
     assert set(hyperparameters) == {"learning_rate", "b1", "b2", "eps", "eps_root"}
-    assert loop_lib.traced_hyperparameters(jh.adam(jnp.float32(0.1)), np.float32) == (None, {})  # unhashable
+    assert loop_lib.traced_hyperparameters(jh.adam(jnp.float32(0.1)), np.float32) == (
+        None,
+        {},
+    )  # unhashable
     tx = jh.adam(0.1)
-    assert recipe_of(optax.GradientTransformation(lambda params: tx.init(params), tx.update)) is None  # another init
+    assert (
+        recipe_of(optax.GradientTransformation(lambda params: tx.init(params), tx.update)) is None
+    )  # another init
     for half in (jnp.float16, jnp.bfloat16):  # would round β2 = 0.999 to 1
         assert loop_lib.traced_hyperparameters(tx, half) == (None, {})
 
@@ -527,7 +618,10 @@ def _bad_run_arguments(prob):
         ({**base, "init": {"w": np.zeros(3)}}, "init"),
         ({**base, "init": [0.0, float("nan"), 0.0]}, "init"),
         ({**base, "init": "zeros"}, "init"),
-        ({**base, "init": [1e300, 0.0, 0.0]}, "init"),  # finite in float64, inf in the problem's float32
+        (
+            {**base, "init": [1e300, 0.0, 0.0]},
+            "init",
+        ),  # finite in float64, inf in the problem's float32
         ({**base, "init": np.array([1j, 0.0, 0.0])}, "init"),
         ({**base, "record_params": 1}, "record_params"),
         ({**base, "divergence_factor": -1.0}, "divergence_factor"),
@@ -554,7 +648,12 @@ def test_record_params_takes_numpy_booleans(small):
 
 
 def test_optax_optimizers_and_chains_work(small):
-    trace = jh.run(small, optax.chain(optax.clip_by_global_norm(10.0), optax.adam(0.05)), steps=200, batch_size=32)
+    trace = jh.run(
+        small,
+        optax.chain(optax.clip_by_global_norm(10.0), optax.adam(0.05)),
+        steps=200,
+        batch_size=32,
+    )
     assert float(trace.excess_loss[-1]) < 0.1 * float(trace.excess_loss[0])
 
 
@@ -586,11 +685,17 @@ def test_divergence_to_nan_is_caught():
 
 def test_mlp_regression_with_nested_dict_params():
     prob = jh.mlp_regression(200, 3, hidden=8, seed=1)
-    trace = jh.run(prob, jh.adam(0.01), steps=300, batch_size=20, seed=1, record_params=True, log_every=30)
+    trace = jh.run(
+        prob, jh.adam(0.01), steps=300, batch_size=20, seed=1, record_params=True, log_every=30
+    )
     assert jax.tree.structure(trace.final_params) == jax.tree.structure(prob.init_params(0))
-    assert trace.params["hidden"]["w"].shape == (11, 3, 8) and trace.params["out"]["b"].shape == (11,)
+    assert trace.params["hidden"]["w"].shape == (11, 3, 8) and trace.params["out"]["b"].shape == (
+        11,
+    )
     assert float(trace.loss[-1]) < 0.7 * float(trace.initial_loss)
-    assert np.all(np.isnan(np.asarray(trace.excess_loss))) and np.all(np.isnan(np.asarray(trace.dist_to_opt)))
+    assert np.all(np.isnan(np.asarray(trace.excess_loss))) and np.all(
+        np.isnan(np.asarray(trace.dist_to_opt))
+    )
     assert np.all(np.isnan(np.asarray(trace.batch_error)))  # no error_fn for this problem
     assert not bool(trace.diverged)
 
@@ -605,7 +710,9 @@ def test_logistic_regression_minibatch():
 
 def test_rosenbrock_full_batch():
     prob = jh.rosenbrock()
-    trace = jh.run(prob, jh.adam(0.02), steps=3000, batch_size=None, log_every=100, record_params=True)
+    trace = jh.run(
+        prob, jh.adam(0.02), steps=3000, batch_size=None, log_every=100, record_params=True
+    )
     np.testing.assert_allclose(np.asarray(trace.params[0]), [-1.2, 1.0], rtol=1e-6)
     assert float(trace.loss[-1]) < 1e-3
     assert float(trace.dist_to_opt[-1]) < 0.05

@@ -28,8 +28,15 @@ def problem():
 @pytest.fixture(scope="module")
 def result(problem):
     """One real sweep shared by the module: lr 1e3 diverges for every b1 and seed."""
-    return jh.sweep(problem, jh.adam, grid={"learning_rate": [1e-2, 1e-1, 1e3], "b1": [0.8, 0.9]},
-                    seeds=[0, 1], steps=50, batch_size=16, progress=False)
+    return jh.sweep(
+        problem,
+        jh.adam,
+        grid={"learning_rate": [1e-2, 1e-1, 1e3], "b1": [0.8, 0.9]},
+        seeds=[0, 1],
+        steps=50,
+        batch_size=16,
+        progress=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +52,15 @@ def fake_result(values, diverged, axes):
     values = np.asarray(values, dtype=float)
     steps = np.arange(1, 4)
     curves = {name: np.repeat(values[..., None], len(steps), axis=-1) for name in CURVE_NAMES}
-    return jh.SweepResult(axes=axes, curves=curves, steps=steps, diverged=np.asarray(diverged, bool),
-                          initial_loss=np.ones(values.shape[-1]), tol=1e-3, meta={"optimizer": "fake"})
+    return jh.SweepResult(
+        axes=axes,
+        curves=curves,
+        steps=steps,
+        diverged=np.asarray(diverged, bool),
+        initial_loss=np.ones(values.shape[-1]),
+        tol=1e-3,
+        meta={"optimizer": "fake"},
+    )
 
 
 def assert_png(path):
@@ -66,7 +80,9 @@ def data_axes(fig):
 # --------------------------------------------------------------------------- landscapes
 
 
-def test_contour_trajectories_writes_png_and_draws_every_trajectory(problem, trajectories, tmp_path):
+def test_contour_trajectories_writes_png_and_draws_every_trajectory(
+    problem, trajectories, tmp_path
+):
     path = tmp_path / "sub" / "contour.png"
     fig = plots.contour_trajectories(problem, trajectories, path=path, levels=12, resolution=40)
     assert isinstance(fig, Figure)
@@ -106,8 +122,10 @@ def test_contour_needs_two_parameters():
 
 
 def test_convergence_draws_the_mean_over_seeds(result, tmp_path):
-    curves = {f"lr={lr:g}": result.sel(learning_rate=lr, b1=0.9).excess_loss
-              for lr in result.axes["learning_rate"]}
+    curves = {
+        f"lr={lr:g}": result.sel(learning_rate=lr, b1=0.9).excess_loss
+        for lr in result.axes["learning_rate"]
+    }
     path = tmp_path / "convergence.png"
     fig = plots.convergence(curves, result.steps, path=path, band="ci95")
     assert_png(path)
@@ -136,7 +154,10 @@ def test_heatmap_marks_exactly_the_diverged_cells_and_boxes_the_best(result, tmp
     assert bad.sum() == 2  # the sweep's lr = 1e3 column
     assert len(texts(ax, plots.DIVERGED_MARK)) == bad.sum()
     # the marks sit on the diverged cells: columns are learning rates, rows b1
-    marked = {(round(t.get_position()[0]), round(t.get_position()[1])) for t in texts(ax, plots.DIVERGED_MARK)}
+    marked = {
+        (round(t.get_position()[0]), round(t.get_position()[1]))
+        for t in texts(ax, plots.DIVERGED_MARK)
+    }
     assert marked == {(j, i) for j, i in zip(*np.nonzero(bad))}
     hatched = [p for p in ax.patches if p.get_gid() == "diverged"]
     assert len(hatched) == bad.sum()
@@ -179,11 +200,20 @@ def test_heatmap_rejects_a_result_with_three_axes():
 
 
 def test_heatmaps_share_one_colour_scale(result, tmp_path):
-    axes = {"learning_rate": result.axes["learning_rate"], "beta": result.axes["b1"], "seed": result.axes["seed"]}
+    axes = {
+        "learning_rate": result.axes["learning_rate"],
+        "beta": result.axes["b1"],
+        "seed": result.axes["seed"],
+    }
     halved = fake_result(result.final_loss / 2, result.diverged, axes)
     path = tmp_path / "heatmaps.png"
-    fig = plots.heatmaps({"adam": result, "half": halved}, {"adam": "b1", "half": "beta"}, "learning_rate",
-                         metric="final_loss", path=path)
+    fig = plots.heatmaps(
+        {"adam": result, "half": halved},
+        {"adam": "b1", "half": "beta"},
+        "learning_rate",
+        metric="final_loss",
+        path=path,
+    )
     assert_png(path)
     panels = data_axes(fig)
     assert [ax.get_title() for ax in panels] == ["adam", "half"]
@@ -201,7 +231,9 @@ def test_heatmaps_share_one_colour_scale(result, tmp_path):
 
 def test_sensitivity_takes_the_best_over_the_other_axes(result, tmp_path):
     path = tmp_path / "sensitivity.png"
-    fig = plots.sensitivity({"Adam": result}, axis="learning_rate", metric="final_excess_loss", path=path)
+    fig = plots.sensitivity(
+        {"Adam": result}, axis="learning_rate", metric="final_excess_loss", path=path
+    )
     assert_png(path)
     ax = fig.axes[0]
     (line,) = [line for line in ax.get_lines() if line.get_label() == "Adam"]
@@ -236,8 +268,14 @@ def test_sensitivity_ignores_diverged_configs_and_reduces_every_other_axis():
 def test_scaling_and_rates_write_pngs(tmp_path):
     b = np.array([8.0, 32.0, 128.0])
     path = tmp_path / "scaling.png"
-    fig = plots.scaling(b, {"SGD": (np.array([4.0, 1.1, 0.3]), np.array([0.4, 0.1, 0.5]))},
-                        xlabel="batch size", ylabel="excess loss", theory={"1/B": 32 / b}, path=path)
+    fig = plots.scaling(
+        b,
+        {"SGD": (np.array([4.0, 1.1, 0.3]), np.array([0.4, 0.1, 0.5]))},
+        xlabel="batch size",
+        ylabel="excess loss",
+        theory={"1/B": 32 / b},
+        path=path,
+    )
     assert_png(path)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
@@ -248,7 +286,9 @@ def test_scaling_and_rates_write_pngs(tmp_path):
 
     kappas = np.array([1.0, 10.0, 100.0])
     path = tmp_path / "rates.png"
-    fig = plots.rates_table_plot(kappas, {"GD": [0.01, 0.8, 0.98]}, {"GD": (kappas - 1) / (kappas + 1)}, path=path)
+    fig = plots.rates_table_plot(
+        kappas, {"GD": [0.01, 0.8, 0.98]}, {"GD": (kappas - 1) / (kappas + 1)}, path=path
+    )
     assert_png(path)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"

@@ -40,7 +40,9 @@ def test_noise_zero_makes_labels_exact():
     np.testing.assert_allclose(host(prob.w_star), host(prob.w_true), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("size, shape", [("small", (500, 2)), ("medium", (10_000, 5)), ("large", (150_000, 7))])
+@pytest.mark.parametrize(
+    "size, shape", [("small", (500, 2)), ("medium", (10_000, 5)), ("large", (150_000, 7))]
+)
 def test_homework_sizes_are_one_call_each(size, shape):
     prob = jh.homework_problem(size)
     assert prob.X.shape == shape
@@ -80,7 +82,9 @@ def test_float64_problem_is_exact():
         np.testing.assert_allclose(host(prob.w_star), expected, rtol=1e-10)
         np.testing.assert_allclose(prob.min_loss, np.mean((X @ expected - y) ** 2), rtol=1e-12)
         w = np.random.default_rng(0).normal(size=5) * 3
-        np.testing.assert_allclose(float(prob.loss(jnp.asarray(w))), np.mean((X @ w - y) ** 2), rtol=1e-11)
+        np.testing.assert_allclose(
+            float(prob.loss(jnp.asarray(w))), np.mean((X @ w - y) ** 2), rtol=1e-11
+        )
 
 
 def test_float64_without_x64_is_a_clear_error():
@@ -110,7 +114,9 @@ def test_exact_full_loss_equals_the_direct_mean_float32():
         direct = np.mean((X @ w - y) ** 2)
         np.testing.assert_allclose(float(prob.loss(jnp.asarray(w, jnp.float32))), direct, rtol=1e-5)
         # the batch form over all rows agrees too
-        np.testing.assert_allclose(float(prob.loss(jnp.asarray(w, jnp.float32), prob.X, prob.y)), direct, rtol=1e-4)
+        np.testing.assert_allclose(
+            float(prob.loss(jnp.asarray(w, jnp.float32), prob.X, prob.y)), direct, rtol=1e-4
+        )
 
 
 def test_gradient_of_the_loss_is_two_xt_residual_over_b():
@@ -128,7 +134,9 @@ def test_condition_number_is_exact(kappa):
     X = host(prob.X)
     eig = np.linalg.eigvalsh(X.T @ X / X.shape[0])
     np.testing.assert_allclose([prob.mu, prob.L], [2 * eig[0], 2 * eig[-1]], rtol=1e-8)
-    np.testing.assert_allclose(host(prob.w_star), np.linalg.lstsq(X, host(prob.y), rcond=None)[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        host(prob.w_star), np.linalg.lstsq(X, host(prob.y), rcond=None)[0], rtol=1e-5, atol=1e-6
+    )
 
 
 def test_homework_recipe_spectrum_matches_the_data():
@@ -167,7 +175,9 @@ def test_least_squares_on_user_data():
     y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=50)
     prob = jh.least_squares(X, y)
     assert prob.w_true is None
-    np.testing.assert_allclose(host(prob.w_star), np.linalg.lstsq(host(prob.X), host(prob.y), rcond=None)[0], rtol=1e-5)
+    np.testing.assert_allclose(
+        host(prob.w_star), np.linalg.lstsq(host(prob.X), host(prob.y), rcond=None)[0], rtol=1e-5
+    )
     prob_list = jh.least_squares(X.tolist(), y.tolist())
     np.testing.assert_allclose(host(prob_list.w_star), host(prob.w_star), rtol=1e-6)
 
@@ -198,7 +208,9 @@ def _bad_inputs():
     ]
 
 
-@pytest.mark.parametrize("label, X, y, pattern", _bad_inputs(), ids=[case[0] for case in _bad_inputs()])
+@pytest.mark.parametrize(
+    "label, X, y, pattern", _bad_inputs(), ids=[case[0] for case in _bad_inputs()]
+)
 def test_least_squares_rejects_bad_data_naming_it(label, X, y, pattern):
     with pytest.raises((ValueError, TypeError), match=pattern):
         jh.least_squares(X, y)
@@ -292,11 +304,14 @@ def test_rosenbrock():
         jh.rosenbrock(start=(1.0, 2.0, 3.0))
 
 
-@pytest.mark.parametrize("make", [
-    lambda seed: jh.linear_regression(200, 5, seed=seed),
-    lambda seed: jh.logistic_regression(200, 5, seed=seed),
-    lambda seed: jh.homework_problem("small", seed=seed),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda seed: jh.linear_regression(200, 5, seed=seed),
+        lambda seed: jh.logistic_regression(200, 5, seed=seed),
+        lambda seed: jh.homework_problem("small", seed=seed),
+    ],
+)
 def test_initial_points_are_drawn_apart_from_the_data(make):
     """The same seed for the data and the run must not start at the data's own weights
     (both once came from ``default_rng(seed)``)."""
@@ -306,19 +321,31 @@ def test_initial_points_are_drawn_apart_from_the_data(make):
         w_true = np.random.default_rng(seed).standard_normal(start.shape)  # the data's first draw
         assert np.linalg.norm(start - w_true) > 0.1 * np.linalg.norm(w_true), seed
         if prob.w_star is not None:
-            assert np.linalg.norm(start - np.asarray(prob.w_star)) > 0.1 * np.linalg.norm(np.asarray(prob.w_star)), seed
+            assert np.linalg.norm(start - np.asarray(prob.w_star)) > 0.1 * np.linalg.norm(
+                np.asarray(prob.w_star)
+            ), seed
 
 
 def test_initializers_compare_by_value():
     """Problems of the same kind and shapes share compiled programs (see test_loop)."""
-    assert jh.linear_regression(50, 3, seed=0).initial_params == jh.linear_regression(80, 3, seed=1).initial_params
+    assert (
+        jh.linear_regression(50, 3, seed=0).initial_params
+        == jh.linear_regression(80, 3, seed=1).initial_params
+    )
     assert jh.linear_regression(50, 3).initial_params != jh.linear_regression(50, 4).initial_params
-    assert hash(jh.mlp_regression(20, 2).initial_params) == hash(jh.mlp_regression(30, 2, seed=4).initial_params)
+    assert hash(jh.mlp_regression(20, 2).initial_params) == hash(
+        jh.mlp_regression(30, 2, seed=4).initial_params
+    )
 
 
 @pytest.mark.parametrize("d", [5, 40])  # both layouts of the batched rule (d <= 32 and d > 32)
 def test_mse_batch_values_batched_rule_equals_the_plain_form(d):
-    from jaxopt_hw.problems import mean_absolute_error, mse_batch_values, mse_batch_values_minor, mse_loss
+    from jaxopt_hw.problems import (
+        mean_absolute_error,
+        mse_batch_values,
+        mse_batch_values_minor,
+        mse_loss,
+    )
 
     rng = np.random.default_rng(d)
     X = jnp.asarray(rng.standard_normal((16, d)), jnp.float32)
@@ -345,7 +372,9 @@ def test_mse_batch_values_batched_rule_equals_the_plain_form(d):
     np.testing.assert_allclose(losses[1], mse_loss(W[0], 2 * X, y), rtol=1e-5)
 
 
-@pytest.mark.parametrize("d", [5, 8, 9, 20, 32, 33, 40])  # the forms: terms written out, (d, P), (P, d) products
+@pytest.mark.parametrize(
+    "d", [5, 8, 9, 20, 32, 33, 40]
+)  # the forms: terms written out, (d, P), (P, d) products
 def test_quadratic_measures_equal_autodiff_and_a_float64_reference(d):
     from jaxopt_hw.problems import quadratic_full_loss, quadratic_measures, quadratic_measures_minor
 
@@ -354,19 +383,27 @@ def test_quadratic_measures_equal_autodiff_and_a_float64_reference(d):
     W = np.asarray(prob.w_star)[None] + rng.standard_normal((6, d)).astype(np.float32)
     X64, y64 = np.asarray(prob.X, np.float64), np.asarray(prob.y, np.float64)
     batched = jax.jit(jax.vmap(quadratic_measures, in_axes=(0, None)))(jnp.asarray(W), prob.aux)
-    minor = jax.jit(quadratic_measures_minor)(jnp.asarray(W.T), prob.aux)  # the sets as columns, as in a sweep
+    minor = jax.jit(quadratic_measures_minor)(
+        jnp.asarray(W.T), prob.aux
+    )  # the sets as columns, as in a sweep
     for i, w in enumerate(W):
         plain = jax.jit(quadratic_measures)(jnp.asarray(w), prob.aux)
         loss, grad = jax.jit(jax.value_and_grad(quadratic_full_loss))(jnp.asarray(w), prob.aux)
         residual = X64 @ w.astype(np.float64) - y64
         offset = w.astype(np.float64) - np.asarray(prob.w_star, np.float64)
-        want = (np.mean(residual**2), np.mean((X64 @ offset) ** 2), np.linalg.norm(2 * X64.T @ residual / len(y64)),
-                np.linalg.norm(offset))
+        want = (
+            np.mean(residual**2),
+            np.mean((X64 @ offset) ** 2),
+            np.linalg.norm(2 * X64.T @ residual / len(y64)),
+            np.linalg.norm(offset),
+        )
         for got in (plain, [m[i] for m in batched], [m[i] for m in minor]):
             np.testing.assert_allclose(got[0], loss, rtol=1e-6)
             np.testing.assert_allclose(got[2], np.linalg.norm(np.asarray(grad)), rtol=1e-5)
             np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=1e-5)
-        if d <= 32 and jax.default_backend() == "cpu":  # the same sums in the same order, one set or many
+        if (
+            d <= 32 and jax.default_backend() == "cpu"
+        ):  # the same sums in the same order, one set or many
             np.testing.assert_array_equal(np.asarray(plain), np.asarray([m[i] for m in batched]))
             np.testing.assert_array_equal(np.asarray(plain), np.asarray([m[i] for m in minor]))
     # seeds × configs, compiled as in a sweep (eagerly, each of its written-out terms compiled alone: ~3 s)
@@ -385,7 +422,9 @@ def test_excess_loss_is_exact_below_the_rounding_of_the_minimum():
     assert excess[-1] < 1e-3 * np.finfo(np.float32).eps * prob.min_loss  # far below the rounding
     # and it is ‖X(w − w*)‖²/n of the final parameters, computed in float64
     offset = np.asarray(trace.final_params, np.float64) - np.asarray(prob.w_star, np.float64)
-    np.testing.assert_allclose(excess[-1], np.mean((np.asarray(prob.X, np.float64) @ offset) ** 2), rtol=1e-3)
+    np.testing.assert_allclose(
+        excess[-1], np.mean((np.asarray(prob.X, np.float64) @ offset) ** 2), rtol=1e-3
+    )
 
 
 def test_a_measures_fn_without_the_excess_loss_still_works():
@@ -394,10 +433,14 @@ def test_a_measures_fn_without_the_excess_loss_still_works():
     from jaxopt_hw.problems import quadratic_measures
 
     prob = jh.linear_regression(300, 3, seed=1)
-    three = dataclasses.replace(prob, measures_fn=lambda w, aux: [quadratic_measures(w, aux)[i] for i in (0, 2, 3)])
+    three = dataclasses.replace(
+        prob, measures_fn=lambda w, aux: [quadratic_measures(w, aux)[i] for i in (0, 2, 3)]
+    )
     trace, reference = jh.run(three, jh.adam(0.1), steps=30), jh.run(prob, jh.adam(0.1), steps=30)
     np.testing.assert_array_equal(trace.loss, reference.loss)
-    np.testing.assert_allclose(trace.excess_loss, np.asarray(trace.loss) - np.float32(prob.min_loss), rtol=1e-6)
+    np.testing.assert_allclose(
+        trace.excess_loss, np.asarray(trace.loss) - np.float32(prob.min_loss), rtol=1e-6
+    )
 
 
 def test_initial_points_are_host_draws_keyed_by_the_seed():

@@ -41,7 +41,9 @@ def test_least_squares_intercept_equals_lstsq_with_a_column_of_ones():
         prob = jh.least_squares(X, y, fit_intercept=True, dtype=jnp.float64)
         assert prob.X.shape == (60, 4) and np.all(host(prob.X)[:, -1] == 1.0)
         np.testing.assert_allclose(host(prob.w_star), expected, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(prob.min_loss, np.mean((X @ expected[:3] + expected[3] - y) ** 2), rtol=1e-12)
+        np.testing.assert_allclose(
+            prob.min_loss, np.mean((X @ expected[:3] + expected[3] - y) ** 2), rtol=1e-12
+        )
         assert loss_and_grad_norm(prob, prob.w_star)[1] < 1e-10
     assert abs(expected[-1] - 4.0) < 0.3  # the intercept is the last coefficient
     # without the intercept the fit goes through the origin, and is worse
@@ -75,7 +77,9 @@ def test_least_squares_with_intercept_trains_on_the_fast_path():
 def _binary_data(n=80, d=3, seed=1):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d)) * 2.0
-    y = rng.random(n) < scipy.special.expit(X @ rng.normal(size=d) + 1.0)  # booleans, an offset of 1
+    y = rng.random(n) < scipy.special.expit(
+        X @ rng.normal(size=d) + 1.0
+    )  # booleans, an offset of 1
     return X, y
 
 
@@ -86,13 +90,21 @@ def _independent_logistic_optimum(X, y, l2, fit_intercept):
     def objective(params):
         w, b = params[:d], (params[d] if fit_intercept else 0.0)
         z = X @ w + b
-        value = -np.mean(y * scipy.special.log_expit(z) + (1 - y) * scipy.special.log_expit(-z)) + 0.5 * l2 * w @ w
+        value = (
+            -np.mean(y * scipy.special.log_expit(z) + (1 - y) * scipy.special.log_expit(-z))
+            + 0.5 * l2 * w @ w
+        )
         residual = scipy.special.expit(z) - y
         grad_w = X.T @ residual / n + l2 * w
         return value, (np.append(grad_w, residual.mean()) if fit_intercept else grad_w)
 
-    result = scipy.optimize.minimize(objective, np.zeros(d + fit_intercept), jac=True, method="L-BFGS-B",
-                                     options={"gtol": 1e-13, "ftol": 1e-16, "maxiter": 10_000})
+    result = scipy.optimize.minimize(
+        objective,
+        np.zeros(d + fit_intercept),
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-13, "ftol": 1e-16, "maxiter": 10_000},
+    )
     return result.x, result.fun
 
 
@@ -146,7 +158,9 @@ def test_binary_logistic_loss_is_accurate_at_confident_logits():
     """``softplus(z) − y·z`` would round to 0 (in float32) where the log-loss is 9.4e-14."""
     X, w = jnp.asarray([[30.0], [-30.0]]), jnp.asarray([1.0])
     loss = jax.jit(problems_lib.binary_logistic_loss)
-    right, wrong = (loss(w, X, jnp.asarray(y), penalty=jnp.zeros(1)) for y in ([1.0, 0.0], [0.0, 1.0]))
+    right, wrong = (
+        loss(w, X, jnp.asarray(y), penalty=jnp.zeros(1)) for y in ([1.0, 0.0], [0.0, 1.0])
+    )
     np.testing.assert_allclose(float(right), np.logaddexp(0.0, -30.0), rtol=1e-5)
     np.testing.assert_allclose(float(wrong), 30.0, rtol=1e-6)
     assert float(jax.jit(problems_lib.binary_error_rate)(w, X, jnp.asarray([1.0, 1.0]))) == 0.5
@@ -168,13 +182,19 @@ def _bad_binary_inputs():
         ("negative l2", {"l2": -0.1}, ValueError, r"\bl2\b"),
         ("NaN l2", {"l2": float("nan")}, ValueError, r"\bl2\b"),
         ("flag not a bool", {"fit_intercept": 1}, TypeError, r"\bfit_intercept\b"),
-        ("one class with an intercept", {"y": np.ones(4), "fit_intercept": True}, ValueError, r"\by\b.*class 0\b"),
+        (
+            "one class with an intercept",
+            {"y": np.ones(4), "fit_intercept": True},
+            ValueError,
+            r"\by\b.*class 0\b",
+        ),
         ("X beyond float32", {"X": X * 1e39}, ValueError, r"\bX\b.*float32"),
     ]
 
 
-@pytest.mark.parametrize("label, changes, error, pattern", _bad_binary_inputs(),
-                         ids=[c[0] for c in _bad_binary_inputs()])
+@pytest.mark.parametrize(
+    "label, changes, error, pattern", _bad_binary_inputs(), ids=[c[0] for c in _bad_binary_inputs()]
+)
 def test_binary_logistic_rejects_bad_input_naming_it(label, changes, error, pattern):
     arguments = {"X": np.ones((4, 2)), "y": np.array([0, 1, 0, 1]), **changes}
     with pytest.raises(error, match=pattern):
@@ -201,19 +221,26 @@ def _independent_softmax_optimum(X, y, l2, fit_intercept):
 
     def objective(params):
         W = params[: d * classes].reshape(d, classes)
-        b = params[d * classes:] if fit_intercept else np.zeros(classes)
+        b = params[d * classes :] if fit_intercept else np.zeros(classes)
         logits = X @ W + b
         cross_entropy = scipy.special.logsumexp(logits, axis=1) - np.sum(onehot * logits, axis=1)
         value = np.mean(cross_entropy) + 0.5 * l2 * np.sum(W**2)
         residual = scipy.special.softmax(logits, axis=1) - onehot
-        grad = [(X.T @ residual / n + l2 * W).ravel()] + ([residual.mean(axis=0)] if fit_intercept else [])
+        grad = [(X.T @ residual / n + l2 * W).ravel()] + (
+            [residual.mean(axis=0)] if fit_intercept else []
+        )
         return value, np.concatenate(grad)
 
     size = (d + fit_intercept) * classes
-    result = scipy.optimize.minimize(objective, np.zeros(size), jac=True, method="L-BFGS-B",
-                                     options={"gtol": 1e-13, "ftol": 1e-16, "maxiter": 10_000})
+    result = scipy.optimize.minimize(
+        objective,
+        np.zeros(size),
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-13, "ftol": 1e-16, "maxiter": 10_000},
+    )
     W = result.x[: d * classes].reshape(d, classes)
-    return (np.vstack([W, result.x[d * classes:]]) if fit_intercept else W), result.fun
+    return (np.vstack([W, result.x[d * classes :]]) if fit_intercept else W), result.fun
 
 
 @pytest.mark.parametrize("fit_intercept", [False, True])
@@ -221,7 +248,9 @@ def test_softmax_optimum_equals_an_independent_solve(fit_intercept):
     X, y = _softmax_data()
     expected, expected_loss = _independent_softmax_optimum(X, y, 0.05, fit_intercept)
     with jax.enable_x64(True):
-        prob = jh.softmax_regression(X, y.astype(float), l2=0.05, fit_intercept=fit_intercept, dtype=jnp.float64)
+        prob = jh.softmax_regression(
+            X, y.astype(float), l2=0.05, fit_intercept=fit_intercept, dtype=jnp.float64
+        )
         assert prob.y.dtype == jnp.int32 and prob.w_star.shape == (3 + fit_intercept, 3)
         w_star = host(prob.w_star)
         if fit_intercept:  # the intercepts are unique up to a common shift: compare them centred
@@ -247,7 +276,9 @@ def test_softmax_trains_and_measures_the_excess_loss():
     # the error is the misclassification rate of the largest logit
     W = jnp.asarray([[1.0, 0.0, 0.0]] * 3 + [[0.0, 0.5, 0.0]])
     expected = np.mean(np.argmax(X @ host(W)[:3] + host(W)[3], axis=1) != y)
-    np.testing.assert_allclose(float(jax.jit(prob.error_fn)(W, prob.X, prob.y)), expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        float(jax.jit(prob.error_fn)(W, prob.X, prob.y)), expected, rtol=1e-6
+    )
 
 
 def test_softmax_distance_is_to_the_nearest_optimum_when_fitting_intercepts():
@@ -261,12 +292,22 @@ def test_softmax_distance_is_to_the_nearest_optimum_when_fitting_intercepts():
         np.testing.assert_allclose(loss, prob.min_loss, rtol=1e-12)
         assert grad_norm < 1e-10 and distance < 1e-12
         W = host(prob.w_star) + np.random.default_rng(0).normal(size=(4, 3))
-        nearest = scipy.optimize.minimize_scalar(lambda t: np.linalg.norm(W - shifted + t * np.eye(4)[3][:, None]))
-        np.testing.assert_allclose(float(measures(jnp.asarray(W), prob.aux)[2]), nearest.fun, rtol=1e-8)
+        nearest = scipy.optimize.minimize_scalar(
+            lambda t: np.linalg.norm(W - shifted + t * np.eye(4)[3][:, None])
+        )
+        np.testing.assert_allclose(
+            float(measures(jnp.asarray(W), prob.aux)[2]), nearest.fun, rtol=1e-8
+        )
         loss, grad = jax.jit(jax.value_and_grad(prob.loss))(jnp.asarray(W))
-        np.testing.assert_allclose(float(measures(jnp.asarray(W), prob.aux)[0]), float(loss), rtol=1e-12)
-        np.testing.assert_allclose(float(measures(jnp.asarray(W), prob.aux)[1]), np.linalg.norm(host(grad)), rtol=1e-10)
-    assert jh.softmax_regression(X, y, l2=0.05).measures_fn is None  # without intercepts: the optimum is unique
+        np.testing.assert_allclose(
+            float(measures(jnp.asarray(W), prob.aux)[0]), float(loss), rtol=1e-12
+        )
+        np.testing.assert_allclose(
+            float(measures(jnp.asarray(W), prob.aux)[1]), np.linalg.norm(host(grad)), rtol=1e-10
+        )
+    assert (
+        jh.softmax_regression(X, y, l2=0.05).measures_fn is None
+    )  # without intercepts: the optimum is unique
 
 
 def test_softmax_without_ridge_has_no_known_optimum():
@@ -282,11 +323,25 @@ def _bad_softmax_inputs():
         ("negative label", {"y": np.array([0, 1, -1, 2])}, ValueError, r"\by\b.*-1.*row 2\b"),
         ("label 1.5", {"y": np.array([0, 1.5, 1, 2])}, ValueError, r"\by\b.*1\.5.*row 1\b"),
         ("NaN label", {"y": nan_y}, ValueError, r"\by\b.*NaN.*row 2\b"),
-        ("inf in X", {"X": np.where(np.arange(8).reshape(4, 2) == 7, np.inf, X)}, ValueError, r"\bX\b.*row 3\b"),
+        (
+            "inf in X",
+            {"X": np.where(np.arange(8).reshape(4, 2) == 7, np.inf, X)},
+            ValueError,
+            r"\bX\b.*row 3\b",
+        ),
         ("one class", {"y": np.zeros(4)}, ValueError, r"\by\b.*two classes"),
-        ("a label that is an identifier", {"y": np.array([0, 1, 10**9, 2])}, ValueError, r"\by\b.*row 2\b"),
-        ("a class without rows with an intercept", {"y": np.array([0, 2, 2, 0]), "fit_intercept": True},
-         ValueError, r"\by\b.*class 1\b"),
+        (
+            "a label that is an identifier",
+            {"y": np.array([0, 1, 10**9, 2])},
+            ValueError,
+            r"\by\b.*row 2\b",
+        ),
+        (
+            "a class without rows with an intercept",
+            {"y": np.array([0, 2, 2, 0]), "fit_intercept": True},
+            ValueError,
+            r"\by\b.*class 1\b",
+        ),
         ("2-D y", {"y": np.zeros((4, 1))}, ValueError, r"\by\b"),
         ("negative l2", {"l2": -1.0}, ValueError, r"\bl2\b"),
         ("l2 a string", {"l2": "0.1"}, TypeError, r"\bl2\b"),
@@ -294,8 +349,11 @@ def _bad_softmax_inputs():
     ]
 
 
-@pytest.mark.parametrize("label, changes, error, pattern", _bad_softmax_inputs(),
-                         ids=[c[0] for c in _bad_softmax_inputs()])
+@pytest.mark.parametrize(
+    "label, changes, error, pattern",
+    _bad_softmax_inputs(),
+    ids=[c[0] for c in _bad_softmax_inputs()],
+)
 def test_softmax_rejects_bad_input_naming_it(label, changes, error, pattern):
     arguments = {"X": np.ones((4, 2)), "y": np.array([0, 1, 2, 1]), **changes}
     with pytest.raises(error, match=pattern):
@@ -308,9 +366,16 @@ def test_a_class_without_rows_is_fine_without_an_intercept():
 
 
 def test_docstring_examples():
-    finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-    for function in (jh.least_squares, jh.binary_logistic, jh.softmax_regression,
-                     problems_lib.softmax_intercept_measures):
+    finder, runner = (
+        doctest.DocTestFinder(),
+        doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE),
+    )
+    for function in (
+        jh.least_squares,
+        jh.binary_logistic,
+        jh.softmax_regression,
+        problems_lib.softmax_intercept_measures,
+    ):
         for test in finder.find(function, globs=dict(vars(problems_lib))):
             runner.run(test)
     results = runner.summarize(verbose=False)

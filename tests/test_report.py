@@ -7,14 +7,16 @@ import re
 
 import jax
 import pytest
+from study_checks import PNG
 
 from jaxopt_hw import cli
 from jaxopt_hw.studies import STUDY_NAMES, fmt, numbers_in
-from study_checks import PNG
 
 
 def _facts_as_written(facts: dict) -> set:
-    return {fmt(v) for v in facts.values() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {
+        fmt(v) for v in facts.values() if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
 
 
 def test_quick_report_writes_every_study_figure_and_number(quick_report):
@@ -71,15 +73,36 @@ def test_cli_report_passes_its_options_to_build_report(monkeypatch, tmp_path, ca
         return report_module.Report(path=tmp_path / "report.md", settings=None, results={}, meta={})
 
     monkeypatch.setattr(report_module, "build_report", fake_build_report)
-    assert cli.main(["--no-cache", "report", "--quick", "--out", str(tmp_path), "--only", "theory,parity",
-                     "--seeds", "3,4", "--no-progress"]) == 0
-    assert seen["out"] == str(tmp_path) and seen["quick"] and seen["studies"] == ["theory", "parity"]
+    assert (
+        cli.main(
+            [
+                "--no-cache",
+                "report",
+                "--quick",
+                "--out",
+                str(tmp_path),
+                "--only",
+                "theory,parity",
+                "--seeds",
+                "3,4",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert (
+        seen["out"] == str(tmp_path) and seen["quick"] and seen["studies"] == ["theory", "parity"]
+    )
     assert seen["seeds"] == [3, 4] and seen["progress"] is False
     assert "report.md" in capsys.readouterr().out
 
 
 def test_numbers_in_finds_what_a_reader_reads():
-    assert numbers_in("Adam: 1.23e-03 after 120 steps, β2 = 0.999, `lr=5` and d5") == ["1.23e-03", "120", "0.999"]
+    assert numbers_in("Adam: 1.23e-03 after 120 steps, β2 = 0.999, `lr=5` and d5") == [
+        "1.23e-03",
+        "120",
+        "0.999",
+    ]
     assert fmt(120.0) == "120" and fmt(0.012345) == "0.0123" and fmt(float("inf")) == "∞"
 
 
@@ -88,9 +111,31 @@ def test_numbers_in_finds_what_a_reader_reads():
 
 def test_cli_sweep_saves_table_result_and_heatmap(tmp_path, capsys):
     out = tmp_path / "sweep"
-    code = cli.main(["--no-cache", "sweep", "--optimizer", "momentum", "--grid", "learning_rate=1e-4,1e-3",
-                     "--grid", "beta=0.5,0.9", "--n", "300", "--d", "3", "--steps", "50", "--log-every", "5",
-                     "--seeds", "0,1", "--out", str(out), "--no-progress"])
+    code = cli.main(
+        [
+            "--no-cache",
+            "sweep",
+            "--optimizer",
+            "momentum",
+            "--grid",
+            "learning_rate=1e-4,1e-3",
+            "--grid",
+            "beta=0.5,0.9",
+            "--n",
+            "300",
+            "--d",
+            "3",
+            "--steps",
+            "50",
+            "--log-every",
+            "5",
+            "--seeds",
+            "0,1",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "| learning_rate | beta |" in printed and "best:" in printed
@@ -102,26 +147,58 @@ def test_cli_sweep_saves_table_result_and_heatmap(tmp_path, capsys):
 
 
 def test_cli_compare_on_a_2d_problem_draws_trajectories(tmp_path, capsys):
-    code = cli.main(["--no-cache", "compare", "--problem", "small", "--optimizers", "sgd,optax:adam", "--lr", "0.01",
-                     "--steps", "40", "--seeds", "0,1", "--out", str(tmp_path)])
+    code = cli.main(
+        [
+            "--no-cache",
+            "compare",
+            "--problem",
+            "small",
+            "--optimizers",
+            "sgd,optax:adam",
+            "--lr",
+            "0.01",
+            "--steps",
+            "40",
+            "--seeds",
+            "0,1",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     assert (tmp_path / "trajectories.png").read_bytes()[:8] == PNG
     text = (tmp_path / "compare.md").read_text()
     assert "optax:adam" in text and "(mean ± 95%, 2 seeds)" in text and " ± inf" not in text
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["sweep", "--optimizer", "adam", "--grid", "learning_rat=0.1", "--n", "100", "--d", "2"], "learning_rate"),
-    (["sweep", "--optimizer", "nadam", "--grid", "learning_rate=0.1"], "unknown optimizer"),
-    (["sweep", "--grid", "learning_rate"], "NAME=VALUE"),
-    (["sweep", "--grid", "learning_rate=0.1", "--fixed", "b1=0.8,0.9"], "one value"),
-    (["compare", "--steps", "0"], "positive"),
-    (["report", "--only", "nonsense", "--out", "/tmp/x"], "unknown study"),
-    (["sweep", "--grid", "learning_rate=1e-3", "--grid", "learning_rate=1e-2"], "given twice"),
-    (["compare", "--problem", "small", "--n", "200", "--d", "3"], "give one of them"),
-    (["compare", "--lr", "-0.1"], "--lr"),
-    (["compare", "--optimizers", ","], "--optimizers"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            [
+                "sweep",
+                "--optimizer",
+                "adam",
+                "--grid",
+                "learning_rat=0.1",
+                "--n",
+                "100",
+                "--d",
+                "2",
+            ],
+            "learning_rate",
+        ),
+        (["sweep", "--optimizer", "nadam", "--grid", "learning_rate=0.1"], "unknown optimizer"),
+        (["sweep", "--grid", "learning_rate"], "NAME=VALUE"),
+        (["sweep", "--grid", "learning_rate=0.1", "--fixed", "b1=0.8,0.9"], "one value"),
+        (["compare", "--steps", "0"], "positive"),
+        (["report", "--only", "nonsense", "--out", "/tmp/x"], "unknown study"),
+        (["sweep", "--grid", "learning_rate=1e-3", "--grid", "learning_rate=1e-2"], "given twice"),
+        (["compare", "--problem", "small", "--n", "200", "--d", "3"], "give one of them"),
+        (["compare", "--lr", "-0.1"], "--lr"),
+        (["compare", "--optimizers", ","], "--optimizers"),
+    ],
+)
 def test_cli_rejects_bad_input_with_a_clear_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["--no-cache", *argv])
@@ -129,11 +206,14 @@ def test_cli_rejects_bad_input_with_a_clear_message(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [
-    ["compare", "--problem", "small", "--steps", "5"],
-    ["sweep", "--grid", "learning_rate=0.1", "--problem", "small", "--steps", "5"],
-    ["report", "--quick", "--only", "parity"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["compare", "--problem", "small", "--steps", "5"],
+        ["sweep", "--grid", "learning_rate=0.1", "--problem", "small", "--steps", "5"],
+        ["report", "--quick", "--only", "parity"],
+    ],
+)
 def test_cli_refuses_an_output_path_that_is_a_file(argv, tmp_path, capsys):
     in_the_way = tmp_path / "a_file"
     in_the_way.write_text("")
@@ -144,10 +224,15 @@ def test_cli_refuses_an_output_path_that_is_a_file(argv, tmp_path, capsys):
 
 
 def test_cli_makes_no_output_folder_for_a_refused_run(tmp_path, capsys):
-    for argv in (["compare", "--lr", "nan"], ["report", "--only", "nonsense"], ["report", "--only", ","],
-                 ["report", "--quick", "--only", "parity", "--seeds", "0,0"], ["report", "--quick", "--seeds", "3"],
-                 ["compare", "--seeds", "0,0"],
-                 ["sweep", "--grid", "learning_rat=0.1", "--problem", "small"]):
+    for argv in (
+        ["compare", "--lr", "nan"],
+        ["report", "--only", "nonsense"],
+        ["report", "--only", ","],
+        ["report", "--quick", "--only", "parity", "--seeds", "0,0"],
+        ["report", "--quick", "--seeds", "3"],
+        ["compare", "--seeds", "0,0"],
+        ["sweep", "--grid", "learning_rat=0.1", "--problem", "small"],
+    ):
         with pytest.raises(SystemExit):
             cli.main(["--no-cache", *argv, "--out", str(tmp_path / argv[0])])
         assert not (tmp_path / argv[0]).exists()

@@ -21,8 +21,21 @@ def small():
 @pytest.fixture(scope="module")
 def halved(small, tmp_path_factory):
     out = tmp_path_factory.mktemp("search") / "run"
-    found = jh.search(small, jh.adam, SPACE, num_configs=10, seeds=[1], search_seed=4, steps=90, batch_size=32,
-                      eta=3, min_steps=10, log_every=1, out=str(out), progress=False)
+    found = jh.search(
+        small,
+        jh.adam,
+        SPACE,
+        num_configs=10,
+        seeds=[1],
+        search_seed=4,
+        steps=90,
+        batch_size=32,
+        eta=3,
+        min_steps=10,
+        log_every=1,
+        out=str(out),
+        progress=False,
+    )
     return found, out
 
 
@@ -36,11 +49,15 @@ def _reference_rungs(num_configs, steps, min_steps, eta):
     return budgets + [steps], counts + [max(1, num_configs // eta**r)]
 
 
-@pytest.mark.parametrize("n, steps, min_steps, eta", [(10, 90, 10, 3), (81, 1000, 250, 3), (64, 1000, 10, 2),
-                                                     (5, 100, 100, 3), (100, 1000, 1, 10)])
+@pytest.mark.parametrize(
+    "n, steps, min_steps, eta",
+    [(10, 90, 10, 3), (81, 1000, 250, 3), (64, 1000, 10, 2), (5, 100, 100, 3), (100, 1000, 1, 10)],
+)
 def test_halving_rungs_equal_the_schedule_written_out(n, steps, min_steps, eta):
     rungs = halving_rungs(n, steps, min_steps, eta)
-    assert ([r.steps for r in rungs], [r.configs for r in rungs]) == _reference_rungs(n, steps, min_steps, eta)
+    assert ([r.steps for r in rungs], [r.configs for r in rungs]) == _reference_rungs(
+        n, steps, min_steps, eta
+    )
 
 
 def test_survivors_are_the_best_by_the_recorded_metric(halved):
@@ -63,8 +80,9 @@ def test_a_config_continued_across_rungs_is_bitwise_its_uninterrupted_run(small,
         steps = found.rung_steps[found.rung[i]]
         trace = jh.run(small, jh.adam(lr, b1=b1), steps=steps, batch_size=32, seed=1)
         for name in METRICS:
-            np.testing.assert_array_equal(found.curves[name][i, 0, :steps], np.asarray(getattr(trace, name)),
-                                          err_msg=name)
+            np.testing.assert_array_equal(
+                found.curves[name][i, 0, :steps], np.asarray(getattr(trace, name)), err_msg=name
+            )
         assert np.all(np.isnan(found.curves["loss"][i, 0, steps:]))
 
 
@@ -74,8 +92,21 @@ def test_a_search_resumes_after_a_kill_between_rungs(small, halved):
     assert last
     for name in last + ["search.npz"]:  # as if killed once rung 1 was saved
         os.remove(out / name)
-    again = jh.search(small, jh.adam, SPACE, num_configs=10, seeds=[1], search_seed=4, steps=90, batch_size=32,
-                      eta=3, min_steps=10, log_every=1, out=str(out), progress=False)
+    again = jh.search(
+        small,
+        jh.adam,
+        SPACE,
+        num_configs=10,
+        seeds=[1],
+        search_seed=4,
+        steps=90,
+        batch_size=32,
+        eta=3,
+        min_steps=10,
+        log_every=1,
+        out=str(out),
+        progress=False,
+    )
     assert again.meta["chunks_loaded"] == 2  # rungs 0 and 1 read back, not computed
     for name, curve in found.curves.items():
         np.testing.assert_array_equal(again.curves[name], curve)
@@ -85,10 +116,17 @@ def test_a_search_resumes_after_a_kill_between_rungs(small, halved):
 
 
 def test_sampling_is_reproducible_and_balanced():
-    space = {"learning_rate": jh.log_uniform(1e-4, 1.0), "b1": jh.uniform(0.5, 0.99), "nesterov": jh.choice([1, 2])}
+    space = {
+        "learning_rate": jh.log_uniform(1e-4, 1.0),
+        "b1": jh.uniform(0.5, 0.99),
+        "nesterov": jh.choice([1, 2]),
+    }
     a, b = sample_configs(space, 256, seed=7), sample_configs(space, 256, seed=7)
     assert a == b and a != sample_configs(space, 256, seed=8)
-    unit = {"learning_rate": (np.log10(a["learning_rate"]) + 4) / 4, "b1": (np.asarray(a["b1"]) - 0.5) / 0.49}
+    unit = {
+        "learning_rate": (np.log10(a["learning_rate"]) + 4) / 4,
+        "b1": (np.asarray(a["b1"]) - 0.5) / 0.49,
+    }
     for name, u in unit.items():  # a (0, m, 2)-net: every 1/32 of each axis holds exactly 8 points
         np.testing.assert_array_equal(np.histogram(u, bins=32, range=(0, 1))[0], 8, err_msg=name)
     assert np.bincount(a["nesterov"])[1:].tolist() == [128, 128]
@@ -97,30 +135,45 @@ def test_sampling_is_reproducible_and_balanced():
 
 
 def test_random_search_trains_every_config_as_one_sweep(small):
-    found = jh.search(small, jh.heavy_ball, {"learning_rate": jh.log_uniform(1e-3, 0.05),
-                                             "nesterov": jh.choice([False, True])},
-                      method="random", num_configs=6, steps=40, batch_size=32, progress=False)
+    found = jh.search(
+        small,
+        jh.heavy_ball,
+        {"learning_rate": jh.log_uniform(1e-3, 0.05), "nesterov": jh.choice([False, True])},
+        method="random",
+        num_configs=6,
+        steps=40,
+        batch_size=32,
+        progress=False,
+    )
     assert found.rung.tolist() == [0] * 6 and found.rung_steps == [40]
     for i in range(6):
         tx = jh.heavy_ball(found.configs["learning_rate"][i], nesterov=found.configs["nesterov"][i])
-        trace = jh.run(small, tx, steps=40, batch_size=32, seed=0, log_every=found.meta["log_every"])
+        trace = jh.run(
+            small, tx, steps=40, batch_size=32, seed=0, log_every=found.meta["log_every"]
+        )
         np.testing.assert_allclose(found.curves["loss"][i, 0], trace.loss, rtol=1e-6)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda p: jh.search(p, jh.adam, {}), "space must be a non-empty dict"),
-    (lambda p: jh.uniform(1.0, 1.0), "low < high"),
-    (lambda p: jh.log_uniform(0.0, 1.0), "low > 0"),
-    (lambda p: jh.log_uniform(1e-3, float("inf")), "finite"),
-    (lambda p: jh.choice([]), "at least one value"),
-    (lambda p: jh.search(p, jh.adam, SPACE, eta=1), "eta must be an int >= 2"),
-    (lambda p: jh.search(p, jh.adam, SPACE, steps=100, min_steps=200), "min_steps"),
-    (lambda p: jh.search(p, jh.adam, SPACE, num_configs=2, eta=3), "survivors would outnumber"),
-    (lambda p: jh.search(p, jh.adam, {"learning_rat": jh.uniform(0.1, 0.2)}), "unknown hyperparameter"),
-    (lambda p: jh.search(p, jh.adam, SPACE, method="grid"), "method must be"),
-    (lambda p: jh.search(p, jh.adam, SPACE, metric="accuracy"), "metric must be"),
-    (lambda p: jh.search(p, jh.adam, SPACE, steps=90, min_steps=10, log_every=7), "log_every"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda p: jh.search(p, jh.adam, {}), "space must be a non-empty dict"),
+        (lambda p: jh.uniform(1.0, 1.0), "low < high"),
+        (lambda p: jh.log_uniform(0.0, 1.0), "low > 0"),
+        (lambda p: jh.log_uniform(1e-3, float("inf")), "finite"),
+        (lambda p: jh.choice([]), "at least one value"),
+        (lambda p: jh.search(p, jh.adam, SPACE, eta=1), "eta must be an int >= 2"),
+        (lambda p: jh.search(p, jh.adam, SPACE, steps=100, min_steps=200), "min_steps"),
+        (lambda p: jh.search(p, jh.adam, SPACE, num_configs=2, eta=3), "survivors would outnumber"),
+        (
+            lambda p: jh.search(p, jh.adam, {"learning_rat": jh.uniform(0.1, 0.2)}),
+            "unknown hyperparameter",
+        ),
+        (lambda p: jh.search(p, jh.adam, SPACE, method="grid"), "method must be"),
+        (lambda p: jh.search(p, jh.adam, SPACE, metric="accuracy"), "metric must be"),
+        (lambda p: jh.search(p, jh.adam, SPACE, steps=90, min_steps=10, log_every=7), "log_every"),
+    ],
+)
 def test_bad_input_is_refused_before_compiling(small, call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call(small)
@@ -132,9 +185,33 @@ def test_cli_search_writes_best_json_table_and_figure(tmp_path, capsys):
     from jaxopt_hw import cli
 
     out = tmp_path / "search"
-    code = cli.main(["--no-cache", "search", "--optimizer", "adam", "--space", "learning_rate=log:1e-3:0.5",
-                     "--space", "b1=0.5:0.99", "--fixed", "b2=0.99", "--problem", "small", "--num-configs", "9",
-                     "--steps", "60", "--min-steps", "20", "--seeds", "0", "--out", str(out), "--no-progress"])
+    code = cli.main(
+        [
+            "--no-cache",
+            "search",
+            "--optimizer",
+            "adam",
+            "--space",
+            "learning_rate=log:1e-3:0.5",
+            "--space",
+            "b1=0.5:0.99",
+            "--fixed",
+            "b2=0.99",
+            "--problem",
+            "small",
+            "--num-configs",
+            "9",
+            "--steps",
+            "60",
+            "--min-steps",
+            "20",
+            "--seeds",
+            "0",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     best = json.loads((out / "best.json").read_text())
     assert set(best["best"]) == {"learning_rate", "b1"} and best["fixed"] == {"b2": 0.99}

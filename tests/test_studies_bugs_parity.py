@@ -12,11 +12,10 @@ import math
 
 import numpy as np
 import pytest
+from study_checks import assert_numbers_are_facts, check_study_output
 
 import jaxopt_hw as jh
 from jaxopt_hw.studies import fmt, homework_bugs, parity
-from study_checks import assert_numbers_are_facts, check_study_output
-
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +40,10 @@ def test_homework_bugs_measurements(bugs):
     m = homework_bugs.MAIN
     zero = f[f"{m}.zero_excess"]
     for optimizer in ("rmsprop", "adam"):
-        correct, assigned = f[f"{m}.{optimizer}.correct.mean"], f[f"{m}.{optimizer}.assign_step.mean"]
+        correct, assigned = (
+            f[f"{m}.{optimizer}.correct.mean"],
+            f[f"{m}.{optimizer}.assign_step.mean"],
+        )
         # bug 1 breaks the method: stuck next to the zero vector, far above the correct run
         assert correct < 1e-2 * assigned
         assert abs(assigned / zero - 1) < 0.2
@@ -78,12 +80,17 @@ def test_parity_measurements(parity_result):
     for name in parity.PAIRS:  # the runs did train: the excess loss fell from ~1e3
         assert f[f"medium.float32.{name}.final_excess"] < 50, name
     # the speed ratios are those of the timings they come from (their size depends on the load)
-    rates = {side: [f[f"medium.{name}.{side}.steps_per_s"] for name in parity.TIMED_QUICK] for side in ("ours", "optax")}
+    rates = {
+        side: [f[f"medium.{name}.{side}.steps_per_s"] for name in parity.TIMED_QUICK]
+        for side in ("ours", "optax")
+    }
     assert all(math.isfinite(rate) and rate > 0 for side in rates.values() for rate in side), rates
     ratios = [ours / theirs for ours, theirs in zip(rates["ours"], rates["optax"])]
     assert f["speed.n_timed"] == len(parity.TIMED_QUICK)
     assert f["speed_ratio.median"] == pytest.approx(float(np.median(ratios)), rel=1e-12)
-    assert (f["speed_ratio.min"], f["speed_ratio.max"]) == pytest.approx((min(ratios), max(ratios)), rel=1e-12)
+    assert (f["speed_ratio.min"], f["speed_ratio.max"]) == pytest.approx(
+        (min(ratios), max(ratios)), rel=1e-12
+    )
 
 
 def test_side_by_side_equals_separate_runs():
@@ -91,11 +98,18 @@ def test_side_by_side_equals_separate_runs():
     prob = jh.homework_problem("small")
     txs = {"adam": jh.adam(0.05), "momentum": jh.momentum(0.01)}
     combined = jh.run(
-        parity.side_by_side(prob, list(txs)), parity.parallel(txs), steps=100, batch_size=32, seed=3, record_params=True
+        parity.side_by_side(prob, list(txs)),
+        parity.parallel(txs),
+        steps=100,
+        batch_size=32,
+        seed=3,
+        record_params=True,
     )
     for name, tx in txs.items():
         alone = jh.run(prob, tx, steps=100, batch_size=32, seed=3, record_params=True)
-        np.testing.assert_allclose(np.asarray(combined.params[name]), np.asarray(alone.params), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            np.asarray(combined.params[name]), np.asarray(alone.params), rtol=1e-5, atol=1e-6
+        )
         assert float(parity.excess_loss(prob, np.asarray(alone.params[-1]))) == pytest.approx(
             float(alone.excess_loss[-1]), rel=1e-3, abs=1e-5
         )
@@ -109,19 +123,47 @@ def test_side_by_side_equals_separate_runs():
 def _bug_facts(**overrides):
     """Facts shaped like the study's on its main problem (values near the full report's)."""
     m = homework_bugs.MAIN
-    facts = {"n_seeds": 2, "early_step": 10, "drop_percent": 95, "learning_rate": 0.01, "sweep_lr.1": 0.001,
-             "sweep_lr.2": 0.0001, "assign_bound": 0.0316, "bias_factor": 0.316, "near_zero": homework_bugs.NEAR_ZERO,
-             "not_failed": homework_bugs.NOT_FAILED, "lr_spread_percent": 100 * homework_bugs.LR_SPREAD,
-             f"{m}.zero_excess": 281.0, f"{m}.mae_zero": 13.8,
-             f"{m}.mae_opt": 0.79, f"{m}.initial_excess": 2125.0, f"{m}.grad_scale": 0.0032, "large.grad_scale": 0.000213}
+    facts = {
+        "n_seeds": 2,
+        "early_step": 10,
+        "drop_percent": 95,
+        "learning_rate": 0.01,
+        "sweep_lr.1": 0.001,
+        "sweep_lr.2": 0.0001,
+        "assign_bound": 0.0316,
+        "bias_factor": 0.316,
+        "near_zero": homework_bugs.NEAR_ZERO,
+        "not_failed": homework_bugs.NOT_FAILED,
+        "lr_spread_percent": 100 * homework_bugs.LR_SPREAD,
+        f"{m}.zero_excess": 281.0,
+        f"{m}.mae_zero": 13.8,
+        f"{m}.mae_opt": 0.79,
+        f"{m}.initial_excess": 2125.0,
+        f"{m}.grad_scale": 0.0032,
+        "large.grad_scale": 0.000213,
+    }
     facts.update({f"bug.{bug}": number for bug, number in homework_bugs.BUG_NUMBER.items()})
-    finals = {"correct": 0.05, "assign_step": 290.0, "bias_1_minus_beta": 0.0117, "returns_initial": 2125.0,
-              "grad_over_n": 0.06, "notebook": 285.0}
+    finals = {
+        "correct": 0.05,
+        "assign_step": 290.0,
+        "bias_1_minus_beta": 0.0117,
+        "returns_initial": 2125.0,
+        "grad_over_n": 0.06,
+        "notebook": 285.0,
+    }
     for optimizer in homework_bugs.OPTIMIZERS:
         for variant, final in finals.items():
             prefix = f"{m}.{optimizer}.{variant}"
-            facts.update({prefix + ".mean": final, prefix + ".half": final / 10, prefix + ".diverged": 0,
-                          prefix + ".steps_to_drop": 100.0, prefix + ".early_over_final": 1.0, prefix + ".mae": 13.9})
+            facts.update(
+                {
+                    prefix + ".mean": final,
+                    prefix + ".half": final / 10,
+                    prefix + ".diverged": 0,
+                    prefix + ".steps_to_drop": 100.0,
+                    prefix + ".early_over_final": 1.0,
+                    prefix + ".mae": 13.9,
+                }
+            )
         facts[f"{m}.{optimizer}.correct.early_over_final"] = 1.27e5
         facts[f"{m}.{optimizer}.assign_step.max_abs_w"] = 0.0316
         for i in (1, 2):
@@ -144,7 +186,9 @@ def test_assigned_step_is_said_to_stay_next_to_0_only_when_measured():
     for sentence in out:
         assert_numbers_are_facts(sentence, facts)
     # Adam's weights wander halfway to the optimum: neither claim
-    moved = _bug_facts(**{f"{m}.adam.assign_step.max_norm_ratio": 0.5, f"{m}.adam.assign_step.min_dist_ratio": 0.6})
+    moved = _bug_facts(
+        **{f"{m}.adam.assign_step.max_norm_ratio": 0.5, f"{m}.adam.assign_step.min_dist_ratio": 0.6}
+    )
     out = homework_bugs._conclusions(moved, ("medium",))
     assert "next to 0" not in out[0] and "never approach" not in out[0]
     assert "‖w‖ reaches 0.5‖w*‖ and ‖w − w*‖ falls to 0.6‖w*‖" in out[0]
@@ -157,16 +201,23 @@ def test_learning_rate_is_said_to_hardly_matter_only_when_measured():
     m = homework_bugs.MAIN
     facts = _bug_facts()  # 290, 282, 282 at the three learning rates: 2.84% apart
     sentence = homework_bugs._lr_conclusion(facts)
-    assert sentence.startswith("With the step assigned the learning rate hardly matters: at learning rates 0.01")
-    assert "rank curves of this kind" in sentence and "all within 3.2% of the zero vector's 281" in sentence
+    assert sentence.startswith(
+        "With the step assigned the learning rate hardly matters: at learning rates 0.01"
+    )
+    assert (
+        "rank curves of this kind" in sentence
+        and "all within 3.2% of the zero vector's 281" in sentence
+    )
     assert facts[f"{m}.assign_step.lr_spread_max_percent"] == pytest.approx(100 * (290 / 282 - 1))
     assert_numbers_are_facts(sentence, facts)
     # Adam ends at 200 at the smallest learning rate: 45% below its 290 at the largest
     moved = _bug_facts(**{f"{m}.adam.assign_step.lr2.mean": 200.0})
     sentence = homework_bugs._lr_conclusion(moved)
     assert "hardly" not in sentence and "rank curves" not in sentence
-    assert sentence.startswith("With the step assigned the learning rate still moves the final excess loss, by up "
-                               "to 45% (more than 10%): at learning rates 0.01")
+    assert sentence.startswith(
+        "With the step assigned the learning rate still moves the final excess loss, by up "
+        "to 45% (more than 10%): at learning rates 0.01"
+    )
     assert "Adam at 290, 282 and 200" in sentence
     assert_numbers_are_facts(sentence, moved)
 
@@ -176,58 +227,97 @@ def test_bias_correction_is_called_harmless_only_when_measured():
     facts = _bug_facts()
     sentence = homework_bugs._bias_conclusion(facts, "the two intervals overlap")
     assert "a smaller learning rate rather than a failure" in sentence
-    assert "None of the notebook's conclusions rests on it" in sentence and "whatever the correction" in sentence
+    assert (
+        "None of the notebook's conclusions rests on it" in sentence
+        and "whatever the correction" in sentence
+    )
     assert_numbers_are_facts(sentence, facts)
     # bug 2 ends above 1% of the zero vector's excess loss, or a seed diverges: no "rather than a failure"
-    for failed in (_bug_facts(**{f"{m}.adam.bias_1_minus_beta.mean": 0.02 * 281.0}),
-                   _bug_facts(**{f"{m}.adam.bias_1_minus_beta.diverged": 1})):
+    for failed in (
+        _bug_facts(**{f"{m}.adam.bias_1_minus_beta.mean": 0.02 * 281.0}),
+        _bug_facts(**{f"{m}.adam.bias_1_minus_beta.diverged": 1}),
+    ):
         sentence = homework_bugs._bias_conclusion(failed, "higher")
         assert "failure" not in sentence and "against the zero vector's 281" in sentence
         assert_numbers_are_facts(sentence, failed)
     # as written, Adam's weights leave 0: the notebook's conclusions may rest on bug 2
-    moved = _bug_facts(**{f"{m}.adam.notebook.max_norm_ratio": 0.9, f"{m}.adam.notebook.min_dist_ratio": 0.2})
+    moved = _bug_facts(
+        **{f"{m}.adam.notebook.max_norm_ratio": 0.9, f"{m}.adam.notebook.min_dist_ratio": 0.2}
+    )
     sentence = homework_bugs._bias_conclusion(moved, "higher")
     assert "None of the notebook's conclusions" not in sentence and "next to 0" not in sentence
-    assert "Adam's ‖w‖ reaches 0.08‖w*‖ with the `1-beta**t` correction and 0.9‖w*‖ with `1-beta`" in sentence
+    assert (
+        "Adam's ‖w‖ reaches 0.08‖w*‖ with the `1-beta**t` correction and 0.9‖w*‖ with `1-beta`"
+        in sentence
+    )
     assert_numbers_are_facts(sentence, moved)
 
 
 def test_contour_caption_says_near_0_only_when_measured():
     caption = homework_bugs._contour_caption(_bug_facts())
     assert "jump to near 0 and stay there (after the first step ‖w‖ ≤ 0.08‖w*‖" in caption
-    moved = _bug_facts(**{"small.rmsprop.notebook.max_norm_ratio": 0.7, "small.rmsprop.notebook.min_dist_ratio": 0.4})
+    moved = _bug_facts(
+        **{
+            "small.rmsprop.notebook.max_norm_ratio": 0.7,
+            "small.rmsprop.notebook.min_dist_ratio": 0.4,
+        }
+    )
     caption = homework_bugs._contour_caption(moved)
     assert "near 0" not in caption and "‖w‖ reaches 0.7‖w*‖" in caption
 
 
 def test_distances_over_the_optimum_norm():
     w_star = np.array([3.0, 4.0])  # ‖w*‖ = 5
-    trajectories = np.array([[[30.0, 40.0], [0.3, 0.4], [0.0, 0.5]], [[-9.0, 0.0], [0.6, 0.8], [0.0, 0.0]]])
+    trajectories = np.array(
+        [[[30.0, 40.0], [0.3, 0.4], [0.0, 0.5]], [[-9.0, 0.0], [0.6, 0.8], [0.0, 0.0]]]
+    )
     distances = homework_bugs._distances(trajectories, w_star)  # the start (index 0) is left out
     assert distances["max_norm_ratio"] == pytest.approx(0.2)
     assert distances["min_dist_ratio"] == pytest.approx(0.8)
-    assert homework_bugs._near_zero({"near_zero": 0.3, "x.max_norm_ratio": 0.2, "x.min_dist_ratio": 0.8}, "x")
-    assert not homework_bugs._near_zero({"near_zero": 0.3, "x.max_norm_ratio": 0.2, "x.min_dist_ratio": 0.6}, "x")
+    assert homework_bugs._near_zero(
+        {"near_zero": 0.3, "x.max_norm_ratio": 0.2, "x.min_dist_ratio": 0.8}, "x"
+    )
+    assert not homework_bugs._near_zero(
+        {"near_zero": 0.3, "x.max_norm_ratio": 0.2, "x.min_dist_ratio": 0.6}, "x"
+    )
     assert not homework_bugs._near_zero({"near_zero": 0.3}, "x")  # not measured: not claimed
 
 
 def _with_geometric(facts: dict, variant: str, gm: float, low: float, high: float) -> dict:
     prefix = f"{homework_bugs.MAIN}.adam.{variant}"
-    return {**facts, prefix + ".gm": gm, prefix + ".gm_low": low, prefix + ".gm_high": high, "confidence": 95}
+    return {
+        **facts,
+        prefix + ".gm": gm,
+        prefix + ".gm_low": low,
+        prefix + ".gm_high": high,
+        "confidence": 95,
+    }
 
 
-@pytest.mark.parametrize("bias, says", [((0.012, 0.004, 0.03), "the two intervals overlap"),
-                                        ((0.001, 0.0005, 0.002), "lower, because"),
-                                        ((0.5, 0.3, 0.9), "higher")])
+@pytest.mark.parametrize(
+    "bias, says",
+    [
+        ((0.012, 0.004, 0.03), "the two intervals overlap"),
+        ((0.001, 0.0005, 0.002), "lower, because"),
+        ((0.5, 0.3, 0.9), "higher"),
+    ],
+)
 def test_bias_verdict_compares_the_geometric_intervals(bias, says):
-    facts = _with_geometric(_with_geometric(_bug_facts(), "correct", 0.05, 0.02, 0.1), "bias_1_minus_beta", *bias)
+    facts = _with_geometric(
+        _with_geometric(_bug_facts(), "correct", 0.05, 0.02, 0.1), "bias_1_minus_beta", *bias
+    )
     assert homework_bugs._bias_verdict(facts).startswith(says)
     sentence = homework_bugs._bias_conclusion(facts, homework_bugs._bias_verdict(facts))
-    assert f"from 0.05 (95% 0.02–0.1) to {fmt(bias[0])} (95% {fmt(bias[1])}–{fmt(bias[2])})" in sentence
+    assert (
+        f"from 0.05 (95% 0.02–0.1) to {fmt(bias[0])} (95% {fmt(bias[1])}–{fmt(bias[2])})"
+        in sentence
+    )
     assert_numbers_are_facts(sentence, facts)
 
 
 def test_bias_verdict_without_geometric_means_uses_the_t_intervals():
-    assert homework_bugs._bias_verdict(_bug_facts()).startswith("lower")  # 0.05 ± 0.005 against 0.0117 ± 0.00117
+    assert homework_bugs._bias_verdict(_bug_facts()).startswith(
+        "lower"
+    )  # 0.05 ± 0.005 against 0.0117 ± 0.00117
     wide = _bug_facts(**{f"{homework_bugs.MAIN}.adam.correct.half": 0.05})
     assert homework_bugs._bias_verdict(wide) == "the two intervals overlap"

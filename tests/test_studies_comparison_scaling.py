@@ -6,12 +6,12 @@ import math
 import jax
 import numpy as np
 import pytest
+from study_checks import assert_numbers_are_facts, check_study_output
 
 import jaxopt_hw as jh
 from jaxopt_hw import metrics
 from jaxopt_hw.studies import Settings, comparison, fmt, scaling
 from jaxopt_hw.sweep import METRIC_NAMES
-from study_checks import assert_numbers_are_facts, check_study_output
 
 
 def _study_run(request, tmp_path_factory, module):
@@ -46,8 +46,13 @@ def test_comparison_figures_and_facts(comparison_run):
     settings, result = comparison_run
     check_study_output(settings, result, comparison)
     names = {name for name, _ in result.figures}
-    assert {"comparison_trajectories.png", "comparison_convergence.png", "comparison_heatmaps_hw_medium.png",
-            "comparison_heatmaps_wide_medium.png", "comparison_sensitivity_medium.png"} <= names
+    assert {
+        "comparison_trajectories.png",
+        "comparison_convergence.png",
+        "comparison_heatmaps_hw_medium.png",
+        "comparison_heatmaps_wide_medium.png",
+        "comparison_sensitivity_medium.png",
+    } <= names
 
 
 def test_comparison_homework_grid_is_a_sub_grid_of_the_wide_grid(comparison_run):
@@ -67,7 +72,10 @@ def test_comparison_homework_grid_is_a_sub_grid_of_the_wide_grid(comparison_run)
             # the homework grid's best lies on the homework grid
             assert any(math.isclose(facts[f"{hw}_learning_rate"], lr) for lr in comparison.HW_LRS)
             if comparison.BETA[name]:
-                assert any(math.isclose(facts[f"{hw}_{comparison.BETA[name]}"], b) for b in comparison.HW_BETAS)
+                assert any(
+                    math.isclose(facts[f"{hw}_{comparison.BETA[name]}"], b)
+                    for b in comparison.HW_BETAS
+                )
 
 
 def test_comparison_stability_limits(comparison_run):
@@ -91,14 +99,20 @@ def test_comparison_adaptive_methods_are_faster_on_the_medium_problem(comparison
     # κ ≈ 82: the column scaling slows SGD; the per-coordinate step of RMSprop/Adam undoes it
     # (the quick report's two seeds measured 1.5× to 2.6× depending on the initial points)
     assert facts["medium_adaptive_speedup"] > 1.25
-    assert facts["medium_heldout_rank_wins"] <= facts["medium_heldout_rank_count"] == comparison.HOLDOUT_QUICK
+    assert (
+        facts["medium_heldout_rank_wins"]
+        <= facts["medium_heldout_rank_count"]
+        == comparison.HOLDOUT_QUICK
+    )
     assert result.data["order"]["medium"][0] in comparison.OPTIMIZERS
 
 
 def test_comparison_ranks_by_held_out_seeds(comparison_run):
     settings, result = comparison_run
     facts, data = result.facts, result.data
-    assert data["holdout_seeds"] == comparison.holdout_seeds(settings.seeds, comparison.HOLDOUT_QUICK)
+    assert data["holdout_seeds"] == comparison.holdout_seeds(
+        settings.seeds, comparison.HOLDOUT_QUICK
+    )
     assert not set(data["holdout_seeds"]) & set(settings.seeds)
     for size, _, _ in comparison.SIZES_QUICK:
         order = data["heldout_order"][size]
@@ -111,7 +125,9 @@ def test_comparison_ranks_by_held_out_seeds(comparison_run):
         # the held-out scores are new runs, not the tuning seeds' numbers again
         for name in comparison.OPTIMIZERS:
             assert facts[f"{size}_heldout_{name}_excess"] != facts[f"{size}_wide_{name}_excess"]
-    assert result.conclusions[0].startswith("Tuned on the wide grid over the 2 tuning seeds and scored on 4 held-out")
+    assert result.conclusions[0].startswith(
+        "Tuned on the wide grid over the 2 tuning seeds and scored on 4 held-out"
+    )
 
 
 #: the relative gap between a run's and its sweep's final excess loss: a few float32 ulps on
@@ -151,18 +167,25 @@ def _profile_result(final_excess, diverged=None):
     curve = np.repeat(final_excess[..., None, None], 2, axis=-2)  # (lr, beta, seeds, 1 log)
     return jh.SweepResult(
         axes={"learning_rate": [1e-3, 1e-2, 1e-1], "beta": [0.5, 0.9], "seed": [0, 1]},
-        curves={name: curve for name in METRIC_NAMES}, steps=np.array([10]),
+        curves={name: curve for name in METRIC_NAMES},
+        steps=np.array([10]),
         diverged=np.zeros(final_excess.shape + (2,), bool) if diverged is None else diverged,
-        initial_loss=np.array([1.0, 1.0]), tol=0.1)
+        initial_loss=np.array([1.0, 1.0]),
+        tol=0.1,
+    )
 
 
 def _seeds_result(excess_curves, diverged=None, tol=1.0):
     """A result over seeds alone whose excess loss per seed is ``excess_curves`` (seeds, logs)."""
     curves = np.asarray(excess_curves, dtype=float)
-    return jh.SweepResult(axes={"seed": list(range(len(curves)))},
-                          curves={name: curves for name in METRIC_NAMES}, steps=np.arange(1, curves.shape[1] + 1) * 10,
-                          diverged=np.zeros(len(curves), bool) if diverged is None else np.asarray(diverged),
-                          initial_loss=np.full(len(curves), 10.0), tol=tol)
+    return jh.SweepResult(
+        axes={"seed": list(range(len(curves)))},
+        curves={name: curves for name in METRIC_NAMES},
+        steps=np.arange(1, curves.shape[1] + 1) * 10,
+        diverged=np.zeros(len(curves), bool) if diverged is None else np.asarray(diverged),
+        initial_loss=np.full(len(curves), 10.0),
+        tol=tol,
+    )
 
 
 def test_heldout_seeds_follow_the_tuning_seeds():
@@ -175,7 +198,11 @@ def test_a_heldout_fastest_config_counts_only_where_its_median_seed_ends_below_t
     # reaches the tolerance at step 10 on every seed, and stays below it on two of three
     fastest = _seeds_result([[0.5, 0.6], [0.5, 3.0], [0.5, 0.2]])
     summary = comparison._heldout_summary(best, fastest)
-    assert summary["excess"] == pytest.approx(0.7) and summary["fastest"] == 10 and summary["fastest_below"] == 2
+    assert (
+        summary["excess"] == pytest.approx(0.7)
+        and summary["fastest"] == 10
+        and summary["fastest_below"] == 2
+    )
     # passes the tolerance early, but the median seed ends above it: not "fast to the tolerance"
     passing = _seeds_result([[0.5, 3.0], [0.5, 3.0], [0.5, 0.2]])
     assert comparison._heldout_summary(best, passing)["fastest"] == math.inf
@@ -190,29 +217,49 @@ def test_the_fastest_tuning_config_must_end_below_the_tolerance_on_its_median_se
     curves = np.full((3, 2, 2, 2), 5.0)
     curves[0, 0] = [[0.5, 3.0], [0.5, 3.0]]  # first at step 10, ends at 3
     curves[1, 1] = [[5.0, 0.5], [5.0, 0.5]]  # first at step 20, ends at 0.5
-    result = jh.SweepResult(axes={"learning_rate": [1e-3, 1e-2, 1e-1], "beta": [0.5, 0.9], "seed": [0, 1]},
-                            curves={name: curves for name in METRIC_NAMES}, steps=np.array([10, 20]),
-                            diverged=np.zeros((3, 2, 2), bool), initial_loss=np.array([10.0, 10.0]), tol=1.0)
+    result = jh.SweepResult(
+        axes={"learning_rate": [1e-3, 1e-2, 1e-1], "beta": [0.5, 0.9], "seed": [0, 1]},
+        curves={name: curves for name in METRIC_NAMES},
+        steps=np.array([10, 20]),
+        diverged=np.zeros((3, 2, 2), bool),
+        initial_loss=np.array([10.0, 10.0]),
+        tol=1.0,
+    )
     summary = comparison.summarize(result)
-    assert summary["fastest"] == 20 and summary["fastest_config"] == {"learning_rate": 1e-2, "beta": 0.9}
+    assert summary["fastest"] == 20 and summary["fastest_config"] == {
+        "learning_rate": 1e-2,
+        "beta": 0.9,
+    }
 
 
 def test_a_stable_lr_ends_below_where_it_started():
     # lr 0.1 ends at 50 from an initial excess of 10: not diverged, not stable either
-    profile = comparison.lr_profile(_profile_result([[2.0, 3.0], [1.0, 4.0], [50.0, 60.0]]), initial_excess=10.0)
+    profile = comparison.lr_profile(
+        _profile_result([[2.0, 3.0], [1.0, 4.0], [50.0, 60.0]]), initial_excess=10.0
+    )
     assert profile["lr_max_stable"] == 1e-2 and profile["none_diverged"]
-    assert math.isnan(comparison.lr_profile(_profile_result(np.full((3, 2), 50.0)), initial_excess=10.0)["lr_max_stable"])
+    assert math.isnan(
+        comparison.lr_profile(_profile_result(np.full((3, 2), 50.0)), initial_excess=10.0)[
+            "lr_max_stable"
+        ]
+    )
 
 
 def test_beta_profile_retunes_the_lr_for_each_value():
     # best per beta over the lrs: beta 0.5 -> 1.0, beta 0.9 -> 4.0 (its 0.5 at lr 0.1 diverged)
     diverged = np.zeros((3, 2, 2), bool)
     diverged[2, 1, 0] = True
-    profile = comparison.beta_profile(_profile_result([[2.0, 6.0], [1.0, 4.0], [3.0, 0.5]], diverged), "beta")
+    profile = comparison.beta_profile(
+        _profile_result([[2.0, 6.0], [1.0, 4.0], [3.0, 0.5]], diverged), "beta"
+    )
     np.testing.assert_array_equal(profile["best"], [1.0, 4.0])
-    assert profile["best_value"] == 0.5 and profile["spread"] == 4.0 and profile["n_all_diverged"] == 0
+    assert (
+        profile["best_value"] == 0.5 and profile["spread"] == 4.0 and profile["n_all_diverged"] == 0
+    )
     diverged[:, 1, 0] = True  # every config of beta 0.9 diverged: the spread is over beta 0.5 alone
-    profile = comparison.beta_profile(_profile_result([[2.0, 6.0], [1.0, 4.0], [3.0, 0.5]], diverged), "beta")
+    profile = comparison.beta_profile(
+        _profile_result([[2.0, 6.0], [1.0, 4.0], [3.0, 0.5]], diverged), "beta"
+    )
     assert profile["spread"] == 1.0 and profile["n_all_diverged"] == 1
 
 
@@ -223,15 +270,29 @@ def test_beta_profile_finds_the_fastest_value_among_configs_that_end_below_the_t
     curves[1, 0] = [[5.0, 0.5], [5.0, 0.5]]
     curves[2, 1] = [[0.5, 3.0], [0.5, 3.0]]
     curves[0, 1] = [[5.0, 0.2], [5.0, 0.2]]
-    result = jh.SweepResult(axes={"learning_rate": [1e-3, 1e-2, 1e-1], "beta": [0.5, 0.9], "seed": [0, 1]},
-                            curves={name: curves for name in METRIC_NAMES}, steps=np.array([10, 20]),
-                            diverged=np.zeros((3, 2, 2), bool), initial_loss=np.array([10.0, 10.0]), tol=1.0)
+    result = jh.SweepResult(
+        axes={"learning_rate": [1e-3, 1e-2, 1e-1], "beta": [0.5, 0.9], "seed": [0, 1]},
+        curves={name: curves for name in METRIC_NAMES},
+        steps=np.array([10, 20]),
+        diverged=np.zeros((3, 2, 2), bool),
+        initial_loss=np.array([10.0, 10.0]),
+        tol=1.0,
+    )
     profile = comparison.beta_profile(result, "beta")
     np.testing.assert_array_equal(profile["steps"], [20, 20])
-    assert profile["steps_spread"] == 1.0 and profile["n_never"] == 0 and profile["best_value"] == 0.9
-    curves[2, 0] = [[0.5, 0.8], [0.5, 0.8]]  # beta 0.5 now gets there at step 10 (lr 0.1) and stays: fastest
+    assert (
+        profile["steps_spread"] == 1.0 and profile["n_never"] == 0 and profile["best_value"] == 0.9
+    )
+    curves[2, 0] = [
+        [0.5, 0.8],
+        [0.5, 0.8],
+    ]  # beta 0.5 now gets there at step 10 (lr 0.1) and stays: fastest
     profile = comparison.beta_profile(result, "beta")
-    assert profile["fastest_value"] == 0.5 and profile["best_value"] == 0.9 and profile["steps_spread"] == 2.0
+    assert (
+        profile["fastest_value"] == 0.5
+        and profile["best_value"] == 0.9
+        and profile["steps_spread"] == 2.0
+    )
     curves[2, 0] = 5.0
     curves[0, 1] = 5.0  # now no beta-0.9 config ends below the tolerance
     profile = comparison.beta_profile(result, "beta")
@@ -241,36 +302,68 @@ def test_beta_profile_finds_the_fastest_value_among_configs_that_end_below_the_t
 def _pick_facts(cases, size="large"):
     facts = {"ci_level": 95, "n_seeds": 5}
     for name, (is_best, above, ratio, diverged) in cases.items():
-        facts.update({f"{size}_{name}_pick_excess": 0.1 * ratio, f"{size}_{name}_pick_excess_half": 0.01,
-                      f"{size}_{name}_pick_excess_gm": 0.1 * ratio, f"{size}_{name}_pick_excess_gm_low": 0.05 * ratio,
-                      f"{size}_{name}_pick_excess_gm_high": 0.2 * ratio,
-                      f"{size}_{name}_pick_ratio": ratio, f"{size}_{name}_pick_ratio_low": ratio / 2,
-                      f"{size}_{name}_pick_ratio_high": ratio * 2, f"{size}_{name}_pick_is_best": is_best,
-                      f"{size}_{name}_pick_above_best": above, f"{size}_{name}_pick_diverged": diverged})
+        facts.update(
+            {
+                f"{size}_{name}_pick_excess": 0.1 * ratio,
+                f"{size}_{name}_pick_excess_half": 0.01,
+                f"{size}_{name}_pick_excess_gm": 0.1 * ratio,
+                f"{size}_{name}_pick_excess_gm_low": 0.05 * ratio,
+                f"{size}_{name}_pick_excess_gm_high": 0.2 * ratio,
+                f"{size}_{name}_pick_ratio": ratio,
+                f"{size}_{name}_pick_ratio_low": ratio / 2,
+                f"{size}_{name}_pick_ratio_high": ratio * 2,
+                f"{size}_{name}_pick_is_best": is_best,
+                f"{size}_{name}_pick_above_best": above,
+                f"{size}_{name}_pick_diverged": diverged,
+            }
+        )
     return facts
 
 
 def test_the_notebooks_picks_are_judged_against_the_grids_best():
-    facts = _pick_facts({"momentum": (1, 0, 1.0, 0), "rmsprop": (0, 0, 1.5, 0), "adam": (0, 1, 40.0, 0)})
+    facts = _pick_facts(
+        {"momentum": (1, 0, 1.0, 0), "rmsprop": (0, 0, 1.5, 0), "adam": (0, 1, 40.0, 0)}
+    )
     text = comparison._notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
     assert "β = 0.7 ends at 0.1 (95% 0.05–0.2): it is the grid's best" in text
-    assert "1.5 times the best (95% interval 0.75–3, paired over the seeds): not separated from the best" in text
+    assert (
+        "1.5 times the best (95% interval 0.75–3, paired over the seeds): not separated from the best"
+        in text
+    )
     assert "40 times the best (95% interval 20–80, paired over the seeds): above the best" in text
     assert "2 of the 3 picks" in text and facts["large_notebook_picks_held"] == 2
     # a pick whose seeds diverged holds nothing, whatever its interval
-    facts = _pick_facts({"momentum": (0, 0, 2.0, 1), "rmsprop": (0, 0, 1.5, 0), "adam": (1, 0, 1.0, 0)})
+    facts = _pick_facts(
+        {"momentum": (0, 0, 2.0, 1), "rmsprop": (0, 0, 1.5, 0), "adam": (1, 0, 1.0, 0)}
+    )
     text = comparison._notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
     assert "it diverged on 1 of 5 seeds" in text and facts["large_notebook_picks_held"] == 2
     # the other problems are counted
-    facts.update(_pick_facts({"momentum": (0, 1, 9.0, 0), "rmsprop": (0, 1, 9.0, 0), "adam": (0, 0, 1.1, 0)}, "small"))
-    text = comparison._notebook_picks_conclusion(facts, ["small", "large"], lambda size: f"({size})")
+    facts.update(
+        _pick_facts(
+            {"momentum": (0, 1, 9.0, 0), "rmsprop": (0, 1, 9.0, 0), "adam": (0, 0, 1.1, 0)}, "small"
+        )
+    )
+    text = comparison._notebook_picks_conclusion(
+        facts, ["small", "large"], lambda size: f"({size})"
+    )
     assert text.endswith("on the other problems 1 of 3 at (small).")
 
 
 def test_no_speed_accuracy_claim_without_a_pair_that_shows_it():
-    facts = {f"small_wide_{o}_{k}": v for o in comparison.OPTIMIZERS
-             for k, v in (("fastest_lr", 0.01), ("learning_rate", 0.01), ("fastest_excess", 1.0), ("excess", 1.0))}
-    text = comparison._speed_accuracy_conclusion(facts, [("small", 500, 2)], lambda size: "(500, 2)")
+    facts = {
+        f"small_wide_{o}_{k}": v
+        for o in comparison.OPTIMIZERS
+        for k, v in (
+            ("fastest_lr", 0.01),
+            ("learning_rate", 0.01),
+            ("fastest_excess", 1.0),
+            ("excess", 1.0),
+        )
+    }
+    text = comparison._speed_accuracy_conclusion(
+        facts, [("small", 500, 2)], lambda size: "(500, 2)"
+    )
     assert text.startswith("In 0 of the 4") and "ask for different" not in text
 
 
@@ -280,8 +373,9 @@ def test_subset_keeps_the_axes_and_selects_the_values():
     assert part.axes == {"learning_rate": [1e-3, 1e-1], "beta": [0.9], "seed": [0, 1]}
     np.testing.assert_array_equal(part.loss[1, 0], result.loss[2, 1])
     np.testing.assert_array_equal(part.diverged, result.diverged[[0, 2]][:, [1]])
-    np.testing.assert_array_equal(part.sel(learning_rate=1e-3, beta=0.9).loss,
-                                  result.sel(learning_rate=1e-3, beta=0.9).loss)
+    np.testing.assert_array_equal(
+        part.sel(learning_rate=1e-3, beta=0.9).loss, result.sel(learning_rate=1e-3, beta=0.9).loss
+    )
     one_seed = comparison.subset(result, seed=[1])
     np.testing.assert_array_equal(one_seed.initial_loss, [2.0])
     np.testing.assert_array_equal(one_seed.final_loss[..., 0], result.final_loss[..., 1])
@@ -306,7 +400,9 @@ def test_scaling_kappa_grows_with_d_and_gd_like_steps_grow_with_kappa(scaling_ru
     kappas = [facts[f"n{n}_d{d}_kappa"] for d in scaling.DS_QUICK]
     assert np.all(np.diff(kappas) > 0) and facts["kappa_d_slope"] > 1.5
     for name in ("sgd", "momentum"):
-        steps = [facts[f"n{n}_d{d}_{name}_steps"] for d in scaling.DS_QUICK]  # KeyError: not reached
+        steps = [
+            facts[f"n{n}_d{d}_{name}_steps"] for d in scaling.DS_QUICK
+        ]  # KeyError: not reached
         assert np.all(np.diff(steps) > 0), (name, steps)
     # gradient descent at a fixed accuracy: steps ∝ κ
     assert 0.7 < facts["sgd_steps_kappa_slope"] < 1.6
@@ -314,8 +410,11 @@ def test_scaling_kappa_grows_with_d_and_gd_like_steps_grow_with_kappa(scaling_ru
     # initial points with so few sizes (it held for one draw of them and not for another):
     # the report says so exactly when its facts show it
     # resolved seed by seed: the exponent minus SGD's, one fit per seed, has its 95% interval below 0
-    slower = any(facts[f"{name}_minus_sgd_kappa_slope"] + facts[f"{name}_minus_sgd_kappa_slope_half"] < 0
-                 for name in ("rmsprop", "adam") if f"{name}_minus_sgd_kappa_slope" in facts)
+    slower = any(
+        facts[f"{name}_minus_sgd_kappa_slope"] + facts[f"{name}_minus_sgd_kappa_slope_half"] < 0
+        for name in ("rmsprop", "adam")
+        if f"{name}_minus_sgd_kappa_slope" in facts
+    )
     assert slower == any("grow more slowly with κ" in c for c in result.conclusions)
     # the final excess loss after the same budget grows with d for SGD
     excess = [facts[f"n{n}_d{d}_sgd_excess"] for d in scaling.DS_QUICK]
@@ -338,14 +437,23 @@ def test_scaling_at_a_fixed_kappa_d_alone_still_slows_minibatch_methods(scaling_
     sentence = next(c for c in result.conclusions if c.startswith("At a fixed κ"))
     slopes = [facts.get(f"{o}_steps_d_fixed_kappa_slope") for o in comparison.OPTIMIZERS]
     assert all(slope is not None for slope in slopes), slopes
-    lows = [facts.get(f"{o}_steps_d_fixed_kappa_seed_slope", -math.inf)
-            - facts.get(f"{o}_steps_d_fixed_kappa_seed_slope_half", math.inf) for o in comparison.OPTIMIZERS]
+    lows = [
+        facts.get(f"{o}_steps_d_fixed_kappa_seed_slope", -math.inf)
+        - facts.get(f"{o}_steps_d_fixed_kappa_seed_slope_half", math.inf)
+        for o in comparison.OPTIMIZERS
+    ]
     assert ("still grow with d" in sentence) == all(low > 0 for low in lows)
     # constant-step SGD's final excess loss against its noise floor lr·σ²·tr(H)/(2B): at the
     # largest d, where the excess averages over the most directions, within a factor 3 (0.78 in
     # the quick run, 0.62–1.14 over the full run's d; the quick run's d = 2 with two seeds: 0.1)
     row = result.data["kappa_rows"][-1]
-    floor = row["sgd"]["config"]["learning_rate"] * row["min_loss"] * row["trace_ratio"] * row["mu"] / (2 * scaling.BATCH_SIZE)
+    floor = (
+        row["sgd"]["config"]["learning_rate"]
+        * row["min_loss"]
+        * row["trace_ratio"]
+        * row["mu"]
+        / (2 * scaling.BATCH_SIZE)
+    )
     ratio = row["sgd"]["excess"] / floor
     assert facts["sgd_floor_ratio_min"] <= ratio <= facts["sgd_floor_ratio_max"]
     assert 1 / 3 < ratio < 3, ratio
@@ -375,7 +483,9 @@ def test_scaling_sample_size_leaves_kappa_alone_and_short_epochs_lower_the_floor
 def test_loglog_slope():
     x = np.array([1.0, 10.0, 100.0, 1000.0])
     assert scaling.loglog_slope(x, 3.0 * x**1.5) == pytest.approx(1.5)
-    assert math.isnan(scaling.loglog_slope(x, [1.0, 2.0, math.inf, math.inf]))  # two points < MIN_FIT_POINTS
+    assert math.isnan(
+        scaling.loglog_slope(x, [1.0, 2.0, math.inf, math.inf])
+    )  # two points < MIN_FIT_POINTS
     assert scaling.loglog_slope(x[:2], [1.0, 10.0], min_points=2) == pytest.approx(1.0)
 
 
@@ -385,10 +495,17 @@ def test_a_slopes_interval_comes_from_one_fit_per_seed():
     np.testing.assert_allclose(scaling.per_seed_slopes(x, rows), [1.0, 2.0])
     facts = scaling._seed_slope_facts("sgd_steps_kappa", scaling.per_seed_slopes(x, rows))
     assert facts["sgd_steps_kappa_seed_slope"] == pytest.approx(1.5)
-    assert facts["sgd_steps_kappa_seed_slope_half"] == pytest.approx(metrics.t_quantile_975(1) * np.std([1.0, 2.0], ddof=1) / np.sqrt(2))
+    assert facts["sgd_steps_kappa_seed_slope_half"] == pytest.approx(
+        metrics.t_quantile_975(1) * np.std([1.0, 2.0], ddof=1) / np.sqrt(2)
+    )
     # a point where not every seed has a value leaves each seed two points: no slope, no interval
     assert np.all(np.isnan(scaling.per_seed_slopes(x, [rows[0], None, rows[2]])))
-    assert scaling._seed_slope_facts("sgd_steps_kappa", scaling.per_seed_slopes(x, [rows[0], None, rows[2]])) == {}
+    assert (
+        scaling._seed_slope_facts(
+            "sgd_steps_kappa", scaling.per_seed_slopes(x, [rows[0], None, rows[2]])
+        )
+        == {}
+    )
     with pytest.raises(ValueError, match="same seeds"):
         scaling.per_seed_slopes(x, [[1.0, 1.0], [10.0], [100.0, 1e4]])
 
@@ -397,13 +514,29 @@ def test_a_slopes_interval_comes_from_one_fit_per_seed():
 
 
 def _trajectory_facts(bend=1.5, floor=0.1, **overrides):
-    facts = {"n_small": 500, "d_small": 2, "kappa_small": 8.8, "trajectory_gap": 0.00089,
-             "floor_factor": comparison.FLOOR_FACTOR, "bend_min": comparison.BEND_MIN, "ci_level": 95, "n_seeds": 5,
-             "path_longest_separated": 1, "path_straightest_separated": 0}
+    facts = {
+        "n_small": 500,
+        "d_small": 2,
+        "kappa_small": 8.8,
+        "trajectory_gap": 0.00089,
+        "floor_factor": comparison.FLOOR_FACTOR,
+        "bend_min": comparison.BEND_MIN,
+        "ci_level": 95,
+        "n_seeds": 5,
+        "path_longest_separated": 1,
+        "path_straightest_separated": 0,
+    }
     for i, name in enumerate(comparison.OPTIMIZERS):
-        facts.update({f"small_{name}_path_ratio": 300.0 + 100 * i, f"small_{name}_path_ratio_half": 20.0,
-                      f"small_{name}_jitter_share": 0.99,
-                      f"small_{name}_approach_steps": 1 + i, f"small_{name}_bend": bend, f"small_{name}_floor": floor})
+        facts.update(
+            {
+                f"small_{name}_path_ratio": 300.0 + 100 * i,
+                f"small_{name}_path_ratio_half": 20.0,
+                f"small_{name}_jitter_share": 0.99,
+                f"small_{name}_approach_steps": 1 + i,
+                f"small_{name}_bend": bend,
+                f"small_{name}_floor": floor,
+            }
+        )
     facts.update(overrides)
     return facts
 
@@ -411,13 +544,20 @@ def _trajectory_facts(bend=1.5, floor=0.1, **overrides):
 def test_trajectory_conclusion_claims_the_floor_and_the_bend_only_when_measured():
     both = comparison._trajectory_conclusion(_trajectory_facts())
     assert "jitter at the noise floor" in both and "bent by the elongated contours" in both
-    assert ("(the longest: Adam, separated from the next at 95%; the straightest: SGD, not separated from the next "
-            "at 95%, paired over the seeds)") in both
+    assert (
+        "(the longest: Adam, separated from the next at 95%; the straightest: SGD, not separated from the next "
+        "at 95%, paired over the seeds)"
+    ) in both
     # a one-step approach is straight (bend 1); a run whose mean excess loss after the
     # tolerance is three tolerances is not at the floor
-    neither = comparison._trajectory_conclusion(_trajectory_facts(bend=1.0, small_rmsprop_floor=3.0))
+    neither = comparison._trajectory_conclusion(
+        _trajectory_facts(bend=1.0, small_rmsprop_floor=3.0)
+    )
     assert "jitter at the noise floor" not in neither and "bent" not in neither
-    assert "steps to the tolerance: 1, 2, 3, 4" in neither and "over the tolerance: 0.1, 0.1, 3, 0.1" in neither
+    assert (
+        "steps to the tolerance: 1, 2, 3, 4" in neither
+        and "over the tolerance: 0.1, 0.1, 3, 0.1" in neither
+    )
     facts = _trajectory_facts()
     for what in ("approach_steps", "bend", "floor"):
         del facts[f"small_adam_{what}"]  # Adam never reached the tolerance
@@ -430,36 +570,57 @@ def test_trajectory_conclusion_claims_the_floor_and_the_bend_only_when_measured(
 def _divergence_facts(**overrides):
     """The wide grid's stability facts, shaped like the quick run's (11 lrs, 2 per decade)."""
     facts = {"wide_lr_min": 1e-5, "wide_lr_max": 1.0, "n_wide_lrs": 11}
-    for size, n, d, two_over_L, sgd, momentum in (("small", 500, 2, 0.0138, 0.01, 0.316),
-                                                  ("medium", 10000, 5, 0.00149, 0.001, 0.0316)):
-        facts.update({f"n_{size}": n, f"d_{size}": d, f"two_over_L_{size}": two_over_L,
-                      f"{size}_sgd_lr_max_stable": sgd, f"{size}_momentum_lr_max_stable": momentum,
-                      f"{size}_wide_sgd_diverged_pct": 36.4, f"{size}_wide_momentum_diverged_pct": 18.2,
-                      f"{size}_wide_rmsprop_diverged_pct": 0.0, f"{size}_wide_adam_diverged_pct": 0.0})
+    for size, n, d, two_over_L, sgd, momentum in (
+        ("small", 500, 2, 0.0138, 0.01, 0.316),
+        ("medium", 10000, 5, 0.00149, 0.001, 0.0316),
+    ):
+        facts.update(
+            {
+                f"n_{size}": n,
+                f"d_{size}": d,
+                f"two_over_L_{size}": two_over_L,
+                f"{size}_sgd_lr_max_stable": sgd,
+                f"{size}_momentum_lr_max_stable": momentum,
+                f"{size}_wide_sgd_diverged_pct": 36.4,
+                f"{size}_wide_momentum_diverged_pct": 18.2,
+                f"{size}_wide_rmsprop_diverged_pct": 0.0,
+                f"{size}_wide_adam_diverged_pct": 0.0,
+            }
+        )
     facts.update(overrides)
     return facts
 
 
 def _divergence_sentence(facts):
     sentence = comparison._divergence_conclusion(
-        facts, ["small", "medium"], lambda size: f"({fmt(facts[f'n_{size}'])}, {fmt(facts[f'd_{size}'])})")
+        facts,
+        ["small", "medium"],
+        lambda size: f"({fmt(facts[f'n_{size}'])}, {fmt(facts[f'd_{size}'])})",
+    )
     assert_numbers_are_facts(sentence, facts)
     return sentence
 
 
 def test_divergence_is_said_to_be_set_by_L_only_when_measured():
     full = _divergence_sentence(_divergence_facts())
-    assert full.startswith("SGD and Momentum diverge above a step set by the largest curvature L: SGD's largest "
-                           "stable lr on the grid (its best config ends below the initial excess loss) is 0.01 at "
-                           "(500, 2) (`2/L` = 0.0138), 0.001 at (10000, 5) (`2/L` = 0.00149); Momentum's is larger "
-                           "(0.316, 0.0316) because the EMA form is heavy ball")
+    assert full.startswith(
+        "SGD and Momentum diverge above a step set by the largest curvature L: SGD's largest "
+        "stable lr on the grid (its best config ends below the initial excess loss) is 0.01 at "
+        "(500, 2) (`2/L` = 0.0138), 0.001 at (10000, 5) (`2/L` = 0.00149); Momentum's is larger "
+        "(0.316, 0.0316) because the EMA form is heavy ball"
+    )
     assert full.endswith("diverge nowhere on the wide grid.")
     # SGD stable only a grid step below the last lr under 2/L, or no SGD config diverging: L sets nothing
-    for overrides in ({"medium_sgd_lr_max_stable": 0.000316}, {"small_wide_sgd_diverged_pct": 0.0},
-                      {"small_sgd_lr_max_stable": 0.0316}):
+    for overrides in (
+        {"medium_sgd_lr_max_stable": 0.000316},
+        {"small_wide_sgd_diverged_pct": 0.0},
+        {"small_sgd_lr_max_stable": 0.0316},
+    ):
         sentence = _divergence_sentence(_divergence_facts(**overrides))
         assert "set by" not in sentence and "diverge above" not in sentence
-        assert sentence.startswith("On this grid the largest curvature L does not set where SGD stops being stable")
+        assert sentence.startswith(
+            "On this grid the largest curvature L does not set where SGD stops being stable"
+        )
     # Momentum never diverges on one problem: SGD alone is said to
     alone = _divergence_sentence(_divergence_facts(small_wide_momentum_diverged_pct=0.0))
     assert alone.startswith("SGD diverges above a step set by the largest curvature L:")
@@ -471,7 +632,10 @@ def test_momentum_is_said_to_be_stable_further_only_when_measured():
     assert "larger (" not in smaller and "because" not in smaller
     facts = _divergence_facts()
     del facts["medium_momentum_lr_max_stable"]  # no Momentum lr ends below the initial excess loss
-    assert "Momentum's is 0.316, none, not larger than SGD's at every problem." in _divergence_sentence(facts)
+    assert (
+        "Momentum's is 0.316, none, not larger than SGD's at every problem."
+        in _divergence_sentence(facts)
+    )
     adaptive = _divergence_sentence(_divergence_facts(small_wide_adam_diverged_pct=9.1))
     assert adaptive.endswith("RMSprop and Adam diverge too at the largest lrs (percentages above).")
 
@@ -480,18 +644,28 @@ def test_approach_measures_steps_bend_and_floor():
     straight = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [2.1, 0.0], [2.0, 0.0]])
     excess = np.array([4.0, 0.5, 0.25, 0.75])  # after steps 0..3 (params[1:])
     assert comparison._approach(straight, excess, tol=1.0) == pytest.approx(
-        {"approach_steps": 2, "bend": 1.0, "floor": 0.5})
+        {"approach_steps": 2, "bend": 1.0, "floor": 0.5}
+    )
     corner = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [1.1, 1.0]])
-    assert comparison._approach(corner, [3.0, 0.1, 0.3], tol=1.0)["bend"] == pytest.approx(2 / math.sqrt(2))
+    assert comparison._approach(corner, [3.0, 0.1, 0.3], tol=1.0)["bend"] == pytest.approx(
+        2 / math.sqrt(2)
+    )
     assert comparison._approach(corner, [3.0, 2.0, 2.0], tol=1.0) == {}
 
 
 def _scaling_facts(ratio, slope=1.08):
-    return {"d_max": 1000, "dmax_gd_over_adaptive": ratio, "dmax_adaptive_over_gd": 1 / ratio,
-            "sgd_steps_kappa_slope": slope, "kappa_slope_tol": scaling.KAPPA_SLOPE_TOL}
+    return {
+        "d_max": 1000,
+        "dmax_gd_over_adaptive": ratio,
+        "dmax_adaptive_over_gd": 1 / ratio,
+        "sgd_steps_kappa_slope": slope,
+        "kappa_slope_tol": scaling.KAPPA_SLOPE_TOL,
+    }
 
 
-@pytest.mark.parametrize("ratio, words", [(0.0108, "92.6 times below"), (3.0, "3 times above"), (1.0, "level with")])
+@pytest.mark.parametrize(
+    "ratio, words", [(0.0108, "92.6 times below"), (3.0, "3 times above"), (1.0, "level with")]
+)
 def test_gd_vs_adaptive_clause_follows_the_ratio(ratio, words):
     facts = _scaling_facts(ratio)
     clause = scaling._gd_vs_adaptive_clause(facts)
@@ -505,50 +679,88 @@ def test_sgd_kappa_clause_claims_kappa_one_only_within_the_tolerance():
     close = _scaling_facts(1.0, slope=1.08)
     assert "they follow κ¹, as gradient descent's" in scaling._sgd_kappa_clause(close, steps)
     seeds = {"sgd_steps_kappa_seed_slope": 1.06, "ci_level": 95}
-    assert "they follow κ¹" in scaling._sgd_kappa_clause({**close, **seeds, "sgd_steps_kappa_seed_slope_half": 0.1},
-                                                          steps)
-    resolved = {**close, **seeds, "sgd_steps_kappa_seed_slope_half": 0.05}  # 1.06 ± 0.05 leaves out 1
+    assert "they follow κ¹" in scaling._sgd_kappa_clause(
+        {**close, **seeds, "sgd_steps_kappa_seed_slope_half": 0.1}, steps
+    )
+    resolved = {
+        **close,
+        **seeds,
+        "sgd_steps_kappa_seed_slope_half": 0.05,
+    }  # 1.06 ± 0.05 leaves out 1
     clause = scaling._sgd_kappa_clause(resolved, steps)
-    assert "they follow" not in clause and "nearly like κ¹" in clause and "though faster than κ¹" in clause
+    assert (
+        "they follow" not in clause
+        and "nearly like κ¹" in clause
+        and "though faster than κ¹" in clause
+    )
     assert_numbers_are_facts(clause, {**resolved, **{s: float(s) for s in steps}})
     for slope in (1.0 + 1.5 * scaling.KAPPA_SLOPE_TOL, 1.0 - 1.5 * scaling.KAPPA_SLOPE_TOL):
         far = _scaling_facts(1.0, slope=slope)
         clause = scaling._sgd_kappa_clause(far, steps)
-        assert "they follow κ¹" not in clause and f"farther than {fmt(scaling.KAPPA_SLOPE_TOL)}" in clause
+        assert (
+            "they follow κ¹" not in clause
+            and f"farther than {fmt(scaling.KAPPA_SLOPE_TOL)}" in clause
+        )
         assert_numbers_are_facts(clause, {**far, **{s: float(s) for s in steps}})
 
 
 def _gd_facts(**changes) -> dict:
-    facts = {"n_small": 500, "d_small": 2, "ci_level": 95, "n_holdout": 4, "small_gd_reached": 4,
-             "small_gd_steps_gm": 22.0, "small_gd_steps_low": 18.0, "small_gd_steps_high": 27.0,
-             "small_gd_excess_gm": 1e-14, "small_gd_floor_ratio": 1.2e10, "small_gd_rows_ratio": 4.7}
+    facts = {
+        "n_small": 500,
+        "d_small": 2,
+        "ci_level": 95,
+        "n_holdout": 4,
+        "small_gd_reached": 4,
+        "small_gd_steps_gm": 22.0,
+        "small_gd_steps_low": 18.0,
+        "small_gd_steps_high": 27.0,
+        "small_gd_excess_gm": 1e-14,
+        "small_gd_floor_ratio": 1.2e10,
+        "small_gd_rows_ratio": 4.7,
+    }
     return {**facts, **changes}
 
 
-@pytest.mark.parametrize("changes, says", [
-    ({}, "reaches the tolerance in 22 steps (95% 18–27) and ends at 1e-14, 1.2e+10 times below SGD's noise floor, "
-         "reading 4.7 times the rows"),
-    ({"small_gd_reached": 2}, "reaches the tolerance on 2 of 4 seeds"),
-    ({"small_gd_floor_ratio": 0.5}, "not below SGD's noise floor"),
-    ({"small_gd_rows_ratio": 0.25}, "reading 4 times fewer rows"),
-])
+@pytest.mark.parametrize(
+    "changes, says",
+    [
+        (
+            {},
+            "reaches the tolerance in 22 steps (95% 18–27) and ends at 1e-14, 1.2e+10 times below SGD's noise floor, "
+            "reading 4.7 times the rows",
+        ),
+        ({"small_gd_reached": 2}, "reaches the tolerance on 2 of 4 seeds"),
+        ({"small_gd_floor_ratio": 0.5}, "not below SGD's noise floor"),
+        ({"small_gd_rows_ratio": 0.25}, "reading 4 times fewer rows"),
+    ],
+)
 def test_gd_conclusion_follows_its_facts(changes, says):
     facts = _gd_facts(**changes)
     text = comparison.gd_conclusion(facts, ["small"])
     assert says in text
     from study_checks import assert_numbers_are_facts
 
-    assert_numbers_are_facts(text, {**facts, "inverse": 4.0})  # 1 / rows_ratio, written by the sentence
+    assert_numbers_are_facts(
+        text, {**facts, "inverse": 4.0}
+    )  # 1 / rows_ratio, written by the sentence
     no_rows = {k: v for k, v in _gd_facts().items() if k != "small_gd_rows_ratio"}
     assert "rows" not in comparison.gd_conclusion(no_rows, ["small"])
 
 
 def test_gd_facts_are_geometric_means_over_seeds():
-    gd = {"lr": 0.01, "steps_per_seed": np.array([20.0, 25.0, 25.0, 20.0]), "final": np.array([1e-14, 2e-14, 4e-14, 2e-14])}
+    gd = {
+        "lr": 0.01,
+        "steps_per_seed": np.array([20.0, 25.0, 25.0, 20.0]),
+        "final": np.array([1e-14, 2e-14, 4e-14, 2e-14]),
+    }
     facts = comparison.gd_facts("small", gd, 500, sgd_final_gm=2e-4, sgd_fastest=100.0)
     assert facts["small_gd_reached"] == 4 and facts["small_gd_excess_gm"] == pytest.approx(2e-14)
     assert facts["small_gd_steps_low"] < facts["small_gd_steps_gm"] < facts["small_gd_steps_high"]
     assert facts["small_gd_floor_ratio"] == pytest.approx(1e10)
-    assert facts["small_gd_rows_ratio"] == pytest.approx(facts["small_gd_steps_gm"] * 500 / (100.0 * comparison.BATCH_SIZE))
-    never = comparison.gd_facts("small", {**gd, "steps_per_seed": np.array([20.0, np.inf, 25.0, 20.0])}, 500, 2e-4, 100.0)
+    assert facts["small_gd_rows_ratio"] == pytest.approx(
+        facts["small_gd_steps_gm"] * 500 / (100.0 * comparison.BATCH_SIZE)
+    )
+    never = comparison.gd_facts(
+        "small", {**gd, "steps_per_seed": np.array([20.0, np.inf, 25.0, 20.0])}, 500, 2e-4, 100.0
+    )
     assert never["small_gd_reached"] == 3 and "small_gd_rows_ratio" not in never

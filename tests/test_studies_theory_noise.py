@@ -4,10 +4,9 @@ import math
 
 import numpy as np
 import pytest
-
-from jaxopt_hw.studies import fmt, noise_floor, theory
 from study_checks import assert_numbers_are_facts, check_study_output
 
+from jaxopt_hw.studies import fmt, noise_floor, theory
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +38,23 @@ def test_theory_contraction_gaps_match_predictions(theory_run):
         for method in ("gd", "hb", "nag"):
             (row,) = [r for r in rows if r["kappa"] == kappa and r["method"] == method]
             root = math.sqrt(kappa)
-            expected = {"gd": (kappa - 1) / (kappa + 1), "hb": (root - 1) / (root + 1), "nag": 1 - 1 / root}[method]
+            expected = {
+                "gd": (kappa - 1) / (kappa + 1),
+                "hb": (root - 1) / (root + 1),
+                "nag": 1 - 1 / root,
+            }[method]
             assert row["predicted"] == pytest.approx(expected, rel=1e-9)
             for fit in row["fits"]:  # every seed, not only the mean
-                assert abs((1 - fit["rate"]) / (1 - expected) - 1) < GAP_TOL[method], (kappa, method, fit)
-                assert abs(math.log(fit["rate"]) / math.log(expected) - 1) < EXPONENT_TOL[method], (kappa, method, fit)
+                assert abs((1 - fit["rate"]) / (1 - expected) - 1) < GAP_TOL[method], (
+                    kappa,
+                    method,
+                    fit,
+                )
+                assert abs(math.log(fit["rate"]) / math.log(expected) - 1) < EXPONENT_TOL[method], (
+                    kappa,
+                    method,
+                    fit,
+                )
             # the report's claim: the rate averaged over the seeds within RATE_TOL of 1 − ρ
             measured = result.facts[f"{method}_k{kappa}_measured"]
             assert abs((1 - measured) / (1 - expected) - 1) <= theory.RATE_TOL
@@ -120,7 +131,9 @@ def test_stationary_excess_loss_in_one_dimension_is_the_closed_form():
     h, c = moments["H"][0, 0], moments["C"][0, 0]
     alpha, batch = 0.05, 4
     sigma = alpha**2 * c / (batch * (1 - (1 - alpha * h) ** 2))
-    assert noise_floor.iid_excess_loss(moments, alpha, batch, multiplicative=False) == pytest.approx(0.5 * h * sigma)
+    assert noise_floor.iid_excess_loss(
+        moments, alpha, batch, multiplicative=False
+    ) == pytest.approx(0.5 * h * sigma)
     # with the state-dependent term: Σ(1 − (1−αh)² − α²(F − h²)/B) = α²c/B
     f = moments["F"][0, 0]
     sigma_full = alpha**2 * c / batch / (1 - (1 - alpha * h) ** 2 - alpha**2 * (f - h**2) / batch)
@@ -138,7 +151,9 @@ def test_reshuffling_factor_limits():
     # long epochs against the relaxation time: as with replacement
     assert noise_floor.reshuffling_factor(moments, 0.1, 1, steps) == pytest.approx(1.0, abs=0.01)
     # one batch per epoch (B = n): every step sees the full gradient, no noise at all
-    assert noise_floor.reshuffling_factor(moments, 0.1, 4096, steps) == pytest.approx(0.0, abs=1e-12)
+    assert noise_floor.reshuffling_factor(moments, 0.1, 4096, steps) == pytest.approx(
+        0.0, abs=1e-12
+    )
     # short epochs lower the floor
     assert noise_floor.reshuffling_factor(moments, 0.01, 256, steps) < 0.8
     with pytest.raises(ValueError, match="divide"):
@@ -150,9 +165,15 @@ def test_reshuffling_factor_limits():
 
 def _theory_facts(gap_error=0.005, poly=(0.86, 0.97)):
     kappas = (10, 100)
-    facts = {"rate_tol": theory.RATE_TOL, "poly_tol": theory.POLY_TOL, "n_kappas": 2,
-             "hb_poly_exponent_min": poly[0], "hb_poly_exponent_max": poly[1],
-             "nag_poly_exponent_min": 0.62, "nag_poly_exponent_max": 0.7}
+    facts = {
+        "rate_tol": theory.RATE_TOL,
+        "poly_tol": theory.POLY_TOL,
+        "n_kappas": 2,
+        "hb_poly_exponent_min": poly[0],
+        "hb_poly_exponent_max": poly[1],
+        "nag_poly_exponent_min": 0.62,
+        "nag_poly_exponent_max": 0.7,
+    }
     for k in kappas:
         facts[f"kappa_{k}"] = k
         for method in theory.METHODS:
@@ -171,12 +192,22 @@ def test_rate_conclusion_claims_the_predicted_rate_only_within_the_tolerance(met
     # the gate is the error of the rate averaged over the starting points; one start may be off by more
     facts, kappas = _theory_facts(gap_error=0.5 * theory.RATE_TOL)
     close = theory._rate_conclusion(facts, method, kappas)
-    assert "the predicted `ρ" in close and "off the predicted" not in close and "slightly slower" not in close
-    assert f"averaged over the starting points, within a relative {fmt(theory.RATE_TOL)} of the predicted at every κ" in close
+    assert (
+        "the predicted `ρ" in close
+        and "off the predicted" not in close
+        and "slightly slower" not in close
+    )
+    assert (
+        f"averaged over the starting points, within a relative {fmt(theory.RATE_TOL)} of the predicted at every κ"
+        in close
+    )
     # a single start off by more than the tolerance (the average within it) is reported, not gated on
     one_start_off, _ = _theory_facts(gap_error=0.8 * theory.RATE_TOL)
     sentence = theory._rate_conclusion(one_start_off, method, kappas)
-    assert one_start_off[f"{method}_max_gap_error"] > theory.RATE_TOL and "the predicted `ρ" in sentence
+    assert (
+        one_start_off[f"{method}_max_gap_error"] > theory.RATE_TOL
+        and "the predicted `ρ" in sentence
+    )
     assert f"of its `1 − ρ` {fmt(one_start_off[f'{method}_max_gap_error'])}" in sentence
     facts_slower = {**facts, f"{method}_slower_count": 2}
     close_slower = theory._rate_conclusion(facts_slower, method, kappas)
@@ -189,14 +220,18 @@ def test_rate_conclusion_claims_the_predicted_rate_only_within_the_tolerance(met
     slower = theory._rate_conclusion(far_facts, method, kappas)
     assert "converges more slowly than the predicted `ρ" in slower and "at 2 of the 2 κ" in slower
     assert_numbers_are_facts(slower, far_facts)
-    assert "contracts ‖w − w*‖ by the predicted" not in far and "converges at the predicted" not in far
+    assert (
+        "contracts ‖w − w*‖ by the predicted" not in far and "converges at the predicted" not in far
+    )
     for facts_, sentence in ((facts, close), (far_facts, far)):
         assert_numbers_are_facts(sentence, facts_)
 
 
 def test_heavy_ball_polynomial_factor_is_claimed_only_near_one():
     facts, kappas = _theory_facts(poly=(0.86, 0.97))
-    assert "as the defective root's factor `t` predicts" in theory._rate_conclusion(facts, "hb", kappas)
+    assert "as the defective root's factor `t` predicts" in theory._rate_conclusion(
+        facts, "hb", kappas
+    )
     for poly in ((0.5, 0.9), (1.0, 1.0 + 2 * theory.POLY_TOL)):
         facts, kappas = _theory_facts(poly=poly)
         sentence = theory._rate_conclusion(facts, "hb", kappas)
@@ -211,8 +246,15 @@ _PLACES = {
 }
 
 
-@pytest.mark.parametrize("exponents, place", [((0.62, 0.7), "between"), ((0.9, 1.05), "predicted"),
-                                              ((0.5, 1.3), "outside"), ((-0.1, 0.5), "outside")])
+@pytest.mark.parametrize(
+    "exponents, place",
+    [
+        ((0.62, 0.7), "between"),
+        ((0.9, 1.05), "predicted"),
+        ((0.5, 1.3), "outside"),
+        ((-0.1, 0.5), "outside"),
+    ],
+)
 def test_nesterov_exponent_is_placed_where_the_fits_put_it(exponents, place):
     facts, kappas = _theory_facts()
     facts["nag_poly_exponent_min"], facts["nag_poly_exponent_max"] = exponents
@@ -224,15 +266,40 @@ def test_nesterov_exponent_is_placed_where_the_fits_put_it(exponents, place):
 
 def _noise_facts(**overrides):
     facts = {
-        "floor_spread": 5440.0, "floor_min": 8.87e-05, "floor_max": 0.483,
-        "slope_alpha_mean": 1.13, "slope_alpha_min": 1.05, "slope_alpha_max": 1.23, "pred_slope_alpha_mean": 1.14,
-        "slope_batch_mean": -1.07, "slope_batch_min": -1.08, "slope_batch_max": -1.05, "pred_slope_batch_mean": -1.07,
-        "pred_iid_slope_alpha_mean": 1.08, "alpha_b_slope_tol": noise_floor.ALPHA_B_SLOPE_TOL,
-        "rr_factor_bmax_amin": 0.6, "rr_factor_bmax_amax": 0.9, "b_max": 256, "alphaL_min": 0.025, "alphaL_max": 0.2,
-        "floor_tol": noise_floor.FLOOR_TOL, "n_cells": 20, "n_ratio_off": 0, "ratio_min": 0.991, "ratio_max": 1.03,
-        "n_inside": 18, "ci_level": 95, "b_min": 1, "additive_ratio_b1_amax": 1.6, "multiplicative_share_b1_amax": 1.61,
-        "additive_ratio_min": 0.64, "additive_ratio_max": 1.6, "epoch_steps_bmax": 256,
-        "epoch_over_relaxation_bmax": 3.2, "relaxation_steps": 80.0, "no_rr_ratio_bmax_amin": 0.64,
+        "floor_spread": 5440.0,
+        "floor_min": 8.87e-05,
+        "floor_max": 0.483,
+        "slope_alpha_mean": 1.13,
+        "slope_alpha_min": 1.05,
+        "slope_alpha_max": 1.23,
+        "pred_slope_alpha_mean": 1.14,
+        "slope_batch_mean": -1.07,
+        "slope_batch_min": -1.08,
+        "slope_batch_max": -1.05,
+        "pred_slope_batch_mean": -1.07,
+        "pred_iid_slope_alpha_mean": 1.08,
+        "alpha_b_slope_tol": noise_floor.ALPHA_B_SLOPE_TOL,
+        "rr_factor_bmax_amin": 0.6,
+        "rr_factor_bmax_amax": 0.9,
+        "b_max": 256,
+        "alphaL_min": 0.025,
+        "alphaL_max": 0.2,
+        "floor_tol": noise_floor.FLOOR_TOL,
+        "n_cells": 20,
+        "n_ratio_off": 0,
+        "ratio_min": 0.991,
+        "ratio_max": 1.03,
+        "n_inside": 18,
+        "ci_level": 95,
+        "b_min": 1,
+        "additive_ratio_b1_amax": 1.6,
+        "multiplicative_share_b1_amax": 1.61,
+        "additive_ratio_min": 0.64,
+        "additive_ratio_max": 1.6,
+        "epoch_steps_bmax": 256,
+        "epoch_over_relaxation_bmax": 3.2,
+        "relaxation_steps": 80.0,
+        "no_rr_ratio_bmax_amin": 0.64,
         "rr_factor_b1_amin": 0.998,
     }
     facts.update(overrides)
@@ -242,19 +309,34 @@ def _noise_facts(**overrides):
 def test_floor_conclusion_claims_only_what_the_slopes_show():
     facts = _noise_facts()
     full = noise_floor._floor_conclusion(facts)
-    for claim in ("grows with the step size and shrinks with the batch size", "close to `∝ α/B`",
-                  "exceeds one, as predicted", "through the higher-order terms in α",
-                  "and, at large batches, through reshuffling"):
+    for claim in (
+        "grows with the step size and shrinks with the batch size",
+        "close to `∝ α/B`",
+        "exceeds one, as predicted",
+        "through the higher-order terms in α",
+        "and, at large batches, through reshuffling",
+    ):
         assert claim in full, claim
     # slopes far from ±1: no α/B; a measured slope below one: no "exceeds one, as predicted"
     flat = _noise_facts(slope_alpha_mean=0.5, slope_alpha_min=0.4, slope_alpha_max=0.6)
     sentence = noise_floor._floor_conclusion(flat)
-    assert "close to" not in sentence and "as predicted" not in sentence and "grows with the step size" in sentence
-    assert f"farther than {fmt(noise_floor.ALPHA_B_SLOPE_TOL)}" in sentence and "down to 0.4" in sentence
+    assert (
+        "close to" not in sentence
+        and "as predicted" not in sentence
+        and "grows with the step size" in sentence
+    )
+    assert (
+        f"farther than {fmt(noise_floor.ALPHA_B_SLOPE_TOL)}" in sentence
+        and "down to 0.4" in sentence
+    )
     # no trend at all
     none = _noise_facts(slope_alpha_min=-0.1, slope_batch_max=0.1)
     sentence = noise_floor._floor_conclusion(none)
-    assert sentence.startswith("The floor spans a factor") and "grows" not in sentence and "shrinks" not in sentence
+    assert (
+        sentence.startswith("The floor spans a factor")
+        and "grows" not in sentence
+        and "shrinks" not in sentence
+    )
     # the causes only when the predictions show them
     uncaused = _noise_facts(pred_iid_slope_alpha_mean=0.99, rr_factor_bmax_amax=0.5)
     sentence = noise_floor._floor_conclusion(uncaused)
@@ -271,7 +353,9 @@ def test_prediction_is_said_to_predict_the_floors_only_within_the_tolerance():
     facts = _noise_facts()
     sentence = noise_floor._prediction_conclusion(facts)
     assert "predicts the 20 (B, α) floors" in sentence and "misses" not in sentence
-    assert f"within {fmt(noise_floor.FLOOR_TOL)} of one" in sentence and sentence.endswith("within that range).")
+    assert f"within {fmt(noise_floor.FLOOR_TOL)} of one" in sentence and sentence.endswith(
+        "within that range)."
+    )
     off = _noise_facts(n_ratio_off=3, ratio_max=1.4, n_inside=20)
     missed = noise_floor._prediction_conclusion(off)
     assert "predicts" not in missed
@@ -284,10 +368,18 @@ def test_prediction_is_said_to_predict_the_floors_only_within_the_tolerance():
 def test_additive_equation_is_said_to_miss_only_when_it_does():
     facts = _noise_facts()
     sentence = noise_floor._additive_conclusion(facts)
-    assert "alone misses the state-dependent noise" in sentence and "raises the prediction by the factor 1.61" in sentence
-    close = _noise_facts(additive_ratio_b1_amax=1.05, multiplicative_share_b1_amax=1.04, additive_ratio_max=1.05)
+    assert (
+        "alone misses the state-dependent noise" in sentence
+        and "raises the prediction by the factor 1.61" in sentence
+    )
+    close = _noise_facts(
+        additive_ratio_b1_amax=1.05, multiplicative_share_b1_amax=1.04, additive_ratio_max=1.05
+    )
     within = noise_floor._additive_conclusion(close)
-    assert "misses" not in within and f"alone comes within {fmt(noise_floor.FLOOR_TOL)} of the floor" in within
+    assert (
+        "misses" not in within
+        and f"alone comes within {fmt(noise_floor.FLOOR_TOL)} of the floor" in within
+    )
     for facts_, sentence_ in ((facts, sentence), (close, within)):
         assert_numbers_are_facts(sentence_, facts_)
 
@@ -300,7 +392,9 @@ def test_reshuffling_is_said_to_lower_the_floor_only_when_measured_and_predicted
     same = _noise_facts(rr_factor_bmax_amin=factor, no_rr_ratio_bmax_amin=measured)
     unchanged = noise_floor._reshuffling_conclusion(same)
     assert "lowers" not in unchanged
-    assert unchanged.startswith(f"Sampling without replacement does not lower the floor by more than "
-                                f"{fmt(noise_floor.FLOOR_TOL)} in both the measurement and the prediction")
+    assert unchanged.startswith(
+        f"Sampling without replacement does not lower the floor by more than "
+        f"{fmt(noise_floor.FLOOR_TOL)} in both the measurement and the prediction"
+    )
     for facts_, sentence_ in ((facts, sentence), (same, unchanged)):
         assert_numbers_are_facts(sentence_, facts_)

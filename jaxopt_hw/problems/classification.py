@@ -94,7 +94,9 @@ def softmax_intercept_measures(W, aux):
       >>> round(float(distance), 5)  # W* plus 1 everywhere: 1 off in the weights, none in the intercepts
       1.73205
     """
-    loss, grad = jax.value_and_grad(softmax_cross_entropy_loss)(W, aux["X"], aux["y"], aux["penalty"])
+    loss, grad = jax.value_and_grad(softmax_cross_entropy_loss)(
+        W, aux["X"], aux["y"], aux["penalty"]
+    )
     offset = W - aux["w_star"]
     offset = offset.at[-1].add(-jnp.mean(offset[-1]))  # along the line of optima: no distance
     return loss, jnp.sqrt(jnp.sum(jnp.square(grad))), jnp.sqrt(jnp.sum(jnp.square(offset)))
@@ -117,8 +119,9 @@ _MAX_CLASSES = 65_536
 _HESSIAN_BLOCK_ENTRIES = 1 << 22
 
 
-def binary_logistic(X, y, *, l2: float = 0.0, fit_intercept: bool = False, dtype=None,
-                    name: str = "binary_logistic") -> Problem:
+def binary_logistic(
+    X, y, *, l2: float = 0.0, fit_intercept: bool = False, dtype=None, name: str = "binary_logistic"
+) -> Problem:
     r"""Binary logistic regression on the user's own data, labels 0 and 1.
 
     .. math::
@@ -179,14 +182,24 @@ def binary_logistic(X, y, *, l2: float = 0.0, fit_intercept: bool = False, dtype
         w_star, min_loss = _newton(
             lambda w: _logistic_value_grad(w, X64, y, penalty),
             lambda w: _logistic_hessian(w, X64, penalty),
-            X.shape[1], scale=float(np.max(np.abs(X64))))
+            X.shape[1],
+            scale=float(np.max(np.abs(X64))),
+        )
     loss_fn = jax.tree_util.Partial(binary_logistic_loss, penalty=penalty.astype(dtype))
-    return _classifier_problem(name, X, y.astype(dtype), loss_fn, binary_error_rate, (X.shape[1],),
-                               w_star, min_loss, dtype)
+    return _classifier_problem(
+        name, X, y.astype(dtype), loss_fn, binary_error_rate, (X.shape[1],), w_star, min_loss, dtype
+    )
 
 
-def softmax_regression(X, y, *, l2: float = 0.0, fit_intercept: bool = False, dtype=None,
-                       name: str = "softmax_regression") -> Problem:
+def softmax_regression(
+    X,
+    y,
+    *,
+    l2: float = 0.0,
+    fit_intercept: bool = False,
+    dtype=None,
+    name: str = "softmax_regression",
+) -> Problem:
     r"""Multinomial (softmax) logistic regression on the user's own data, classes 0 … C−1.
 
     .. math::
@@ -254,10 +267,21 @@ def softmax_regression(X, y, *, l2: float = 0.0, fit_intercept: bool = False, dt
         w_star, min_loss = _newton(
             lambda w: _softmax_value_grad(w, X64, labels, penalty),
             lambda w: _softmax_hessian(w, X64, penalty, fit_intercept),
-            math.prod(shape), scale=float(np.max(np.abs(X64))))
+            math.prod(shape),
+            scale=float(np.max(np.abs(X64))),
+        )
     loss_fn = jax.tree_util.Partial(softmax_cross_entropy_loss, penalty=penalty.astype(dtype))
-    prob = _classifier_problem(name, X, labels.astype(np.int32), loss_fn, softmax_error_rate, shape,
-                               w_star, min_loss, dtype)
+    prob = _classifier_problem(
+        name,
+        X,
+        labels.astype(np.int32),
+        loss_fn,
+        softmax_error_rate,
+        shape,
+        w_star,
+        min_loss,
+        dtype,
+    )
     if not fit_intercept or w_star is None:
         return prob
     aux = {**prob.aux, "penalty": jnp.asarray(penalty, dtype), "w_star": prob.w_star}
@@ -279,16 +303,20 @@ def _check_labels(y: np.ndarray, classes: Optional[int], fit_intercept: bool) ->
     if classes is None:
         if np.max(y) >= _MAX_CLASSES:
             row = int(np.argmax(y))
-            raise ValueError(f"y must hold at most {_MAX_CLASSES} classes (labels below {_MAX_CLASSES}), got "
-                             f"{y[row].item()!r} in row {row}")
+            raise ValueError(
+                f"y must hold at most {_MAX_CLASSES} classes (labels below {_MAX_CLASSES}), got "
+                f"{y[row].item()!r} in row {row}"
+            )
         classes = int(np.max(y)) + 1
         if classes < 2:
             raise ValueError("y must hold at least two classes (labels 0 and 1), got only label 0")
     if fit_intercept:
         counts = np.bincount(y.astype(np.int64), minlength=classes)
         if np.any(counts == 0):
-            raise ValueError(f"y has no row of class {int(np.flatnonzero(counts == 0)[0])}: with "
-                             "fit_intercept=True its intercept's optimum is infinite (relabel the classes 0 … C−1)")
+            raise ValueError(
+                f"y has no row of class {int(np.flatnonzero(counts == 0)[0])}: with "
+                "fit_intercept=True its intercept's optimum is infinite (relabel the classes 0 … C−1)"
+            )
     return classes
 
 
@@ -335,7 +363,9 @@ def _logistic_value_grad(w, X, y, penalty):
 def _logistic_hessian(w, X, penalty):
     r"""The objective's Hessian :math:`X^\top \mathrm{diag}(\sigma(1-\sigma)) X / n + \mathrm{diag}(\lambda)`."""
     logits = X @ w
-    curvature = np.exp(-np.logaddexp(0.0, logits) - np.logaddexp(0.0, -logits))  # σ(1 − σ), no cancellation
+    curvature = np.exp(
+        -np.logaddexp(0.0, logits) - np.logaddexp(0.0, -logits)
+    )  # σ(1 − σ), no cancellation
     return (X * curvature[:, None]).T @ X / X.shape[0] + np.diag(penalty)
 
 
@@ -377,7 +407,9 @@ def _softmax_hessian(w, X, penalty, fit_intercept):
             blocks[:, c, :, c] += (X_block * P[:, c : c + 1]).T @ X_block
     hessian /= n
     hessian[np.diag_indices_from(hessian)] += np.repeat(penalty, classes)
-    if fit_intercept:  # a common shift of the intercepts changes nothing: fix it (at the start's, 0)
+    if (
+        fit_intercept
+    ):  # a common shift of the intercepts changes nothing: fix it (at the start's, 0)
         shift = np.zeros((d, classes))
         shift[-1] = 1.0 / math.sqrt(classes)
         hessian += np.outer(shift.ravel(), shift.ravel())
@@ -392,7 +424,9 @@ def _newton(value_grad, hessian, size: int, scale: float) -> tuple:
     largest magnitude, which the gradient's rounding grows with), or where a Newton step
     moves the point less than 1e-13 of its norm (the rounding floor)."""
     point = np.zeros(size)
-    with np.errstate(over="ignore", invalid="ignore"):  # trial points far out; the line search rejects them
+    with np.errstate(
+        over="ignore", invalid="ignore"
+    ):  # trial points far out; the line search rejects them
         value, grad = value_grad(point)
         for _ in range(_NEWTON_MAX_STEPS):
             if np.linalg.norm(grad) <= 1e-12 * max(1.0, scale):
@@ -404,8 +438,10 @@ def _newton(value_grad, hessian, size: int, scale: float) -> tuple:
             if accepted is None:
                 break
             point, value, grad = accepted
-    raise RuntimeError(f"Newton's method did not converge (gradient norm {np.linalg.norm(grad):.2e}); "
-                       "the ridge strength l2 may be too small for an exact optimum")
+    raise RuntimeError(
+        f"Newton's method did not converge (gradient norm {np.linalg.norm(grad):.2e}); "
+        "the ridge strength l2 may be too small for an exact optimum"
+    )
 
 
 def _newton_step(hessian: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -448,8 +484,10 @@ def logistic_regression(n: int, d: int, seed: int = 0, l2: float = 1e-3, dtype=N
     try:
         n, d = check_size("n", n), check_size("d", d)
     except TypeError as error:  # most likely the user's own arrays
-        raise TypeError(f"{error}: logistic_regression(n, d) draws synthetic data; for your own X and y "
-                        "use binary_logistic(X, y)") from None
+        raise TypeError(
+            f"{error}: logistic_regression(n, d) draws synthetic data; for your own X and y "
+            "use binary_logistic(X, y)"
+        ) from None
     l2 = check_finite_number("l2", l2, minimum=0.0)
     if l2 == 0:
         raise ValueError("l2 must be > 0 (separable data has no finite optimum otherwise)")

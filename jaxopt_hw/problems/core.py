@@ -201,7 +201,9 @@ def register_sets_minor_form(fn: Callable, form: Callable) -> None:
     try:
         _SETS_MINOR_FORMS[fn] = form
     except TypeError:
-        raise TypeError(f"fn must be hashable (it is looked up by identity), got {type(fn).__name__}") from None
+        raise TypeError(
+            f"fn must be hashable (it is looked up by identity), got {type(fn).__name__}"
+        ) from None
 
 
 def sets_minor_form(fn) -> Optional[Callable]:
@@ -338,8 +340,10 @@ def check_within_range(dtype, **arrays) -> None:
     for name, array in arrays.items():
         largest = float(np.max(np.abs(array))) if np.size(array) else 0.0
         if not largest <= limit:
-            raise ValueError(f"{name} must stay within {jnp.dtype(dtype).name}'s range (largest {limit:.3g}); it "
-                             f"reaches {largest:.3g}: rescale the data")
+            raise ValueError(
+                f"{name} must stay within {jnp.dtype(dtype).name}'s range (largest {limit:.3g}); it "
+                f"reaches {largest:.3g}: rescale the data"
+            )
 
 
 def checked_xy(X, y, labels: bool = False):
@@ -348,7 +352,9 @@ def checked_xy(X, y, labels: bool = False):
     X = _as_host_array("X", X, ndim=2)
     y = _as_host_array("y", y, ndim=1, allow_bool=labels)
     if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y must have the same number of rows, got X {X.shape} and y {y.shape}")
+        raise ValueError(
+            f"X and y must have the same number of rows, got X {X.shape} and y {y.shape}"
+        )
     return X, y
 
 

@@ -144,8 +144,8 @@ def _mse_batch_values_many(axis_size, in_batched, w, X, y):
         losses, grads, errors = mse_batch_values_minor(w.T, X, y)
         return (losses, grads.T, errors), (True, True, True)
     residuals = product(_padded(w), X.T) - y  # (P, B)
-    grads = product(_loss_weights(X, residuals), X)[:w.shape[0]]
-    losses, errors = _mean_square_and_abs(residuals[:w.shape[0]], axis=1)
+    grads = product(_loss_weights(X, residuals), X)[: w.shape[0]]
+    losses, errors = _mean_square_and_abs(residuals[: w.shape[0]], axis=1)
     return (losses, grads, errors), (True, True, True)
 
 
@@ -221,7 +221,7 @@ def _quadratic_measures_many(axis_size, in_batched, w, aux):
         return quadratic_measures_minor(w.T, aux), (True,) * 4
     offsets = w - aux["w_star"]  # (P, d)
     measures = _measures(aux, _padded(offsets), lambda M, v: product(v, M), axis=1)
-    return tuple(m[:w.shape[0]] for m in measures), (True,) * 4
+    return tuple(m[: w.shape[0]] for m in measures), (True,) * 4
 
 
 def quadratic_measures_minor(W, aux):
@@ -262,8 +262,12 @@ def _measures(aux, offset, transform, axis):
     else:
         gradient = 2 * roots.reshape((-1,) + (1,) * (z.ndim - 1 - axis)) * z
     excess = _sum_of_squares(z, axis)
-    return (aux["min_loss"] + excess, excess, jnp.sqrt(_sum_of_squares(gradient, axis)),
-            jnp.sqrt(_sum_of_squares(offset, axis)))
+    return (
+        aux["min_loss"] + excess,
+        excess,
+        jnp.sqrt(_sum_of_squares(gradient, axis)),
+        jnp.sqrt(_sum_of_squares(offset, axis)),
+    )
 
 
 def _combined(M, v):
@@ -336,9 +340,14 @@ def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
     eigenvalues = np.clip(eigenvalues, 0.0, None)
     chol = eigenvectors * np.sqrt(eigenvalues)  # C = QΛ^½: C Cᵀ = XᵀX/n, orthogonal columns
     # the loss's scale too: squares of representable data can overflow (X, y ~ 1e20 in float32)
-    check_within_range(dtype, **{"X and y (their curvature XᵀX/n)": eigenvalues,
-                                   "X and y (their minimal loss)": np.array([min_loss]),
-                                   "X and y (their least-squares solution)": w_star})
+    check_within_range(
+        dtype,
+        **{
+            "X and y (their curvature XᵀX/n)": eigenvalues,
+            "X and y (their minimal loss)": np.array([min_loss]),
+            "X and y (their least-squares solution)": w_star,
+        },
+    )
     d = X.shape[1]
     return Problem(
         name=name,
@@ -449,7 +458,9 @@ def homework_problem(size: str = "small", seed: int = 0, dtype=None) -> Problem:
     return linear_regression(n, d, seed=seed, dtype=dtype)
 
 
-def least_squares(X, y, dtype=None, name: str = "least_squares", *, fit_intercept: bool = False) -> Problem:
+def least_squares(
+    X, y, dtype=None, name: str = "least_squares", *, fit_intercept: bool = False
+) -> Problem:
     r"""Least squares :math:`\min_w \frac1n\|Xw - y\|^2` over the user's own data.
 
     Same interface as :func:`linear_regression` (``w_true`` is ``None``). Without

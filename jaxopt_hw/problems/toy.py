@@ -1,5 +1,4 @@
-"""Toy problems: a small regression network with nested-dict parameters, Rosenbrock's banana.
-"""
+"""Toy problems: a small regression network with nested-dict parameters, Rosenbrock's banana."""
 
 from __future__ import annotations
 
@@ -55,7 +54,9 @@ class MlpInit:
         }
 
 
-def mlp_regression(n: int, d: int, hidden: int = 16, noise: float = 0.1, seed: int = 0, dtype=None) -> Problem:
+def mlp_regression(
+    n: int, d: int, hidden: int = 16, noise: float = 0.1, seed: int = 0, dtype=None
+) -> Problem:
     """A small regression network whose parameters are a nested dict (pytree demo).
 
     ``x ~ N(0, I_d)``, ``y = sin(x·v) + N(0, noise²)``; the model is

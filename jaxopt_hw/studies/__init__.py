@@ -19,7 +19,16 @@ from typing import Any
 
 from jaxopt_hw._io import atomic_write
 
-__all__ = ["Settings", "StudyResult", "fmt", "numbers_in", "write_json", "run_and_show", "machine_description", "STUDY_NAMES"]
+__all__ = [
+    "Settings",
+    "StudyResult",
+    "fmt",
+    "numbers_in",
+    "write_json",
+    "run_and_show",
+    "machine_description",
+    "STUDY_NAMES",
+]
 
 #: The studies in report order (module names inside this package).
 STUDY_NAMES = ("comparison", "scaling", "theory", "noise_floor", "homework_bugs", "parity")
@@ -98,7 +107,9 @@ def fmt(value: Any) -> str:
     with 3 significant digits (``0.0123`` → ``"0.0123"``, ``12345.6`` → ``"1.23e+04"``)."""
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e6):
+    if isinstance(value, int) or (
+        isinstance(value, float) and value.is_integer() and abs(value) < 1e6
+    ):
         return str(int(value))
     if isinstance(value, float) and not math.isfinite(value):
         return "∞" if value > 0 else ("−∞" if value < 0 else "nan")
@@ -129,7 +140,9 @@ def _strict(value):
     if isinstance(value, dict):
         return {key: _strict(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [_strict(item) for item in (value.tolist() if isinstance(value, np.ndarray) else value)]
+        return [
+            _strict(item) for item in (value.tolist() if isinstance(value, np.ndarray) else value)
+        ]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -162,9 +175,13 @@ def machine_description() -> str:
     except OSError:
         pass
     devices = jax.devices()
-    accelerator = "" if devices[0].platform == "cpu" else f"{len(devices)} × {devices[0].device_kind} with "
-    return (f"{accelerator}{model}, {os.cpu_count()} cores; Python {platform.python_version()}, jax {jax.__version__} "
-            f"({jax.default_backend()}, {len(devices)} device(s)), NumPy {np.__version__}")
+    accelerator = (
+        "" if devices[0].platform == "cpu" else f"{len(devices)} × {devices[0].device_kind} with "
+    )
+    return (
+        f"{accelerator}{model}, {os.cpu_count()} cores; Python {platform.python_version()}, jax {jax.__version__} "
+        f"({jax.default_backend()}, {len(devices)} device(s)), NumPy {np.__version__}"
+    )
 
 
 def run_and_show(module, out=None, quick=None) -> tuple:

@@ -50,8 +50,18 @@ from jaxopt_hw import metrics, plots
 from jaxopt_hw.studies import Settings, StudyResult, fmt
 from jaxopt_hw.studies.parity import excess_loss, parallel, side_by_side
 
-__all__ = ["NAME", "TITLE", "run", "subset", "tuned_sweeps", "summarize", "lr_profile", "beta_profile",
-           "make_optimizer", "NOTEBOOK_PICKS"]
+__all__ = [
+    "NAME",
+    "TITLE",
+    "run",
+    "subset",
+    "tuned_sweeps",
+    "summarize",
+    "lr_profile",
+    "beta_profile",
+    "make_optimizer",
+    "NOTEBOOK_PICKS",
+]
 
 NAME = "comparison"
 TITLE = "SGD, Momentum, RMSprop and Adam on the homework's problems: tuned, over seeds"
@@ -67,8 +77,12 @@ TOL_REL = 0.01
 HW_LRS = (1e-4, 1e-3, 1e-2)
 HW_BETAS = (0.7, 0.8, 0.9)
 #: the wide grids (they contain the homework's values exactly)
-WIDE_LRS_FULL = tuple(float(f"{10 ** (k / 3):.3g}") for k in range(-15, 1))  # 1e-5 … 1, 3 per decade
-WIDE_LRS_QUICK = tuple(float(f"{10 ** (k / 2):.3g}") for k in range(-10, 1))  # 1e-5 … 1, 2 per decade
+WIDE_LRS_FULL = tuple(
+    float(f"{10 ** (k / 3):.3g}") for k in range(-15, 1)
+)  # 1e-5 … 1, 3 per decade
+WIDE_LRS_QUICK = tuple(
+    float(f"{10 ** (k / 2):.3g}") for k in range(-10, 1)
+)  # 1e-5 … 1, 2 per decade
 WIDE_BETAS_FULL = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
 WIDE_BETAS_QUICK = (0.7, 0.8, 0.9, 0.99)
 WIDE_B2_FULL = (0.7, 0.8, 0.9, 0.99, 0.999)
@@ -113,7 +127,11 @@ GRID_LABELS = {"hw": "homework grid", "wide": "wide grid"}
 def _positions(name, axis_values, wanted) -> list:
     positions = []
     for value in wanted:
-        found = [i for i, v in enumerate(axis_values) if math.isclose(float(v), float(value), rel_tol=1e-9, abs_tol=0.0)]
+        found = [
+            i
+            for i, v in enumerate(axis_values)
+            if math.isclose(float(v), float(value), rel_tol=1e-9, abs_tol=0.0)
+        ]
         if not found:
             raise ValueError(f"{name}={value!r} is not on the axis {list(axis_values)}")
         positions.append(found[0])
@@ -140,7 +158,9 @@ def subset(result: jh.SweepResult, **values) -> jh.SweepResult:
             initial_loss = np.take(initial_loss, index)
     if values:
         raise ValueError(f"unknown axes {sorted(values)}; the axes are {list(result.axes)}")
-    return dataclasses.replace(result, axes=axes, curves=curves, diverged=diverged, initial_loss=initial_loss)
+    return dataclasses.replace(
+        result, axes=axes, curves=curves, diverged=diverged, initial_loss=initial_loss
+    )
 
 
 FACTORIES = {"sgd": jh.sgd, "momentum": jh.momentum, "rmsprop": jh.rmsprop, "adam": jh.adam}
@@ -158,8 +178,18 @@ def _per_optimizer(values, name) -> list:
     return [float(v) for v in chosen]
 
 
-def tuned_sweeps(problem, lrs, betas, b2s, seeds, *, steps: int, log_every: int, batch_size: int = BATCH_SIZE,
-                 tol=None) -> tuple:
+def tuned_sweeps(
+    problem,
+    lrs,
+    betas,
+    b2s,
+    seeds,
+    *,
+    steps: int,
+    log_every: int,
+    batch_size: int = BATCH_SIZE,
+    tol=None,
+) -> tuple:
     """The four optimizers' sweeps on ``problem``: three compiled sweeps (SGD is the
     ``β = 0`` row of Momentum's).
 
@@ -174,19 +204,44 @@ def tuned_sweeps(problem, lrs, betas, b2s, seeds, *, steps: int, log_every: int,
       ``({optimizer: SweepResult}, {optimizer: {"compile_seconds", "run_seconds"}})``;
       Momentum's result is its ``β ∈ betas`` part, SGD's has the axis ``learning_rate`` only.
     """
-    common = dict(seeds=list(seeds), steps=steps, batch_size=batch_size, log_every=log_every, progress=False, tol=tol)
+    common = dict(
+        seeds=list(seeds),
+        steps=steps,
+        batch_size=batch_size,
+        log_every=log_every,
+        progress=False,
+        tol=tol,
+    )
     momentum_betas = _per_optimizer(betas, "momentum")
-    mom = jh.sweep(problem, jh.momentum, grid={"learning_rate": _per_optimizer(lrs, "momentum"),
-                                               "beta": [0.0] + momentum_betas}, **common)
-    rms = jh.sweep(problem, jh.rmsprop, grid={"learning_rate": _per_optimizer(lrs, "rmsprop"),
-                                              "decay": _per_optimizer(betas, "rmsprop")}, **common)
+    mom = jh.sweep(
+        problem,
+        jh.momentum,
+        grid={"learning_rate": _per_optimizer(lrs, "momentum"), "beta": [0.0] + momentum_betas},
+        **common,
+    )
+    rms = jh.sweep(
+        problem,
+        jh.rmsprop,
+        grid={
+            "learning_rate": _per_optimizer(lrs, "rmsprop"),
+            "decay": _per_optimizer(betas, "rmsprop"),
+        },
+        **common,
+    )
     adam_grid = {"learning_rate": _per_optimizer(lrs, "adam"), "b1": _per_optimizer(betas, "adam")}
     if b2s is not None:
         adam_grid["b2"] = [float(v) for v in b2s]
     adam = jh.sweep(problem, jh.adam, grid=adam_grid, **common)
-    results = {"sgd": mom.sel(beta=0.0), "momentum": subset(mom, beta=momentum_betas), "rmsprop": rms, "adam": adam}
-    timing = {name: {"compile_seconds": r.meta["compile_seconds"], "run_seconds": r.meta["run_seconds"]}
-              for name, r in (("momentum", mom), ("rmsprop", rms), ("adam", adam))}
+    results = {
+        "sgd": mom.sel(beta=0.0),
+        "momentum": subset(mom, beta=momentum_betas),
+        "rmsprop": rms,
+        "adam": adam,
+    }
+    timing = {
+        name: {"compile_seconds": r.meta["compile_seconds"], "run_seconds": r.meta["run_seconds"]}
+        for name, r in (("momentum", mom), ("rmsprop", rms), ("adam", adam))
+    }
     timing["sgd"] = timing["momentum"]  # the same sweep
     return results, timing
 
@@ -196,7 +251,9 @@ def _median_steps(result) -> np.ndarray:
     the median seed ends above the tolerance: a config that passes the tolerance on its
     way and ends above it has not converged to it, however early it passed."""
     reach = np.median(result.steps_to_tol, axis=-1)
-    ended_above = np.median(np.asarray(result.final_excess_loss, dtype=float), axis=-1) > float(result.tol)
+    ended_above = np.median(np.asarray(result.final_excess_loss, dtype=float), axis=-1) > float(
+        result.tol
+    )
     return np.where(result.diverged.any(axis=-1) | ended_above, np.inf, reach)
 
 
@@ -254,15 +311,23 @@ def rerun(problem, picks: dict, seeds, *, steps: int, log_every: int, tol) -> di
       ``({optimizer: [SweepResult over seeds alone, one per config]}, timing)``, the
       timing as in :func:`tuned_sweeps`.
     """
+
     def values(names, hyper):
         return sorted({float(config[hyper]) for name in names for config in picks[name]})
 
-    lrs = {"momentum": values(("sgd", "momentum"), "learning_rate"), "rmsprop": values(("rmsprop",), "learning_rate"),
-           "adam": values(("adam",), "learning_rate")}
+    lrs = {
+        "momentum": values(("sgd", "momentum"), "learning_rate"),
+        "rmsprop": values(("rmsprop",), "learning_rate"),
+        "adam": values(("adam",), "learning_rate"),
+    }
     betas = {name: values((name,), BETA[name]) for name in ("momentum", "rmsprop", "adam")}
     b2s = values(("adam",), "b2") if all("b2" in config for config in picks["adam"]) else None
-    results, timing = tuned_sweeps(problem, lrs, betas, b2s, seeds, steps=steps, log_every=log_every, tol=tol)
-    return {name: [results[name].sel(**config) for config in picks[name]] for name in OPTIMIZERS}, timing
+    results, timing = tuned_sweeps(
+        problem, lrs, betas, b2s, seeds, steps=steps, log_every=log_every, tol=tol
+    )
+    return {
+        name: [results[name].sel(**config) for config in picks[name]] for name in OPTIMIZERS
+    }, timing
 
 
 def _heldout_summary(best, fastest) -> dict:
@@ -272,13 +337,24 @@ def _heldout_summary(best, fastest) -> dict:
     tolerance, the rule it was picked by) and how many seeds end below it."""
     final = np.asarray(best.final_excess_loss, dtype=float)
     interval = metrics.mean_interval(final)
-    summary = {"per_seed": final, "excess": float(interval.mean), "excess_half": float(interval.half_width),
-               **_geometric(final), "diverged": int(np.sum(best.diverged)), "fastest": math.inf, "fastest_below": 0}
+    summary = {
+        "per_seed": final,
+        "excess": float(interval.mean),
+        "excess_half": float(interval.half_width),
+        **_geometric(final),
+        "diverged": int(np.sum(best.diverged)),
+        "fastest": math.inf,
+        "fastest_below": 0,
+    }
     if fastest is not None:  # the rule that picked it: its median seed ends below the tolerance
-        ends = np.where(np.asarray(fastest.diverged), np.inf, np.asarray(fastest.final_excess_loss, dtype=float))
+        ends = np.where(
+            np.asarray(fastest.diverged), np.inf, np.asarray(fastest.final_excess_loss, dtype=float)
+        )
         steps = float(np.median(np.asarray(fastest.steps_to_tol, dtype=float)))
-        summary.update(fastest=steps if np.median(ends) <= float(fastest.tol) else math.inf,
-                       fastest_below=int(np.sum(ends <= float(fastest.tol))))
+        summary.update(
+            fastest=steps if np.median(ends) <= float(fastest.tol) else math.inf,
+            fastest_below=int(np.sum(ends <= float(fastest.tol))),
+        )
     return summary
 
 
@@ -286,8 +362,12 @@ def full_batch_gd(problem, seeds, *, steps: int, log_every: int, tol: float) -> 
     """Full-batch GD at ``α = 2/(L+μ)``, the fastest constant step on a quadratic, from each
     seed's initial point: per seed, the steps to ``tol`` and the final excess loss."""
     lr = 2.0 / (float(problem.L) + float(problem.mu))
-    traces = [jh.run(problem, jh.sgd(lr), steps=steps, batch_size=None, seed=int(seed), log_every=log_every)
-              for seed in seeds]  # one compile: the seed only moves the initial point
+    traces = [
+        jh.run(
+            problem, jh.sgd(lr), steps=steps, batch_size=None, seed=int(seed), log_every=log_every
+        )
+        for seed in seeds
+    ]  # one compile: the seed only moves the initial point
     excess = np.stack([np.asarray(t.excess_loss, dtype=float) for t in traces])
     reach = metrics.steps_to_tolerance(excess, np.asarray(traces[0].steps), tol)
     return {"lr": lr, "steps_per_seed": reach, "final": excess[:, -1]}
@@ -300,9 +380,15 @@ def gd_facts(size: str, gd: dict, n: int, sgd_final_gm: float, sgd_fastest: floa
     SGD's fastest config's (``nan`` where either never gets there)."""
     reach, final = metrics.log_interval(gd["steps_per_seed"]), metrics.log_interval(gd["final"])
     key = f"{size}_gd"
-    facts = {f"{key}_lr": gd["lr"], f"{key}_reached": int(np.sum(np.isfinite(gd["steps_per_seed"])))}
+    facts = {
+        f"{key}_lr": gd["lr"],
+        f"{key}_reached": int(np.sum(np.isfinite(gd["steps_per_seed"]))),
+    }
     for name, interval in (("steps", reach), ("excess", final)):
-        facts[f"{key}_{name}_gm"], facts[f"{key}_{name}_low"] = float(interval.center), float(interval.low)
+        facts[f"{key}_{name}_gm"], facts[f"{key}_{name}_low"] = (
+            float(interval.center),
+            float(interval.low),
+        )
         facts[f"{key}_{name}_high"] = float(interval.high)
     facts[f"{key}_floor_ratio"] = sgd_final_gm / facts[f"{key}_excess_gm"]
     if np.all(np.isfinite(gd["steps_per_seed"])) and math.isfinite(sgd_fastest):
@@ -316,27 +402,43 @@ def gd_conclusion(facts: dict, sizes) -> str:
     parts = []
     for size in sizes:
         key, shape = f"{size}_gd", f"({f['n_' + size]}, {f['d_' + size]})"
-        reach = (f"reaches the tolerance in {f[key + '_steps_gm']} steps ({f['ci_level']}% {f[key + '_steps_low']}–"
-                 f"{f[key + '_steps_high']})" if facts[f"{key}_reached"] == facts["n_holdout"] else
-                 f"reaches the tolerance on {f[key + '_reached']} of {f['n_holdout']} seeds")
+        reach = (
+            f"reaches the tolerance in {f[key + '_steps_gm']} steps ({f['ci_level']}% {f[key + '_steps_low']}–"
+            f"{f[key + '_steps_high']})"
+            if facts[f"{key}_reached"] == facts["n_holdout"]
+            else f"reaches the tolerance on {f[key + '_reached']} of {f['n_holdout']} seeds"
+        )
         floor = facts[f"{key}_floor_ratio"]
-        end = (f"ends at {f[key + '_excess_gm']}, {f[key + '_floor_ratio']} times below SGD's noise floor"
-               if floor > 1 else f"ends at {f[key + '_excess_gm']}, not below SGD's noise floor")
+        end = (
+            f"ends at {f[key + '_excess_gm']}, {f[key + '_floor_ratio']} times below SGD's noise floor"
+            if floor > 1
+            else f"ends at {f[key + '_excess_gm']}, not below SGD's noise floor"
+        )
         rows = facts.get(f"{key}_rows_ratio")
-        work = ("" if rows is None else
-                f", reading {f[key + '_rows_ratio']} times the rows SGD's fastest config reads to the tolerance"
-                if rows >= 1 else f", reading {fmt(1 / rows)} times fewer rows than SGD's fastest config")
+        work = (
+            ""
+            if rows is None
+            else f", reading {f[key + '_rows_ratio']} times the rows SGD's fastest config reads to the tolerance"
+            if rows >= 1
+            else f", reading {fmt(1 / rows)} times fewer rows than SGD's fastest config"
+        )
         parts.append(f"at {shape} it {reach} and {end}{work}")
-    return ("Full-batch GD at `α = 2/(L+μ)`, which the homework leaves out (held-out seeds, same tolerance): "
-            + "; ".join(parts) + ".")
+    return (
+        "Full-batch GD at `α = 2/(L+μ)`, which the homework leaves out (held-out seeds, same tolerance): "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def _geometric(final) -> dict:
     """The geometric mean of positive final excess losses over seeds and its 95% interval
     (a mean ± half-width of such skewed values reaches below zero)."""
     interval = metrics.log_interval(np.asarray(final, dtype=float))
-    return {"excess_gm": float(interval.center), "excess_gm_low": float(interval.low),
-            "excess_gm_high": float(interval.high)}
+    return {
+        "excess_gm": float(interval.center),
+        "excess_gm_low": float(interval.low),
+        "excess_gm_high": float(interval.high),
+    }
 
 
 def _geometric_text(f: dict, key: str) -> str:
@@ -346,7 +448,9 @@ def _geometric_text(f: dict, key: str) -> str:
 
 def _geometric_cell(summary: dict) -> str:
     """A table cell: ``"3.1e-05 (95% 1e-05–8.4e-05)"``."""
-    return metrics.log_interval_text(summary["excess_gm"], summary["excess_gm_low"], summary["excess_gm_high"])
+    return metrics.log_interval_text(
+        summary["excess_gm"], summary["excess_gm_low"], summary["excess_gm_high"]
+    )
 
 
 def _mean_final_excess(result) -> np.ndarray:
@@ -382,7 +486,9 @@ def lr_profile(result, *, initial_excess: float, factor: float = SENSITIVITY_FAC
         "hi": float(lrs[good].max()),
         "decades": float(np.log10(lrs[good].max() / lrs[good].min())),
         "lr_max_stable": float(stable.max()) if stable.size else math.nan,
-        "none_diverged": bool(np.isfinite(per_lr).all()),  # at every lr some config kept all its seeds
+        "none_diverged": bool(
+            np.isfinite(per_lr).all()
+        ),  # at every lr some config kept all its seeds
     }
 
 
@@ -395,20 +501,36 @@ def beta_profile(result, name: str) -> dict:
     with the fewest, their spread and how many values never get there."""
     values, per_value = _best_per_value(result, name)
     finite = per_value[np.isfinite(per_value)]
-    _, steps = _best_per_value(result, name, _median_steps(result))  # speed: the fastest config per value
+    _, steps = _best_per_value(
+        result, name, _median_steps(result)
+    )  # speed: the fastest config per value
     reached = steps[np.isfinite(steps)]
-    return {"values": values, "best": per_value, "best_value": float(values[np.argmin(per_value)]),
-            "spread": float(finite.max() / finite.min()) if finite.size else math.nan,
-            "n_all_diverged": int(len(values) - finite.size),
-            "steps": steps, "fastest_value": float(values[np.argmin(steps)]) if reached.size else math.nan,
-            "steps_spread": float(reached.max() / reached.min()) if reached.size else math.nan,
-            "n_never": int(len(values) - reached.size)}
+    return {
+        "values": values,
+        "best": per_value,
+        "best_value": float(values[np.argmin(per_value)]),
+        "spread": float(finite.max() / finite.min()) if finite.size else math.nan,
+        "n_all_diverged": int(len(values) - finite.size),
+        "steps": steps,
+        "fastest_value": float(values[np.argmin(steps)]) if reached.size else math.nan,
+        "steps_spread": float(reached.max() / reached.min()) if reached.size else math.nan,
+        "n_never": int(len(values) - reached.size),
+    }
 
 
 def _on_edge(name: str, config: dict) -> bool:
     """Whether a homework-grid config sits on the grid's boundary in some hyperparameter."""
-    edges = {"learning_rate": HW_LRS, "beta": HW_BETAS, "decay": HW_BETAS, "b1": HW_BETAS, "b2": HW_BETAS}
-    return any(math.isclose(float(v), min(edges[k])) or math.isclose(float(v), max(edges[k])) for k, v in config.items())
+    edges = {
+        "learning_rate": HW_LRS,
+        "beta": HW_BETAS,
+        "decay": HW_BETAS,
+        "b1": HW_BETAS,
+        "b2": HW_BETAS,
+    }
+    return any(
+        math.isclose(float(v), min(edges[k])) or math.isclose(float(v), max(edges[k]))
+        for k, v in config.items()
+    )
 
 
 def _notebook_picks_conclusion(facts: dict, sizes, shape) -> str:
@@ -423,7 +545,9 @@ def _notebook_picks_conclusion(facts: dict, sizes, shape) -> str:
         held[size] = 0
         for name in NOTEBOOK_PICKS:
             key = f"{size}_{name}_pick"
-            held[size] += not facts[f"{key}_diverged"] and bool(facts[f"{key}_is_best"] or not facts[f"{key}_above_best"])
+            held[size] += not facts[f"{key}_diverged"] and bool(
+                facts[f"{key}_is_best"] or not facts[f"{key}_above_best"]
+            )
         facts[f"{size}_notebook_picks_held"] = held[size]
     facts["notebook_picks"] = len(NOTEBOOK_PICKS)
     f = {k: fmt(v) for k, v in facts.items()}
@@ -436,47 +560,88 @@ def _notebook_picks_conclusion(facts: dict, sizes, shape) -> str:
         elif facts[f"{key}_is_best"]:
             verdict = "it is the grid's best"
         else:
-            verdict = (f"{f[key + '_ratio']} times the best ({f['ci_level']}% interval {f[key + '_ratio_low']}–"
-                       f"{f[key + '_ratio_high']}, paired over the seeds): "
-                       + ("above the best" if facts[f"{key}_above_best"] else "not separated from the best"))
-        parts.append(f"{LABELS[name]} {_config_text(pick)} ends at {_geometric_text(f, key)}: {verdict}")
-    others = [f"{f[f'{s}_notebook_picks_held']} of {f['notebook_picks']} at {shape(s)}" for s in sizes[:-1]]
-    return (f"The notebook tuned each method on its buggy curves and picked the settings below as fastest and most "
-            f"accurate; their accuracy, trained without the bugs on {shape(size)}, on the homework grid: "
-            + "; ".join(parts)
-            + f". {f[f'{size}_notebook_picks_held']} of the {f['notebook_picks']} picks are the grid's best or not "
-            f"separated from it on these seeds (the best was picked on them, which favours it)"
-            + (f"; on the other problems {', '.join(others)}." if others else "."))
+            verdict = (
+                f"{f[key + '_ratio']} times the best ({f['ci_level']}% interval {f[key + '_ratio_low']}–"
+                f"{f[key + '_ratio_high']}, paired over the seeds): "
+                + (
+                    "above the best"
+                    if facts[f"{key}_above_best"]
+                    else "not separated from the best"
+                )
+            )
+        parts.append(
+            f"{LABELS[name]} {_config_text(pick)} ends at {_geometric_text(f, key)}: {verdict}"
+        )
+    others = [
+        f"{f[f'{s}_notebook_picks_held']} of {f['notebook_picks']} at {shape(s)}"
+        for s in sizes[:-1]
+    ]
+    return (
+        f"The notebook tuned each method on its buggy curves and picked the settings below as fastest and most "
+        f"accurate; their accuracy, trained without the bugs on {shape(size)}, on the homework grid: "
+        + "; ".join(parts)
+        + f". {f[f'{size}_notebook_picks_held']} of the {f['notebook_picks']} picks are the grid's best or not "
+        f"separated from it on these seeds (the best was picked on them, which favours it)"
+        + (f"; on the other problems {', '.join(others)}." if others else ".")
+    )
 
 
 def _speed_accuracy_conclusion(facts: dict, sizes, shape) -> str:
     """Whether the fastest config to the tolerance and the most accurate one want
     different learning rates, from the wide grid's facts."""
-    pairs = [(size, o) for size, _, _ in sizes for o in OPTIMIZERS if f"{size}_wide_{o}_fastest_lr" in facts]
-    larger = [(size, o) for size, o in pairs
-              if facts[f"{size}_wide_{o}_fastest_lr"] > facts[f"{size}_wide_{o}_learning_rate"] * (1 + 1e-9)]
+    pairs = [
+        (size, o)
+        for size, _, _ in sizes
+        for o in OPTIMIZERS
+        if f"{size}_wide_{o}_fastest_lr" in facts
+    ]
+    larger = [
+        (size, o)
+        for size, o in pairs
+        if facts[f"{size}_wide_{o}_fastest_lr"]
+        > facts[f"{size}_wide_{o}_learning_rate"] * (1 + 1e-9)
+    ]
     facts["speed_accuracy_pairs"] = len(pairs)
     facts["speed_accuracy_larger_lr"] = len(larger)
     if larger:
-        facts["speed_accuracy_excess_ratio"] = float(np.median(
-            [facts[f"{size}_wide_{o}_fastest_excess"] / facts[f"{size}_wide_{o}_excess"] for size, o in larger]))
+        facts["speed_accuracy_excess_ratio"] = float(
+            np.median(
+                [
+                    facts[f"{size}_wide_{o}_fastest_excess"] / facts[f"{size}_wide_{o}_excess"]
+                    for size, o in larger
+                ]
+            )
+        )
     f = {k: fmt(v) for k, v in facts.items()}
-    text = (f"In {f['speed_accuracy_larger_lr']} of the {f['speed_accuracy_pairs']} (problem, optimizer) pairs "
-            "on the wide grid that reach the tolerance, the fastest config to it uses a larger lr than the most "
-            "accurate one")
+    text = (
+        f"In {f['speed_accuracy_larger_lr']} of the {f['speed_accuracy_pairs']} (problem, optimizer) pairs "
+        "on the wide grid that reach the tolerance, the fastest config to it uses a larger lr than the most "
+        "accurate one"
+    )
     if not larger:
         return text + "."
     text = "Speed and accuracy ask for different learning rates: " + text[0].lower() + text[1:]
-    size, o = max(larger, key=lambda pair: facts[f"{pair[0]}_wide_{pair[1]}_fastest_excess"]
-                  / facts[f"{pair[0]}_wide_{pair[1]}_excess"])
+    size, o = max(
+        larger,
+        key=lambda pair: (
+            facts[f"{pair[0]}_wide_{pair[1]}_fastest_excess"]
+            / facts[f"{pair[0]}_wide_{pair[1]}_excess"]
+        ),
+    )
     key = f"{size}_wide_{o}"
-    return (text + f", and ends {f['speed_accuracy_excess_ratio']} times higher (median over those pairs): e.g. "
-            f"{LABELS[o]} at {shape(size)} reaches the tolerance in a median {f[key + '_fastest']} steps with lr = "
-            f"{f[key + '_fastest_lr']} and ends at {f[key + '_fastest_excess']}, while lr = "
-            f"{f[key + '_learning_rate']} ends at {f[key + '_excess']}, "
-            + (f"reaching the tolerance after {f[key + '_steps']} steps (median over seeds)"
-               if math.isfinite(facts[key + "_steps"]) else "with the median seed never reaching the tolerance")
-            + ". A large step gets near the optimum fast; a small one settles lower in the SGD noise.")
+    return (
+        text
+        + f", and ends {f['speed_accuracy_excess_ratio']} times higher (median over those pairs): e.g. "
+        f"{LABELS[o]} at {shape(size)} reaches the tolerance in a median {f[key + '_fastest']} steps with lr = "
+        f"{f[key + '_fastest_lr']} and ends at {f[key + '_fastest_excess']}, while lr = "
+        f"{f[key + '_learning_rate']} ends at {f[key + '_excess']}, "
+        + (
+            f"reaching the tolerance after {f[key + '_steps']} steps (median over seeds)"
+            if math.isfinite(facts[key + "_steps"])
+            else "with the median seed never reaching the tolerance"
+        )
+        + ". A large step gets near the optimum fast; a small one settles lower in the SGD noise."
+    )
 
 
 def _divergence_conclusion(facts: dict, sizes, shape) -> str:
@@ -487,13 +652,24 @@ def _divergence_conclusion(facts: dict, sizes, shape) -> str:
     only when it is at every problem; RMSprop and Adam "diverge nowhere" only when none of
     their configs diverged."""
     f = {k: fmt(v) for k, v in facts.items()}
-    spacing = (facts["wide_lr_max"] / facts["wide_lr_min"]) ** (1 / (facts["n_wide_lrs"] - 1))  # log-spaced grid
-    stable = {(s, o): facts.get(f"{s}_{o}_lr_max_stable", math.nan) for s in sizes for o in ("sgd", "momentum")}
-    set_by_L = all(facts[f"{s}_wide_sgd_diverged_pct"] > 0
-                   and stable[s, "sgd"] <= facts[f"two_over_L_{s}"] < stable[s, "sgd"] * spacing for s in sizes)
+    spacing = (facts["wide_lr_max"] / facts["wide_lr_min"]) ** (
+        1 / (facts["n_wide_lrs"] - 1)
+    )  # log-spaced grid
+    stable = {
+        (s, o): facts.get(f"{s}_{o}_lr_max_stable", math.nan)
+        for s in sizes
+        for o in ("sgd", "momentum")
+    }
+    set_by_L = all(
+        facts[f"{s}_wide_sgd_diverged_pct"] > 0
+        and stable[s, "sgd"] <= facts[f"two_over_L_{s}"] < stable[s, "sgd"] * spacing
+        for s in sizes
+    )
     momentum_diverges = all(facts[f"{s}_wide_momentum_diverged_pct"] > 0 for s in sizes)
-    sgd = ", ".join(f"{f.get(f'{s}_sgd_lr_max_stable', 'none')} at {shape(s)} (`2/L` = {f[f'two_over_L_{s}']})"
-                    for s in sizes)
+    sgd = ", ".join(
+        f"{f.get(f'{s}_sgd_lr_max_stable', 'none')} at {shape(s)} (`2/L` = {f[f'two_over_L_{s}']})"
+        for s in sizes
+    )
     sgd = f"SGD's largest stable lr on the grid (its best config ends below the initial excess loss) is {sgd}"
     if set_by_L:
         who = "SGD and Momentum diverge" if momentum_diverges else "SGD diverges"
@@ -502,14 +678,21 @@ def _divergence_conclusion(facts: dict, sizes, shape) -> str:
         sentence = f"On this grid the largest curvature L does not set where SGD stops being stable everywhere: {sgd}"
     momentum = ", ".join(f.get(f"{s}_momentum_lr_max_stable", "none") for s in sizes)
     if all(stable[s, "momentum"] > stable[s, "sgd"] for s in sizes):
-        sentence += f"; Momentum's is larger ({momentum}) because the EMA form is heavy ball with the step "
+        sentence += (
+            f"; Momentum's is larger ({momentum}) because the EMA form is heavy ball with the step "
+        )
         sentence += "`lr·(1 − β)`. "
     else:
         sentence += f"; Momentum's is {momentum}, not larger than SGD's at every problem. "
-    adaptive_safe = all(facts[f"{s}_wide_{o}_diverged_pct"] == 0 for s in sizes for o in ("rmsprop", "adam"))
-    return sentence + ("RMSprop and Adam, whose step per coordinate is about lr whatever the gradient's scale, "
-                       "diverge nowhere on the wide grid." if adaptive_safe else
-                       "RMSprop and Adam diverge too at the largest lrs (percentages above).")
+    adaptive_safe = all(
+        facts[f"{s}_wide_{o}_diverged_pct"] == 0 for s in sizes for o in ("rmsprop", "adam")
+    )
+    return sentence + (
+        "RMSprop and Adam, whose step per coordinate is about lr whatever the gradient's scale, "
+        "diverge nowhere on the wide grid."
+        if adaptive_safe
+        else "RMSprop and Adam diverge too at the largest lrs (percentages above)."
+    )
 
 
 def _config_text(config: dict) -> str:
@@ -532,7 +715,7 @@ def _jitter_share(params, excess, tol) -> float:
     if not reached.any():
         return 0.0
     first = int(np.argmax(reached))
-    return float(pieces[first + 1:].sum() / pieces.sum())
+    return float(pieces[first + 1 :].sum() / pieces.sum())
 
 
 def _approach(params, excess, tol) -> dict:
@@ -548,8 +731,11 @@ def _approach(params, excess, tol) -> dict:
     first = int(np.argmax(reached))
     length = float(np.sum(np.linalg.norm(np.diff(params[: first + 2], axis=0), axis=1)))
     straight = float(np.linalg.norm(params[first + 1] - params[0]))
-    return {"approach_steps": first + 1, "bend": length / straight if straight > 0 else 1.0,
-            "floor": float(np.mean(excess[first:]) / tol)}
+    return {
+        "approach_steps": first + 1,
+        "bend": length / straight if straight > 0 else 1.0,
+        "floor": float(np.mean(excess[first:]) / tol),
+    }
 
 
 def _trajectory_conclusion(facts: dict, names=OPTIMIZERS) -> str:
@@ -574,23 +760,32 @@ def _trajectory_conclusion(facts: dict, names=OPTIMIZERS) -> str:
     at_floor = reached and all(facts[f"small_{o}_floor"] <= facts["floor_factor"] for o in names)
     bent = reached and all(facts[f"small_{o}_bend"] > facts["bend_min"] for o in names)
     after = (
-        f", jitter at the noise floor (mean excess loss there over the tolerance: {listed('floor')})" if at_floor
+        f", jitter at the noise floor (mean excess loss there over the tolerance: {listed('floor')})"
+        if at_floor
         else f" (mean excess loss there over the tolerance: {listed('floor')})"
     )
     bend = f"its length over the straight line from the start to where it first reaches the tolerance: {listed('bend')}"
     before = (
-        f"the rest is the approach, bent by the elongated contours (κ = {f['kappa_small']}; {bend})" if bent else
-        f"the rest is the approach (steps to the tolerance: {listed('approach_steps')}; {bend})"
+        f"the rest is the approach, bent by the elongated contours (κ = {f['kappa_small']}; {bend})"
+        if bent
+        else f"the rest is the approach (steps to the tolerance: {listed('approach_steps')}; {bend})"
     )
     return (
         f"Trajectories on ({f['n_small']}, {f['d_small']}) (best configs): the path length over the initial "
         f"distance to w*, mean ± {f['ci_level']}% over the {f['n_seeds']} tuning seeds, is "
-        + ", ".join(f"{LABELS[o]} {f[f'small_{o}_path_ratio']} ± {f[f'small_{o}_path_ratio_half']}" for o in names)
+        + ", ".join(
+            f"{LABELS[o]} {f[f'small_{o}_path_ratio']} ± {f[f'small_{o}_path_ratio_half']}"
+            for o in names
+        )
         + f" ({extreme('the longest', longest, 'path_longest_separated')}; "
         f"{extreme('the straightest', straightest, 'path_straightest_separated')}, paired over the seeds). On the "
         f"first seed (the figure) a share of "
-        + listed("jitter_share") + " (same order) of the path is travelled after the run first reaches the tolerance"
-        + after + "; " + before + ". "
+        + listed("jitter_share")
+        + " (same order) of the path is travelled after the run first reaches the tolerance"
+        + after
+        + "; "
+        + before
+        + ". "
         f"The single runs and the sweeps agree to a relative {f['trajectory_gap']} in the final excess "
         f"loss (SGD: `jh.sgd` against Momentum at `β = 0`)."
     )
@@ -618,8 +813,14 @@ def _convergence_figure(problems, summaries, steps, path) -> None:
                 s = summaries[size][grid][name]
                 curves[f"{LABELS[name]}: {_config_text(s['config'])}"] = s["curve"]
             title = f"{problem.n}×{problem.X.shape[1]}, {GRID_LABELS[grid]}"
-            plots.convergence(curves, steps, ax=axes[i][j], title=title, ylabel="excess loss (best config)",
-                              band="minmax")
+            plots.convergence(
+                curves,
+                steps,
+                ax=axes[i][j],
+                title=title,
+                ylabel="excess loss (best config)",
+                band="minmax",
+            )
             axes[i][j].legend(fontsize=6.5)
     plots.save_figure(fig, path)
 
@@ -641,8 +842,18 @@ def _wide_heatmaps(results, path, title) -> None:
     for ax, (label, result) in zip(fig.axes, shown.items()):
         columns = _positions("learning_rate", result.axes["learning_rate"], HW_LRS)
         rows = _positions(ys[label], result.axes[ys[label]], HW_BETAS)
-        ax.add_patch(Rectangle((columns[0] - 0.5, rows[0] - 0.5), columns[-1] - columns[0] + 1, rows[-1] - rows[0] + 1,
-                               fill=False, edgecolor="white", linestyle="--", linewidth=2.0, zorder=5))
+        ax.add_patch(
+            Rectangle(
+                (columns[0] - 0.5, rows[0] - 0.5),
+                columns[-1] - columns[0] + 1,
+                rows[-1] - rows[0] + 1,
+                fill=False,
+                edgecolor="white",
+                linestyle="--",
+                linewidth=2.0,
+                zorder=5,
+            )
+        )
     plots.save_figure(fig, path)
 
 
@@ -650,7 +861,11 @@ def _homework_heatmaps(results, path, title) -> None:
     """The homework grid exactly: Momentum lr × β, RMSprop lr × γ, Adam β1 × β2 per lr."""
     shown, xs, ys = {}, {}, {}
     for name in ("momentum", "rmsprop"):
-        shown[LABELS[name]], xs[LABELS[name]], ys[LABELS[name]] = results[name], "learning_rate", BETA[name]
+        shown[LABELS[name]], xs[LABELS[name]], ys[LABELS[name]] = (
+            results[name],
+            "learning_rate",
+            BETA[name],
+        )
     for lr in HW_LRS:
         label = f"Adam, lr = {lr:g}"
         shown[label], xs[label], ys[label] = results["adam"].sel(learning_rate=lr), "b1", "b2"
@@ -658,8 +873,12 @@ def _homework_heatmaps(results, path, title) -> None:
 
 
 def _sensitivity_figure(results, path, title) -> None:
-    fig = plots.sensitivity({LABELS[n]: results[n] for n in OPTIMIZERS}, axis="learning_rate",
-                            metric="final_excess_loss", title=title)
+    fig = plots.sensitivity(
+        {LABELS[n]: results[n] for n in OPTIMIZERS},
+        axis="learning_rate",
+        metric="final_excess_loss",
+        title=title,
+    )
     ax = fig.axes[0]
     legend = ax.get_legend()
     handles, labels = list(legend.legend_handles), [t.get_text() for t in legend.get_texts()]
@@ -683,7 +902,9 @@ def run(settings: Settings) -> StudyResult:
     for value in HW_LRS:
         assert any(math.isclose(value, v) for v in lrs), value
     for value in HW_BETAS:
-        assert any(math.isclose(value, v) for v in betas) and any(math.isclose(value, v) for v in b2s), value
+        assert any(math.isclose(value, v) for v in betas) and any(
+            math.isclose(value, v) for v in b2s
+        ), value
 
     holdout = holdout_seeds(seeds, HOLDOUT_QUICK if quick else HOLDOUT_FULL)
     problems, sweeps, summaries, profiles, timing, heldout, gd = {}, {}, {}, {}, {}, {}, {}
@@ -691,8 +912,16 @@ def run(settings: Settings) -> StudyResult:
     for size, n, d in sizes:
         problem = jh.linear_regression(n, d, seed=DESIGN_SEED)
         problems[size] = problem
-        wide, timing[size] = tuned_sweeps(problem, lrs, betas, b2s, seeds, steps=STEPS, log_every=LOG_EVERY,
-                                          tol=TOL_REL * problem.min_loss)
+        wide, timing[size] = tuned_sweeps(
+            problem,
+            lrs,
+            betas,
+            b2s,
+            seeds,
+            steps=STEPS,
+            log_every=LOG_EVERY,
+            tol=TOL_REL * problem.min_loss,
+        )
         hw = {
             "sgd": subset(wide["sgd"], learning_rate=HW_LRS),
             "momentum": subset(wide["momentum"], learning_rate=HW_LRS, beta=HW_BETAS),
@@ -700,20 +929,42 @@ def run(settings: Settings) -> StudyResult:
             "adam": subset(wide["adam"], learning_rate=HW_LRS, b1=HW_BETAS, b2=HW_BETAS),
         }
         sweeps[size] = {"hw": hw, "wide": wide}
-        summaries[size] = {grid: {name: summarize(sweeps[size][grid][name]) for name in OPTIMIZERS} for grid in GRIDS}
-        initial_excess = float(np.mean(wide["sgd"].initial_loss)) - problem.min_loss  # the seeds' starts
-        profiles[size] = {name: lr_profile(wide[name], initial_excess=initial_excess) for name in OPTIMIZERS}
+        summaries[size] = {
+            grid: {name: summarize(sweeps[size][grid][name]) for name in OPTIMIZERS}
+            for grid in GRIDS
+        }
+        initial_excess = (
+            float(np.mean(wide["sgd"].initial_loss)) - problem.min_loss
+        )  # the seeds' starts
+        profiles[size] = {
+            name: lr_profile(wide[name], initial_excess=initial_excess) for name in OPTIMIZERS
+        }
         # the wide grid's best and fastest configs, scored again on seeds they were not picked on
         tuned = summaries[size]["wide"]
-        picks = {name: [tuned[name]["config"]] + ([tuned[name]["fastest_config"]] if math.isfinite(tuned[name]["fastest"])
-                                                  else []) for name in OPTIMIZERS}
-        again, again_timing = rerun(problem, picks, holdout, steps=STEPS, log_every=LOG_EVERY,
-                                    tol=TOL_REL * problem.min_loss)
-        heldout[size] = {name: _heldout_summary(again[name][0], again[name][1] if len(again[name]) > 1 else None)
-                         for name in OPTIMIZERS}
-        gd[size] = full_batch_gd(problem, holdout, steps=STEPS, log_every=LOG_EVERY, tol=TOL_REL * problem.min_loss)
+        picks = {
+            name: [tuned[name]["config"]]
+            + ([tuned[name]["fastest_config"]] if math.isfinite(tuned[name]["fastest"]) else [])
+            for name in OPTIMIZERS
+        }
+        again, again_timing = rerun(
+            problem,
+            picks,
+            holdout,
+            steps=STEPS,
+            log_every=LOG_EVERY,
+            tol=TOL_REL * problem.min_loss,
+        )
+        heldout[size] = {
+            name: _heldout_summary(again[name][0], again[name][1] if len(again[name]) > 1 else None)
+            for name in OPTIMIZERS
+        }
+        gd[size] = full_batch_gd(
+            problem, holdout, steps=STEPS, log_every=LOG_EVERY, tol=TOL_REL * problem.min_loss
+        )
         for name in ("momentum", "rmsprop", "adam"):
-            compile_seconds += timing[size][name]["compile_seconds"] + again_timing[name]["compile_seconds"]
+            compile_seconds += (
+                timing[size][name]["compile_seconds"] + again_timing[name]["compile_seconds"]
+            )
             run_seconds += timing[size][name]["run_seconds"] + again_timing[name]["run_seconds"]
     logged_steps = sweeps["small"]["wide"]["sgd"].steps
 
@@ -721,15 +972,24 @@ def run(settings: Settings) -> StudyResult:
     # (same initial point, same batches: the first seed's), their trajectories recorded
     small = problems["small"]
     tuned = {name: summaries["small"]["wide"][name]["config"] for name in OPTIMIZERS}
-    side, together = side_by_side(small, OPTIMIZERS), parallel({n: make_optimizer(n, tuned[n]) for n in OPTIMIZERS})
-    traces = [jh.run(side, together, steps=STEPS, batch_size=BATCH_SIZE, seed=seed, record_params=True)
-              for seed in seeds]  # one compile: the seed only moves the initial point and the batch order
+    side, together = (
+        side_by_side(small, OPTIMIZERS),
+        parallel({n: make_optimizer(n, tuned[n]) for n in OPTIMIZERS}),
+    )
+    traces = [
+        jh.run(side, together, steps=STEPS, batch_size=BATCH_SIZE, seed=seed, record_params=True)
+        for seed in seeds
+    ]  # one compile: the seed only moves the initial point and the batch order
     if any(bool(t.diverged) for t in traces):
         raise RuntimeError("a tuned optimizer diverged on the small problem")
     trace = traces[0]
     # path lengths over every tuning seed; the picture and the approach on the first
-    path_ratios = {name: np.array([_path_ratio(np.asarray(t.params[name], dtype=float), small.w_star) for t in traces])
-                   for name in OPTIMIZERS}
+    path_ratios = {
+        name: np.array(
+            [_path_ratio(np.asarray(t.params[name], dtype=float), small.w_star) for t in traces]
+        )
+        for name in OPTIMIZERS
+    }
     trajectories, jitter, approach, trajectory_gap = {}, {}, {}, 0.0
     for name in OPTIMIZERS:
         params = np.asarray(trace.params[name], dtype=float)
@@ -739,7 +999,9 @@ def run(settings: Settings) -> StudyResult:
         approach[name] = _approach(params, excess, TOL_REL * small.min_loss)
         # the run and the sweep are the same computation (SGD: jh.sgd against Momentum at β = 0)
         swept = summaries["small"]["wide"][name]["per_seed"][0]
-        trajectory_gap = max(trajectory_gap, abs(float(excess[-1]) - swept) / max(abs(swept), 1e-30))
+        trajectory_gap = max(
+            trajectory_gap, abs(float(excess[-1]) - swept) / max(abs(swept), 1e-30)
+        )
 
     # ------------------------------------------------------------------ facts
     facts = {
@@ -791,7 +1053,9 @@ def run(settings: Settings) -> StudyResult:
                 facts[f"{key}_n_configs"] = s["n_configs"]
                 for hyper, value in s["config"].items():
                     facts[f"{key}_{hyper}"] = float(value)
-                if math.isfinite(s["fastest"]):  # speed against accuracy: the fastest config's lr and end
+                if math.isfinite(
+                    s["fastest"]
+                ):  # speed against accuracy: the fastest config's lr and end
                     facts[f"{key}_fastest_lr"] = float(s["fastest_config"]["learning_rate"])
                     facts[f"{key}_fastest_excess"] = s["fastest_excess"]
         edges = 0
@@ -810,7 +1074,10 @@ def run(settings: Settings) -> StudyResult:
             if math.isfinite(p["lr_max_stable"]):
                 facts[f"{size}_{name}_lr_max_stable"] = p["lr_max_stable"]
         facts[f"{size}_hw_edges"] = edges
-        for name, pick in NOTEBOOK_PICKS.items():  # the notebook's picks against the homework grid's best
+        for (
+            name,
+            pick,
+        ) in NOTEBOOK_PICKS.items():  # the notebook's picks against the homework grid's best
             at_pick = sweeps[size]["hw"][name].sel(**pick)
             final = np.asarray(at_pick.final_excess_loss, dtype=float)
             interval = metrics.mean_interval(final)
@@ -820,10 +1087,18 @@ def run(settings: Settings) -> StudyResult:
             facts[f"{key}_excess_half"] = float(interval.half_width)
             for part, value in _geometric(final).items():
                 facts[f"{key}_{part}"] = value
-            facts[f"{key}_is_best"] = int(all(math.isclose(float(pick[h]), float(best["config"][h])) for h in pick))
+            facts[f"{key}_is_best"] = int(
+                all(math.isclose(float(pick[h]), float(best["config"][h])) for h in pick)
+            )
             facts[f"{key}_diverged"] = int(at_pick.diverged.sum())
-            ratio = metrics.paired_ratio(final, best["per_seed"])  # the same seeds: a paired comparison
-            facts[f"{key}_ratio"], facts[f"{key}_ratio_low"], facts[f"{key}_ratio_high"] = ratio.ratio, ratio.low, ratio.high
+            ratio = metrics.paired_ratio(
+                final, best["per_seed"]
+            )  # the same seeds: a paired comparison
+            facts[f"{key}_ratio"], facts[f"{key}_ratio_low"], facts[f"{key}_ratio_high"] = (
+                ratio.ratio,
+                ratio.low,
+                ratio.high,
+            )
             facts[f"{key}_above_best"] = int(ratio.low > 1.0)
         for name in ("momentum", "rmsprop", "adam"):
             beta = beta_profile(sweeps[size]["wide"][name], BETA[name])
@@ -844,62 +1119,89 @@ def run(settings: Settings) -> StudyResult:
                 facts[f"{key}_excess_{part}"] = held[name][f"excess_{part}"]
             facts[f"{key}_diverged"] = held[name]["diverged"]
             # medians over seeds: one seed that blows up moves a mean by orders of magnitude
-            facts[f"{key}_optimism"] = (float(np.median(held[name]["per_seed"]))
-                                        / float(np.median(summaries[size]["wide"][name]["per_seed"])))
+            facts[f"{key}_optimism"] = float(np.median(held[name]["per_seed"])) / float(
+                np.median(summaries[size]["wide"][name]["per_seed"])
+            )
             facts[f"{key}_fastest"] = held[name]["fastest"]
             facts[f"{key}_fastest_below"] = held[name]["fastest_below"]
         heldout_order = sorted(OPTIMIZERS, key=lambda o: held[o]["excess"])
-        ratio = metrics.paired_ratio(held[heldout_order[1]]["per_seed"], held[heldout_order[0]]["per_seed"])
+        ratio = metrics.paired_ratio(
+            held[heldout_order[1]]["per_seed"], held[heldout_order[0]]["per_seed"]
+        )
         facts[f"{size}_heldout_rank_ratio"] = ratio.ratio
         facts[f"{size}_heldout_rank_low"] = ratio.low
         facts[f"{size}_heldout_rank_high"] = ratio.high
         facts[f"{size}_heldout_rank_wins"] = ratio.larger  # seeds where the leader ends lower
         facts[f"{size}_heldout_rank_count"] = ratio.count
         facts[f"{size}_heldout_rank_separated"] = int(ratio.separated)
-        facts[f"{size}_heldout_rank_leader_lower"] = int(ratio.low > 1.0)  # separated, and the leader lower
+        facts[f"{size}_heldout_rank_leader_lower"] = int(
+            ratio.low > 1.0
+        )  # separated, and the leader lower
         facts[f"{size}_heldout_same_top"] = int(heldout_order[0] == order[0])
-        facts.update(gd_facts(size, gd[size], problems[size].n, held["sgd"]["excess_gm"], held["sgd"]["fastest"]))
+        facts.update(
+            gd_facts(
+                size, gd[size], problems[size].n, held["sgd"]["excess_gm"], held["sgd"]["fastest"]
+            )
+        )
         speed = sorted(OPTIMIZERS, key=lambda o: held[o]["fastest"])
         adaptive = min(held[o]["fastest"] for o in ("rmsprop", "adam"))
         if math.isfinite(adaptive) and math.isfinite(held["sgd"]["fastest"]):
             facts[f"{size}_adaptive_speedup"] = held["sgd"]["fastest"] / adaptive
-        summaries[size]["order"], summaries[size]["heldout_order"], summaries[size]["speed_order"] = (
-            order, heldout_order, speed)
+        (
+            summaries[size]["order"],
+            summaries[size]["heldout_order"],
+            summaries[size]["speed_order"],
+        ) = (order, heldout_order, speed)
     for name in OPTIMIZERS:
         interval = metrics.mean_interval(path_ratios[name])
         facts[f"small_{name}_path_ratio"] = float(interval.mean)
         facts[f"small_{name}_path_ratio_half"] = float(interval.half_width)
     by_length = sorted(OPTIMIZERS, key=lambda o: facts[f"small_{o}_path_ratio"])
-    facts["path_longest_separated"] = int(metrics.paired_ratio(path_ratios[by_length[-1]],
-                                                               path_ratios[by_length[-2]]).low > 1.0)
-    facts["path_straightest_separated"] = int(metrics.paired_ratio(path_ratios[by_length[1]],
-                                                                   path_ratios[by_length[0]]).low > 1.0)
+    facts["path_longest_separated"] = int(
+        metrics.paired_ratio(path_ratios[by_length[-1]], path_ratios[by_length[-2]]).low > 1.0
+    )
+    facts["path_straightest_separated"] = int(
+        metrics.paired_ratio(path_ratios[by_length[1]], path_ratios[by_length[0]]).low > 1.0
+    )
     for name in OPTIMIZERS:
         facts[f"small_{name}_jitter_share"] = jitter[name]
         for what, value in approach[name].items():  # none when the run never reaches the tolerance
             facts[f"small_{name}_{what}"] = value
-    facts["adam_b2_above_hw"] = sum(summaries[s]["wide"]["adam"]["config"]["b2"] > max(HW_BETAS) for s, _, _ in sizes)
-    facts["rmsprop_decay_above_hw"] = sum(summaries[s]["wide"]["rmsprop"]["config"]["decay"] > max(HW_BETAS)
-                                          for s, _, _ in sizes)
+    facts["adam_b2_above_hw"] = sum(
+        summaries[s]["wide"]["adam"]["config"]["b2"] > max(HW_BETAS) for s, _, _ in sizes
+    )
+    facts["rmsprop_decay_above_hw"] = sum(
+        summaries[s]["wide"]["rmsprop"]["config"]["decay"] > max(HW_BETAS) for s, _, _ in sizes
+    )
     facts["n_holdout"] = len(holdout)
     facts["holdout_first"], facts["holdout_last"] = holdout[0], holdout[-1]
-    facts["heldout_separated_count"] = sum(facts[f"{s}_heldout_rank_separated"] for s, _, _ in sizes)
+    facts["heldout_separated_count"] = sum(
+        facts[f"{s}_heldout_rank_separated"] for s, _, _ in sizes
+    )
     facts["heldout_same_top_count"] = sum(facts[f"{s}_heldout_same_top"] for s, _, _ in sizes)
     optimism = {(s, o): facts[f"{s}_heldout_{o}_optimism"] for s, _, _ in sizes for o in OPTIMIZERS}
     facts["optimism_median"] = float(np.median(list(optimism.values())))
     for name in OPTIMIZERS:
-        facts[f"{name}_optimism_median"] = float(np.median([optimism[s, name] for s, _, _ in sizes]))
+        facts[f"{name}_optimism_median"] = float(
+            np.median([optimism[s, name] for s, _, _ in sizes])
+        )
     worst = max(optimism, key=optimism.get)
     facts["optimism_max"] = optimism[worst]
     facts["optimism_min"] = min(optimism.values())
     optimism_worst = worst
     facts["optimism_pairs"] = len(optimism)
     fastest_at = {s: min(heldout[s][o]["fastest"] for o in OPTIMIZERS) for s, _, _ in sizes}
-    facts["adam_fastest_count"] = sum(math.isfinite(fastest_at[s]) and heldout[s]["adam"]["fastest"] == fastest_at[s]
-                                      for s, _, _ in sizes)
-    facts["adam_accurate_count"] = sum(summaries[s]["heldout_order"][0] == "adam" for s, _, _ in sizes)
-    facts["adam_accurate_separated_count"] = sum(summaries[s]["heldout_order"][0] == "adam"
-                                                 and facts[f"{s}_heldout_rank_leader_lower"] for s, _, _ in sizes)
+    facts["adam_fastest_count"] = sum(
+        math.isfinite(fastest_at[s]) and heldout[s]["adam"]["fastest"] == fastest_at[s]
+        for s, _, _ in sizes
+    )
+    facts["adam_accurate_count"] = sum(
+        summaries[s]["heldout_order"][0] == "adam" for s, _, _ in sizes
+    )
+    facts["adam_accurate_separated_count"] = sum(
+        summaries[s]["heldout_order"][0] == "adam" and facts[f"{s}_heldout_rank_leader_lower"]
+        for s, _, _ in sizes
+    )
     facts["sweeps"] = 3 * len(sizes)
     facts["compile_seconds"] = compile_seconds
     facts["run_seconds"] = run_seconds
@@ -929,8 +1231,10 @@ def run(settings: Settings) -> StudyResult:
 
     def heldout_excess(size, name):
         key = f"{size}_heldout_{name}"
-        return (f"mean {f[key + '_excess']}; geometric mean {f[key + '_excess_gm']}, {f['ci_level']}% "
-                f"{f[key + '_excess_gm_low']}–{f[key + '_excess_gm_high']}")
+        return (
+            f"mean {f[key + '_excess']}; geometric mean {f[key + '_excess_gm']}, {f['ci_level']}% "
+            f"{f[key + '_excess_gm_low']}–{f[key + '_excess_gm_high']}"
+        )
 
     conclusions = []
     parts = []
@@ -942,19 +1246,32 @@ def run(settings: Settings) -> StudyResult:
             f"({heldout_excess(size, second)}); paired over the held-out seeds, the runner-up's final excess loss is "
             f"{f[key + '_ratio']} times the leader's (geometric mean, {f['ci_level']}% interval {f[key + '_low']}–"
             f"{f[key + '_high']}; the leader lower on {f[key + '_wins']} of {f[key + '_count']} seeds"
-            + ("" if facts[f"{key}_ratio"] >= 1 else "; the geometric mean orders the two the other way")
-            + "): " + ("separated, the leader lower" if facts[f"{key}_leader_lower"] else
-                       "separated, the runner-up lower by the geometric mean" if facts[f"{key}_separated"] else
-                       "not separated")
+            + (
+                ""
+                if facts[f"{key}_ratio"] >= 1
+                else "; the geometric mean orders the two the other way"
+            )
+            + "): "
+            + (
+                "separated, the leader lower"
+                if facts[f"{key}_leader_lower"]
+                else "separated, the runner-up lower by the geometric mean"
+                if facts[f"{key}_separated"]
+                else "not separated"
+            )
         )
     conclusions.append(
         f"Tuned on the wide grid over the {f['n_seeds']} tuning seeds and scored on {f['n_holdout']} held-out seeds "
         f"({f['holdout_first']}–{f['holdout_last']}: new initial points and batch orders), the most accurate method "
-        f"(lowest mean final excess loss after {f['steps']} steps) is " + "; ".join(parts) + f". The top two are "
+        f"(lowest mean final excess loss after {f['steps']} steps) is "
+        + "; ".join(parts)
+        + f". The top two are "
         f"separated at {f['ci_level']}% on {f['heldout_separated_count']} of the {f['n_problems']} problems; the "
         f"tuning seeds had put the same method first on {f['heldout_same_top_count']}."
     )
-    n_configs = ", ".join(f"{LABELS[o]} {summaries[sizes[0][0]]['wide'][o]['n_configs']}" for o in OPTIMIZERS)
+    n_configs = ", ".join(
+        f"{LABELS[o]} {summaries[sizes[0][0]]['wide'][o]['n_configs']}" for o in OPTIMIZERS
+    )
     per_optimizer = ", ".join(f"{LABELS[o]} {f[f'{o}_optimism_median']}" for o in OPTIMIZERS)
     conclusions.append(
         f"Scored again on the held-out seeds, a best config's median final excess loss is {f['optimism_median']} "
@@ -969,7 +1286,10 @@ def run(settings: Settings) -> StudyResult:
         speed = summaries[size]["speed_order"]
         items = ", ".join(
             f"{LABELS[o]} {f[f'{size}_heldout_{o}_fastest']} ({f[f'{size}_heldout_{o}_fastest_below']}/{f['n_holdout']})"
-            if math.isfinite(facts[f"{size}_heldout_{o}_fastest"]) else f"{LABELS[o]} never" for o in speed)
+            if math.isfinite(facts[f"{size}_heldout_{o}_fastest"])
+            else f"{LABELS[o]} never"
+            for o in speed
+        )
         parts.append(f"at {shape(size)}: {items}")
     leads, cells = [], []  # SGD's steps over the faster adaptive method's, per problem
     for size, _, _ in sizes:
@@ -988,12 +1308,17 @@ def run(settings: Settings) -> StudyResult:
     conclusions.append(
         "Fastest to the tolerance (each optimizer's fastest config among those whose median tuning seed ends below "
         "the tolerance; the median steps to it over the held-out seeds, where the median held-out seed ends below "
-        "it too, and in brackets the held-out seeds that end below it): " + "; ".join(parts)
+        "it too, and in brackets the held-out seeds that end below it): "
+        + "; ".join(parts)
         + ". SGD's steps over those of the faster adaptive method (RMSprop or Adam), as κ grows: "
-        + ", ".join(cells) + ": "
-        + ("the adaptive methods' lead grows with κ, consistent with their per-coordinate step undoing the "
-           "recipe's column scaling, which is what sets κ." if growing else
-           "the lead does not grow monotonically with κ on these seeds.")
+        + ", ".join(cells)
+        + ": "
+        + (
+            "the adaptive methods' lead grows with κ, consistent with their per-coordinate step undoing the "
+            "recipe's column scaling, which is what sets κ."
+            if growing
+            else "the lead does not grow monotonically with κ on these seeds."
+        )
     )
     conclusions.append(_speed_accuracy_conclusion(facts, sizes, shape))
     conclusions.append(_notebook_picks_conclusion(facts, [size for size, _, _ in sizes], shape))
@@ -1003,11 +1328,18 @@ def run(settings: Settings) -> StudyResult:
         edges = ", ".join(edge_names) if edge_names else "none"
         conclusions.append(
             f"On the homework grid at {shape(size)}, the best configs are "
-            + "; ".join(f"{LABELS[o]} {_config_text(summaries[size]['hw'][o]['config'])} "
-                        f"({excess(size, 'hw', o)})" for o in OPTIMIZERS)
+            + "; ".join(
+                f"{LABELS[o]} {_config_text(summaries[size]['hw'][o]['config'])} "
+                f"({excess(size, 'hw', o)})"
+                for o in OPTIMIZERS
+            )
             + f"; {f[f'{size}_hw_edges']} of the {f['n_optimizers']} lie on the grid's edge ({edges}). The wide "
             f"grid lowers the best final excess loss by the factors {gains}, with best configs "
-            + "; ".join(f"{LABELS[o]} {_config_text(summaries[size]['wide'][o]['config'])}" for o in OPTIMIZERS) + "."
+            + "; ".join(
+                f"{LABELS[o]} {_config_text(summaries[size]['wide'][o]['config'])}"
+                for o in OPTIMIZERS
+            )
+            + "."
         )
     conclusions.append(
         f"The homework grid stops below the adaptive methods' best second-moment decay: the wide grid's best β2 "
@@ -1015,15 +1347,17 @@ def run(settings: Settings) -> StudyResult:
         f"{f['n_problems']} problems, and RMSprop's best γ on {f['rmsprop_decay_above_hw']} (a plausible reason, not "
         f"measured here: a slowly decaying average of g² gives a steadier per-coordinate step once the gradient is "
         f"mostly noise)."
-        if facts["adam_b2_above_hw"] + facts["rmsprop_decay_above_hw"] > len(sizes) else
-        f"The wide grid's best β2 for Adam lies above the homework's largest value {f['hw_beta_max']} on "
+        if facts["adam_b2_above_hw"] + facts["rmsprop_decay_above_hw"] > len(sizes)
+        else f"The wide grid's best β2 for Adam lies above the homework's largest value {f['hw_beta_max']} on "
         f"{f['adam_b2_above_hw']} of the {f['n_problems']} problems, and RMSprop's best γ on "
         f"{f['rmsprop_decay_above_hw']}."
     )
     parts = []
     for size, _, _ in sizes:
         items = ", ".join(f"{LABELS[o]} {f[f'{size}_{o}_lr_decades']}" for o in OPTIMIZERS)
-        diverged = ", ".join(f"{LABELS[o]} {f[f'{size}_wide_{o}_diverged_pct']}%" for o in OPTIMIZERS)
+        diverged = ", ".join(
+            f"{LABELS[o]} {f[f'{size}_wide_{o}_diverged_pct']}%" for o in OPTIMIZERS
+        )
         parts.append(f"at {shape(size)} {items} (configs diverged: {diverged})")
     conclusions.append(
         f"Sensitivity to lr, as the width in decades of the lr window whose best final excess loss is within a "
@@ -1031,32 +1365,54 @@ def run(settings: Settings) -> StudyResult:
     )
     parts = []
     for size, _, _ in sizes:
-        items = ", ".join(f"{LABELS[o]}'s {SYMBOL[BETA[o]]} ×{f[f'{size}_{o}_beta_spread']} (best "
-                          f"{f[f'{size}_{o}_beta_best']})" for o in ("momentum", "rmsprop", "adam"))
+        items = ", ".join(
+            f"{LABELS[o]}'s {SYMBOL[BETA[o]]} ×{f[f'{size}_{o}_beta_spread']} (best "
+            f"{f[f'{size}_{o}_beta_best']})"
+            for o in ("momentum", "rmsprop", "adam")
+        )
         parts.append(f"at {shape(size)} {items}")
+
     def beta_speed_item(size, o):
         key, symbol = f"{size}_{o}", SYMBOL[BETA[o]]
         if f"{key}_beta_fastest" not in facts:
             return f"{LABELS[o]}: no value of {symbol} gets there"
         if facts[f"{key}_beta_never"] == facts["n_betas"] - 1:
             return f"{LABELS[o]}: only {symbol} = {f[key + '_beta_fastest']} gets there"
-        never = f"; values that never get there: {f[key + '_beta_never']}" if facts[f"{key}_beta_never"] else ""
+        never = (
+            f"; values that never get there: {f[key + '_beta_never']}"
+            if facts[f"{key}_beta_never"]
+            else ""
+        )
         return f"{LABELS[o]}'s {symbol} ×{f[key + '_beta_steps_spread']} (fastest {f[key + '_beta_fastest']}{never})"
 
-    speed_parts = [f"at {shape(size)} " + ", ".join(beta_speed_item(size, o) for o in ("momentum", "rmsprop", "adam"))
-                   for size, _, _ in sizes]
+    speed_parts = [
+        f"at {shape(size)} "
+        + ", ".join(beta_speed_item(size, o) for o in ("momentum", "rmsprop", "adam"))
+        for size, _, _ in sizes
+    ]
     # the fastest and the most accurate value, where more than one value gets to the tolerance
-    compared = [(size, o) for size, _, _ in sizes for o in ("momentum", "rmsprop", "adam")
-                if f"{size}_{o}_beta_fastest" in facts and facts[f"{size}_{o}_beta_never"] < facts["n_betas"] - 1]
+    compared = [
+        (size, o)
+        for size, _, _ in sizes
+        for o in ("momentum", "rmsprop", "adam")
+        if f"{size}_{o}_beta_fastest" in facts
+        and facts[f"{size}_{o}_beta_never"] < facts["n_betas"] - 1
+    ]
     facts["beta_same_for_speed_and_accuracy"] = sum(
-        math.isclose(facts[f"{size}_{o}_beta_fastest"], facts[f"{size}_{o}_beta_best"]) for size, o in compared)
+        math.isclose(facts[f"{size}_{o}_beta_fastest"], facts[f"{size}_{o}_beta_best"])
+        for size, o in compared
+    )
     facts["beta_pairs"] = len(compared)
     f = {k: fmt(v) for k, v in facts.items()}
     conclusions.append(
         "The momentum and averaging parameters, each value with its lr re-tuned, move the best final excess loss "
-        "by these factors (worst value over best, on the wide grid's " + f"{f['n_betas']} values): "
-        + "; ".join(parts) + ". They move the fewest (median) steps to the tolerance, among configs whose median "
-        "seed ends below it, by these factors: " + "; ".join(speed_parts) + f". Where more than one value gets "
+        "by these factors (worst value over best, on the wide grid's "
+        + f"{f['n_betas']} values): "
+        + "; ".join(parts)
+        + ". They move the fewest (median) steps to the tolerance, among configs whose median "
+        "seed ends below it, by these factors: "
+        + "; ".join(speed_parts)
+        + f". Where more than one value gets "
         f"there, the fastest and the most accurate value coincide in {f['beta_same_for_speed_and_accuracy']} of the "
         f"{f['beta_pairs']} (problem, optimizer) pairs (on the tuning seeds)."
     )
@@ -1121,49 +1477,92 @@ def run(settings: Settings) -> StudyResult:
     # ------------------------------------------------------------------ figures
     figures = []
     name = "comparison_trajectories.png"
-    plots.contour_trajectories_grid(small, trajectories, ncols=4, path=settings.figure_path(name),
-                                    title=f"{small.name}: tuned optimizers, first seed, {STEPS} steps")
-    figures.append((name, "The (500, 2) problem's loss contours with the trajectory of each tuned optimizer "
-                          "(first seed; circle: start, cross: end, star: w*)."))
+    plots.contour_trajectories_grid(
+        small,
+        trajectories,
+        ncols=4,
+        path=settings.figure_path(name),
+        title=f"{small.name}: tuned optimizers, first seed, {STEPS} steps",
+    )
+    figures.append(
+        (
+            name,
+            "The (500, 2) problem's loss contours with the trajectory of each tuned optimizer "
+            "(first seed; circle: start, cross: end, star: w*).",
+        )
+    )
     name = "comparison_convergence.png"
     _convergence_figure(problems, summaries, logged_steps, settings.figure_path(name))
-    figures.append((name, "Excess loss of each optimizer's best config, mean over seeds, band: the range over seeds; "
-                          "top: best on the homework grid, bottom: best on the wide grid."))
+    figures.append(
+        (
+            name,
+            "Excess loss of each optimizer's best config, mean over seeds, band: the range over seeds; "
+            "top: best on the homework grid, bottom: best on the wide grid.",
+        )
+    )
     figure_sizes = FIGURE_SIZES_QUICK if quick else FIGURE_SIZES_FULL
     for size in figure_sizes:
         p = problems[size]
         name = f"comparison_heatmaps_hw_{size}.png"
-        _homework_heatmaps(sweeps[size]["hw"], settings.figure_path(name),
-                           f"{p.n}×{p.X.shape[1]}, homework grid: final excess loss (mean over seeds)")
-        figures.append((name, f"The homework grid on the {p.n}×{p.X.shape[1]} problem: final excess loss (mean over seeds); "
-                              "× and hatching: a seed diverged; red box: the best cell."))
+        _homework_heatmaps(
+            sweeps[size]["hw"],
+            settings.figure_path(name),
+            f"{p.n}×{p.X.shape[1]}, homework grid: final excess loss (mean over seeds)",
+        )
+        figures.append(
+            (
+                name,
+                f"The homework grid on the {p.n}×{p.X.shape[1]} problem: final excess loss (mean over seeds); "
+                "× and hatching: a seed diverged; red box: the best cell.",
+            )
+        )
         name = f"comparison_heatmaps_wide_{size}.png"
-        _wide_heatmaps(sweeps[size]["wide"], settings.figure_path(name),
-                       f"{p.n}×{p.X.shape[1]}, wide grid: final excess loss (mean over seeds)")
-        figures.append((name, f"The wide grid on the {p.n}×{p.X.shape[1]} problem (Adam at its best β2); dashed white: the "
-                              "span of the homework grid."))
+        _wide_heatmaps(
+            sweeps[size]["wide"],
+            settings.figure_path(name),
+            f"{p.n}×{p.X.shape[1]}, wide grid: final excess loss (mean over seeds)",
+        )
+        figures.append(
+            (
+                name,
+                f"The wide grid on the {p.n}×{p.X.shape[1]} problem (Adam at its best β2); dashed white: the "
+                "span of the homework grid.",
+            )
+        )
     for size in figure_sizes:
         p = problems[size]
         name = f"comparison_sensitivity_{size}.png"
-        _sensitivity_figure(sweeps[size]["wide"], settings.figure_path(name),
-                            f"{p.n}×{p.X.shape[1]}: best final excess loss against lr")
-        figures.append((name, f"Sensitivity to lr on the {p.n}×{p.X.shape[1]} problem: for each lr the best final excess "
-                              f"loss over the other hyperparameters, {CI_LEVEL}% intervals over seeds; shaded: the "
-                              "homework's lr range."))
+        _sensitivity_figure(
+            sweeps[size]["wide"],
+            settings.figure_path(name),
+            f"{p.n}×{p.X.shape[1]}: best final excess loss against lr",
+        )
+        figures.append(
+            (
+                name,
+                f"Sensitivity to lr on the {p.n}×{p.X.shape[1]} problem: for each lr the best final excess "
+                f"loss over the other hyperparameters, {CI_LEVEL}% intervals over seeds; shaded: the "
+                "homework's lr range.",
+            )
+        )
 
     # ------------------------------------------------------------------ data
     thin_steps, _ = _thin(logged_steps, logged_steps)
     data = {
         "seeds": seeds,
         "sizes": {size: [p.n, int(p.X.shape[1])] for size, p in problems.items()},
-        "grids": {"hw": {"lr": list(HW_LRS), "beta": list(HW_BETAS)},
-                  "wide": {"lr": list(lrs), "beta": list(betas), "b2": list(b2s)}},
+        "grids": {
+            "hw": {"lr": list(HW_LRS), "beta": list(HW_BETAS)},
+            "wide": {"lr": list(lrs), "beta": list(betas), "b2": list(b2s)},
+        },
         "curve_steps": thin_steps,
         "summaries": {
             size: {
                 grid: {
-                    name: {k: (v if k != "curve" else _thin(logged_steps, v)[1].mean(axis=0))
-                           for k, v in summaries[size][grid][name].items()}
+                    name: {
+                        k: (v if k != "curve" else _thin(logged_steps, v)[1].mean(axis=0))
+                        for k, v in summaries[size][grid][name].items()
+                    }
                     for name in OPTIMIZERS
                 }
                 for grid in GRIDS
@@ -1171,12 +1570,16 @@ def run(settings: Settings) -> StudyResult:
             for size in problems
         },
         "holdout_seeds": holdout,
-        "heldout": {size: {name: dict(heldout[size][name]) for name in OPTIMIZERS} for size in problems},
+        "heldout": {
+            size: {name: dict(heldout[size][name]) for name in OPTIMIZERS} for size in problems
+        },
         "order": {size: summaries[size]["order"] for size in problems},
         "heldout_order": {size: summaries[size]["heldout_order"] for size in problems},
         "speed_order": {size: summaries[size]["speed_order"] for size in problems},
-        "lr_profiles": {size: {name: {k: v for k, v in profiles[size][name].items()} for name in OPTIMIZERS}
-                        for size in problems},
+        "lr_profiles": {
+            size: {name: {k: v for k, v in profiles[size][name].items()} for name in OPTIMIZERS}
+            for size in problems
+        },
         "timing": timing,
     }
     facts["seconds"] = round(time.perf_counter() - started, 1)

@@ -41,7 +41,14 @@ TITLE = "The homework notebook's bugs, one at a time"
 
 OPTIMIZERS = ("momentum", "rmsprop", "adam")
 LABELS = {"momentum": "Momentum", "rmsprop": "RMSprop", "adam": "Adam"}
-VARIANTS = ("correct", "assign_step", "bias_1_minus_beta", "returns_initial", "grad_over_n", "notebook")
+VARIANTS = (
+    "correct",
+    "assign_step",
+    "bias_1_minus_beta",
+    "returns_initial",
+    "grad_over_n",
+    "notebook",
+)
 #: the bugs switched on in each variant ("notebook": all four; bug 3 only changes what
 #: is returned, so the notebook's curves are those of bugs 1, 2 and 4)
 VARIANT_BUGS = {
@@ -119,7 +126,9 @@ def _optimizers(n: int, with_sweep: bool) -> dict:
                 txs[key] = hf.notebook_optimizer(optimizer, bugs=bugs, n=n, batch_size=BATCH_SIZE)
         if with_sweep and optimizer != "momentum":
             for lr in SWEEP_LRS:
-                txs[f"{optimizer}:assign_step@{lr:g}"] = hf.notebook_optimizer(optimizer, bugs=["assign_step"], learning_rate=lr)
+                txs[f"{optimizer}:assign_step@{lr:g}"] = hf.notebook_optimizer(
+                    optimizer, bugs=["assign_step"], learning_rate=lr
+                )
     return txs
 
 
@@ -129,7 +138,9 @@ def _simulate(prob, txs: dict, seeds, steps: int):
     combined, tx = side_by_side(prob, names), parallel(txs)
     runs = []
     for seed in seeds:
-        trace = jh.run(combined, tx, steps=steps, batch_size=BATCH_SIZE, seed=int(seed), record_params=True)
+        trace = jh.run(
+            combined, tx, steps=steps, batch_size=BATCH_SIZE, seed=int(seed), record_params=True
+        )
         if bool(trace.diverged):
             break
         runs.append(trace.params)
@@ -139,7 +150,12 @@ def _simulate(prob, txs: dict, seeds, steps: int):
     # one copy blew up and froze them all: one run per variant, each with its own guard
     trajectories, diverged = {}, {}
     for k in names:
-        traces = [jh.run(prob, txs[k], steps=steps, batch_size=BATCH_SIZE, seed=int(s), record_params=True) for s in seeds]
+        traces = [
+            jh.run(
+                prob, txs[k], steps=steps, batch_size=BATCH_SIZE, seed=int(s), record_params=True
+            )
+            for s in seeds
+        ]
         trajectories[k] = np.stack([np.asarray(t.params, np.float64) for t in traces])
         diverged[k] = np.array([bool(t.diverged) for t in traces])
     return trajectories, diverged
@@ -198,27 +214,38 @@ def _distances(trajectories: np.ndarray, w_star: np.ndarray) -> dict:
     ``‖w − w*‖``, both over ``‖w*‖`` (the zero vector's distance to the optimum)."""
     after = np.asarray(trajectories, np.float64)[:, 1:]
     scale = float(np.linalg.norm(w_star))
-    return {"max_norm_ratio": float(np.max(np.linalg.norm(after, axis=-1))) / scale,
-            "min_dist_ratio": float(np.min(np.linalg.norm(after - w_star, axis=-1))) / scale}
+    return {
+        "max_norm_ratio": float(np.max(np.linalg.norm(after, axis=-1))) / scale,
+        "min_dist_ratio": float(np.min(np.linalg.norm(after - w_star, axis=-1))) / scale,
+    }
 
 
 def _near_zero(facts: dict, prefix: str) -> bool:
     """Whether the weights of ``prefix`` (``"{size}.{optimizer}.{variant}"``) stayed next to 0
     and away from the optimum after the first step (see :data:`NEAR_ZERO`)."""
     near = facts["near_zero"]
-    norm, dist = facts.get(prefix + ".max_norm_ratio", math.inf), facts.get(prefix + ".min_dist_ratio", 0.0)
+    norm, dist = (
+        facts.get(prefix + ".max_norm_ratio", math.inf),
+        facts.get(prefix + ".min_dist_ratio", 0.0),
+    )
     return norm <= near and dist >= 1 - near
 
 
 def _contour_caption(facts: dict) -> str:
     """The small problem's trajectory figure: "as written … jump to near 0 and stay there"
     only when :func:`_near_zero` holds for both RMSprop and Adam as written."""
-    norm = max(facts["small.rmsprop.notebook.max_norm_ratio"], facts["small.adam.notebook.max_norm_ratio"])
+    norm = max(
+        facts["small.rmsprop.notebook.max_norm_ratio"], facts["small.adam.notebook.max_norm_ratio"]
+    )
     if _near_zero(facts, "small.rmsprop.notebook") and _near_zero(facts, "small.adam.notebook"):
-        return (f"Small problem: Adam and RMSprop as written jump to near 0 and stay there (after the first step "
-                f"‖w‖ ≤ {fmt(norm)}‖w*‖, every seed).")
-    return (f"Small problem: Adam and RMSprop, correct and as written (first seed); as written, ‖w‖ reaches "
-            f"{fmt(norm)}‖w*‖ after the first step.")
+        return (
+            f"Small problem: Adam and RMSprop as written jump to near 0 and stay there (after the first step "
+            f"‖w‖ ≤ {fmt(norm)}‖w*‖, every seed)."
+        )
+    return (
+        f"Small problem: Adam and RMSprop, correct and as written (first seed); as written, ‖w‖ reaches "
+        f"{fmt(norm)}‖w*‖ after the first step."
+    )
 
 
 def _cell(facts: dict, prefix: str) -> str:
@@ -226,7 +253,9 @@ def _cell(facts: dict, prefix: str) -> str:
     if diverged == facts["n_seeds"]:
         return f"diverged ({fmt(diverged)} of {fmt(facts['n_seeds'])} seeds)"
     if prefix + ".gm" in facts:
-        text = metrics.log_interval_text(facts[prefix + ".gm"], facts[prefix + ".gm_low"], facts[prefix + ".gm_high"])
+        text = metrics.log_interval_text(
+            facts[prefix + ".gm"], facts[prefix + ".gm_low"], facts[prefix + ".gm_high"]
+        )
     else:
         text = f"{fmt(facts[prefix + '.mean'])} ± {fmt(facts[prefix + '.half'])}"
     if diverged:
@@ -243,7 +272,11 @@ def _figure(run: dict, steps: int, path) -> None:
     for ax, optimizer in zip(axes, OPTIMIZERS):
         shared = {}  # dynamics -> the variants that have them (Momentum as written = bug 4)
         for variant in VARIANTS:
-            if variant == "returns_initial" or (variant != "correct" and variant != "notebook" and variant not in hf.bugs_of(optimizer)):
+            if variant == "returns_initial" or (
+                variant != "correct"
+                and variant != "notebook"
+                and variant not in hf.bugs_of(optimizer)
+            ):
                 continue
             shared.setdefault(_key(optimizer, variant), []).append(variant)
         curves, styles = {}, []
@@ -254,7 +287,9 @@ def _figure(run: dict, steps: int, path) -> None:
         initial = run["curves"][_key(optimizer, "correct")][:, :1]
         curves[FIGURE_LABELS["returns_initial"]] = np.repeat(initial, steps + 1, axis=1)
         styles.append(LINE_STYLES["returns_initial"])
-        plots.convergence(curves, x, ax=ax, title=f"{LABELS[optimizer]}", ylabel="excess loss f(w) − f*")
+        plots.convergence(
+            curves, x, ax=ax, title=f"{LABELS[optimizer]}", ylabel="excess loss f(w) − f*"
+        )
         for line, (style, width) in zip(ax.get_lines(), styles):  # identical curves stay visible
             line.set_linestyle(style)
             line.set_linewidth(width)
@@ -272,7 +307,9 @@ def _contour_figure(run: dict, path) -> None:
         for variant in ("correct", "notebook"):
             label = f"{LABELS[optimizer]} ({'correct' if variant == 'correct' else 'as written'})"
             trajectories[label] = run["trajectories"][_key(optimizer, variant)][0]
-    plots.contour_trajectories(run["prob"], trajectories, path=path, title="Small problem: correct vs as written")
+    plots.contour_trajectories(
+        run["prob"], trajectories, path=path, title="Small problem: correct vs as written"
+    )
 
 
 def _setup_facts(seeds) -> dict:
@@ -288,7 +325,8 @@ def _setup_facts(seeds) -> dict:
         "learning_rate": hyper["adam"]["learning_rate"],
         "beta": hyper["momentum"]["beta"],
         "b2": hyper["adam"]["b2"],
-        "assign_bound": hyper["rmsprop"]["learning_rate"] / math.sqrt(1 - hyper["rmsprop"]["decay"]),
+        "assign_bound": hyper["rmsprop"]["learning_rate"]
+        / math.sqrt(1 - hyper["rmsprop"]["decay"]),
         "bias_factor": math.sqrt(1 - hyper["adam"]["b2"]) / (1 - hyper["adam"]["b1"]),
         "near_zero": NEAR_ZERO,
         "not_failed": NOT_FAILED,
@@ -319,30 +357,50 @@ def _size_facts(facts: dict, size: str, measured: dict) -> None:
             prefix = f"{size}.{optimizer}.{variant}"
             every_seed_diverged = bool(diverged.all())  # no finite value: the loss "is" infinite
             facts[prefix + ".mean"] = math.inf if every_seed_diverged else float(interval.mean)
-            facts[prefix + ".half"] = math.inf if every_seed_diverged else float(interval.half_width)
-            if not every_seed_diverged:  # the geometric mean and its interval: positive, as the loss is
+            facts[prefix + ".half"] = (
+                math.inf if every_seed_diverged else float(interval.half_width)
+            )
+            if (
+                not every_seed_diverged
+            ):  # the geometric mean and its interval: positive, as the loss is
                 geometric = metrics.log_interval(final)
-                facts[prefix + ".gm"], facts[prefix + ".gm_low"] = float(geometric.center), float(geometric.low)
+                facts[prefix + ".gm"], facts[prefix + ".gm_low"] = (
+                    float(geometric.center),
+                    float(geometric.low),
+                )
                 facts[prefix + ".gm_high"] = float(geometric.high)
             facts[prefix + ".diverged"] = int(diverged.sum())
             if variant != "returns_initial":  # medians over the seeds that did not diverge
                 ok = ~diverged
-                facts[prefix + ".steps_to_drop"] = float(np.median(to_drop[ok])) if ok.any() else math.inf
-                facts[prefix + ".early_over_final"] = float(np.median(early[ok])) if ok.any() else math.nan
+                facts[prefix + ".steps_to_drop"] = (
+                    float(np.median(to_drop[ok])) if ok.any() else math.inf
+                )
+                facts[prefix + ".early_over_final"] = (
+                    float(np.median(early[ok])) if ok.any() else math.nan
+                )
         for variant in ("correct", "notebook"):
             final_w = measured["trajectories"][_key(optimizer, variant)][:, -1]
-            facts[f"{size}.{optimizer}.{variant}.mae"] = float(np.mean(_mae(measured["prob"], final_w)))
+            facts[f"{size}.{optimizer}.{variant}.mae"] = float(
+                np.mean(_mae(measured["prob"], final_w))
+            )
     # differences claimed below only when paired over the seeds they are separated at 95%
     shrunk = metrics.paired_ratio(finals["momentum", "correct"], finals["momentum", "grad_over_n"])
-    facts[f"{size}.momentum.grad_over_n.lower_separated"] = int(shrunk.low > 1.0)  # the bug's run ends lower
+    facts[f"{size}.momentum.grad_over_n.lower_separated"] = int(
+        shrunk.low > 1.0
+    )  # the bug's run ends lower
     first, second = sorted(OPTIMIZERS, key=lambda o: facts[f"{size}.{o}.correct.mean"])[:2]
-    facts[f"{size}.correct_top_separated"] = int(metrics.paired_ratio(finals[second, "correct"],
-                                                                      finals[first, "correct"]).low > 1.0)
+    facts[f"{size}.correct_top_separated"] = int(
+        metrics.paired_ratio(finals[second, "correct"], finals[first, "correct"]).low > 1.0
+    )
     for optimizer in ("rmsprop", "adam"):
         trajectory = measured["trajectories"][_key(optimizer, "assign_step")]
-        facts[f"{size}.{optimizer}.assign_step.max_abs_w"] = float(np.max(np.abs(trajectory[:, 1:])))
+        facts[f"{size}.{optimizer}.assign_step.max_abs_w"] = float(
+            np.max(np.abs(trajectory[:, 1:]))
+        )
         for variant in ("assign_step", "notebook"):
-            distances = _distances(measured["trajectories"][_key(optimizer, variant)], measured["w_star"])
+            distances = _distances(
+                measured["trajectories"][_key(optimizer, variant)], measured["w_star"]
+            )
             for what, value in distances.items():
                 facts[f"{size}.{optimizer}.{variant}.{what}"] = value
     facts[f"{size}.initial_excess"] = facts[f"{size}.momentum.returns_initial.mean"]
@@ -357,15 +415,26 @@ def _finals_table(facts: dict, size: str) -> str:
     """Final excess loss of every variant on ``size``, and the zero vector's."""
     n, d = HOMEWORK_SIZES[size]
     header = "| variant | " + " | ".join(LABELS[o] for o in OPTIMIZERS) + " |"
-    rows = [f"Final excess loss on the {size} problem (n = {n}, d = {d}), geometric mean and {CONFIDENCE}% interval over "
-            f"{facts['n_seeds']} seeds.", "", header, "|" + " --- |" * (len(OPTIMIZERS) + 1)]
+    rows = [
+        f"Final excess loss on the {size} problem (n = {n}, d = {d}), geometric mean and {CONFIDENCE}% interval over "
+        f"{facts['n_seeds']} seeds.",
+        "",
+        header,
+        "|" + " --- |" * (len(OPTIMIZERS) + 1),
+    ]
     for variant in VARIANTS:
         cells = []
         for optimizer in OPTIMIZERS:
             applies = variant in ("correct", "notebook") or variant in hf.bugs_of(optimizer)
-            cells.append(_cell(facts, f"{size}.{optimizer}.{variant}") if applies else "— (no such bug)")
+            cells.append(
+                _cell(facts, f"{size}.{optimizer}.{variant}") if applies else "— (no such bug)"
+            )
         rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
-    rows.append("| zero vector `w = 0` | " + " | ".join(fmt(facts[f"{size}.zero_excess"]) for _ in OPTIMIZERS) + " |")
+    rows.append(
+        "| zero vector `w = 0` | "
+        + " | ".join(fmt(facts[f"{size}.zero_excess"]) for _ in OPTIMIZERS)
+        + " |"
+    )
     return "\n".join(rows)
 
 
@@ -384,7 +453,9 @@ def _steps_table(facts: dict) -> str:
         cells = []
         for optimizer in OPTIMIZERS:
             applies = variant in ("correct", "notebook") or variant in hf.bugs_of(optimizer)
-            cells.append(fmt(facts[f"{MAIN}.{optimizer}.{variant}.steps_to_drop"]) if applies else "—")
+            cells.append(
+                fmt(facts[f"{MAIN}.{optimizer}.{variant}.steps_to_drop"]) if applies else "—"
+            )
         rows.append(f"| {VARIANT_LABELS[variant]} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -410,8 +481,13 @@ def _figures(runs: dict, facts: dict, settings: Settings) -> list:
     """Draws the convergence figure (and, with the small problem, its trajectories); ``[(name, caption)]``."""
     curves_name = f"{NAME}_convergence.png"
     _figure(runs[MAIN], facts["steps"], settings.figure_path(curves_name))
-    figures = [(curves_name, f"Excess loss per step on the {MAIN} problem: correct vs each bug (mean over seeds, "
-                             f"95% band); dotted: the zero vector.")]
+    figures = [
+        (
+            curves_name,
+            f"Excess loss per step on the {MAIN} problem: correct vs each bug (mean over seeds, "
+            f"95% band); dotted: the zero vector.",
+        )
+    ]
     if "small" in runs:
         contour_name = f"{NAME}_trajectories_small.png"
         _contour_figure(runs["small"], settings.figure_path(contour_name))
@@ -436,16 +512,25 @@ def run(settings: Settings) -> StudyResult:
         "sizes": list(sizes),
         "seeds": list(seeds),
         "curves": {
-            f"{size}.{key}": np.mean(np.where(runs[size]["diverged"][key][:, None], np.nan, c), axis=0)[
-                :: max(1, steps // 200)].tolist()
+            f"{size}.{key}": np.mean(
+                np.where(runs[size]["diverged"][key][:, None], np.nan, c), axis=0
+            )[:: max(1, steps // 200)].tolist()
             for size in sizes
             for key, c in runs[size]["curves"].items()
         },
     }
     # NaN facts (a ratio over seeds that all diverged) would not survive a JSON round trip equal
     facts = {k: v for k, v in facts.items() if not (isinstance(v, float) and math.isnan(v))}
-    return StudyResult(name=NAME, title=TITLE, facts=facts, data=data, figures=figures, tables=tables,
-                       conclusions=conclusions, text=text)
+    return StudyResult(
+        name=NAME,
+        title=TITLE,
+        facts=facts,
+        data=data,
+        figures=figures,
+        tables=tables,
+        conclusions=conclusions,
+        text=text,
+    )
 
 
 def _interval(facts: dict, prefix: str) -> str:
@@ -453,8 +538,10 @@ def _interval(facts: dict, prefix: str) -> str:
     ± half-width where no seed gives a finite positive value (every seed diverged)."""
     if prefix + ".gm" not in facts:
         return f"{fmt(facts[prefix + '.mean'])} ± {fmt(facts[prefix + '.half'])}"
-    return (f"{fmt(facts[prefix + '.gm'])} ({fmt(facts['confidence'])}% {fmt(facts[prefix + '.gm_low'])}–"
-            f"{fmt(facts[prefix + '.gm_high'])})")
+    return (
+        f"{fmt(facts[prefix + '.gm'])} ({fmt(facts['confidence'])}% {fmt(facts[prefix + '.gm_low'])}–"
+        f"{fmt(facts[prefix + '.gm_high'])})"
+    )
 
 
 def _bias_verdict(facts: dict) -> str:
@@ -464,10 +551,14 @@ def _bias_verdict(facts: dict) -> str:
     correct, bias = facts[a + ".correct.mean"], facts[a + ".bias_1_minus_beta.mean"]
     if a + ".correct.gm" in facts and a + ".bias_1_minus_beta.gm" in facts:
         correct, bias = facts[a + ".correct.gm"], facts[a + ".bias_1_minus_beta.gm"]
-        overlap = (facts[a + ".bias_1_minus_beta.gm_low"] <= facts[a + ".correct.gm_high"]
-                   and facts[a + ".correct.gm_low"] <= facts[a + ".bias_1_minus_beta.gm_high"])
+        overlap = (
+            facts[a + ".bias_1_minus_beta.gm_low"] <= facts[a + ".correct.gm_high"]
+            and facts[a + ".correct.gm_low"] <= facts[a + ".bias_1_minus_beta.gm_high"]
+        )
     else:
-        overlap = abs(correct - bias) <= facts[a + ".correct.half"] + facts[a + ".bias_1_minus_beta.half"]
+        overlap = (
+            abs(correct - bias) <= facts[a + ".correct.half"] + facts[a + ".bias_1_minus_beta.half"]
+        )
     if overlap:
         return "the two intervals overlap"
     if bias < correct:
@@ -491,15 +582,22 @@ def _bias_conclusion(facts: dict, verdict: str) -> str:
         f"The `1-beta` bias correction (bug {f['bug.bias_1_minus_beta']}) alone takes Adam's final excess loss from "
         f"{_interval(facts, a + '.correct')} to {_interval(facts, a + '.bias_1_minus_beta')} ({verdict}): once `t` is large it multiplies Adam's step by "
         f"`sqrt(1-beta2)/(1-beta1)` = {f['bias_factor']}, a {'smaller' if smaller else 'larger'} learning rate"
-        + (" rather than a failure. " if smaller and converged else
-           f", with which Adam ends at {f[a + '.bias_1_minus_beta.mean']} against the zero vector's "
-           f"{f[m + '.zero_excess']}. ")
+        + (
+            " rather than a failure. "
+            if smaller and converged
+            else f", with which Adam ends at {f[a + '.bias_1_minus_beta.mean']} against the zero vector's "
+            f"{f[m + '.zero_excess']}. "
+        )
     )
-    norms = (f"{f[a + '.assign_step.max_norm_ratio']}‖w*‖ with the `1-beta**t` correction and "
-             f"{f[a + '.notebook.max_norm_ratio']}‖w*‖ with `1-beta`, as written")
+    norms = (
+        f"{f[a + '.assign_step.max_norm_ratio']}‖w*‖ with the `1-beta**t` correction and "
+        f"{f[a + '.notebook.max_norm_ratio']}‖w*‖ with `1-beta`, as written"
+    )
     if _near_zero(facts, f"{a}.assign_step") and _near_zero(facts, f"{a}.notebook"):
-        return sentence + (f"None of the notebook's conclusions rests on it: with bug {f['bug.assign_step']} also on, "
-                           f"Adam's weights stay next to 0 whatever the correction (‖w‖ ≤ {norms}).")
+        return sentence + (
+            f"None of the notebook's conclusions rests on it: with bug {f['bug.assign_step']} also on, "
+            f"Adam's weights stay next to 0 whatever the correction (‖w‖ ≤ {norms})."
+        )
     return sentence + f"With bug {f['bug.assign_step']} also on, Adam's ‖w‖ reaches {norms}."
 
 
@@ -510,30 +608,44 @@ def _lr_conclusion(facts: dict) -> str:
     states (the spread, and the largest distance from the zero vector's excess loss)."""
     m = MAIN
     zero = facts[f"{m}.zero_excess"]
-    finals = {o: [facts[f"{m}.{o}.assign_step.mean"]] + [facts[f"{m}.{o}.assign_step.lr{i}.mean"] for i in (1, 2)]
-              for o in ("rmsprop", "adam")}
-    facts[f"{m}.assign_step.sweep_max_percent_from_zero"] = max(
-        abs(x / zero - 1) for values in finals.values() for x in values) * 100
+    finals = {
+        o: [facts[f"{m}.{o}.assign_step.mean"]]
+        + [facts[f"{m}.{o}.assign_step.lr{i}.mean"] for i in (1, 2)]
+        for o in ("rmsprop", "adam")
+    }
+    facts[f"{m}.assign_step.sweep_max_percent_from_zero"] = (
+        max(abs(x / zero - 1) for values in finals.values() for x in values) * 100
+    )
     facts[f"{m}.assign_step.lr_spread_max_percent"] = max(
-        (max(values) / min(values) - 1) * 100 for values in finals.values())
+        (max(values) / min(values) - 1) * 100 for values in finals.values()
+    )
     f = {k: fmt(v) for k, v in facts.items()}
     rmsprop, adam = (f"{fmt(a)}, {fmt(b)} and {fmt(c)}" for a, b, c in finals.values())
-    ends = (f"at learning rates {f['learning_rate']}, {f['sweep_lr.1']} and {f['sweep_lr.2']} RMSprop ends at "
-            f"{rmsprop} and Adam at {adam}, all within {f[m + '.assign_step.sweep_max_percent_from_zero']}% of the "
-            f"zero vector's {f[m + '.zero_excess']}.")
+    ends = (
+        f"at learning rates {f['learning_rate']}, {f['sweep_lr.1']} and {f['sweep_lr.2']} RMSprop ends at "
+        f"{rmsprop} and Adam at {adam}, all within {f[m + '.assign_step.sweep_max_percent_from_zero']}% of the "
+        f"zero vector's {f[m + '.zero_excess']}."
+    )
     if facts[f"{m}.assign_step.lr_spread_max_percent"] <= facts["lr_spread_percent"]:
-        return (f"With the step assigned the learning rate hardly matters: {ends} The notebook's learning-rate and β "
-                f"comparisons for RMSprop and Adam rank curves of this kind.")
-    return (f"With the step assigned the learning rate still moves the final excess loss, by up to "
-            f"{f[m + '.assign_step.lr_spread_max_percent']}% (more than {f['lr_spread_percent']}%): {ends}")
+        return (
+            f"With the step assigned the learning rate hardly matters: {ends} The notebook's learning-rate and β "
+            f"comparisons for RMSprop and Adam rank curves of this kind."
+        )
+    return (
+        f"With the step assigned the learning rate still moves the final excess loss, by up to "
+        f"{f[m + '.assign_step.lr_spread_max_percent']}% (more than {f['lr_spread_percent']}%): {ends}"
+    )
 
 
 def _formatted(facts: dict) -> tuple:
     """``(f, g, v)``: the formatted facts, and a formatted and a raw getter of
     ``{MAIN}.{optimizer}.{variant}.{what}``."""
     f = {k: fmt(v) for k, v in facts.items()}
-    return (f, lambda optimizer, variant, what="mean": f[f"{MAIN}.{optimizer}.{variant}.{what}"],
-            lambda optimizer, variant, what="mean": facts[f"{MAIN}.{optimizer}.{variant}.{what}"])
+    return (
+        f,
+        lambda optimizer, variant, what="mean": f[f"{MAIN}.{optimizer}.{variant}.{what}"],
+        lambda optimizer, variant, what="mean": facts[f"{MAIN}.{optimizer}.{variant}.{what}"],
+    )
 
 
 def _assign_conclusions(facts: dict) -> list:
@@ -550,32 +662,48 @@ def _assign_conclusions(facts: dict) -> list:
         return f[key]
 
     out = []
-    max_w = derived(f"{m}.assign_step.max_abs_w",
-                    max(facts[f"{m}.rmsprop.assign_step.max_abs_w"], facts[f"{m}.adam.assign_step.max_abs_w"]))
+    max_w = derived(
+        f"{m}.assign_step.max_abs_w",
+        max(facts[f"{m}.rmsprop.assign_step.max_abs_w"], facts[f"{m}.adam.assign_step.max_abs_w"]),
+    )
     adaptive = ("rmsprop", "adam")
-    norm = derived(f"{m}.assign_step.max_norm_ratio", max(v(o, "assign_step", "max_norm_ratio") for o in adaptive))
-    dist = derived(f"{m}.assign_step.min_dist_ratio", min(v(o, "assign_step", "min_dist_ratio") for o in adaptive))
-    stuck = _near_zero(facts, f"{m}.rmsprop.assign_step") and _near_zero(facts, f"{m}.adam.assign_step")
+    norm = derived(
+        f"{m}.assign_step.max_norm_ratio",
+        max(v(o, "assign_step", "max_norm_ratio") for o in adaptive),
+    )
+    dist = derived(
+        f"{m}.assign_step.min_dist_ratio",
+        min(v(o, "assign_step", "min_dist_ratio") for o in adaptive),
+    )
+    stuck = _near_zero(facts, f"{m}.rmsprop.assign_step") and _near_zero(
+        facts, f"{m}.adam.assign_step"
+    )
     out.append(
         f"With the step assigned instead of subtracted (bug {f['bug.assign_step']}), RMSprop's final excess loss is "
         f"{g('rmsprop', 'assign_step')} and Adam's {g('adam', 'assign_step')}, against {g('rmsprop', 'correct')} and "
         f"{g('adam', 'correct')} when the step is subtracted and {f[m + '.zero_excess']} at the zero vector: after the "
         f"first step no weight exceeds {max_w} in absolute value (for RMSprop `|w| ≤ α/sqrt(1-γ)` = "
         f"{f['assign_bound']})"
-        + (f", so the weights stay next to 0 and never approach the optimum (‖w‖ ≤ {norm}‖w*‖ and "
-           f"‖w − w*‖ ≥ {dist}‖w*‖ throughout, every seed). " if stuck else
-           f"; ‖w‖ reaches {norm}‖w*‖ and ‖w − w*‖ falls to {dist}‖w*‖. ")
+        + (
+            f", so the weights stay next to 0 and never approach the optimum (‖w‖ ≤ {norm}‖w*‖ and "
+            f"‖w − w*‖ ≥ {dist}‖w*‖ throughout, every seed). "
+            if stuck
+            else f"; ‖w‖ reaches {norm}‖w*‖ and ‖w − w*‖ falls to {dist}‖w*‖. "
+        )
         + f"In the notebook's own error (mean absolute error) the written Adam ends at {g('adam', 'notebook', 'mae')}, "
         f"the zero vector's is {f[m + '.mae_zero']} and the optimum's {f[m + '.mae_opt']}."
     )
-    flat = max(v("adam", "assign_step", "early_over_final"), v("rmsprop", "assign_step", "early_over_final"))
+    flat = max(
+        v("adam", "assign_step", "early_over_final"),
+        v("rmsprop", "assign_step", "early_over_final"),
+    )
     if stuck and flat < 1.5 and v("adam", "correct", "early_over_final") > 10:
         out.append(
             f"Such a curve is flat at once: after {f['early_step']} steps the excess loss of the assigned-step Adam "
             f"is already {g('adam', 'assign_step', 'early_over_final')} times its final value (RMSprop: "
             f"{g('rmsprop', 'assign_step', 'early_over_final')}), that of the correct Adam "
             f"{g('adam', 'correct', 'early_over_final')} times (medians over seeds). On a plot of error against "
-            f"iteration this reads as the fastest, steadiest, \"non-looping\" convergence — the notebook's verdict on "
+            f'iteration this reads as the fastest, steadiest, "non-looping" convergence — the notebook\'s verdict on '
             f"Adam — while it is the weights jumping next to 0 and staying there."
         )
     else:
@@ -611,14 +739,17 @@ def _grad_over_n_conclusion(facts: dict, sizes) -> str:
             if facts["small.momentum.grad_over_n.lower_separated"]
             else f" On the small problem Momentum ends at {_interval(facts, 'small.momentum.grad_over_n')} with the "
             f"bug, {_interval(facts, 'small.momentum.correct')} without"
-            + (f" (lower with the bug, but not separated at {f['confidence']}% over these seeds)."
-               if facts["small.momentum.grad_over_n.mean"] < facts["small.momentum.correct.mean"] else ".")
+            + (
+                f" (lower with the bug, but not separated at {f['confidence']}% over these seeds)."
+                if facts["small.momentum.grad_over_n.mean"] < facts["small.momentum.correct.mean"]
+                else "."
+            )
         )
     if "large" in sizes:
         lm = lambda variant, what="mean": f[f"large.momentum.{variant}.{what}"]  # noqa: E731
         text += (
             f" On the large problem Momentum with the bug crawls from an initial excess loss of "
-            f"{f['large.initial_excess']} to {lm('grad_over_n')} — the notebook's \"Momentum does not converge\""
+            f'{f["large.initial_excess"]} to {lm("grad_over_n")} — the notebook\'s "Momentum does not converge"'
         )
         if facts["large.momentum.correct.diverged"]:
             text += (
@@ -653,11 +784,13 @@ def _ranking_conclusion(facts: dict) -> str:
     stuck = [o for o in OPTIMIZERS if v(o, "notebook") >= 0.5 * facts[f"{m}.zero_excess"]]
     if right[0] == "adam" and written[0] != "adam" and set(stuck) == {"rmsprop", "adam"}:
         sentence += (
-            (" So Adam is indeed the best of the three at these settings (separated from the next at "
-             f"{f['confidence']}%, paired over the seeds), but the notebook's code cannot show it"
-             if facts[f"{m}.correct_top_separated"] else
-             " Adam ends lowest of the three at these settings, though not separated from the next at "
-             f"{f['confidence']}% over these seeds; the notebook's code cannot show even that")
+            (
+                " So Adam is indeed the best of the three at these settings (separated from the next at "
+                f"{f['confidence']}%, paired over the seeds), but the notebook's code cannot show it"
+                if facts[f"{m}.correct_top_separated"]
+                else " Adam ends lowest of the three at these settings, though not separated from the next at "
+                f"{f['confidence']}% over these seeds; the notebook's code cannot show even that"
+            )
             + f": as written, RMSprop and Adam stay at the zero vector's level and only {LABELS[written[0]]} "
             "approaches the optimum."
         )
@@ -682,5 +815,3 @@ def _conclusions(facts: dict, sizes) -> list:
     out.append(_grad_over_n_conclusion(facts, sizes))
     out.append(_ranking_conclusion(facts))
     return out
-
-

@@ -88,7 +88,9 @@ def noise_moments(X, y, w_star) -> dict:
     }
 
 
-def iid_covariance(moments: dict, alpha: float, batch_size: int, multiplicative: bool = True) -> np.ndarray:
+def iid_covariance(
+    moments: dict, alpha: float, batch_size: int, multiplicative: bool = True
+) -> np.ndarray:
     r"""The stationary ``Σ = E[(w − w*)(w − w*)ᵀ]`` of SGD with batches drawn with replacement:
     the solution of :math:`Σ = (I-αH)Σ(I-αH) + \frac{α^2}{B}[C + F(Σ) - HΣH]` (without the
     bracket's last two terms when ``multiplicative=False``). ``inf`` everywhere when the
@@ -106,7 +108,9 @@ def iid_covariance(moments: dict, alpha: float, batch_size: int, multiplicative:
     return 0.5 * (sigma + sigma.T)
 
 
-def iid_excess_loss(moments: dict, alpha: float, batch_size: int, multiplicative: bool = True) -> float:
+def iid_excess_loss(
+    moments: dict, alpha: float, batch_size: int, multiplicative: bool = True
+) -> float:
     """``½ tr(HΣ)`` for :func:`iid_covariance`: the mean stationary excess loss."""
     sigma = iid_covariance(moments, alpha, batch_size, multiplicative)
     return float(0.5 * np.trace(moments["H"] @ sigma))
@@ -135,7 +139,11 @@ def reshuffling_factor(moments: dict, alpha: float, batch_size: int, steps) -> f
     position = (np.asarray(steps, dtype=np.int64) % epoch)[:, None]
     partial = lambda k: (1.0 - m**k) / (1.0 - m)  # noqa: E731
     fpc = (n - batch_size) / (n - 1)
-    within = partial(position) ** 2 + q**position * partial(epoch) ** 2 / (1.0 - q**epoch) - 1.0 / (1.0 - q)
+    within = (
+        partial(position) ** 2
+        + q**position * partial(epoch) ** 2 / (1.0 - q**epoch)
+        - 1.0 / (1.0 - q)
+    )
     variance = alpha**2 * noise * (fpc / (batch_size * (1.0 - q)) - within / (n - 1))
     reshuffled = 0.5 * np.mean(np.sum(lam * variance, axis=1))
     with_replacement = 0.5 * np.sum(lam * alpha**2 * noise / (batch_size * (1.0 - q)))
@@ -146,10 +154,14 @@ def reshuffling_factor(moments: dict, alpha: float, batch_size: int, steps) -> f
 
 
 def _problem():
-    problem = jh.linear_regression(N_SAMPLES, N_FEATURES, noise=NOISE, seed=DESIGN_SEED, condition_number=CONDITION_NUMBER)
+    problem = jh.linear_regression(
+        N_SAMPLES, N_FEATURES, noise=NOISE, seed=DESIGN_SEED, condition_number=CONDITION_NUMBER
+    )
     start = tuple(float(v) for v in np.asarray(problem.w_star))
     # every run starts at the optimum: only the stationary fluctuations are measured
-    return dataclasses.replace(problem, initial_params=ConstantInit(start, np.dtype(problem.X.dtype).name))
+    return dataclasses.replace(
+        problem, initial_params=ConstantInit(start, np.dtype(problem.X.dtype).name)
+    )
 
 
 def _slopes(x, y, axis: int) -> np.ndarray:
@@ -168,8 +180,14 @@ def _floor_conclusion(facts: dict) -> str:
     above one; reshuffling lowering the floor more at the smallest step than at the
     largest, at the largest batch)."""
     f = {k: fmt(v) for k, v in facts.items()}
-    trends = [what for what, holds in (("grows with the step size", facts["slope_alpha_min"] > 0),
-                                       ("shrinks with the batch size", facts["slope_batch_max"] < 0)) if holds]
+    trends = [
+        what
+        for what, holds in (
+            ("grows with the step size", facts["slope_alpha_min"] > 0),
+            ("shrinks with the batch size", facts["slope_batch_max"] < 0),
+        )
+        if holds
+    ]
     sentence = (
         f"The floor {' and '.join(trends) + ', spanning' if trends else 'spans'} a factor {f['floor_spread']} "
         f"from {f['floor_min']} to {f['floor_max']}: the log-log slope against α is {f['slope_alpha_mean']} on "
@@ -177,25 +195,40 @@ def _floor_conclusion(facts: dict) -> str:
         f"{f['pred_slope_alpha_mean']}) and against B is {f['slope_batch_mean']} on average over step sizes "
         f"({f['slope_batch_min']} to {f['slope_batch_max']}; predicted {f['pred_slope_batch_mean']})"
     )
-    off = max(abs(facts["slope_alpha_min"] - 1), abs(facts["slope_alpha_max"] - 1),
-              abs(facts["slope_batch_min"] + 1), abs(facts["slope_batch_max"] + 1))
+    off = max(
+        abs(facts["slope_alpha_min"] - 1),
+        abs(facts["slope_alpha_max"] - 1),
+        abs(facts["slope_batch_min"] + 1),
+        abs(facts["slope_batch_max"] + 1),
+    )
     if off <= facts["alpha_b_slope_tol"]:
         sentence += ", so the floor is close to `∝ α/B`"
     else:
-        sentence += f"; these slopes lie farther than {f['alpha_b_slope_tol']} from those of `∝ α/B`"
+        sentence += (
+            f"; these slopes lie farther than {f['alpha_b_slope_tol']} from those of `∝ α/B`"
+        )
     if facts["pred_slope_alpha_mean"] <= 1:
-        return sentence + f"; the predicted slope against α, {f['pred_slope_alpha_mean']}, does not exceed one."
+        return (
+            sentence
+            + f"; the predicted slope against α, {f['pred_slope_alpha_mean']}, does not exceed one."
+        )
     if facts["slope_alpha_min"] <= 1:
-        return sentence + (f"; the predicted slope against α exceeds one, the measured ones not all (down to "
-                           f"{f['slope_alpha_min']}).")
+        return sentence + (
+            f"; the predicted slope against α exceeds one, the measured ones not all (down to "
+            f"{f['slope_alpha_min']})."
+        )
     causes = []
     if facts["pred_iid_slope_alpha_mean"] > 1:
-        causes.append(f"through the higher-order terms in α (with replacement the predicted slope is "
-                      f"{f['pred_iid_slope_alpha_mean']})")
+        causes.append(
+            f"through the higher-order terms in α (with replacement the predicted slope is "
+            f"{f['pred_iid_slope_alpha_mean']})"
+        )
     if facts["rr_factor_bmax_amin"] < facts["rr_factor_bmax_amax"]:
-        causes.append(f"at large batches, through reshuffling, which removes more noise at small steps (at "
-                      f"B = {f['b_max']} its factor is {f['rr_factor_bmax_amin']} at α = {f['alphaL_min']}/L and "
-                      f"{f['rr_factor_bmax_amax']} at α = {f['alphaL_max']}/L)")
+        causes.append(
+            f"at large batches, through reshuffling, which removes more noise at small steps (at "
+            f"B = {f['b_max']} its factor is {f['rr_factor_bmax_amin']} at α = {f['alphaL_min']}/L and "
+            f"{f['rr_factor_bmax_amax']} at α = {f['alphaL_max']}/L)"
+        )
     because = ", " + " and, ".join(causes) if causes else ""
     return sentence + "; the slope against α exceeds one, as predicted" + because + "."
 
@@ -204,19 +237,29 @@ def _prediction_conclusion(facts: dict) -> str:
     """The full prediction "predicts the floors" only when every measured over predicted lies
     within ``facts["floor_tol"]`` of 1, else how many cells lie farther."""
     f = {k: fmt(v) for k, v in facts.items()}
-    model = ("The stationary second-moment equation with the exact gradient covariance at w*, the state-dependent "
-             "part of the minibatch noise and the reshuffling correction")
+    model = (
+        "The stationary second-moment equation with the exact gradient covariance at w*, the state-dependent "
+        "part of the minibatch noise and the reshuffling correction"
+    )
     if facts["n_ratio_off"] == 0:
-        sentence = (f"{model} predicts the {f['n_cells']} (B, α) floors: measured over predicted lies between "
-                    f"{f['ratio_min']} and {f['ratio_max']}, within {f['floor_tol']} of one")
+        sentence = (
+            f"{model} predicts the {f['n_cells']} (B, α) floors: measured over predicted lies between "
+            f"{f['ratio_min']} and {f['ratio_max']}, within {f['floor_tol']} of one"
+        )
     else:
-        sentence = (f"{model} misses {f['n_ratio_off']} of the {f['n_cells']} (B, α) floors by more than "
-                    f"{f['floor_tol']}: measured over predicted lies between {f['ratio_min']} and {f['ratio_max']}")
+        sentence = (
+            f"{model} misses {f['n_ratio_off']} of the {f['n_cells']} (B, α) floors by more than "
+            f"{f['floor_tol']}: measured over predicted lies between {f['ratio_min']} and {f['ratio_max']}"
+        )
     return sentence + (
         f", and the prediction lies inside the measured floor's {f['ci_level']}% interval over seeds in "
         f"{f['n_inside']} of the {f['n_cells']} "
-        + ("cells." if facts["n_inside"] == facts["n_cells"] else
-           "cells (in the others the measurement resolves a difference within that range)."))
+        + (
+            "cells."
+            if facts["n_inside"] == facts["n_cells"]
+            else "cells (in the others the measurement resolves a difference within that range)."
+        )
+    )
 
 
 def _additive_conclusion(facts: dict) -> str:
@@ -225,33 +268,43 @@ def _additive_conclusion(facts: dict) -> str:
     ``facts["floor_tol"]`` from its prediction."""
     f = {k: fmt(v) for k, v in facts.items()}
     equation = "The additive-noise Lyapunov equation `Σ = (I−αH)Σ(I−αH) + α²C/B`"
-    where = (f"at B = {f['b_min']} and α = {f['alphaL_max']}/L the measured floor is {f['additive_ratio_b1_amax']} "
-             f"times its prediction (the full equation "
-             f"{'raises' if facts['multiplicative_share_b1_amax'] > 1 else 'lowers'} the prediction by the factor "
-             f"{f['multiplicative_share_b1_amax']}); measured over additive ranges from {f['additive_ratio_min']} to "
-             f"{f['additive_ratio_max']}.")
+    where = (
+        f"at B = {f['b_min']} and α = {f['alphaL_max']}/L the measured floor is {f['additive_ratio_b1_amax']} "
+        f"times its prediction (the full equation "
+        f"{'raises' if facts['multiplicative_share_b1_amax'] > 1 else 'lowers'} the prediction by the factor "
+        f"{f['multiplicative_share_b1_amax']}); measured over additive ranges from {f['additive_ratio_min']} to "
+        f"{f['additive_ratio_max']}."
+    )
     if abs(facts["additive_ratio_b1_amax"] - 1) > facts["floor_tol"]:
         return f"{equation} alone misses the state-dependent noise `(α²/B)(E[AΣA] − HΣH)`: {where}"
-    return (f"{equation} alone comes within {f['floor_tol']} of the floor even where the state-dependent noise "
-            f"`(α²/B)(E[AΣA] − HΣH)` is largest: {where}")
+    return (
+        f"{equation} alone comes within {f['floor_tol']} of the floor even where the state-dependent noise "
+        f"`(α²/B)(E[AΣA] − HΣH)` is largest: {where}"
+    )
 
 
 def _reshuffling_conclusion(facts: dict) -> str:
-    """"Sampling without replacement lowers the floor" only when, at the largest batch and
+    """ "Sampling without replacement lowers the floor" only when, at the largest batch and
     smallest step, both the measured floor over the with-replacement prediction and the
     predicted reshuffling factor lie below ``1 − facts["floor_tol"]``."""
     f = {k: fmt(v) for k, v in facts.items()}
-    numbers = (f"at B = {f['b_max']} an epoch is {f['epoch_steps_bmax']} steps, {f['epoch_over_relaxation_bmax']} "
-               f"times the {f['relaxation_steps']} steps in which the slowest direction relaxes at α = "
-               f"{f['alphaL_min']}/L, and the reshuffled noise, whose sum over an epoch is zero, gives a predicted "
-               f"floor {f['rr_factor_bmax_amin']} times the with-replacement one (measured over the with-replacement "
-               f"prediction: {f['no_rr_ratio_bmax_amin']}); at B = {f['b_min']} the factor is {f['rr_factor_b1_amin']}.")
+    numbers = (
+        f"at B = {f['b_max']} an epoch is {f['epoch_steps_bmax']} steps, {f['epoch_over_relaxation_bmax']} "
+        f"times the {f['relaxation_steps']} steps in which the slowest direction relaxes at α = "
+        f"{f['alphaL_min']}/L, and the reshuffled noise, whose sum over an epoch is zero, gives a predicted "
+        f"floor {f['rr_factor_bmax_amin']} times the with-replacement one (measured over the with-replacement "
+        f"prediction: {f['no_rr_ratio_bmax_amin']}); at B = {f['b_min']} the factor is {f['rr_factor_b1_amin']}."
+    )
     lowered = 1 - facts["floor_tol"]
     if facts["rr_factor_bmax_amin"] < lowered and facts["no_rr_ratio_bmax_amin"] < lowered:
-        return ("Sampling without replacement lowers the floor where an epoch is not much longer than the "
-                f"relaxation time: {numbers}")
-    return (f"Sampling without replacement does not lower the floor by more than {f['floor_tol']} in both the "
-            f"measurement and the prediction: {numbers}")
+        return (
+            "Sampling without replacement lowers the floor where an epoch is not much longer than the "
+            f"relaxation time: {numbers}"
+        )
+    return (
+        f"Sampling without replacement does not lower the floor by more than {f['floor_tol']} in both the "
+        f"measurement and the prediction: {numbers}"
+    )
 
 
 def _ratio_figure(batches, steps_l, ratio, additive_ratio, path) -> None:
@@ -261,9 +314,18 @@ def _ratio_figure(batches, steps_l, ratio, additive_ratio, path) -> None:
     ax = fig.add_subplot()
     for i, a in enumerate(steps_l):
         color = f"C{i}"
-        ax.plot(batches, ratio[:, i], marker="o", color=color, label=f"α = {a:g}/L: full prediction")
-        ax.plot(batches, additive_ratio[:, i], marker="o", markerfacecolor="none", linestyle=":", color=color,
-                label=f"α = {a:g}/L: additive Lyapunov (with replacement)")
+        ax.plot(
+            batches, ratio[:, i], marker="o", color=color, label=f"α = {a:g}/L: full prediction"
+        )
+        ax.plot(
+            batches,
+            additive_ratio[:, i],
+            marker="o",
+            markerfacecolor="none",
+            linestyle=":",
+            color=color,
+            label=f"α = {a:g}/L: additive Lyapunov (with replacement)",
+        )
     ax.axhline(1.0, color="k", linewidth=0.8)
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(batches), [str(b) for b in batches])
@@ -275,7 +337,9 @@ def _ratio_figure(batches, steps_l, ratio, additive_ratio, path) -> None:
     plots.save_figure(fig, path)
 
 
-def _measure(problem, batches, alphas, seeds, *, steps: int, log_every: int, burn_logs: int) -> dict:
+def _measure(
+    problem, batches, alphas, seeds, *, steps: int, log_every: int, burn_logs: int
+) -> dict:
     """Per (batch size, step size): the measured floor (the excess loss averaged over the
     logs after ``burn_logs``, per seed, then its mean and 95% half-width over seeds) and the
     predictions: with replacement, additive only, the reshuffling factor, and the full one
@@ -286,8 +350,16 @@ def _measure(problem, batches, alphas, seeds, *, steps: int, log_every: int, bur
     predicted, additive, full_iid, factor = (np.zeros(shape) for _ in range(4))
     per_seed = np.zeros(shape + (len(seeds),))
     for i, batch in enumerate(batches):  # one compile per batch size; the step sizes are vmapped
-        result = jh.sweep(problem, jh.sgd, grid={"learning_rate": alphas}, seeds=seeds, steps=steps,
-                          batch_size=batch, log_every=log_every, progress=False)
+        result = jh.sweep(
+            problem,
+            jh.sgd,
+            grid={"learning_rate": alphas},
+            seeds=seeds,
+            steps=steps,
+            batch_size=batch,
+            log_every=log_every,
+            progress=False,
+        )
         if result.diverged.any():
             raise RuntimeError(f"SGD diverged at batch size {batch}")
         window = result.excess_loss[..., burn_logs:]  # (alphas, seeds, logs)
@@ -300,22 +372,44 @@ def _measure(problem, batches, alphas, seeds, *, steps: int, log_every: int, bur
             additive[i, j] = iid_excess_loss(moments, alpha, batch, multiplicative=False)
             factor[i, j] = reshuffling_factor(moments, alpha, batch, logged)
             predicted[i, j] = full_iid[i, j] * factor[i, j]
-    return {"measured": mean, "half_width": half, "per_seed": per_seed, "predicted": predicted,
-            "predicted_with_replacement": full_iid, "predicted_additive": additive, "reshuffling_factor": factor}
+    return {
+        "measured": mean,
+        "half_width": half,
+        "per_seed": per_seed,
+        "predicted": predicted,
+        "predicted_with_replacement": full_iid,
+        "predicted_additive": additive,
+        "reshuffling_factor": factor,
+    }
 
 
 def _facts(data: dict, *, steps: int, burn_in: int, relaxation: float) -> dict:
     """The study's facts from :func:`run`'s ``data`` (measurements, predictions, slopes)."""
     batches, steps_l = data["batches"], data["steps_l"]
     mean, predicted, ratio = data["measured"], data["predicted"], data["ratio"]
-    full_iid, additive, factor = data["predicted_with_replacement"], data["predicted_additive"], data["reshuffling_factor"]
+    full_iid, additive, factor = (
+        data["predicted_with_replacement"],
+        data["predicted_additive"],
+        data["reshuffling_factor"],
+    )
     slope_alpha, slope_batch = data["slope_alpha"], data["slope_batch"]
     facts = {
-        "n": N_SAMPLES, "d": N_FEATURES, "kappa": CONDITION_NUMBER, "noise": NOISE, "steps": steps,
-        "burn_in": burn_in, "burn_relaxations": BURN_RELAXATIONS, "window": steps - burn_in,
-        "n_seeds": len(data["seeds"]), "n_cells": len(batches) * len(steps_l),
-        "b_min": batches[0], "b_max": batches[-1], "alphaL_min": steps_l[0], "alphaL_max": steps_l[-1],
-        "relaxation_steps": relaxation, "epoch_steps_bmax": N_SAMPLES // batches[-1],
+        "n": N_SAMPLES,
+        "d": N_FEATURES,
+        "kappa": CONDITION_NUMBER,
+        "noise": NOISE,
+        "steps": steps,
+        "burn_in": burn_in,
+        "burn_relaxations": BURN_RELAXATIONS,
+        "window": steps - burn_in,
+        "n_seeds": len(data["seeds"]),
+        "n_cells": len(batches) * len(steps_l),
+        "b_min": batches[0],
+        "b_max": batches[-1],
+        "alphaL_min": steps_l[0],
+        "alphaL_max": steps_l[-1],
+        "relaxation_steps": relaxation,
+        "epoch_steps_bmax": N_SAMPLES // batches[-1],
         "slope_alpha_mean": float(np.mean(slope_alpha)),
         "slope_alpha_min": float(np.min(slope_alpha)),
         "slope_alpha_max": float(np.max(slope_alpha)),
@@ -368,8 +462,18 @@ def _table(data: dict) -> str:
     lines = [header]
     for i, batch in enumerate(data["batches"]):
         for j, a in enumerate(data["steps_l"]):
-            cell = {key: data[key][i, j] for key in ("measured", "half_width", "predicted", "ratio",
-                                                      "predicted_additive", "additive_ratio", "reshuffling_factor")}
+            cell = {
+                key: data[key][i, j]
+                for key in (
+                    "measured",
+                    "half_width",
+                    "predicted",
+                    "ratio",
+                    "predicted_additive",
+                    "additive_ratio",
+                    "reshuffling_factor",
+                )
+            }
             lines.append(
                 f"| {batch} | {a:g} | {cell['measured']:.3e} ± {cell['half_width']:.1e} | {cell['predicted']:.3e} "
                 f"| {cell['ratio']:.3f} | {cell['predicted_additive']:.3e} | {cell['additive_ratio']:.3f} "
@@ -382,26 +486,44 @@ def _figures(data: dict, settings: Settings) -> list:
     """Draws the study's three figures; ``[(file name, caption)]``."""
     batches, steps_l = data["batches"], data["steps_l"]
     mean, half, predicted = data["measured"], data["half_width"], data["predicted"]
-    alpha_name, batch_name, ratio_name = "noise_floor_vs_alpha.png", "noise_floor_vs_batch.png", "noise_floor_ratio.png"
+    alpha_name, batch_name, ratio_name = (
+        "noise_floor_vs_alpha.png",
+        "noise_floor_vs_batch.png",
+        "noise_floor_ratio.png",
+    )
     plots.scaling(
-        np.asarray(steps_l), {f"B = {b}": (mean[i], half[i]) for i, b in enumerate(batches)},
+        np.asarray(steps_l),
+        {f"B = {b}": (mean[i], half[i]) for i, b in enumerate(batches)},
         theory={f"B = {b}": predicted[i] for i, b in enumerate(batches)},
-        xlabel="step size α·L", ylabel="stationary excess loss", path=settings.figure_path(alpha_name),
+        xlabel="step size α·L",
+        ylabel="stationary excess loss",
+        path=settings.figure_path(alpha_name),
         title="SGD noise floor against the step size (dashed: theory)",
     )
     plots.scaling(
-        np.asarray(batches, dtype=float), {f"α = {a:g}/L": (mean[:, j], half[:, j]) for j, a in enumerate(steps_l)},
+        np.asarray(batches, dtype=float),
+        {f"α = {a:g}/L": (mean[:, j], half[:, j]) for j, a in enumerate(steps_l)},
         theory={f"α = {a:g}/L": predicted[:, j] for j, a in enumerate(steps_l)},
-        xlabel="batch size B", ylabel="stationary excess loss", path=settings.figure_path(batch_name),
+        xlabel="batch size B",
+        ylabel="stationary excess loss",
+        path=settings.figure_path(batch_name),
         title="SGD noise floor against the batch size (dashed: theory)",
     )
-    _ratio_figure(batches, steps_l, data["ratio"], data["additive_ratio"], settings.figure_path(ratio_name))
+    _ratio_figure(
+        batches, steps_l, data["ratio"], data["additive_ratio"], settings.figure_path(ratio_name)
+    )
     return [
-        (alpha_name, "Stationary excess loss of constant-step SGD against α for each batch size; error bars: "
-                     "95% intervals over seeds; dashed: the predicted floor."),
+        (
+            alpha_name,
+            "Stationary excess loss of constant-step SGD against α for each batch size; error bars: "
+            "95% intervals over seeds; dashed: the predicted floor.",
+        ),
         (batch_name, "The same floors against the batch size, one line per step size."),
-        (ratio_name, "Measured over predicted floor: full prediction (filled) and additive-noise Lyapunov "
-                     "equation with replacement (hollow)."),
+        (
+            ratio_name,
+            "Measured over predicted floor: full prediction (filled) and additive-noise Lyapunov "
+            "equation with replacement (hollow).",
+        ),
     ]
 
 
@@ -416,11 +538,21 @@ def run(settings: Settings) -> StudyResult:
 
     problem = _problem()
     alphas = [a / problem.L for a in steps_l]
-    relaxation = 1.0 / (2.0 * min(alphas) * problem.mu)  # steps for the slowest direction's excess loss
+    relaxation = 1.0 / (
+        2.0 * min(alphas) * problem.mu
+    )  # steps for the slowest direction's excess loss
     burn_logs = math.ceil(BURN_RELAXATIONS * relaxation / log_every)
-    data = {"batches": list(batches), "steps_l": list(steps_l), "alphas": alphas, "seeds": seeds,
-            "L": problem.L, "mu": problem.mu,
-            **_measure(problem, batches, alphas, seeds, steps=steps, log_every=log_every, burn_logs=burn_logs)}
+    data = {
+        "batches": list(batches),
+        "steps_l": list(steps_l),
+        "alphas": alphas,
+        "seeds": seeds,
+        "L": problem.L,
+        "mu": problem.mu,
+        **_measure(
+            problem, batches, alphas, seeds, steps=steps, log_every=log_every, burn_logs=burn_logs
+        ),
+    }
     data["ratio"] = data["measured"] / data["predicted"]
     data["additive_ratio"] = data["measured"] / data["predicted_additive"]
     data["slope_alpha"] = _slopes(alphas, data["measured"], axis=1)  # one per batch size
@@ -436,9 +568,21 @@ def run(settings: Settings) -> StudyResult:
         f"times of the slowest direction at the smallest step) and averages the excess loss over the remaining "
         f"{f['window']}; the floor is the mean of that average over {f['n_seeds']} seeds (batch orders)."
     )
-    conclusions = [_floor_conclusion(facts), _prediction_conclusion(facts), _additive_conclusion(facts),
-                   _reshuffling_conclusion(facts)]
+    conclusions = [
+        _floor_conclusion(facts),
+        _prediction_conclusion(facts),
+        _additive_conclusion(facts),
+        _reshuffling_conclusion(facts),
+    ]
     figures = _figures(data, settings)
     facts["seconds"] = round(time.perf_counter() - started, 1)  # measurement, fits and figures
-    return StudyResult(name=NAME, title=TITLE, facts=facts, data=data, figures=figures, tables=[_table(data)],
-                       conclusions=conclusions, text=text)
+    return StudyResult(
+        name=NAME,
+        title=TITLE,
+        facts=facts,
+        data=data,
+        figures=figures,
+        tables=[_table(data)],
+        conclusions=conclusions,
+        text=text,
+    )

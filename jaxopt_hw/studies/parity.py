@@ -81,10 +81,19 @@ def _pairs(L: float) -> dict:
         "sgd": (jh.sgd(gd), optax.sgd(gd)),
         "momentum": (jh.momentum(ema, BETA), optax.sgd(ema * (1 - BETA), momentum=BETA)),
         "heavy_ball": (jh.heavy_ball(hb, BETA), optax.sgd(hb, momentum=BETA)),
-        "nesterov": (jh.heavy_ball(hb, BETA, nesterov=True), optax.sgd(hb, momentum=BETA, nesterov=True)),
-        "rmsprop": (jh.rmsprop(ADAPTIVE_LR, 0.9, 1e-8), optax.rmsprop(ADAPTIVE_LR, decay=0.9, eps=1e-8, eps_in_sqrt=True)),
+        "nesterov": (
+            jh.heavy_ball(hb, BETA, nesterov=True),
+            optax.sgd(hb, momentum=BETA, nesterov=True),
+        ),
+        "rmsprop": (
+            jh.rmsprop(ADAPTIVE_LR, 0.9, 1e-8),
+            optax.rmsprop(ADAPTIVE_LR, decay=0.9, eps=1e-8, eps_in_sqrt=True),
+        ),
         "adam": (jh.adam(ADAPTIVE_LR), optax.adam(ADAPTIVE_LR)),
-        "adamw": (jh.adamw(ADAPTIVE_LR, weight_decay=WEIGHT_DECAY), optax.adamw(ADAPTIVE_LR, weight_decay=WEIGHT_DECAY)),
+        "adamw": (
+            jh.adamw(ADAPTIVE_LR, weight_decay=WEIGHT_DECAY),
+            optax.adamw(ADAPTIVE_LR, weight_decay=WEIGHT_DECAY),
+        ),
         "amsgrad": (jh.amsgrad(ADAPTIVE_LR), optax.amsgrad(ADAPTIVE_LR)),
         "adagrad": (jh.adagrad(ADAGRAD_LR), optax.adagrad(ADAGRAD_LR)),
     }
@@ -177,7 +186,10 @@ def parallel(optimizers: dict) -> optax.GradientTransformation:
         return {k: tx.init(params[k]) for k, tx in optimizers.items()}
 
     def update(grads, state, params=None):
-        out = {k: tx.update(grads[k], state[k], None if params is None else params[k]) for k, tx in optimizers.items()}
+        out = {
+            k: tx.update(grads[k], state[k], None if params is None else params[k])
+            for k, tx in optimizers.items()
+        }
         return {k: u for k, (u, _) in out.items()}, {k: s for k, (_, s) in out.items()}
 
     return optax.GradientTransformation(init, update)
@@ -197,7 +209,9 @@ def excess_loss(problem: Problem, params) -> np.ndarray:
 def _relative_difference(ours, theirs) -> np.ndarray:
     """``‖a_t − b_t‖ / ‖b_t‖`` along the trajectory (float64 on the host)."""
     a, b = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
-    return np.linalg.norm(a - b, axis=-1) / np.maximum(np.linalg.norm(b, axis=-1), np.finfo(np.float64).tiny)
+    return np.linalg.norm(a - b, axis=-1) / np.maximum(
+        np.linalg.norm(b, axis=-1), np.finfo(np.float64).tiny
+    )
 
 
 def _trajectories(size: str, dtype, seed: int, steps: int):
@@ -208,13 +222,23 @@ def _trajectories(size: str, dtype, seed: int, steps: int):
     txs = {f"{name}/ours": ours for name, (ours, _) in pairs.items()}
     txs.update({f"{name}/optax": theirs for name, (_, theirs) in pairs.items()})
     trace = jh.run(
-        side_by_side(prob, names), parallel({k: txs[k] for k in names}),
-        steps=steps, batch_size=BATCH_SIZE, seed=seed, log_every=1, record_params=True,
+        side_by_side(prob, names),
+        parallel({k: txs[k] for k in names}),
+        steps=steps,
+        batch_size=BATCH_SIZE,
+        seed=seed,
+        log_every=1,
+        record_params=True,
     )
     if bool(trace.diverged):
         raise RuntimeError(f"a parity run diverged on {size} in {jnp.dtype(dtype).name}")
-    curves = {name: _relative_difference(trace.params[f"{name}/ours"], trace.params[f"{name}/optax"]) for name in pairs}
-    final_excess = {name: float(excess_loss(prob, trace.params[f"{name}/ours"][-1])) for name in pairs}
+    curves = {
+        name: _relative_difference(trace.params[f"{name}/ours"], trace.params[f"{name}/optax"])
+        for name in pairs
+    }
+    final_excess = {
+        name: float(excess_loss(prob, trace.params[f"{name}/ours"][-1])) for name in pairs
+    }
     return curves, final_excess
 
 
@@ -223,6 +247,7 @@ def _time_pair(prob: Problem, txs, steps: int) -> list:
     of ``jh.run`` over ``TIMING_REPEATS`` calls after a warm-up call that compiles. The
     calls of the optimizers alternate, so both see the same background load; ``spread`` is
     the median call's time over the best one's, minus 1 (the timing noise)."""
+
     def call(tx, seed):
         start = time.perf_counter()
         jax.block_until_ready(jh.run(prob, tx, steps=steps, batch_size=BATCH_SIZE, seed=seed))
@@ -255,7 +280,13 @@ def _figure(curves: dict, size: str, path) -> None:
                 identical.append(LABELS[name])
                 continue
             shown = np.where(running > 0, running, np.nan)
-            ax.plot(np.arange(len(shown)), shown, label=LABELS[name], color=plots._color(i), linewidth=1.4)
+            ax.plot(
+                np.arange(len(shown)),
+                shown,
+                label=LABELS[name],
+                color=plots._color(i),
+                linewidth=1.4,
+            )
         eps = float(jnp.finfo(jnp.dtype(dtype)).eps)
         ax.axhline(eps, color="black", linestyle=":", linewidth=1.0)
         ax.annotate("machine ε", (0, eps), va="bottom", fontsize=8)
@@ -266,8 +297,16 @@ def _figure(curves: dict, size: str, path) -> None:
         ax.set_title(f"{dtype}, homework problem '{size}'")
         ax.grid(True, alpha=0.3)
         if identical:
-            ax.text(0.98, 0.02, "bitwise identical:\n" + ", ".join(identical), transform=ax.transAxes,
-                    ha="right", va="bottom", fontsize=8, bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"})
+            ax.text(
+                0.98,
+                0.02,
+                "bitwise identical:\n" + ", ".join(identical),
+                transform=ax.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=8,
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"},
+            )
         if ax.get_lines()[1:]:
             ax.legend(fontsize=8, loc="upper left")
     plots.save_figure(fig, path)
@@ -306,7 +345,9 @@ def run(settings: Settings) -> StudyResult:
         prob = jh.homework_problem(size)
         pairs = _pairs(prob.L)
         for name in timed_pairs:
-            for side, (rate, spread) in zip(("ours", "optax"), _time_pair(prob, pairs[name], TIMING_STEPS)):
+            for side, (rate, spread) in zip(
+                ("ours", "optax"), _time_pair(prob, pairs[name], TIMING_STEPS)
+            ):
                 speed[(size, name, side)] = rate
                 spreads.append(spread)
 
@@ -318,7 +359,9 @@ def run(settings: Settings) -> StudyResult:
         facts[f"{size}.{name}.{side}.steps_per_s"] = float(value)
     worst_of = {}
     for dtype_name in ("float32", "float64"):
-        same = {k: np.max(v) for k, v in curves.items() if k[1] == dtype_name and k[2] != "momentum"}
+        same = {
+            k: np.max(v) for k, v in curves.items() if k[1] == dtype_name and k[2] != "momentum"
+        }
         worst = max(same, key=same.get)
         facts[f"{dtype_name}.max_rel_diff"] = float(same[worst])
         worst_of[dtype_name] = worst
@@ -326,7 +369,11 @@ def run(settings: Settings) -> StudyResult:
             max(np.max(v) for k, v in curves.items() if k[1] == dtype_name and k[2] == "momentum")
         )
         facts[f"{dtype_name}.eps"] = float(jnp.finfo(jnp.dtype(dtype_name)).eps)
-    ratios = {(size, name): speed[(size, name, "ours")] / speed[(size, name, "optax")] for size, name, side in speed if side == "ours"}
+    ratios = {
+        (size, name): speed[(size, name, "ours")] / speed[(size, name, "optax")]
+        for size, name, side in speed
+        if side == "ours"
+    }
     facts["speed_ratio.min"] = float(min(ratios.values()))
     facts["speed_ratio.max"] = float(max(ratios.values()))
     facts["speed_ratio.median"] = float(np.median(list(ratios.values())))
@@ -337,9 +384,13 @@ def run(settings: Settings) -> StudyResult:
     facts["n_same_arithmetic"] = len(PAIRS) - 1
 
     # table
-    header = "| optimizer | optax counterpart | " + " | ".join(
-        f"max rel. diff. {size} {dt}" for size in sizes for dt in ("f32", "f64")
-    ) + " | " + " | ".join(f"steps/s {size} (ours / optax)" for size in timed_sizes) + " |"
+    header = (
+        "| optimizer | optax counterpart | "
+        + " | ".join(f"max rel. diff. {size} {dt}" for size in sizes for dt in ("f32", "f64"))
+        + " | "
+        + " | ".join(f"steps/s {size} (ours / optax)" for size in timed_sizes)
+        + " |"
+    )
     counterpart = {
         "sgd": "`optax.sgd(α)`",
         "momentum": "`optax.sgd(α(1−β), momentum=β)`",
@@ -354,10 +405,16 @@ def run(settings: Settings) -> StudyResult:
     rows = [header, "|" + " --- |" * (2 + 2 * len(sizes) + len(timed_sizes))]
     for name in PAIRS:
         cells = [LABELS[name], counterpart[name]]
-        cells += [fmt(float(np.max(curves[(size, dt, name)]))) for size in sizes for dt in ("float32", "float64")]
+        cells += [
+            fmt(float(np.max(curves[(size, dt, name)])))
+            for size in sizes
+            for dt in ("float32", "float64")
+        ]
         for size in timed_sizes:
             if (size, name, "ours") in speed:
-                cells.append(f"{fmt(speed[(size, name, 'ours')])} / {fmt(speed[(size, name, 'optax')])}")
+                cells.append(
+                    f"{fmt(speed[(size, name, 'ours')])} / {fmt(speed[(size, name, 'optax')])}"
+                )
             else:
                 cells.append("—")
         rows.append("| " + " | ".join(cells) + " |")
@@ -384,7 +441,8 @@ def run(settings: Settings) -> StudyResult:
         f"median {f['timing_spread_percent']}% between the median and the fastest of {f['timing_repeats']} calls: "
         + (
             "within that noise the two are equally fast."
-            if max(abs(r - 1) for r in ratios.values()) <= max(0.1, 3 * facts["timing_spread_percent"] / 100)
+            if max(abs(r - 1) for r in ratios.values())
+            <= max(0.1, 3 * facts["timing_spread_percent"] / 100)
             else "the pairs furthest from 1 are worth re-timing on an idle machine."
         ),
     ]
@@ -398,7 +456,10 @@ def run(settings: Settings) -> StudyResult:
     figure_name = f"{NAME}_relative_difference.png"
     _figure(curves, "medium", settings.figure_path(figure_name))
     data = {
-        "curves": {f"{size}.{dt}.{name}": np.asarray(c)[:: max(1, steps // 200)].tolist() for (size, dt, name), c in curves.items()},
+        "curves": {
+            f"{size}.{dt}.{name}": np.asarray(c)[:: max(1, steps // 200)].tolist()
+            for (size, dt, name), c in curves.items()
+        },
         "steps_per_s": {f"{size}.{name}.{side}": v for (size, name, side), v in speed.items()},
         "sizes": list(sizes),
         "timed_sizes": list(timed_sizes),
@@ -410,7 +471,12 @@ def run(settings: Settings) -> StudyResult:
         title=TITLE,
         facts=facts,
         data=data,
-        figures=[(figure_name, "Largest relative difference so far between our trajectory and optax's, on the medium problem (left float32, right float64); dotted: machine epsilon.")],
+        figures=[
+            (
+                figure_name,
+                "Largest relative difference so far between our trajectory and optax's, on the medium problem (left float32, right float64); dotted: machine epsilon.",
+            )
+        ],
         tables=[table],
         conclusions=conclusions,
         text=text,

@@ -71,14 +71,26 @@ def _constants(method: str, L: float, mu: float) -> tuple:
     kappa = L / mu
     root = math.sqrt(kappa)
     if method == "gd":
-        return jh.sgd(2.0 / (L + mu)), {"alpha": 2.0 / (L + mu), "beta": 0.0}, (kappa - 1) / (kappa + 1)
+        return (
+            jh.sgd(2.0 / (L + mu)),
+            {"alpha": 2.0 / (L + mu), "beta": 0.0},
+            (kappa - 1) / (kappa + 1),
+        )
     if method == "hb":
         alpha = 4.0 / (math.sqrt(L) + math.sqrt(mu)) ** 2
         beta = ((root - 1) / (root + 1)) ** 2
-        return jh.heavy_ball(alpha, beta=beta), {"alpha": alpha, "beta": beta}, (root - 1) / (root + 1)
+        return (
+            jh.heavy_ball(alpha, beta=beta),
+            {"alpha": alpha, "beta": beta},
+            (root - 1) / (root + 1),
+        )
     if method == "nag":
         alpha, beta = 1.0 / L, (root - 1) / (root + 1)
-        return jh.heavy_ball(alpha, beta=beta, nesterov=True), {"alpha": alpha, "beta": beta}, 1 - 1 / root
+        return (
+            jh.heavy_ball(alpha, beta=beta, nesterov=True),
+            {"alpha": alpha, "beta": beta},
+            1 - 1 / root,
+        )
     raise ValueError(f"unknown method {method!r}")
 
 
@@ -93,7 +105,9 @@ def fit_window(curve, upper: float = FIT_UPPER, floor: float = FIT_FLOOR) -> tup
     return start, max(stop, start)
 
 
-def fit_rate(curve, steps, polynomial: bool, upper: float = FIT_UPPER, floor: float = FIT_FLOOR) -> dict:
+def fit_rate(
+    curve, steps, polynomial: bool, upper: float = FIT_UPPER, floor: float = FIT_FLOOR
+) -> dict:
     r"""The per-step contraction ρ of ``curve`` on its fit window (see :func:`fit_window`):
     least squares of :math:`\log c_t = a + t\log\rho` (+ :math:`p\log t` when ``polynomial``).
 
@@ -133,7 +147,11 @@ def _measure(kappas, seeds) -> list:
     with jax.enable_x64(True):
         for kappa in kappas:
             problem = jh.linear_regression(
-                N_SAMPLES, N_FEATURES, seed=DESIGN_SEED, condition_number=float(kappa), dtype=jnp.float64
+                N_SAMPLES,
+                N_FEATURES,
+                seed=DESIGN_SEED,
+                condition_number=float(kappa),
+                dtype=jnp.float64,
             )
             for method in METHODS:
                 tx, hyper, predicted = _constants(method, problem.L, problem.mu)
@@ -143,12 +161,21 @@ def _measure(kappas, seeds) -> list:
                     trace = jh.run(problem, tx, steps=steps, seed=int(seed), log_every=log_every)
                     distance = np.asarray(trace.dist_to_opt, dtype=float)
                     logged = np.asarray(trace.steps)
-                    start = float(np.linalg.norm(np.asarray(problem.init_params(int(seed))) - np.asarray(problem.w_star)))
+                    start = float(
+                        np.linalg.norm(
+                            np.asarray(problem.init_params(int(seed))) - np.asarray(problem.w_star)
+                        )
+                    )
                     fits.append(fit_rate(distance, logged, polynomial=method != "gd"))
                     naive.append(fit_rate(distance, logged, polynomial=False))
-                    reach.append(float(metrics.steps_to_tolerance(distance, logged, TARGET * start)))
+                    reach.append(
+                        float(metrics.steps_to_tolerance(distance, logged, TARGET * start))
+                    )
                     if curve is None:
-                        curve = _thin(np.concatenate([[start], distance]) / start, np.concatenate([[0], logged]))
+                        curve = _thin(
+                            np.concatenate([[start], distance]) / start,
+                            np.concatenate([[0], logged]),
+                        )
                 rows.append(
                     {
                         "kappa": kappa,
@@ -169,14 +196,20 @@ def _measure(kappas, seeds) -> list:
         row["measured"] = float(np.mean(rates))
         row["rel_error"] = float(np.max(np.abs(rates / row["predicted"] - 1)))
         # the error in the exponent −log ρ, i.e. in the number of steps per e-fold
-        row["exponent_error"] = float(np.max(np.abs(np.log(rates) / math.log(row["predicted"]) - 1)))
+        row["exponent_error"] = float(
+            np.max(np.abs(np.log(rates) / math.log(row["predicted"]) - 1))
+        )
         row["gap_error"] = float(np.max(np.abs((1 - rates) / (1 - row["predicted"]) - 1)))
-        row["mean_gap_error"] = abs((1 - row["measured"]) / (1 - row["predicted"]) - 1)  # of the mean rate
+        row["mean_gap_error"] = abs(
+            (1 - row["measured"]) / (1 - row["predicted"]) - 1
+        )  # of the mean rate
         row["poly_exponent"] = float(np.mean([f["exponent"] for f in row["fits"]]))
         naive_rates = np.array([f["rate"] for f in row["naive"]])
         row["loglinear"] = float(np.mean(naive_rates))
         row["loglinear_rel_error"] = float(np.max(np.abs(naive_rates / row["predicted"] - 1)))
-        row["loglinear_exponent_error"] = float(np.max(np.abs(np.log(naive_rates) / math.log(row["predicted"]) - 1)))
+        row["loglinear_exponent_error"] = float(
+            np.max(np.abs(np.log(naive_rates) / math.log(row["predicted"]) - 1))
+        )
         row["mean_steps_to_target"] = float(np.mean(row["steps_to_target"]))
     return rows
 
@@ -203,7 +236,14 @@ def _curves_figure(rows, kappas, path) -> None:
                 grid = np.linspace(0, steps[-1], 200)
                 theory = anchor * row["predicted"] ** (grid - anchor_step)
                 keep = (theory >= curve[curve > 0].min() * 0.1) & (theory <= 10.0)
-                ax.semilogy(grid[keep], theory[keep], "--", color="C3", linewidth=1.2, label="predicted slope ρ^t")
+                ax.semilogy(
+                    grid[keep],
+                    theory[keep],
+                    "--",
+                    color="C3",
+                    linewidth=1.2,
+                    label="predicted slope ρ^t",
+                )
             ax.set_title(f"{LABELS[method]}, κ = {kappa:g}", fontsize=9)
             ax.grid(True, which="major", alpha=0.3)
             if j == 0:
@@ -219,12 +259,17 @@ def _rates_figure(rows, kappas, path) -> None:
     """``1 − ρ`` measured (markers) and predicted (lines) against κ, log–log."""
     measured, predicted = {}, {}
     for method in METHODS:
-        chosen = [next(r for r in rows if r["kappa"] == k and r["method"] == method) for k in kappas]
+        chosen = [
+            next(r for r in rows if r["kappa"] == k and r["method"] == method) for k in kappas
+        ]
         measured[LABELS[method]] = np.array([1 - r["measured"] for r in chosen])
         predicted[LABELS[method]] = np.array([1 - r["predicted"] for r in chosen])
     fig = plots.rates_table_plot(
-        np.asarray(kappas, dtype=float), measured, predicted,
-        ylabel="1 − ρ (contraction gap per step)", title="linear rate of ‖w − w*‖ against κ",
+        np.asarray(kappas, dtype=float),
+        measured,
+        predicted,
+        ylabel="1 − ρ (contraction gap per step)",
+        title="linear rate of ‖w − w*‖ against κ",
     )
     fig.axes[0].set_yscale("log")
     plots.save_figure(fig, path)
@@ -246,9 +291,21 @@ def _per_kappa(f: dict, method: str, kappas) -> str:
 
 #: each method's constants and predicted rate, and how it is said to converge at that rate
 _RATE_CLAIMS = {
-    "gd": ("Gradient descent at `α = 2/(L+μ)`", "contracts ‖w − w*‖ by", "`ρ = (κ−1)/(κ+1)` per step"),
-    "hb": ("Heavy ball at `α = 4/(√L+√μ)²`, `β = ((√κ−1)/(√κ+1))²`", "converges at", "`ρ = (√κ−1)/(√κ+1)`"),
-    "nag": ("Nesterov's method at `α = 1/L`, `β = (√κ−1)/(√κ+1)`", "converges at", "`ρ = 1 − 1/√κ`"),
+    "gd": (
+        "Gradient descent at `α = 2/(L+μ)`",
+        "contracts ‖w − w*‖ by",
+        "`ρ = (κ−1)/(κ+1)` per step",
+    ),
+    "hb": (
+        "Heavy ball at `α = 4/(√L+√μ)²`, `β = ((√κ−1)/(√κ+1))²`",
+        "converges at",
+        "`ρ = (√κ−1)/(√κ+1)`",
+    ),
+    "nag": (
+        "Nesterov's method at `α = 1/L`, `β = (√κ−1)/(√κ+1)`",
+        "converges at",
+        "`ρ = 1 − 1/√κ`",
+    ),
 }
 
 
@@ -262,10 +319,14 @@ def _nag_exponent_clause(facts: dict, f: dict) -> str:
     if max(abs(low - 1), abs(high - 1)) <= facts["poly_tol"]:
         return clause + ", as the factor `t` of its double root at `λ = μ` predicts"
     if 0 < low and high < 1:
-        return clause + (", between a simple root's constant factor and a double root's `t`, so the fit window "
-                         "may still hold a transient")
-    return clause + (f", farther than {f['poly_tol']} from its double root's factor `t` (`p = 1`) and not all "
-                     f"between that and a simple root's constant factor (`p = 0`)")
+        return clause + (
+            ", between a simple root's constant factor and a double root's `t`, so the fit window "
+            "may still hold a transient"
+        )
+    return clause + (
+        f", farther than {f['poly_tol']} from its double root's factor `t` (`p = 1`) and not all "
+        f"between that and a simple root's constant factor (`p = 0`)"
+    )
 
 
 def _rate_conclusion(facts: dict, method: str, kappas) -> str:
@@ -279,29 +340,47 @@ def _rate_conclusion(facts: dict, method: str, kappas) -> str:
     who, verb, rho = _RATE_CLAIMS[method]
     slower = facts[f"{method}_slower_count"] * 2 > len(kappas)
     if facts[f"{method}_mean_gap_error"] <= facts["rate_tol"]:
-        sentence = (f"{who} {verb} the predicted {rho}, its `1 − ρ`, averaged over the starting points, within a "
-                    f"relative {f['rate_tol']} of the predicted at every κ ({_per_kappa(f, method, kappas)})")
+        sentence = (
+            f"{who} {verb} the predicted {rho}, its `1 − ρ`, averaged over the starting points, within a "
+            f"relative {f['rate_tol']} of the predicted at every κ ({_per_kappa(f, method, kappas)})"
+        )
         if slower:
-            sentence += (f"; the measured rate is slightly slower at {f[f'{method}_slower_count']} of the "
-                         f"{f['n_kappas']} κ, its `1 − ρ` off by at most {f[f'{method}_mean_gap_error']} averaged "
-                         f"over the starting points")
+            sentence += (
+                f"; the measured rate is slightly slower at {f[f'{method}_slower_count']} of the "
+                f"{f['n_kappas']} κ, its `1 − ρ` off by at most {f[f'{method}_mean_gap_error']} averaged "
+                f"over the starting points"
+            )
     else:
-        side = (f"more slowly than the predicted {rho} at {f[f'{method}_slower_count']} of the {f['n_kappas']} κ"
-                if slower else f"at a rate off the predicted {rho}")
-        sentence = (f"{who} converges {side}: averaged over the starting points, the relative error of `1 − ρ` "
-                    f"reaches {f[f'{method}_mean_gap_error']}, above {f['rate_tol']} "
-                    f"({_per_kappa(f, method, kappas)})")
+        side = (
+            f"more slowly than the predicted {rho} at {f[f'{method}_slower_count']} of the {f['n_kappas']} κ"
+            if slower
+            else f"at a rate off the predicted {rho}"
+        )
+        sentence = (
+            f"{who} converges {side}: averaged over the starting points, the relative error of `1 − ρ` "
+            f"reaches {f[f'{method}_mean_gap_error']}, above {f['rate_tol']} "
+            f"({_per_kappa(f, method, kappas)})"
+        )
     if method == "nag":  # its fit: the same polynomial factor as heavy ball's is fitted
         sentence += _nag_exponent_clause(facts, f)
     if method != "hb":
         return sentence + "."
-    exponents = (f"the fitted exponent p of `t^p` lies between {f['hb_poly_exponent_min']} and "
-                 f"{f['hb_poly_exponent_max']}")
-    if max(abs(facts["hb_poly_exponent_min"] - 1), abs(facts["hb_poly_exponent_max"] - 1)) <= facts["poly_tol"]:
-        return sentence + (f", once the polynomial factor of its double root is fitted: {exponents}, as the defective "
-                           f"root's factor `t` predicts.")
-    return sentence + (f", with the polynomial factor of its double root fitted: {exponents}, farther than "
-                       f"{f['poly_tol']} from the defective root's factor `t` (`p = 1`).")
+    exponents = (
+        f"the fitted exponent p of `t^p` lies between {f['hb_poly_exponent_min']} and "
+        f"{f['hb_poly_exponent_max']}"
+    )
+    if (
+        max(abs(facts["hb_poly_exponent_min"] - 1), abs(facts["hb_poly_exponent_max"] - 1))
+        <= facts["poly_tol"]
+    ):
+        return sentence + (
+            f", once the polynomial factor of its double root is fitted: {exponents}, as the defective "
+            f"root's factor `t` predicts."
+        )
+    return sentence + (
+        f", with the polynomial factor of its double root fitted: {exponents}, farther than "
+        f"{f['poly_tol']} from the defective root's factor `t` (`p = 1`)."
+    )
 
 
 def _slope(x, y) -> float:
@@ -348,23 +427,33 @@ def run(settings: Settings) -> StudyResult:
         chosen = [r for r in rows if r["method"] == method]
         facts[f"{method}_max_rel_error"] = max(r["rel_error"] for r in chosen)
         facts[f"{method}_max_gap_error"] = max(r["gap_error"] for r in chosen)
-        facts[f"{method}_mean_gap_error"] = max(r["mean_gap_error"] for r in chosen)  # the worst κ, seeds averaged
+        facts[f"{method}_mean_gap_error"] = max(
+            r["mean_gap_error"] for r in chosen
+        )  # the worst κ, seeds averaged
     facts["max_rel_error"] = max(r["rel_error"] for r in rows)
     facts["max_exponent_error"] = max(r["exponent_error"] for r in rows)
     momentum_rows = [r for r in rows if r["method"] != "gd"]
-    facts["max_loglinear_exponent_error"] = max(r["loglinear_exponent_error"] for r in momentum_rows)
+    facts["max_loglinear_exponent_error"] = max(
+        r["loglinear_exponent_error"] for r in momentum_rows
+    )
     hb_rows = [r for r in rows if r["method"] == "hb"]
     facts["hb_poly_exponent_min"] = min(r["poly_exponent"] for r in hb_rows)
     facts["hb_poly_exponent_max"] = max(r["poly_exponent"] for r in hb_rows)
     for method in METHODS:  # on which side of the prediction the measured gaps fall
-        facts[f"{method}_slower_count"] = sum(r["measured"] > r["predicted"] for r in rows if r["method"] == method)
+        facts[f"{method}_slower_count"] = sum(
+            r["measured"] > r["predicted"] for r in rows if r["method"] == method
+        )
     nag_rows = [r for r in rows if r["method"] == "nag"]
     facts["nag_poly_exponent_min"] = min(r["poly_exponent"] for r in nag_rows)
     facts["nag_poly_exponent_max"] = max(r["poly_exponent"] for r in nag_rows)
     for method in METHODS:
-        facts[f"{method}_steps_slope"] = _slope(kappas, [by[(k, method)]["mean_steps_to_target"] for k in kappas])
+        facts[f"{method}_steps_slope"] = _slope(
+            kappas, [by[(k, method)]["mean_steps_to_target"] for k in kappas]
+        )
     kmax = kappas[-1]
-    facts["speedup_hb_kmax"] = by[(kmax, "gd")]["mean_steps_to_target"] / by[(kmax, "hb")]["mean_steps_to_target"]
+    facts["speedup_hb_kmax"] = (
+        by[(kmax, "gd")]["mean_steps_to_target"] / by[(kmax, "hb")]["mean_steps_to_target"]
+    )
 
     f = {k: fmt(v) for k, v in facts.items()}
 
@@ -410,7 +499,11 @@ def run(settings: Settings) -> StudyResult:
         "seeds": list(seeds),
         "rows": [
             {
-                key: (value if key != "curve" else {"steps": value[0].tolist(), "distance": value[1].tolist()})
+                key: (
+                    value
+                    if key != "curve"
+                    else {"steps": value[0].tolist(), "distance": value[1].tolist()}
+                )
                 for key, value in r.items()
             }
             for r in rows
@@ -423,8 +516,11 @@ def run(settings: Settings) -> StudyResult:
         facts=facts,
         data=data,
         figures=[
-            (curves_name, "‖w_t − w*‖ (relative to the start) for GD, heavy ball and Nesterov at their optimal "
-                          "constants; shaded: the fit window; dashed: the predicted slope ρ^t."),
+            (
+                curves_name,
+                "‖w_t − w*‖ (relative to the start) for GD, heavy ball and Nesterov at their optimal "
+                "constants; shaded: the fit window; dashed: the predicted slope ρ^t.",
+            ),
             (rates_name, "1 − ρ against κ: measured (markers) and predicted (lines)."),
         ],
         tables=[table],

@@ -26,6 +26,7 @@ and every seed as one ``jax.jit`` of ``vmap(configs) ∘ vmap(seeds)`` inside on
 * **saving**: ``out=dir`` saves each finished chunk atomically; re-running the same call
   skips the chunks on disk, so an interrupted sweep resumes without losing work.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,8 +51,15 @@ from jaxopt_hw.sweep.store import (
     resumed_chunks,
 )
 
-__all__ = ["sweep", "SweepResult", "METRIC_NAMES", "SUMMARY_METRICS", "use_cpu_cores", "fingerprint_of",
-           "problem_signature"]
+__all__ = [
+    "sweep",
+    "SweepResult",
+    "METRIC_NAMES",
+    "SUMMARY_METRICS",
+    "use_cpu_cores",
+    "fingerprint_of",
+    "problem_signature",
+]
 
 
 def sweep(
@@ -126,13 +134,40 @@ def sweep(
       >>> sorted(res.best())
       ['b1', 'final_loss', 'learning_rate']
     """
-    call = _checked_call(problem, optimizer_factory, grid, fixed, seeds, steps, batch_size, log_every, tol,
-                         divergence_factor, memory_budget, chunk_size, static, keep_params, out)
-    engine = Engine.plan(problem, optimizer_factory, {name: call.grid[name] for name in call.traced}, call.fixed,
-                         call.first_config, call.seeds, call.n_configs, steps=call.steps, batch_size=call.batch_size,
-                         log_every=call.log_every, divergence_factor=divergence_factor,
-                         memory_budget=call.memory_budget, chunk_size=call.chunk_size, devices=devices,
-                         keep_params=call.keep_params)
+    call = _checked_call(
+        problem,
+        optimizer_factory,
+        grid,
+        fixed,
+        seeds,
+        steps,
+        batch_size,
+        log_every,
+        tol,
+        divergence_factor,
+        memory_budget,
+        chunk_size,
+        static,
+        keep_params,
+        out,
+    )
+    engine = Engine.plan(
+        problem,
+        optimizer_factory,
+        {name: call.grid[name] for name in call.traced},
+        call.fixed,
+        call.first_config,
+        call.seeds,
+        call.n_configs,
+        steps=call.steps,
+        batch_size=call.batch_size,
+        log_every=call.log_every,
+        divergence_factor=divergence_factor,
+        memory_budget=call.memory_budget,
+        chunk_size=call.chunk_size,
+        devices=devices,
+        keep_params=call.keep_params,
+    )
     fingerprint = None if out is None else _claim(out, call, engine)
     per_static = _run_grid(call, engine, out, progress)
     res = _sweep_result(call, engine, per_static, fingerprint)
@@ -182,11 +217,28 @@ class _Call:
         return f"{module}.{getattr(self.factory, '__qualname__', None) or repr(self.factory)}"
 
 
-def _checked_call(problem, factory, grid, fixed, seeds, steps, batch_size, log_every, tol, divergence_factor,
-                  memory_budget, chunk_size, static, keep_params, out) -> _Call:
+def _checked_call(
+    problem,
+    factory,
+    grid,
+    fixed,
+    seeds,
+    steps,
+    batch_size,
+    log_every,
+    tol,
+    divergence_factor,
+    memory_budget,
+    chunk_size,
+    static,
+    keep_params,
+    out,
+) -> _Call:
     """The arguments of :func:`sweep`, checked before anything is placed or compiled."""
     log_every = default_log_every(problem, steps, batch_size) if log_every is None else log_every
-    steps, batch_size, log_every = check_run_args(problem, None, steps, batch_size, log_every, divergence_factor)
+    steps, batch_size, log_every = check_run_args(
+        problem, None, steps, batch_size, log_every, divergence_factor
+    )
     if not isinstance(keep_params, (bool, np.bool_)):
         raise TypeError(f"keep_params must be True or False, got {type(keep_params).__name__}")
     grid, fixed, traced = check_grid(factory, grid, fixed, static)
@@ -194,10 +246,22 @@ def _checked_call(problem, factory, grid, fixed, seeds, steps, batch_size, log_e
         check_out(out)
     if tol is None:  # 1% of the optimum's loss where it is positive
         tol = 0.01 * problem.min_loss if problem.min_loss else 1e-6
-    return _Call(problem, factory, grid, fixed, traced, check_seeds(seeds), steps, batch_size, log_every,
-                 float(check_number("tol", tol, allow_zero=True)), check_number("memory_budget", memory_budget),
-                 None if chunk_size is None else check_int("chunk_size", chunk_size), bool(keep_params),
-                 divergence_factor)
+    return _Call(
+        problem,
+        factory,
+        grid,
+        fixed,
+        traced,
+        check_seeds(seeds),
+        steps,
+        batch_size,
+        log_every,
+        float(check_number("tol", tol, allow_zero=True)),
+        check_number("memory_budget", memory_budget),
+        None if chunk_size is None else check_int("chunk_size", chunk_size),
+        bool(keep_params),
+        divergence_factor,
+    )
 
 
 #: Versions of what a saved chunk holds; a folder of another version is not resumed. 3: initial
@@ -212,14 +276,28 @@ CHUNK_FORMAT = 8
 def _claim(out, call: _Call, engine: Engine) -> str:
     """Makes ``out`` the folder of this sweep (or checks that it is) and returns its
     fingerprint; a sweep without ``chunk_size`` resumes in the chunks the folder holds."""
-    spec = {"problem": call.problem.name, "optimizer": call.optimizer_name, "names": list(call.grid),
-            "grid": call.grid, "fixed": call.fixed, "seeds": call.seeds, "steps": call.steps,
-            "batch_size": call.batch_size, "log_every": call.log_every, "divergence_factor": call.divergence_factor,
-            "chunk": engine.chunk_size, "traced": call.traced, "chunk_format": CHUNK_FORMAT}
+    spec = {
+        "problem": call.problem.name,
+        "optimizer": call.optimizer_name,
+        "names": list(call.grid),
+        "grid": call.grid,
+        "fixed": call.fixed,
+        "seeds": call.seeds,
+        "steps": call.steps,
+        "batch_size": call.batch_size,
+        "log_every": call.log_every,
+        "divergence_factor": call.divergence_factor,
+        "chunk": engine.chunk_size,
+        "traced": call.traced,
+        "chunk_format": CHUNK_FORMAT,
+    }
     if call.keep_params:  # chunks then hold the parameters too
         spec["keep_params"] = True
-    identity = {"problem": problem_signature(call.problem), "optimizer": call.factory,
-                "initial_points": engine.initial_points}
+    identity = {
+        "problem": problem_signature(call.problem),
+        "optimizer": call.factory,
+        "initial_points": engine.initial_points,
+    }
     fingerprint = fingerprint_of({**spec, **identity})
     if call.chunk_size is None:  # a derived size depends on the devices and the cache
         spec, fingerprint = resumed_chunks(out, spec, fingerprint, identity)
@@ -232,15 +310,22 @@ def _run_grid(call: _Call, engine: Engine, out, progress: bool) -> list:
     """Every config of the grid through ``engine``, one run per static combination."""
     combos = list(itertools.product(*(call.grid[name] for name in call.static_names)))
     traced_values = np.array(list(itertools.product(*(call.grid[n] for n in call.traced)))).reshape(
-        call.n_configs, len(call.traced))
-    fixed_static = {name: value for name, value in call.fixed.items() if name not in engine.fixed_traced}
+        call.n_configs, len(call.traced)
+    )
+    fixed_static = {
+        name: value for name, value in call.fixed.items() if name not in engine.fixed_traced
+    }
     n_chunks = math.ceil(call.n_configs / engine.chunk_size)
     bar = _progress_bar(len(combos) * call.n_configs, len(combos) * n_chunks, progress)
     per_static = []
     for index, combo in enumerate(combos):
         static_kwargs = {**fixed_static, **dict(zip(call.static_names, combo))}
         folder = None if out is None else (out, f"chunk_{index:04d}")
-        per_static.append(engine.run(static_kwargs, dict(zip(call.traced, traced_values.T)), folder=folder, bar=bar))
+        per_static.append(
+            engine.run(
+                static_kwargs, dict(zip(call.traced, traced_values.T)), folder=folder, bar=bar
+            )
+        )
     bar.close()
     return per_static
 
@@ -248,20 +333,48 @@ def _run_grid(call: _Call, engine: Engine, out, progress: bool) -> list:
 def _sweep_result(call: _Call, engine: Engine, per_static: list, fingerprint) -> SweepResult:
     """The pieces of every static combination as one :class:`SweepResult` over the grid's axes."""
     initial = per_static[0]["initial_loss"]
-    pieces = [{key: value for key, value in piece.items() if key != "initial_loss"} for piece in per_static]
-    result = _assemble(pieces, call.grid, list(call.grid), call.static_names, call.traced, call.traced_shape,
-                       call.seeds)
+    pieces = [
+        {key: value for key, value in piece.items() if key != "initial_loss"}
+        for piece in per_static
+    ]
+    result = _assemble(
+        pieces,
+        call.grid,
+        list(call.grid),
+        call.static_names,
+        call.traced,
+        call.traced_shape,
+        call.seeds,
+    )
     params = None
     if call.keep_params:
         params = jax.tree.unflatten(jax.tree.structure(engine.initial_points), result["params"])
-    meta = {"problem": call.problem.name, "optimizer": call.optimizer_name, "fixed": call.fixed,
-            "batch_size": call.batch_size, "steps": call.steps, "log_every": call.log_every, "traced": call.traced,
-            "static": call.static_names, "chunk_size": engine.chunk_size,
-            "n_chunks": math.ceil(call.n_configs / engine.chunk_size), "devices": len(engine.devices),
-            "processes": jax.process_count(), "fingerprint": fingerprint, **engine.timings}
-    return SweepResult(axes={**call.grid, "seed": call.seeds}, curves=result["curves"],
-                       steps=np.arange(call.log_every, call.steps + 1, call.log_every), diverged=result["diverged"],
-                       initial_loss=initial, tol=call.tol, params=params, meta=meta)
+    meta = {
+        "problem": call.problem.name,
+        "optimizer": call.optimizer_name,
+        "fixed": call.fixed,
+        "batch_size": call.batch_size,
+        "steps": call.steps,
+        "log_every": call.log_every,
+        "traced": call.traced,
+        "static": call.static_names,
+        "chunk_size": engine.chunk_size,
+        "n_chunks": math.ceil(call.n_configs / engine.chunk_size),
+        "devices": len(engine.devices),
+        "processes": jax.process_count(),
+        "fingerprint": fingerprint,
+        **engine.timings,
+    }
+    return SweepResult(
+        axes={**call.grid, "seed": call.seeds},
+        curves=result["curves"],
+        steps=np.arange(call.log_every, call.steps + 1, call.log_every),
+        diverged=result["diverged"],
+        initial_loss=initial,
+        tol=call.tol,
+        params=params,
+        meta=meta,
+    )
 
 
 def _assemble(per_static, grid, names, static_names, traced, traced_shape, seeds):
@@ -277,9 +390,11 @@ def _assemble(per_static, grid, names, static_names, traced, traced_shape, seeds
         array = array.reshape(static_shape + traced_shape + trailing)
         tail = list(range(len(order), array.ndim))
         assembled[key] = np.transpose(array, permutation + tail)
-    kept = sorted((k for k in assembled if k.startswith("param_")), key=lambda k: int(k[len("param_"):]))
+    kept = sorted(
+        (k for k in assembled if k.startswith("param_")), key=lambda k: int(k[len("param_") :])
+    )
     return {
-        "curves": {k[len("curve_"):]: v for k, v in assembled.items() if k.startswith("curve_")},
+        "curves": {k[len("curve_") :]: v for k, v in assembled.items() if k.startswith("curve_")},
         "diverged": assembled["diverged"],
         "params": [assembled[k] for k in kept],
     }
@@ -291,5 +406,10 @@ def _progress_bar(total_configs: int, n_calls: int, enabled: bool):
     (in thousands or millions for large grids). Off for a sweep of one program call."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total_configs, desc="sweep", unit="config", unit_scale=total_configs >= 10_000,
-                disable=not enabled or n_calls <= 1)
+    return tqdm(
+        total=total_configs,
+        desc="sweep",
+        unit="config",
+        unit_scale=total_configs >= 10_000,
+        disable=not enabled or n_calls <= 1,
+    )

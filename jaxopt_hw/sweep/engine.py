@@ -1,5 +1,5 @@
-"""The engine that runs lists of configs through compiled sweep programs, chunk by chunk.
-"""
+"""The engine that runs lists of configs through compiled sweep programs, chunk by chunk."""
+
 from __future__ import annotations
 
 import functools
@@ -43,7 +43,10 @@ def _to_host(tree):
     leaves, treedef = jax.tree.flatten(jax.tree.map(_array, tree))
     starts = np.cumsum([0] + [_aligned(leaf.nbytes) for leaf in leaves])
     buffer = np.empty(starts[-1], np.uint8)
-    hosts = [buffer[start:start + leaf.nbytes].view(leaf.dtype).reshape(leaf.shape) for start, leaf in zip(starts, leaves)]
+    hosts = [
+        buffer[start : start + leaf.nbytes].view(leaf.dtype).reshape(leaf.shape)
+        for start, leaf in zip(starts, leaves)
+    ]
     for leaf, host in zip(leaves, hosts):
         for index, part in _parts(leaf):
             host[index] = part
@@ -61,7 +64,11 @@ def _aligned(nbytes: int, alignment: int = 64) -> int:
 def _parts(array):
     """``(index, host view)`` of each distinct shard of a JAX array (a NumPy array: itself)."""
     if isinstance(array, jax.Array):
-        return [(shard.index, np.asarray(shard.data)) for shard in array.addressable_shards if shard.replica_id == 0]
+        return [
+            (shard.index, np.asarray(shard.data))
+            for shard in array.addressable_shards
+            if shard.replica_id == 0
+        ]
     return [(..., array)]
 
 
@@ -76,33 +83,108 @@ class Engine:
     ``folder`` each chunk is saved there atomically and loaded instead of computed when
     it is there already."""
 
-    def __init__(self, problem, factory, devices, fixed_traced, hyper_dtype, shared, place_configs, mesh_arg, *,
-                 steps, batch_size, log_every, chunk_size, keep_params):
+    def __init__(
+        self,
+        problem,
+        factory,
+        devices,
+        fixed_traced,
+        hyper_dtype,
+        shared,
+        place_configs,
+        mesh_arg,
+        *,
+        steps,
+        batch_size,
+        log_every,
+        chunk_size,
+        keep_params,
+    ):
         self.problem, self.factory, self.devices = problem, factory, devices
         self.fixed_traced, self.hyper_dtype, self.shared = fixed_traced, hyper_dtype, shared
         self.place_configs, self.mesh_arg = place_configs, mesh_arg
-        self.options = {"steps": steps, "batch_size": batch_size, "log_every": log_every, "keep_params": keep_params}
+        self.options = {
+            "steps": steps,
+            "batch_size": batch_size,
+            "log_every": log_every,
+            "keep_params": keep_params,
+        }
         self.chunk_size = chunk_size
         self.timings = {"compile_seconds": 0.0, "run_seconds": 0.0, "chunks_loaded": 0}
         self.first_config = {}  # one whole config, for abstract traces of the optimizer (see plan)
         self._programs = {}
 
     @classmethod
-    def plan(cls, problem, factory, traced: dict, fixed: dict, first_config: dict, seeds, n_configs: int, *, steps,
-             batch_size, log_every, divergence_factor, memory_budget, chunk_size, devices, keep_params) -> "Engine":
+    def plan(
+        cls,
+        problem,
+        factory,
+        traced: dict,
+        fixed: dict,
+        first_config: dict,
+        seeds,
+        n_configs: int,
+        *,
+        steps,
+        batch_size,
+        log_every,
+        divergence_factor,
+        memory_budget,
+        chunk_size,
+        devices,
+        keep_params,
+    ) -> "Engine":
         """The engine for ``n_configs`` configs as :func:`plan_run` plans them, placed."""
-        plan = plan_run(problem, factory, traced, fixed, first_config, seeds, n_configs, steps=steps,
-                        batch_size=batch_size, log_every=log_every, memory_budget=memory_budget,
-                        chunk_size=chunk_size, devices=devices, keep_params=keep_params)
-        engine = cls.place(problem, factory, seeds, plan.devices, plan.fixed_traced, plan.hyper_dtype, steps=steps,
-                           batch_size=batch_size, log_every=log_every, divergence_factor=divergence_factor,
-                           chunk_size=plan.chunk_size, keep_params=keep_params)
+        plan = plan_run(
+            problem,
+            factory,
+            traced,
+            fixed,
+            first_config,
+            seeds,
+            n_configs,
+            steps=steps,
+            batch_size=batch_size,
+            log_every=log_every,
+            memory_budget=memory_budget,
+            chunk_size=chunk_size,
+            devices=devices,
+            keep_params=keep_params,
+        )
+        engine = cls.place(
+            problem,
+            factory,
+            seeds,
+            plan.devices,
+            plan.fixed_traced,
+            plan.hyper_dtype,
+            steps=steps,
+            batch_size=batch_size,
+            log_every=log_every,
+            divergence_factor=divergence_factor,
+            chunk_size=plan.chunk_size,
+            keep_params=keep_params,
+        )
         engine.first_config = first_config
         return engine
 
     @classmethod
-    def place(cls, problem, factory, seeds, devices, fixed_traced, hyper_dtype, *, steps, batch_size, log_every,
-              divergence_factor, chunk_size, keep_params=False) -> "Engine":
+    def place(
+        cls,
+        problem,
+        factory,
+        seeds,
+        devices,
+        fixed_traced,
+        hyper_dtype,
+        *,
+        steps,
+        batch_size,
+        log_every,
+        divergence_factor,
+        chunk_size,
+        keep_params=False,
+    ) -> "Engine":
         """An engine with the arguments every chunk shares placed on ``devices``."""
         w_star, min_loss = problem_optimum(problem)
         words = np.stack([host_shuffle_words(s) for s in seeds])  # on the host: compiles nothing
@@ -112,19 +194,43 @@ class Engine:
         if len(devices) > 1:
             config_sharding, replicated = mesh_sharding(devices)
             mesh_arg = (config_sharding.mesh,)
-            shared = [jax.tree.map(lambda a: global_array(a, replicated), x) if x is not None else None for x in shared]
+            shared = [
+                jax.tree.map(lambda a: global_array(a, replicated), x) if x is not None else None
+                for x in shared
+            ]
             place_configs = functools.partial(global_array, sharding=config_sharding)
         else:
             shared = jax.device_put(shared, devices[0])
             place_configs = functools.partial(jax.device_put, device=devices[0])
-        engine = cls(problem, factory, devices, fixed_traced, hyper_dtype, shared + [divergence_factor],
-                     place_configs, mesh_arg, steps=steps, batch_size=batch_size, log_every=log_every,
-                     chunk_size=chunk_size, keep_params=keep_params)
+        engine = cls(
+            problem,
+            factory,
+            devices,
+            fixed_traced,
+            hyper_dtype,
+            shared + [divergence_factor],
+            place_configs,
+            mesh_arg,
+            steps=steps,
+            batch_size=batch_size,
+            log_every=log_every,
+            chunk_size=chunk_size,
+            keep_params=keep_params,
+        )
         engine.initial_points = points  # host arrays, for a fingerprint
         return engine
 
-    def run(self, static_kwargs: dict, traced: dict, *, resume=None, keep_state=False, folder=None, bar=None,
-            steps=None) -> dict:
+    def run(
+        self,
+        static_kwargs: dict,
+        traced: dict,
+        *,
+        resume=None,
+        keep_state=False,
+        folder=None,
+        bar=None,
+        steps=None,
+    ) -> dict:
         """Every config ``traced`` lists (``{name: (configs,) values}``, with
         ``static_kwargs``), in chunks; ``resume``: ``(state, first_step)`` with the state's
         leaves ``(configs, seeds, ...)`` (a ``keep_state`` result). ``folder``: ``(path,
@@ -134,7 +240,9 @@ class Engine:
         keys = None if folder is None else self._saved_keys(static_kwargs, keep_state)
         pieces = []
         for chunk in range(math.ceil(n_configs / size)):
-            path = None if folder is None else os.path.join(folder[0], f"{folder[1]}_{chunk:05d}.npz")
+            path = (
+                None if folder is None else os.path.join(folder[0], f"{folder[1]}_{chunk:05d}.npz")
+            )
             piece = None if path is None else saved_chunk(path, keys)
             if piece is None:
                 rows = chunk_rows(chunk, size, n_configs, len(self.devices))
@@ -153,18 +261,31 @@ class Engine:
     def _saved_keys(self, static_kwargs: dict, keep_state: bool) -> set:
         one_point = self.problem.initial_params(0)
         kept = len(jax.tree.leaves(one_point)) if self.options["keep_params"] else 0
-        state = state_leaf_count(self.problem, self.factory, {**self.first_config, **static_kwargs},
-                                  one_point) if keep_state else 0
+        state = (
+            state_leaf_count(
+                self.problem, self.factory, {**self.first_config, **static_kwargs}, one_point
+            )
+            if keep_state
+            else 0
+        )
         return chunk_keys(self.problem, kept) | {f"state_{i}" for i in range(state)}
 
     def _compute(self, static_kwargs, traced, resume, keep_state, steps, rows, valid) -> dict:
         """One chunk: the configs at ``rows`` (the chunk's ``valid`` own ones first)."""
         hyper = {name: values[rows].astype(self.hyper_dtype) for name, values in traced.items()}
-        hyper.update({name: np.full(len(rows), value, self.hyper_dtype) for name, value in self.fixed_traced.items()})
+        hyper.update(
+            {
+                name: np.full(len(rows), value, self.hyper_dtype)
+                for name, value in self.fixed_traced.items()
+            }
+        )
         hyper = {name: self.place_configs(values) for name, values in hyper.items()}
         if resume is not None:  # the state's leaves, as kept
             leaves, first_step = resume
-            resume = ([self.place_configs(np.asarray(leaf)[rows]) for leaf in leaves], np.int32(first_step))
+            resume = (
+                [self.place_configs(np.asarray(leaf)[rows]) for leaf in leaves],
+                np.int32(first_step),
+            )
         args = [*self.shared[:4], hyper, *self.shared[4:], resume]
         program = self._compiled(tuple(sorted(static_kwargs.items())), keep_state, steps, args)
         started = time.perf_counter()
@@ -181,18 +302,37 @@ class Engine:
     def _compiled(self, static_kwargs: tuple, keep_state: bool, steps, args):
         """The compiled program for these static hyperparameters, steps and argument shapes
         (compiled once, then reused by every chunk of those shapes)."""
-        options = {**self.options, "steps": steps or self.options["steps"], "keep_state": keep_state}
-        key = (static_kwargs, tuple(sorted(options.items())), jax.tree.structure(args),
-               tuple((np.shape(a), getattr(a, "dtype", type(a))) for a in jax.tree.leaves(args)))
+        options = {
+            **self.options,
+            "steps": steps or self.options["steps"],
+            "keep_state": keep_state,
+        }
+        key = (
+            static_kwargs,
+            tuple(sorted(options.items())),
+            jax.tree.structure(args),
+            tuple((np.shape(a), getattr(a, "dtype", type(a))) for a in jax.tree.leaves(args)),
+        )
         if key not in self._programs:
             started = time.perf_counter()
             with matvec_as_product():  # one matrix product over the configs per step
-                self._programs[key] = with_accepted_options(self.devices[0].platform, lambda: jitted_sweep(
-                    self.devices).lower(*self.mesh_arg, ProblemFns.of(self.problem), self.factory, static_kwargs,
-                                        *args, **options).compile())
+                self._programs[key] = with_accepted_options(
+                    self.devices[0].platform,
+                    lambda: (
+                        jitted_sweep(self.devices)
+                        .lower(
+                            *self.mesh_arg,
+                            ProblemFns.of(self.problem),
+                            self.factory,
+                            static_kwargs,
+                            *args,
+                            **options,
+                        )
+                        .compile()
+                    ),
+                )
             self.timings["compile_seconds"] += time.perf_counter() - started
         return self._programs[key]
-
 
 
 def concatenated(arrays):

@@ -1,5 +1,5 @@
-"""Planning a sweep before anything compiles: grid and seed checks, devices, memory and chunk sizes.
-"""
+"""Planning a sweep before anything compiles: grid and seed checks, devices, memory and chunk sizes."""
+
 from __future__ import annotations
 
 import functools
@@ -63,7 +63,9 @@ def check_grid(factory, grid, fixed, static) -> tuple:
     for name, values in grid.items():
         if isinstance(values, (np.ndarray, jax.Array)):
             if values.ndim != 1:
-                raise TypeError(f"grid[{name!r}] must be a list of values or a 1-D array, got shape {values.shape}")
+                raise TypeError(
+                    f"grid[{name!r}] must be a list of values or a 1-D array, got shape {values.shape}"
+                )
             values = list(np.asarray(values))
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
             raise TypeError(f"grid[{name!r}] must be a list of values, got {type(values).__name__}")
@@ -74,12 +76,20 @@ def check_grid(factory, grid, fixed, static) -> tuple:
         if repeated is not _NO_REPEAT:
             raise ValueError(f"grid[{name!r}] holds {repeated!r} twice")
         for value in values:
-            if isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isfinite(value):
+            if (
+                isinstance(value, numbers.Real)
+                and not isinstance(value, bool)
+                and not math.isfinite(value)
+            ):
                 raise ValueError(f"grid[{name!r}] contains a non-finite value {value!r}")
         cleaned[name] = values
     fixed = {name: plain_value(value) for name, value in fixed.items()}
     for name, value in fixed.items():
-        if isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isfinite(value):
+        if (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, bool)
+            and not math.isfinite(value)
+        ):
             raise ValueError(f"fixed[{name!r}] is not finite: {value!r}")
         _check_hashable(f"fixed[{name!r}]", value)
     static = {static} if isinstance(static, str) else set(static or ())
@@ -111,8 +121,10 @@ def _check_hashable(what: str, value) -> None:
     try:
         hash(value)
     except TypeError:
-        raise TypeError(f"{what} must be hashable to be compiled in (a number, string, bool, tuple or "
-                        f"function), got {type(value).__name__}; pass numbers one by one") from None
+        raise TypeError(
+            f"{what} must be hashable to be compiled in (a number, string, bool, tuple or "
+            f"function), got {type(value).__name__}; pass numbers one by one"
+        ) from None
 
 
 def _build(what: str, factory, kwargs: dict) -> None:
@@ -164,15 +176,24 @@ def _check_representable(values: dict, dtype, where: str = "grid") -> None:
         with np.errstate(over="ignore", under="ignore"):
             cast = exact.astype(dtype)
         if not np.all(np.isfinite(cast)):
-            raise ValueError(f"{where}[{name!r}] holds a value beyond the range of {np.dtype(dtype).name}")
+            raise ValueError(
+                f"{where}[{name!r}] holds a value beyond the range of {np.dtype(dtype).name}"
+            )
         if np.any((cast == 0) & (exact != 0)):
-            raise ValueError(f"{where}[{name!r}] holds a value too small for {np.dtype(dtype).name} (it would be 0)")
+            raise ValueError(
+                f"{where}[{name!r}] holds a value too small for {np.dtype(dtype).name} (it would be 0)"
+            )
         if len(np.unique(cast)) < len(cast):
-            raise ValueError(f"{where}[{name!r}] holds values that are equal in {np.dtype(dtype).name}")
+            raise ValueError(
+                f"{where}[{name!r}] holds values that are equal in {np.dtype(dtype).name}"
+            )
 
 
-_TRACER_ERRORS = (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError,
-                  jax.errors.TracerArrayConversionError)
+_TRACER_ERRORS = (
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerIntegerConversionError,
+    jax.errors.TracerArrayConversionError,
+)
 
 
 def _traceable_fixed(factory, kwargs: dict, candidates: dict, params) -> dict:
@@ -203,13 +224,17 @@ def _check_devices(devices) -> list:
     if isinstance(devices, np.ndarray) and devices.ndim == 1:
         devices = list(devices)
     if isinstance(devices, (jax.Device, str, bytes)) or not isinstance(devices, Sequence):
-        raise TypeError(f"devices must be a list of JAX devices (e.g. jax.devices()[:2]), got {type(devices).__name__}")
+        raise TypeError(
+            f"devices must be a list of JAX devices (e.g. jax.devices()[:2]), got {type(devices).__name__}"
+        )
     devices = list(devices)
     if not devices:
         raise ValueError("devices must not be empty")
     for device in devices:
         if not isinstance(device, jax.Device):
-            raise TypeError(f"devices must hold JAX devices (e.g. jax.devices()[:2]), got {device!r}")
+            raise TypeError(
+                f"devices must hold JAX devices (e.g. jax.devices()[:2]), got {device!r}"
+            )
     if len(set(devices)) != len(devices):
         raise ValueError(f"devices must be distinct, got {devices}")
     return devices
@@ -256,7 +281,11 @@ def use_cpu_cores(count: Optional[int] = None) -> int:
       res = jh.sweep(prob, jh.adam, grid=...)  # each core runs half of the configs
     """
     if count is None:
-        count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        count = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
     count = check_int("count", count)
     jax.config.update("jax_num_cpu_devices", count)
     return count
@@ -283,8 +312,12 @@ def _state_bytes(factory, kwargs: dict, params) -> int:
     nothing is computed), remembered for hashable hyperparameters: the trace takes
     ≈ 0.5 ms, 2% of a 1 024-config sweep at d = 5."""
     leaves, structure = jax.tree.flatten(params)
-    key = (factory, tuple(sorted(kwargs.items())), structure,
-           tuple((np.shape(leaf), np.result_type(leaf).str) for leaf in leaves))
+    key = (
+        factory,
+        tuple(sorted(kwargs.items())),
+        structure,
+        tuple((np.shape(leaf), np.result_type(leaf).str) for leaf in leaves),
+    )
     try:
         hash(key)
     except TypeError:  # an unhashable hyperparameter (an array, say): traced every time
@@ -294,9 +327,13 @@ def _state_bytes(factory, kwargs: dict, params) -> int:
 
 @functools.lru_cache(maxsize=256)
 def _abstract_state_bytes(factory, kwargs: tuple, structure, leaf_types: tuple) -> int:
-    params = jax.tree.unflatten(structure, [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in leaf_types])
+    params = jax.tree.unflatten(
+        structure, [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in leaf_types]
+    )
     shapes = jax.eval_shape(lambda p: (p, factory(**dict(kwargs)).init(p)), params)
-    return sum(math.prod(leaf.shape) * np.dtype(leaf.dtype).itemsize for leaf in jax.tree.leaves(shapes))
+    return sum(
+        math.prod(leaf.shape) * np.dtype(leaf.dtype).itemsize for leaf in jax.tree.leaves(shapes)
+    )
 
 
 def _bytes_per_config(n_seeds, n_logged_values, itemsize, state_bytes, kept_bytes=0) -> int:
@@ -341,7 +378,9 @@ def _step_bytes(n_seeds, state_bytes, batch_rows, itemsize) -> int:
     return n_seeds * (2 * state_bytes + 3 * batch_rows * itemsize)
 
 
-def _configs_per_device(platform: str, step_bytes: int, n_devices: int, itemsize: int, cache_bytes: int) -> int:
+def _configs_per_device(
+    platform: str, step_bytes: int, n_devices: int, itemsize: int, cache_bytes: int
+) -> int:
     """Configs each device gets in a chunk, before the memory budget: on a CPU, as many as
     keep the step's working set of all devices within :data:`_CACHE_FRACTION` of
     ``cache_bytes`` and a batch row of a device's configs within
@@ -381,7 +420,11 @@ def _cache_bytes() -> int:
     try:
         for cpu in cpus:
             folder = f"/sys/devices/system/cpu/cpu{cpu}/cache"
-            levels = [os.path.join(folder, name) for name in os.listdir(folder) if name.startswith("index")]
+            levels = [
+                os.path.join(folder, name)
+                for name in os.listdir(folder)
+                if name.startswith("index")
+            ]
             levels = [path for path in levels if _read(path, "type") != "Instruction"]
             last = max(levels, key=lambda path: int(_read(path, "level")))
             caches[_read(last, "shared_cpu_list")] = _size_bytes(_read(last, "size"))
@@ -411,8 +454,23 @@ class RunPlan(NamedTuple):
     chunk_size: int
 
 
-def plan_run(problem: Problem, factory, traced: dict, fixed: dict, first_config: dict, seeds, n_configs: int, *,
-             steps, batch_size, log_every, memory_budget, chunk_size, devices, keep_params) -> RunPlan:
+def plan_run(
+    problem: Problem,
+    factory,
+    traced: dict,
+    fixed: dict,
+    first_config: dict,
+    seeds,
+    n_configs: int,
+    *,
+    steps,
+    batch_size,
+    log_every,
+    memory_budget,
+    chunk_size,
+    devices,
+    keep_params,
+) -> RunPlan:
     """The plan for ``n_configs`` configs (``traced``: each traced hyperparameter's values;
     ``first_config``: one whole config) on ``devices`` (default: as many as get 64 configs
     each): numeric ``fixed`` values traced where the factory allows, chunks of
@@ -425,19 +483,34 @@ def plan_run(problem: Problem, factory, traced: dict, fixed: dict, first_config:
     # as constants they let XLA fuse and round the update otherwise than a run, which
     # traces its hyperparameters; not in half precision, where a float32 value would
     # promote an optax state kept in float16 (jh.run compiles such values in)
-    candidates = {name: value for name, value in fixed.items()
-                  if _is_traceable_axis([value]) and np.dtype(dtype).itemsize >= 4}
+    candidates = {
+        name: value
+        for name, value in fixed.items()
+        if _is_traceable_axis([value]) and np.dtype(dtype).itemsize >= 4
+    }
     _check_representable(traced, hyper_dtype)
-    _check_representable({name: [value] for name, value in candidates.items()}, hyper_dtype, where="fixed")
+    _check_representable(
+        {name: [value] for name, value in candidates.items()}, hyper_dtype, where="fixed"
+    )
     one_point = problem.initial_params(0)
     fixed_traced = _traceable_fixed(factory, first_config, candidates, one_point)
     state_bytes = _state_bytes(factory, first_config, one_point)
-    per_config = _bytes_per_config(len(seeds), steps // log_every * _metric_count(problem), dtype.itemsize,
-                                   state_bytes, _params_bytes(one_point) if keep_params else 0)
+    per_config = _bytes_per_config(
+        len(seeds),
+        steps // log_every * _metric_count(problem),
+        dtype.itemsize,
+        state_bytes,
+        _params_bytes(one_point) if keep_params else 0,
+    )
     step_bytes = _step_bytes(len(seeds), state_bytes, batch_size or problem.n, dtype.itemsize)
     platform = devices[0].platform
-    per_device = _configs_per_device(platform, step_bytes, len(devices), dtype.itemsize,
-                                     _cache_bytes() if platform == "cpu" else 0)
+    per_device = _configs_per_device(
+        platform,
+        step_bytes,
+        len(devices),
+        dtype.itemsize,
+        _cache_bytes() if platform == "cpu" else 0,
+    )
     size = _chunk_size(n_configs, per_config, memory_budget, chunk_size, per_device, len(devices))
     return RunPlan(devices, hyper_dtype, fixed_traced, size)
 
@@ -448,4 +521,6 @@ def chunk_rows(chunk: int, size: int, n_configs: int, n_devices: int) -> tuple:
     how many of them are the chunk's own."""
     start, stop = chunk * size, min((chunk + 1) * size, n_configs)
     padded = math.ceil(size / n_devices) * n_devices  # the same for every chunk: one program
-    return np.concatenate([np.arange(start, stop), np.full(padded - (stop - start), stop - 1)]), stop - start
+    return np.concatenate(
+        [np.arange(start, stop), np.full(padded - (stop - start), stop - 1)]
+    ), stop - start

@@ -1,5 +1,5 @@
-"""The compiled sweep program: the traced body, the layout of its state, sharding over devices.
-"""
+"""The compiled sweep program: the traced body, the layout of its state, sharding over devices."""
+
 from __future__ import annotations
 
 import functools
@@ -28,8 +28,26 @@ from jaxopt_hw.step import (
 )
 
 
-def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words, divergence_factor,
-                resume=None, *, steps, batch_size, log_every, keep_params=False, keep_state=False):
+def _sweep_body(
+    fns,
+    factory,
+    static_kwargs,
+    data,
+    aux,
+    w_star,
+    min_loss,
+    hyper,
+    params0,
+    words,
+    divergence_factor,
+    resume=None,
+    *,
+    steps,
+    batch_size,
+    log_every,
+    keep_params=False,
+    keep_state=False,
+):
     """Metrics and held-out metrics ``(configs, seeds, logs)``, final divergence flags
     ``(configs, seeds)``, the full loss at each seed's initial point ``(seeds,)``, with
     ``keep_params`` the final parameters ``(configs, seeds, ...)`` and with ``keep_state``
@@ -49,12 +67,16 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
     check_by_loss = _checks_by_loss(jax.tree.map(lambda leaf: leaf[0], params0))
 
     def start(h, params):
-        return initial_state(fns, optimizer(h), params, aux, divergence_factor, check_by_loss=check_by_loss)
+        return initial_state(
+            fns, optimizer(h), params, aux, divergence_factor, check_by_loss=check_by_loss
+        )
 
     def start_all(axes):
         """The initial states, laid out as ``axes`` (:class:`StateAxes`) says, and the initial
         losses (seeds, configs)."""
-        per_config = jax.vmap(start, in_axes=(0, None), out_axes=(axes.config, 0), axis_size=n_configs)
+        per_config = jax.vmap(
+            start, in_axes=(0, None), out_axes=(axes.config, 0), axis_size=n_configs
+        )
         return jax.vmap(per_config, in_axes=(None, 0), out_axes=(axes.seed, 0))(hyper, params0)
 
     def sets_minor(fn, axes):
@@ -62,7 +84,11 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         if it has such a form and ``axes`` holds every parameter's configs on the minor
         axis, else ``None``."""
         form = sets_minor_form(fn)
-        return form if form is not None and all(axis == -1 for axis in jax.tree.leaves(axes.config.params)) else None
+        return (
+            form
+            if form is not None and all(axis == -1 for axis in jax.tree.leaves(axes.config.params))
+            else None
+        )
 
     def step_all_with(axes, states, batch, seed_axis):
         """One step of every config and seed (``loop.train_step``); ``batch`` has a seed
@@ -71,13 +97,20 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         runs at once, in the layout of their parameters (:func:`_select_runs`)."""
         batch_values = sets_minor(fns.batch_fn, axes)
         if batch_values is not None:
-            proposed, passed, errors = proposed_all_minor(axes, batch_values, states, batch, seed_axis)
+            proposed, passed, errors = proposed_all_minor(
+                axes, batch_values, states, batch, seed_axis
+            )
         else:
             step = lambda h, state, b: proposed_step(fns, optimizer(h), state, b)  # noqa: E731
-            per_config = jax.vmap(step, in_axes=(0, axes.config, None), out_axes=(axes.config, 0, 0),
-                                  axis_size=n_configs)
+            per_config = jax.vmap(
+                step,
+                in_axes=(0, axes.config, None),
+                out_axes=(axes.config, 0, 0),
+                axis_size=n_configs,
+            )
             proposed, passed, errors = jax.vmap(
-                per_config, in_axes=(None, axes.seed, seed_axis), out_axes=(axes.seed, 0, 0))(hyper, states, batch)
+                per_config, in_axes=(None, axes.seed, seed_axis), out_axes=(axes.seed, 0, 0)
+            )(hyper, states, batch)
         return guarded(states, proposed, passed, _select_runs(axes.config.params)), errors
 
     def proposed_all_minor(axes, batch_values_minor, states, batch, seed_axis):
@@ -85,23 +118,41 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         of ``batch_values_minor`` (the form of ``batch_fn`` for sets as columns) on their
         parameters as laid out (no transposes)."""
         batch_values = jax.vmap(batch_values_minor, in_axes=(0, seed_axis, seed_axis))(
-            states.params, batch["X"], batch["y"])
-        step = lambda h, state, loss, grads, error: proposed_update(optimizer(h), state, loss, grads, error)  # noqa: E731
-        per_config = jax.vmap(step, in_axes=(0, axes.config, 0, axes.config.params, 0), out_axes=(axes.config, 0, 0),
-                              axis_size=n_configs)
+            states.params, batch["X"], batch["y"]
+        )
+        step = lambda h, state, loss, grads, error: proposed_update(
+            optimizer(h), state, loss, grads, error
+        )  # noqa: E731
+        per_config = jax.vmap(
+            step,
+            in_axes=(0, axes.config, 0, axes.config.params, 0),
+            out_axes=(axes.config, 0, 0),
+            axis_size=n_configs,
+        )
         return jax.vmap(per_config, in_axes=(None, axes.seed, 0, 0, 0), out_axes=(axes.seed, 0, 0))(
-            hyper, states, *batch_values)
+            hyper, states, *batch_values
+        )
 
     batch_axis = None if batch_size is None else 0
-    example_batch = data if batch_size is None else jax.tree.map(
-        lambda a: jax.ShapeDtypeStruct((words.shape[0], batch_size) + a.shape[1:], a.dtype), data)
-    axes = _state_axes(start_all, step_all_with, example_batch, batch_axis, configs_minor=fns.parameter_sets_minor)
+    example_batch = (
+        data
+        if batch_size is None
+        else jax.tree.map(
+            lambda a: jax.ShapeDtypeStruct((words.shape[0], batch_size) + a.shape[1:], a.dtype),
+            data,
+        )
+    )
+    axes = _state_axes(
+        start_all, step_all_with, example_batch, batch_axis, configs_minor=fns.parameter_sets_minor
+    )
     states, initial_loss = start_all(axes)
     n_seeds = words.shape[0]
     cursors = Cursor(epoch=jnp.zeros(n_seeds, jnp.int32), offset=jnp.zeros(n_seeds, jnp.int32))
     if resume is not None:
         leaves, first_step = resume
-        saved = jax.tree.unflatten(jax.tree.structure(_state_configs_first(states, axes, n_configs)), leaves)
+        saved = jax.tree.unflatten(
+            jax.tree.structure(_state_configs_first(states, axes, n_configs)), leaves
+        )
         states = _state_laid_out(saved, states, axes)
         if batch_size is not None:  # the stream of batches where the earlier call left it
             n = jax.tree.leaves(data)[0].shape[0]
@@ -112,12 +163,16 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         return step_all_with(axes, states, batch, seed_axis)
 
     def train_on(states, batches):  # batches: (block steps, seeds, B, ...)
-        return summed_scan(lambda s, b: step_all(s, b, 0), states, batches, jnp.zeros_like(initial_loss))
+        return summed_scan(
+            lambda s, b: step_all(s, b, 0), states, batches, jnp.zeros_like(initial_loss)
+        )
 
     def checked_all(states):
         if states.last_good is None:
             return states
-        passed = jax.vmap(jax.vmap(passes_check, in_axes=(axes.config,)), in_axes=(axes.seed,))(states)
+        passed = jax.vmap(jax.vmap(passes_check, in_axes=(axes.config,)), in_axes=(axes.seed,))(
+            states
+        )
         return checked(states, passed, _select_runs(axes.config.params))
 
     def held_out(params):
@@ -135,18 +190,32 @@ def _sweep_body(fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper,
         return jax.vmap(per_config)(params, batch_error), held_out(params)
 
     if batch_size is None:  # full batch: every step's batch is all the data
-        states, logs, _ = simulate(lambda states: step_all(states, data, None), log, states, steps, log_every)
+        states, logs, _ = simulate(
+            lambda states: step_all(states, data, None), log, states, steps, log_every
+        )
     else:
+
         def fetch(cursors, count):  # the same rows for every config of a seed
-            batches, cursors = jax.vmap(lambda c, w: fetch_block(data, c, w, batch_size, count))(cursors, words)
+            batches, cursors = jax.vmap(lambda c, w: fetch_block(data, c, w, batch_size, count))(
+                cursors, words
+            )
             return jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), batches), cursors
 
         target = block_target(data, batch_size, copies=n_seeds)
         states, logs, _ = simulate_blocks(
-            fetch, train_on, log, lambda states: None, states, cursors,
-            steps=steps, log_every=log_every, target=target,
+            fetch,
+            train_on,
+            log,
+            lambda states: None,
+            states,
+            cursors,
+            steps=steps,
+            log_every=log_every,
+            target=target,
         )
-    logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1).swapaxes(0, 1), logs)  # (configs, seeds, logs)
+    logs = jax.tree.map(
+        lambda a: jnp.moveaxis(a, 0, -1).swapaxes(0, 1), logs
+    )  # (configs, seeds, logs)
     final = checked_all(states)
     kept = _configs_first(final.params, axes.config.params) if keep_params else None
     state = _state_configs_first(states, axes, n_configs) if keep_state else None
@@ -173,43 +242,54 @@ def state_leaf_count(problem: Problem, factory, kwargs: dict, params) -> int:
 def _state_configs_first(states, axes, n_configs):
     """A sweep's training state with every leaf ``(configs, seeds, ...)``: the inverse of
     :func:`_state_laid_out` (a step count held once for all runs is repeated per config)."""
+
     def leaf(seed_axis, config_axis, a):
         if a is None:
             return None
         if seed_axis is None:
             return jnp.broadcast_to(a, (n_configs,) + a.shape)
         return jnp.moveaxis(a, 1 + config_axis % (a.ndim - 1), 0)
+
     return jax.tree.map(leaf, axes.seed, axes.config, states, is_leaf=lambda x: x is None)
 
 
 def _state_laid_out(saved, like, axes):
     """A state kept as ``(configs, seeds, ...)`` (:func:`_state_configs_first`) in the layout
     ``axes`` gives the runs of ``like``."""
+
     def leaf(seed_axis, config_axis, a, reference):
         if reference is None:
             return None
         if seed_axis is None:  # equal in every config
             return a[0].astype(reference.dtype)
         return jnp.moveaxis(a, 0, 1 + config_axis % (a.ndim - 1)).astype(reference.dtype)
+
     return jax.tree.map(leaf, axes.seed, axes.config, saved, like, is_leaf=lambda x: x is None)
 
 
 def _configs_first(params, config_axes):
     """Parameters laid out ``(seeds, …)`` with their configs on axis ``config_axes`` of each
     seed's share (see :func:`_select_runs`), as ``(configs, seeds, …)``."""
-    return jax.tree.map(lambda axis, a: jnp.moveaxis(a, 1 + axis % (a.ndim - 1), 0), config_axes, params)
+    return jax.tree.map(
+        lambda axis, a: jnp.moveaxis(a, 1 + axis % (a.ndim - 1), 0), config_axes, params
+    )
 
 
 def _select_runs(config_axes):
     """``loop.select_params`` for all the runs of a sweep at once: ``flags`` (seeds,
     configs) spread over parameter leaves laid out ``(seeds, …)`` with their configs
     on axis ``config_axes`` of each seed's share (a tree like the parameters')."""
+
     def select(flags, on_true, on_false):
         def leaf(config_axis, a, b):
             config_at = 1 + config_axis % (a.ndim - 1)
-            spread = jnp.expand_dims(flags, [axis for axis in range(a.ndim) if axis not in (0, config_at)])
+            spread = jnp.expand_dims(
+                flags, [axis for axis in range(a.ndim) if axis not in (0, config_at)]
+            )
             return jnp.where(spread, a, b)
+
         return jax.tree.map(leaf, config_axes, on_true, on_false)
+
     return select
 
 
@@ -222,7 +302,9 @@ class StateAxes(NamedTuple):
     config: Any
 
 
-def _state_axes(start_all, step_all_with, example_batch, batch_axis, configs_minor: bool) -> StateAxes:
+def _state_axes(
+    start_all, step_all_with, example_batch, batch_axis, configs_minor: bool
+) -> StateAxes:
     """The layout of a sweep's state.
 
     * The optimizer's integer leaves are held once for all configs and seeds (``None``).
@@ -246,18 +328,29 @@ def _state_axes(start_all, step_all_with, example_batch, batch_axis, configs_min
 
     axes = jax.tree.map(lambda leaf: 0, shapes)
     if any(is_count(leaf) for leaf in jax.tree.leaves(shapes.opt_state)):
-        counts_shared = axes._replace(opt_state=jax.tree.map(lambda leaf: None if is_count(leaf) else 0, shapes.opt_state))
+        counts_shared = axes._replace(
+            opt_state=jax.tree.map(lambda leaf: None if is_count(leaf) else 0, shapes.opt_state)
+        )
         try:
             states = jax.eval_shape(lambda: start_all(StateAxes(counts_shared, counts_shared))[0])
-            jax.eval_shape(lambda s, b: step_all_with(StateAxes(counts_shared, counts_shared), s, b, batch_axis),
-                           states, example_batch)
+            jax.eval_shape(
+                lambda s, b: step_all_with(
+                    StateAxes(counts_shared, counts_shared), s, b, batch_axis
+                ),
+                states,
+                example_batch,
+            )
             axes = counts_shared
         except ValueError:  # a config-dependent integer leaf
             pass
     if not configs_minor:
         return StateAxes(seed=axes, config=axes)
-    config_axes = jax.tree.map(lambda axis, leaf: -1 if axis == 0 and leaf.ndim > 2 else axis, axes, shapes,
-                               is_leaf=lambda x: x is None)
+    config_axes = jax.tree.map(
+        lambda axis, leaf: -1 if axis == 0 and leaf.ndim > 2 else axis,
+        axes,
+        shapes,
+        is_leaf=lambda x: x is None,
+    )
     return StateAxes(seed=axes, config=config_axes)
 
 
@@ -265,22 +358,69 @@ def _state_axes(start_all, step_all_with, example_batch, batch_axis, configs_min
 _CHECK_BY_LOSS_ABOVE = 32
 
 
-_SWEEP_STATIC = ("fns", "factory", "static_kwargs", "steps", "batch_size", "log_every", "keep_params", "keep_state")
+_SWEEP_STATIC = (
+    "fns",
+    "factory",
+    "static_kwargs",
+    "steps",
+    "batch_size",
+    "log_every",
+    "keep_params",
+    "keep_state",
+)
 
 
-def _sharded_sweep_body(mesh, fns, factory, static_kwargs, data, aux, w_star, min_loss, hyper, params0, words,
-                        divergence_factor, resume=None, *, steps, batch_size, log_every, keep_params=False,
-                        keep_state=False):
+def _sharded_sweep_body(
+    mesh,
+    fns,
+    factory,
+    static_kwargs,
+    data,
+    aux,
+    w_star,
+    min_loss,
+    hyper,
+    params0,
+    words,
+    divergence_factor,
+    resume=None,
+    *,
+    steps,
+    batch_size,
+    log_every,
+    keep_params=False,
+    keep_state=False,
+):
     """:func:`_sweep_body` on every device of ``mesh`` for its share of the configs
     (``shard_map``): each device runs the one-device program on its shard, so a sharded
     sweep computes every config exactly as one device would. The initial losses depend
     on the seeds only and are the same on every device."""
-    body = functools.partial(_sweep_body, fns, factory, static_kwargs, steps=steps, batch_size=batch_size,
-                             log_every=log_every, keep_params=keep_params, keep_state=keep_state)
+    body = functools.partial(
+        _sweep_body,
+        fns,
+        factory,
+        static_kwargs,
+        steps=steps,
+        batch_size=batch_size,
+        log_every=log_every,
+        keep_params=keep_params,
+        keep_state=keep_state,
+    )
     configs, whole = jax.sharding.PartitionSpec("config"), jax.sharding.PartitionSpec()
     return _shard_map(
-        body, mesh, in_specs=(whole, whole, whole, whole, configs, whole, whole, whole,
-                              whole if resume is None else (configs, whole)),
+        body,
+        mesh,
+        in_specs=(
+            whole,
+            whole,
+            whole,
+            whole,
+            configs,
+            whole,
+            whole,
+            whole,
+            whole if resume is None else (configs, whole),
+        ),
         out_specs=(configs, configs, whole, configs, configs),
     )(data, aux, w_star, min_loss, hyper, params0, words, divergence_factor, resume)
 
@@ -299,7 +439,11 @@ def jitted_sweep(devices):
     YNNPACK, are as fast as or faster than products through YNNPACK one by one (d = 100
     logging every step: 0.73 vs 0.97 s; d = 5: 45 vs 51 ms) and than XLA's legacy fusion
     emitters (~40% slower here, ~15% faster on an Intel Xeon before)."""
-    body, static = (_sharded_sweep_body, ("mesh",) + _SWEEP_STATIC) if len(devices) > 1 else (_sweep_body, _SWEEP_STATIC)
+    body, static = (
+        (_sharded_sweep_body, ("mesh",) + _SWEEP_STATIC)
+        if len(devices) > 1
+        else (_sweep_body, _SWEEP_STATIC)
+    )
     platform = devices[0].platform
     return jit_with_options(body, static, platform, platform_options(platform))
 

@@ -1,5 +1,5 @@
-"""The result of a sweep: its measurements as arrays over the grid's axes, and their storage.
-"""
+"""The result of a sweep: its measurements as arrays over the grid's axes, and their storage."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -94,12 +94,16 @@ class SweepResult:
         """``metric``'s ``(*grid shape, n_seeds)`` values, for a method that summarises
         them over seeds."""
         if "seed" not in self.axes:
-            raise ValueError(f"{method}() summarises over seeds, and this result has no seed axis (sel(seed=...) removed it)")
+            raise ValueError(
+                f"{method}() summarises over seeds, and this result has no seed axis (sel(seed=...) removed it)"
+            )
         if metric in self.held_out_names():
             return np.asarray(metrics_lib.final_value(self.curves[metric]), dtype=float)
         if metric not in SUMMARY_METRICS:
             choices = ", ".join(SUMMARY_METRICS + self.held_out_names())
-            raise ValueError(f"{method}() takes one of {choices} (one value per config and seed), got {metric!r}")
+            raise ValueError(
+                f"{method}() takes one of {choices} (one value per config and seed), got {metric!r}"
+            )
         return np.asarray(getattr(self, metric), dtype=float)
 
     def held_out_names(self) -> tuple:
@@ -154,7 +158,9 @@ class SweepResult:
             curves={k: v[index] for k, v in self.curves.items()},
             diverged=self.diverged[index],
             params=jax.tree.map(lambda leaf: leaf[index], self.params),
-            initial_loss=self.initial_loss[index[-1]] if "seed" in self.axes and "seed" not in axes else self.initial_loss,
+            initial_loss=self.initial_loss[index[-1]]
+            if "seed" in self.axes and "seed" not in axes
+            else self.initial_loss,
         )
 
     def summary(self, metric: str = "final_loss") -> metrics_lib.Interval:
@@ -167,11 +173,18 @@ class SweepResult:
         values = self._per_seed(method, metric)
         interval = metrics_lib.mean_interval(values, axis=-1)
         infinite = np.isinf(values).any(axis=-1)
-        return metrics_lib.Interval(mean=np.where(infinite, np.inf, interval.mean),
-                                    half_width=np.where(infinite, np.nan, interval.half_width))
+        return metrics_lib.Interval(
+            mean=np.where(infinite, np.inf, interval.mean),
+            half_width=np.where(infinite, np.nan, interval.half_width),
+        )
 
-    def table(self, metric: str = "final_loss", sort: bool = True, limit: Optional[int] = None,
-              maximize: bool = False) -> str:
+    def table(
+        self,
+        metric: str = "final_loss",
+        sort: bool = True,
+        limit: Optional[int] = None,
+        maximize: bool = False,
+    ) -> str:
         """A markdown table, one row per config: its hyperparameters, the mean of
         ``metric`` over seeds ± the 95% half-width (with one seed, its value: one seed has
         no interval), the seeds that diverged and, where the optimum is known, the median
@@ -182,7 +195,9 @@ class SweepResult:
         interval = self._summary("table", metric)
         diverged = self.diverged.sum(axis=-1)
         # steps to a tolerance mean something only against a known optimum
-        reach = None if np.all(np.isnan(self.excess_loss)) else np.median(self.steps_to_tol, axis=-1)
+        reach = (
+            None if np.all(np.isnan(self.excess_loss)) else np.median(self.steps_to_tol, axis=-1)
+        )
         names = self.config_names()
         n_seeds = self.diverged.shape[-1]
         rows = []
@@ -234,22 +249,30 @@ class SweepResult:
             stored = npz_arrays(path)
             header = json.loads(str(stored["header_json"]))
             return cls(
-                axes={name: [_as_tuples(value) for value in values] for name, values in header["axes"].items()},
-                curves={k[len("curve_"):]: v for k, v in stored.items() if k.startswith("curve_")},
+                axes={
+                    name: [_as_tuples(value) for value in values]
+                    for name, values in header["axes"].items()
+                },
+                curves={k[len("curve_") :]: v for k, v in stored.items() if k.startswith("curve_")},
                 steps=stored["steps"],
                 diverged=stored["diverged"],
                 initial_loss=stored["initial_loss"],
                 tol=header["tol"],
                 meta=header["meta"],
-                params=None if "param_paths" not in header else {
-                    path: stored[f"param_{i}"] for i, path in enumerate(header["param_paths"])},
+                params=None
+                if "param_paths" not in header
+                else {path: stored[f"param_{i}"] for i, path in enumerate(header["param_paths"])},
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            reason = (str(error) if type(error) is ValueError else f"{type(error).__name__}: {error}").rstrip(".")
+            reason = (
+                str(error) if type(error) is ValueError else f"{type(error).__name__}: {error}"
+            ).rstrip(".")
             # from None: the reason is in the message; the chain would end six frames down in zipfile
-            raise ValueError(f"{os.fspath(path)!r} is not a saved SweepResult (damaged, or not written by "
-                             f"SweepResult.save): {reason}; rerun the sweep that made it (with out= it "
-                             "reloads its saved chunks) or load another file") from None
+            raise ValueError(
+                f"{os.fspath(path)!r} is not a saved SweepResult (damaged, or not written by "
+                f"SweepResult.save): {reason}; rerun the sweep that made it (with out= it "
+                "reloads its saved chunks) or load another file"
+            ) from None
 
 
 def _as_tuples(value):
@@ -275,16 +298,27 @@ _SEL_REL_TOL = 1e-6
 
 
 def _position(name, axis_values, value):
-    named = isinstance(value, str)  # a function on the axis is also selected by the name tables show
-    exact = [i for i, candidate in enumerate(axis_values)
-             if same_value(candidate, value) or (named and callable(candidate) and _label(candidate) == value)]
+    named = isinstance(
+        value, str
+    )  # a function on the axis is also selected by the name tables show
+    exact = [
+        i
+        for i, candidate in enumerate(axis_values)
+        if same_value(candidate, value)
+        or (named and callable(candidate) and _label(candidate) == value)
+    ]
     if len(exact) > 1:  # e.g. two schedules of the same name
-        raise ValueError(f"{name}={value!r} is ambiguous: axis positions {exact} hold it; index the arrays instead")
+        raise ValueError(
+            f"{name}={value!r} is ambiguous: axis positions {exact} hold it; index the arrays instead"
+        )
     if exact:
         return exact[0]
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        near = [i for i, candidate in enumerate(axis_values)
-                if isinstance(candidate, float) and math.isclose(candidate, value, rel_tol=_SEL_REL_TOL)]
+        near = [
+            i
+            for i, candidate in enumerate(axis_values)
+            if isinstance(candidate, float) and math.isclose(candidate, value, rel_tol=_SEL_REL_TOL)
+        ]
         if len(near) == 1:
             return near[0]
     raise ValueError(f"{name}={value!r} is not on the axis {axis_values}")

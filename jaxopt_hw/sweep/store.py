@@ -1,5 +1,5 @@
-"""Saved sweeps: fingerprints, the folder a sweep owns, its chunks on disk, resume.
-"""
+"""Saved sweeps: fingerprints, the folder a sweep owns, its chunks on disk, resume."""
+
 from __future__ import annotations
 
 import functools
@@ -37,7 +37,11 @@ def saved_chunk(path, keys: set) -> Optional[dict]:
             raise ValueError(f"it holds {sorted(arrays)}")
         return arrays
     except (OSError, ValueError) as error:
-        warnings.warn(f"{path} cannot be read ({error}); computing that chunk again", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"{path} cannot be read ({error}); computing that chunk again",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         return None
 
 
@@ -66,9 +70,19 @@ def _token(value, within: tuple = ()):
         return ["set", sorted(json.dumps(_token(v, inside), sort_keys=True) for v in value)]
     if isinstance(value, (np.ndarray, np.generic, jax.Array)):
         array = np.asarray(value)
-        return ["array", array.dtype.str, list(array.shape), hashlib.sha256(np.ascontiguousarray(array).data).hexdigest()]
+        return [
+            "array",
+            array.dtype.str,
+            list(array.shape),
+            hashlib.sha256(np.ascontiguousarray(array).data).hexdigest(),
+        ]
     if isinstance(value, functools.partial):
-        return ["partial", _token(value.func, inside), _token(value.args, inside), _token(value.keywords, inside)]
+        return [
+            "partial",
+            _token(value.func, inside),
+            _token(value.args, inside),
+            _token(value.keywords, inside),
+        ]
     code = getattr(value, "__code__", None)
     if callable(value) and code is not None:
         cells = []
@@ -78,11 +92,24 @@ def _token(value, within: tuple = ()):
             except ValueError:  # an empty cell
                 cells.append(None)
         namespace = getattr(value, "__globals__", {})
-        read = {name: _global_token(namespace[name]) for name in sorted(_global_names(code)) if name in namespace}
-        return ["function", getattr(value, "__module__", ""), getattr(value, "__qualname__", ""), _code_token(code),
-                _token(getattr(value, "__defaults__", None), inside), _token(getattr(value, "__kwdefaults__", None), inside),
-                cells, read]
-    inner = getattr(value, "__wrapped__", None) or getattr(value, "fun", None)  # jax.jit, custom_vmap, …
+        read = {
+            name: _global_token(namespace[name])
+            for name in sorted(_global_names(code))
+            if name in namespace
+        }
+        return [
+            "function",
+            getattr(value, "__module__", ""),
+            getattr(value, "__qualname__", ""),
+            _code_token(code),
+            _token(getattr(value, "__defaults__", None), inside),
+            _token(getattr(value, "__kwdefaults__", None), inside),
+            cells,
+            read,
+        ]
+    inner = getattr(value, "__wrapped__", None) or getattr(
+        value, "fun", None
+    )  # jax.jit, custom_vmap, …
     if callable(value) and callable(inner):
         return [type(value).__qualname__, _token(inner, inside)]
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -116,7 +143,9 @@ def _global_token(value):
     ``B1 = 0.9`` the factory uses), functions, classes and modules by name (their own
     globals are not followed), other objects by a ``repr`` free of memory addresses, else
     by type."""
-    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.ndarray, np.generic, jax.Array)):
+    if value is None or isinstance(
+        value, (bool, int, float, complex, str, bytes, np.ndarray, np.generic, jax.Array)
+    ):
         return _token(value)
     if isinstance(value, (list, tuple, dict, set, frozenset)):
         items = value.values() if isinstance(value, dict) else value
@@ -130,10 +159,18 @@ def _global_token(value):
 def problem_signature(problem: Problem) -> dict:
     """What a sweep's results depend on in ``problem``: its data, the arrays its full loss
     reads, its optimum and its functions."""
-    functions = {name: getattr(problem, name, None)
-                 for name in ("loss_fn", "full_loss_fn", "error_fn", "batch_fn", "measures_fn", "eval_fn")}
-    return {"name": problem.name, "data": problem.data, "aux": problem.aux, "w_star": problem.w_star,
-            "min_loss": problem.min_loss, "functions": functions}
+    functions = {
+        name: getattr(problem, name, None)
+        for name in ("loss_fn", "full_loss_fn", "error_fn", "batch_fn", "measures_fn", "eval_fn")
+    }
+    return {
+        "name": problem.name,
+        "data": problem.data,
+        "aux": problem.aux,
+        "w_star": problem.w_star,
+        "min_loss": problem.min_loss,
+        "functions": functions,
+    }
 
 
 def _manifest(out) -> Optional[dict]:
@@ -155,21 +192,35 @@ def resumed_chunks(out, spec: dict, fingerprint: str, identity: dict) -> tuple:
         return spec, fingerprint
     other = {**spec, "chunk": chunk}
     other_fingerprint = fingerprint_of({**other, **identity})
-    return (other, other_fingerprint) if other_fingerprint == stored.get("fingerprint") else (spec, fingerprint)
+    return (
+        (other, other_fingerprint)
+        if other_fingerprint == stored.get("fingerprint")
+        else (spec, fingerprint)
+    )
 
 
 def check_out(out) -> None:
     """A TypeError or ValueError naming ``out`` when it cannot be made a folder: not a
     path, or a file that is it or one of its parents."""
     if not isinstance(out, (str, os.PathLike)):
-        raise TypeError(f"out must be a folder's path (str or os.PathLike), got {type(out).__name__}")
+        raise TypeError(
+            f"out must be a folder's path (str or os.PathLike), got {type(out).__name__}"
+        )
     path = os.path.abspath(os.fspath(out))
-    while not os.path.exists(path) and os.path.dirname(path) != path:  # its nearest existing ancestor
+    while (
+        not os.path.exists(path) and os.path.dirname(path) != path
+    ):  # its nearest existing ancestor
         path = os.path.dirname(path)
     if not os.path.isdir(path):
-        where = "is a file" if path == os.path.abspath(os.fspath(out)) else f"lies under the file {path!r}"
-        raise ValueError(f"out={os.fspath(out)!r} must be a folder, but it {where}; pass the path of a folder "
-                         "(one that does not exist yet is made)")
+        where = (
+            "is a file"
+            if path == os.path.abspath(os.fspath(out))
+            else f"lies under the file {path!r}"
+        )
+        raise ValueError(
+            f"out={os.fspath(out)!r} must be a folder, but it {where}; pass the path of a folder "
+            "(one that does not exist yet is made)"
+        )
 
 
 def claim_folder(out, fingerprint, spec) -> None:
@@ -183,13 +234,21 @@ def claim_folder(out, fingerprint, spec) -> None:
         if stored.get("fingerprint") == fingerprint:
             return
         saved = _saved_chunk_count(out)
-        held = f"{saved} saved chunk(s)" if saved else "no saved chunk: if no sweep is running there, delete it"
-        raise ValueError(f"out={out!r} belongs to a different sweep ({_what_differs(stored.get('spec', {}), spec)}; "
-                         f"{held}); use another folder")
+        held = (
+            f"{saved} saved chunk(s)"
+            if saved
+            else "no saved chunk: if no sweep is running there, delete it"
+        )
+        raise ValueError(
+            f"out={out!r} belongs to a different sweep ({_what_differs(stored.get('spec', {}), spec)}; "
+            f"{held}); use another folder"
+        )
     orphans = _saved_chunk_count(out)
     if orphans:  # chunks whose manifest is gone: which sweep wrote them cannot be told
-        raise ValueError(f"out={out!r} holds {orphans} saved chunk(s) but no manifest.json, so which sweep wrote "
-                         "them cannot be told; use another folder, or delete the chunks")
+        raise ValueError(
+            f"out={out!r} holds {orphans} saved chunk(s) but no manifest.json, so which sweep wrote "
+            "them cannot be told; use another folder, or delete the chunks"
+        )
     if jax.process_index() != 0:
         return
     with atomic_write(manifest) as file:
@@ -207,4 +266,6 @@ def _what_differs(stored: dict, spec: dict) -> str:
     names = sorted(key for key in set(stored) | set(now) if stored.get(key) != now.get(key))
     if names:
         return "other " + ", ".join(names)
-    return "the same arguments, but other data, initial points or code of the problem or the optimizer"
+    return (
+        "the same arguments, but other data, initial points or code of the problem or the optimizer"
+    )
