@@ -13,12 +13,9 @@ rung, not one per trial.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
 import numbers
 import os
-import warnings
 from typing import Callable, NamedTuple, Optional
 
 import jax
@@ -27,6 +24,14 @@ import numpy as np
 from jaxopt_hw import metrics as metrics_lib
 from jaxopt_hw.checks import check_int, check_run_args, default_log_every
 from jaxopt_hw.problems import Problem
+from jaxopt_hw.search_result import SearchResult, ranked
+from jaxopt_hw.spaces import (
+    choice,
+    ends,
+    log_uniform,
+    sample_configs,
+    uniform,
+)
 from jaxopt_hw.sweep.engine import Engine
 from jaxopt_hw.sweep.plan import check_grid, check_seeds
 from jaxopt_hw.sweep.store import claim_folder, fingerprint_of, problem_signature
@@ -40,150 +45,6 @@ __all__ = [
     "sample_configs",
     "halving_rungs",
 ]
-
-
-# --------------------------------------------------------------------------- spaces
-
-
-@dataclasses.dataclass(frozen=True)
-class LogUniform:
-    """Values whose logarithm is uniform on ``[log low, log high]``."""
-
-    low: float
-    high: float
-
-    def at(self, u: np.ndarray) -> np.ndarray:
-        return np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
-
-
-@dataclasses.dataclass(frozen=True)
-class Uniform:
-    """Values uniform on ``[low, high]``."""
-
-    low: float
-    high: float
-
-    def at(self, u: np.ndarray) -> np.ndarray:
-        return self.low + u * (self.high - self.low)
-
-
-@dataclasses.dataclass(frozen=True)
-class Choice:
-    """One of ``values``, each equally likely."""
-
-    values: tuple
-
-    def at(self, u: np.ndarray) -> list:
-        return [
-            self.values[i]
-            for i in np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)
-        ]
-
-
-def _bounds(what: str, low, high) -> tuple:
-    for name, value in (("low", low), ("high", high)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or not math.isfinite(value)
-        ):
-            raise ValueError(f"{what} {name} must be a finite number, got {value!r}")
-    if not low < high:
-        raise ValueError(f"{what} needs low < high, got low={low!r}, high={high!r}")
-    return float(low), float(high)
-
-
-def log_uniform(low: float, high: float) -> LogUniform:
-    """A hyperparameter whose logarithm is uniform on ``[log low, log high]`` (``0 < low < high``).
-
-    Example:
-      >>> import jaxopt_hw as jh
-      >>> jh.log_uniform(1e-4, 1.0)
-      LogUniform(low=0.0001, high=1.0)
-    """
-    low, high = _bounds("log_uniform", low, high)
-    if low <= 0:
-        raise ValueError(f"log_uniform needs low > 0, got low={low!r}")
-    return LogUniform(low, high)
-
-
-def uniform(low: float, high: float) -> Uniform:
-    """A hyperparameter uniform on ``[low, high]`` (``low < high``).
-
-    Example:
-      >>> import jaxopt_hw as jh
-      >>> jh.uniform(0.5, 0.999)
-      Uniform(low=0.5, high=0.999)
-    """
-    return Uniform(*_bounds("uniform", low, high))
-
-
-def choice(values) -> Choice:
-    """A hyperparameter that takes one of ``values`` (numbers are traced as a sweep's grid
-    axis; anything else, such as ``nesterov=True``, is compiled in).
-
-    Example:
-      >>> import jaxopt_hw as jh
-      >>> jh.choice([0.9, 0.99]).values
-      (0.9, 0.99)
-    """
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(f"choice takes a list of values, got {type(values).__name__}")
-    values = tuple(values)
-    if not values:
-        raise ValueError("choice needs at least one value")
-    return Choice(values)
-
-
-def sample_configs(space: dict, num_configs: int, seed: int = 0, sampler: str = "sobol") -> dict:
-    """``num_configs`` points of ``space`` (``{name: log_uniform(...) | uniform(...) |
-    choice(...)}``): ``{name: list of values}``. ``sampler="sobol"``: a scrambled Sobol
-    sequence (``scipy.stats.qmc``) keyed by ``seed``, which covers the space more evenly
-    than independent draws; ``"random"``: independent uniform draws.
-
-    Example:
-      >>> import jaxopt_hw as jh
-      >>> configs = sample_configs({"learning_rate": jh.log_uniform(1e-3, 1.0)}, 4, seed=0)
-      >>> len(configs["learning_rate"])
-      4
-    """
-    from scipy.stats import qmc
-
-    if not isinstance(space, dict) or not space:
-        raise ValueError(
-            "space must be a non-empty dict {name: log_uniform(...) | uniform(...) | choice(...)}"
-        )
-    for name, dimension in space.items():
-        if not isinstance(dimension, (LogUniform, Uniform, Choice)):
-            raise TypeError(
-                f"space[{name!r}] must be jh.log_uniform, jh.uniform or jh.choice, got {dimension!r}"
-            )
-    num_configs = check_int("num_configs", num_configs)
-    if sampler == "sobol":
-        with warnings.catch_warnings():  # a count other than a power of two is fine for us
-            warnings.simplefilter("ignore", UserWarning)
-            unit = qmc.Sobol(
-                len(space), scramble=True, seed=np.random.default_rng([0x5EA4C, seed])
-            ).random(num_configs)
-    elif sampler == "random":
-        unit = np.random.default_rng([0x5EA4C, seed]).random((num_configs, len(space)))
-    else:
-        raise ValueError(f"sampler must be 'sobol' or 'random', got {sampler!r}")
-    return {
-        name: [_plain(v) for v in dimension.at(unit[:, j])]
-        for j, (name, dimension) in enumerate(space.items())
-    }
-
-
-def _ends(dimension) -> list:
-    """The values that bound a dimension: its low and high end, or every choice."""
-    if isinstance(dimension, Choice):
-        return list(dict.fromkeys(dimension.values))
-    return [dimension.low, dimension.high]
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
 
 
 # --------------------------------------------------------------------------- the schedule
@@ -209,137 +70,6 @@ def halving_rungs(num_configs: int, steps: int, min_steps: int, eta: int) -> lis
         rungs.append(Rung(budget, count))
         budget, count = budget * eta, max(1, count // eta)
     return rungs + [Rung(steps, count)]
-
-
-def ranked(scores: np.ndarray, maximize: bool = False) -> np.ndarray:
-    """Indices of ``scores`` best first (NaN and diverged, given as ±inf, last; ties by
-    index)."""
-    keyed = np.where(np.isnan(scores), np.inf, -scores if maximize else scores)
-    return np.argsort(keyed, kind="stable")
-
-
-# --------------------------------------------------------------------------- the result
-
-
-@dataclasses.dataclass
-class SearchResult:
-    """A search's configs and what each reached.
-
-    Attributes:
-      configs: ``{hyperparameter: values}``, one value per config (``num_configs``).
-      rung: ``(configs,)`` the last rung each config trained in (0 for all in a random search).
-      rung_steps: the steps each rung trains up to (the last: ``steps``).
-      scores: ``(configs, rungs)`` the metric (mean over seeds) at the end of each rung a
-        config reached; NaN where it did not, or where a seed diverged.
-      steps: the logged steps; ``curves``: ``{metric: (configs, seeds, logged steps)}``
-        (``loss``, ``excess_loss``, …, held-out metrics), NaN after a config's last rung.
-      diverged: ``(configs, seeds)`` divergence flags at each config's last rung.
-      metric, maximize: what ranked the configs; ``meta``: problem, optimizer, fixed
-        hyperparameters, seeds, timings, …
-    """
-
-    configs: dict
-    rung: np.ndarray
-    rung_steps: list
-    scores: np.ndarray
-    steps: np.ndarray
-    curves: dict
-    diverged: np.ndarray
-    metric: str
-    maximize: bool
-    meta: dict = dataclasses.field(default_factory=dict)
-
-    @property
-    def num_configs(self) -> int:
-        return len(self.rung)
-
-    def order(self) -> np.ndarray:
-        """Config indices best first: those that reached further first, then by their
-        score at the last rung they reached."""
-        last = self.scores[np.arange(self.num_configs), self.rung]
-        within = ranked(last, self.maximize)
-        return within[np.argsort(-self.rung[within], kind="stable")]
-
-    def best(self) -> dict:
-        """The best config: ``{hyperparameter: value, ..., metric: its score}``."""
-        index = int(self.order()[0])
-        if np.isnan(self.scores[index, self.rung[index]]):
-            raise ValueError(f"no config ends with a finite mean {self.metric} without diverging")
-        chosen = {name: values[index] for name, values in self.configs.items()}
-        chosen[self.metric] = float(self.scores[index, self.rung[index]])
-        return chosen
-
-    def best_config(self) -> dict:
-        """The best config's hyperparameters as plain JSON values: ``factory(**fixed,
-        **best_config)`` rebuilds its optimizer."""
-        chosen = self.best()
-        del chosen[self.metric]
-        return {name: _plain(value) for name, value in chosen.items()}
-
-    def table(self, limit: Optional[int] = 20) -> str:
-        """A markdown table, best first: each config's hyperparameters, the rung and steps it
-        reached, its ``metric`` there and the seeds that diverged."""
-        names = list(self.configs)
-        header = names + ["rung", "steps", f"{self.metric} (mean over seeds)", "diverged"]
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        seeds = self.diverged.shape[-1]
-        for index in self.order()[:limit]:
-            score = self.scores[index, self.rung[index]]
-            cells = [_cell(self.configs[name][index]) for name in names]
-            cells += [
-                str(self.rung[index]),
-                str(self.rung_steps[self.rung[index]]),
-                "–" if np.isnan(score) else f"{score:.4g}",
-                f"{int(self.diverged[index].sum())}/{seeds}",
-            ]
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines)
-
-    def save(self, path) -> None:
-        """Writes the result to ``path`` (an ``.npz`` with the configs and metadata as JSON), atomically."""
-        from jaxopt_hw._io import atomic_write
-
-        header = {
-            "configs": self.configs,
-            "rung_steps": self.rung_steps,
-            "metric": self.metric,
-            "maximize": self.maximize,
-            "meta": self.meta,
-        }
-        arrays = {f"curve_{k}": v for k, v in self.curves.items()}
-        arrays.update(
-            rung=self.rung,
-            scores=self.scores,
-            steps=self.steps,
-            diverged=self.diverged,
-            header_json=np.array(json.dumps(header, default=repr)),
-        )
-        with atomic_write(path, binary=True) as file:
-            np.savez(file, **arrays)
-
-    @classmethod
-    def load(cls, path) -> "SearchResult":
-        """Reads a result written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as stored:
-            header = json.loads(str(stored["header_json"]))
-            return cls(
-                configs=header["configs"],
-                rung=stored["rung"],
-                rung_steps=header["rung_steps"],
-                scores=stored["scores"],
-                steps=stored["steps"],
-                diverged=stored["diverged"],
-                curves={
-                    k[len("curve_") :]: stored[k] for k in stored.files if k.startswith("curve_")
-                },
-                metric=header["metric"],
-                maximize=header["maximize"],
-                meta=header["meta"],
-            )
-
-
-def _cell(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 # --------------------------------------------------------------------------- the search
@@ -520,13 +250,12 @@ def search(
             f"{list(problem.eval_names)}, got {metric!r}"
         )
     seeds = check_seeds(seeds)
-    configs = sample_configs(
-        space, num_configs, check_int("search_seed", search_seed, minimum=0), sampler
-    )
+    search_seed = check_int("search_seed", search_seed, minimum=0)
+    configs = sample_configs(space, num_configs, search_seed, sampler)
     # the factory's own checks run on each dimension's ends (and every choice): building the
     # optimizer once per drawn value took 40% of a 256-config search of a fast problem
-    ends = {name: _ends(dimension) for name, dimension in space.items()}
-    _, fixed, traced = check_grid(optimizer_factory, ends, fixed, ())
+    bounds = {name: ends(dimension) for name, dimension in space.items()}
+    _, fixed, traced = check_grid(optimizer_factory, bounds, fixed, ())
     rungs = (
         halving_rungs(num_configs, steps, min_steps, eta)
         if method == "halving"
@@ -537,9 +266,12 @@ def search(
     engine = Engine.plan(
         problem,
         optimizer_factory,
-        {name: ends[name] for name in traced},
+        {name: bounds[name] for name in traced},
         fixed,
-        {**fixed, **{name: values[0] for name, values in ends.items()}},  # the same for every seed
+        {
+            **fixed,
+            **{name: values[0] for name, values in bounds.items()},
+        },  # the same for every seed
         seeds,
         num_configs,
         steps=max(increments),
@@ -551,47 +283,22 @@ def search(
         devices=devices,
         keep_params=False,
     )
+    spec = {
+        "space": {name: repr(dimension) for name, dimension in space.items()}, "fixed": fixed,
+        "num_configs": num_configs, "seeds": seeds, "search_seed": search_seed, "steps": steps,
+        "batch_size": batch_size, "method": method, "eta": eta, "min_steps": min_steps, "metric": metric,
+        "maximize": bool(maximize), "log_every": log_every, "sampler": sampler, "chunk": engine.chunk_size,
+        "divergence_factor": divergence_factor,
+    }  # fmt: skip
+    if out is not None:
+        identity = {"problem": problem_signature(problem), "optimizer": optimizer_factory,
+                    "initial_points": engine.initial_points}  # fmt: skip
+        claim_folder(out, fingerprint_of({**spec, **identity}), spec)
     static_names = [name for name in configs if name not in traced]
     fixed_static = {name: value for name, value in fixed.items() if name not in engine.fixed_traced}
-    spec = {
-        "space": {name: repr(dimension) for name, dimension in space.items()},
-        "fixed": fixed,
-        "num_configs": num_configs,
-        "seeds": seeds,
-        "search_seed": search_seed,
-        "steps": steps,
-        "batch_size": batch_size,
-        "method": method,
-        "eta": eta,
-        "min_steps": min_steps,
-        "metric": metric,
-        "maximize": bool(maximize),
-        "log_every": log_every,
-        "sampler": sampler,
-        "chunk": engine.chunk_size,
-        "divergence_factor": divergence_factor,
-    }
-    if out is not None:
-        identity = {
-            "problem": problem_signature(problem),
-            "optimizer": optimizer_factory,
-            "initial_points": engine.initial_points,
-        }
-        claim_folder(out, fingerprint_of({**spec, **identity}), spec)
-    return _halve(
-        engine,
-        problem,
-        configs,
-        rungs,
-        static_names,
-        fixed_static,
-        metric,
-        bool(maximize),
-        log_every,
-        out,
-        progress,
-        meta={**spec, "problem": problem.name, "optimizer": repr(optimizer_factory)},
-    )
+    meta = {**spec, "problem": problem.name, "optimizer": repr(optimizer_factory)}
+    return _halve(engine, problem, configs, rungs, static_names, fixed_static, metric, bool(maximize),
+                  log_every, out, progress, meta=meta)  # fmt: skip
 
 
 def _halve(
