@@ -53,7 +53,7 @@ class Problem:
       loss_detects_nonfinite: whether the batch loss is non-finite whenever the
         parameters are (a model linear in them: a non-finite :math:`w_j` makes
         :math:`x_j w_j` NaN or infinite). The divergence guard then checks parameters
-        through the loss instead of scanning them (:func:`jaxopt_hw.loop.train_step`).
+        through the loss instead of scanning them (:func:`jaxopt_hw.step.train_step`).
       loss_takes_batch: whether ``loss_fn`` is ``(params, batch) -> scalar`` with ``batch``
         of ``data``'s structure (a problem of :func:`jaxopt_hw.problem`), rather than
         ``(params, X, y)``.

@@ -21,7 +21,7 @@ and every seed as one ``jax.jit`` of ``vmap(configs) ∘ vmap(seeds)`` inside on
 * **devices**: with several devices (or processes after ``jax.distributed.initialize()``)
   the config axis is sharded over a 1-D mesh, each device running the one-device program
   on its share (``shard_map``), and every process gets the whole result;
-* **divergence**: a config that blows up is frozen and flagged (see :mod:`jaxopt_hw.loop`);
+* **divergence**: a config that blows up is frozen and flagged (see :mod:`jaxopt_hw.step`);
   it cannot affect its neighbours, which share nothing with it but the batch indices;
 * **saving**: ``out=dir`` saves each finished chunk atomically; re-running the same call
   skips the chunks on disk, so an interrupted sweep resumes without losing work.

@@ -51,7 +51,7 @@ def _sweep_body(
     """Metrics and held-out metrics ``(configs, seeds, logs)``, final divergence flags
     ``(configs, seeds)``, the full loss at each seed's initial point ``(seeds,)``, with
     ``keep_params`` the final parameters ``(configs, seeds, ...)`` and with ``keep_state``
-    the final training state (:class:`loop.RunState`, leaves ``(configs, seeds, ...)``; else
+    the final training state (:class:`jaxopt_hw.step.RunState`, leaves ``(configs, seeds, ...)``; else
     ``None`` each).
 
     ``hyper`` holds ``(configs,)`` arrays; ``params0``/``words`` have a leading seed axis.
@@ -91,7 +91,7 @@ def _sweep_body(
         )
 
     def step_all_with(axes, states, batch, seed_axis):
-        """One step of every config and seed (``loop.train_step``); ``batch`` has a seed
+        """One step of every config and seed (``step.train_step``); ``batch`` has a seed
         axis (or none: shared). Configs are vmapped innermost: there they share one batch
         (``problems.mse_batch_values``). The freeze of diverged runs is applied to all
         runs at once, in the layout of their parameters (:func:`_select_runs`)."""
@@ -224,13 +224,13 @@ def _sweep_body(
 
 def _checks_by_loss(params) -> bool:
     """Whether a sweep's guard checks each run's ``params`` through its loss (see
-    :func:`loop.train_step`): worth it for many parameters per config, where it replaces a
+    :func:`jaxopt_hw.step.train_step`): worth it for many parameters per config, where it replaces a
     scan of them; for a few it costs more than the scan."""
     return sum(math.prod(np.shape(leaf)) for leaf in jax.tree.leaves(params)) > _CHECK_BY_LOSS_ABOVE
 
 
 def state_leaf_count(problem: Problem, factory, kwargs: dict, params) -> int:
-    """Leaves of a run's training state (:class:`loop.RunState`) as a sweep keeps it: the
+    """Leaves of a run's training state (:class:`jaxopt_hw.step.RunState`) as a sweep keeps it: the
     parameters, the optimizer state, the divergence flag and bound, and the last good
     parameters where the guard checks them through the loss."""
     opt_state = jax.eval_shape(lambda p: factory(**kwargs).init(p), params)
@@ -276,7 +276,7 @@ def _configs_first(params, config_axes):
 
 
 def _select_runs(config_axes):
-    """``loop.select_params`` for all the runs of a sweep at once: ``flags`` (seeds,
+    """``step.select_params`` for all the runs of a sweep at once: ``flags`` (seeds,
     configs) spread over parameter leaves laid out ``(seeds, …)`` with their configs
     on axis ``config_axes`` of each seed's share (a tree like the parameters')."""
 
