@@ -516,26 +516,42 @@ def cmd_search(args) -> int:
 # --------------------------------------------------------------------------- the parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="jaxopt-hw",
-        description="Compare first-order optimizers (GD, SGD, Momentum, RMSprop, Adam, ...) on least squares, "
-        "with whole hyperparameter grids in one compiled JAX call.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def _add_tuning_options(parser, steps_help: str) -> None:
+    """The options ``sweep`` and ``search`` share: the optimizer, its fixed values, the
+    training, what ranks the configs and how much to print."""
+    parser.add_argument(
+        "--optimizer",
+        default="adam",
+        help="one of " + ", ".join(OPTIMIZERS) + " or optax:NAME (default: adam)",
     )
     parser.add_argument(
-        "--no-cache", action="store_true", help="do not use JAX's persistent compilation cache"
+        "--fixed",
+        type=_assignment,
+        action="append",
+        metavar="NAME=VALUE",
+        help="a hyperparameter held fixed, e.g. b2=0.999 (repeatable)",
+    )
+    parser.add_argument("--steps", type=_positive_int, default=1000, help=steps_help)
+    parser.add_argument(
+        "--batch-size", type=_positive_int, default=32, help="minibatch size (default 32)"
     )
     parser.add_argument(
-        "--cpu-devices",
-        type=_positive_int,
-        metavar="N",
-        help="CPU cores JAX presents as devices, over which sweeps shard their configs "
-        "(default: all cores, unless JAX_NUM_CPU_DEVICES is set; 1: one device)",
+        "--metric",
+        default="final_loss",
+        help="what ranks the configs: final_loss (default) or a held-out metric of --data "
+        "(test_loss, test_accuracy)",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--maximize", action="store_true", help="the highest --metric is best (test_accuracy)"
+    )
+    parser.add_argument(
+        "--top", type=_positive_int, default=20, help="rows of the table to print (default 20)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
+
+def _report_command(commands) -> None:
+    """The ``report`` command and its options."""
     report = commands.add_parser(
         "report",
         help="run all studies and write report.md with figures",
@@ -562,6 +578,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
     report.set_defaults(run=cmd_report)
 
+
+def _compare_command(commands) -> None:
+    """The ``compare`` command and its options."""
     compare = commands.add_parser(
         "compare",
         help="a few optimizers on one problem: convergence figures and a table",
@@ -588,17 +607,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_problem_options(compare)
     compare.set_defaults(run=cmd_compare)
 
+
+def _sweep_command(commands) -> None:
+    """The ``sweep`` command and its options."""
     sweep = commands.add_parser(
         "sweep",
         help="a hyperparameter grid × seeds in one compiled call",
         description="Sweep the Cartesian product of the --grid axes over --seeds; print a table "
         "sorted by final loss; with --out, save OUT/result.npz (resumable) and a "
         "heatmap when the grid has two axes.",
-    )
-    sweep.add_argument(
-        "--optimizer",
-        default="adam",
-        help="one of " + ", ".join(OPTIMIZERS) + " or optax:NAME (default: adam)",
     )
     sweep.add_argument(
         "--grid",
@@ -609,39 +626,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="an axis of the grid, e.g. learning_rate=1e-3,1e-2 (repeat for more axes)",
     )
     sweep.add_argument(
-        "--fixed",
-        type=_assignment,
-        action="append",
-        metavar="NAME=VALUE",
-        help="a hyperparameter held fixed, e.g. b2=0.999 (repeatable)",
-    )
-    sweep.add_argument("--steps", type=_positive_int, default=1000, help="steps (default 1000)")
-    sweep.add_argument(
-        "--batch-size", type=_positive_int, default=32, help="minibatch size (default 32)"
-    )
-    sweep.add_argument(
         "--log-every",
         type=_positive_int,
         help="log the metrics every k steps (default 10; every four epochs or so with --data)",
     )
     sweep.add_argument("--seeds", type=_int_list, default=[0, 1, 2], help="seeds (default 0,1,2)")
-    sweep.add_argument(
-        "--top", type=_positive_int, default=20, help="rows of the table to print (default 20)"
-    )
-    sweep.add_argument(
-        "--metric",
-        default="final_loss",
-        help="what ranks the configs: final_loss (default) or a held-out metric of --data "
-        "(test_loss, test_accuracy)",
-    )
-    sweep.add_argument(
-        "--maximize", action="store_true", help="the highest --metric is best (test_accuracy)"
-    )
     sweep.add_argument("--out", help="folder for the saved (resumable) result and the heatmap")
-    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_tuning_options(sweep, steps_help="steps (default 1000)")
     _add_problem_options(sweep)
     sweep.set_defaults(run=cmd_sweep)
 
+
+def _search_command(commands) -> None:
+    """The ``search`` command and its options."""
     search = commands.add_parser(
         "search",
         help="random or successive-halving search, a rung a compiled call",
@@ -651,11 +648,6 @@ def build_parser() -> argparse.ArgumentParser:
         "OUT/table.md and OUT/rungs.png.",
     )
     search.add_argument(
-        "--optimizer",
-        default="adam",
-        help="one of " + ", ".join(OPTIMIZERS) + " or optax:NAME (default: adam)",
-    )
-    search.add_argument(
         "--space",
         type=_dimension,
         action="append",
@@ -663,13 +655,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=SPEC",
         help="a dimension: NAME=log:LOW:HIGH (log-uniform), NAME=LOW:HIGH (uniform) or "
         "NAME=V1,V2,... (a choice); repeat for more",
-    )
-    search.add_argument(
-        "--fixed",
-        type=_assignment,
-        action="append",
-        metavar="NAME=VALUE",
-        help="a hyperparameter held fixed, e.g. b2=0.999 (repeatable)",
     )
     search.add_argument(
         "--num-configs", type=_positive_int, default=81, help="configs drawn (default 81)"
@@ -684,34 +669,42 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-steps", type=_positive_int, help="steps of the first rung (default: steps // 4)"
     )
     search.add_argument(
-        "--steps", type=_positive_int, default=1000, help="steps of the last rung (default 1000)"
-    )
-    search.add_argument(
-        "--batch-size", type=_positive_int, default=32, help="minibatch size (default 32)"
-    )
-    search.add_argument(
         "--seeds", type=_int_list, default=[0, 1], help="training seeds (default 0,1)"
     )
     search.add_argument(
         "--search-seed", type=int, default=0, help="seed of the drawn configs (default 0)"
     )
     search.add_argument(
-        "--metric",
-        default="final_loss",
-        help="final_loss (default) or a held-out metric of --data (test_loss, test_accuracy)",
-    )
-    search.add_argument(
-        "--maximize", action="store_true", help="the highest --metric is best (test_accuracy)"
-    )
-    search.add_argument(
-        "--top", type=_positive_int, default=20, help="rows of the table to print (default 20)"
-    )
-    search.add_argument(
         "--out", help="folder for the saved (resumable) search, best.json, the table and the figure"
     )
-    search.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_tuning_options(search, steps_help="steps of the last rung (default 1000)")
     _add_problem_options(search)
     search.set_defaults(run=cmd_search)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jaxopt-hw",
+        description="Compare first-order optimizers (GD, SGD, Momentum, RMSprop, Adam, ...) on least squares, "
+        "with whole hyperparameter grids in one compiled JAX call.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="do not use JAX's persistent compilation cache"
+    )
+    parser.add_argument(
+        "--cpu-devices",
+        type=_positive_int,
+        metavar="N",
+        help="CPU cores JAX presents as devices, over which sweeps shard their configs "
+        "(default: all cores, unless JAX_NUM_CPU_DEVICES is set; 1: one device)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _report_command(commands)
+    _compare_command(commands)
+    _sweep_command(commands)
+    _search_command(commands)
     return parser
 
 
