@@ -3,6 +3,7 @@ two real processes), divergence isolation, chunking with one compile, save/resum
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import re
@@ -544,6 +545,10 @@ def test_multi_chunk_sweep_compiles_once_and_equals_one_chunk(prob, monkeypatch)
     sweep_module = sys.modules["jaxopt_hw.sweep.plan"]
     monkeypatch.setattr(
         sweep_module, "_cache_bytes", lambda: 4 * 64 * sweep_module._step_bytes(1, 64, 16, 4)
+    )
+    # a program compiled by an earlier test is reused: count this sweep's compiles alone
+    monkeypatch.setattr(
+        sys.modules["jaxopt_hw.sweep.engine"], "_PROGRAMS", collections.OrderedDict()
     )
     with compile_log() as compiled:
         derived = jh.sweep(prob, jh.adam, **kwargs)
@@ -1516,3 +1521,18 @@ def test_step_counts_are_shared_only_when_they_do_not_depend_on_the_config(prob)
         assert_curves_close(res.sel(learning_rate=lr, seed=0), trace, rtol=RTOL)
     trace = jh.run(prob, jh.adam(1e-2), steps=20, batch_size=16, seed=0)
     assert_curves_close(shared.sel(learning_rate=1e-2, seed=0), trace, rtol=RTOL)
+
+
+def test_a_later_sweep_of_the_same_shapes_reuses_the_compiled_program(prob):
+    kwargs = dict(
+        grid={"learning_rate": [1e-3, 3e-3, 1e-2]},
+        seeds=[0],
+        steps=17,
+        batch_size=8,
+        progress=False,
+    )
+    first = jh.sweep(prob, jh.adam, **kwargs)
+    with compile_log() as compiled:
+        again = jh.sweep(prob, jh.adam, **{**kwargs, "grid": {"learning_rate": [2e-3, 5e-3, 2e-2]}})
+    assert not any("_sweep_body" in name for name in compiled), compiled
+    assert first.meta["compile_seconds"] > 0 and again.meta["compile_seconds"] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import math
 import os
@@ -72,6 +73,12 @@ def _parts(array):
     return [(..., array)]
 
 
+#: Compiled sweep programs kept for reuse, least recently used first: a study that sweeps
+#: problems of one shape again (held-out seeds, reruns) compiles each program once.
+_PROGRAMS: collections.OrderedDict = collections.OrderedDict()
+_KEPT_PROGRAMS = 64
+
+
 class Engine:
     """Runs lists of configs of one problem, optimizer factory and seeds in chunks through
     compiled sweep programs, the shared arguments placed once (replicated over the mesh of
@@ -112,7 +119,6 @@ class Engine:
         self.chunk_size = chunk_size
         self.timings = {"compile_seconds": 0.0, "run_seconds": 0.0, "chunks_loaded": 0}
         self.first_config = {}  # one whole config, for abstract traces of the optimizer (see plan)
-        self._programs = {}
 
     @classmethod
     def plan(
@@ -300,23 +306,29 @@ class Engine:
         return piece
 
     def _compiled(self, static_kwargs: tuple, keep_state: bool, steps, args):
-        """The compiled program for these static hyperparameters, steps and argument shapes
-        (compiled once, then reused by every chunk of those shapes)."""
+        """The compiled program for these static hyperparameters, steps and argument shapes:
+        compiled once, then reused by every chunk and every later sweep of the same problem
+        kind, factory, devices and shapes (the :data:`_KEPT_PROGRAMS` used last are kept)."""
         options = {
             **self.options,
             "steps": steps or self.options["steps"],
             "keep_state": keep_state,
         }
         key = (
+            ProblemFns.of(self.problem),
+            self.factory,
+            tuple(device.id for device in self.devices),
             static_kwargs,
             tuple(sorted(options.items())),
             jax.tree.structure(args),
             tuple((np.shape(a), getattr(a, "dtype", type(a))) for a in jax.tree.leaves(args)),
         )
-        if key not in self._programs:
+        if key in _PROGRAMS:
+            _PROGRAMS.move_to_end(key)
+        else:
             started = time.perf_counter()
             with matvec_as_product():  # one matrix product over the configs per step
-                self._programs[key] = with_accepted_options(
+                _PROGRAMS[key] = with_accepted_options(
                     self.devices[0].platform,
                     lambda: (
                         jitted_sweep(self.devices)
@@ -332,7 +344,9 @@ class Engine:
                     ),
                 )
             self.timings["compile_seconds"] += time.perf_counter() - started
-        return self._programs[key]
+            while len(_PROGRAMS) > _KEPT_PROGRAMS:
+                _PROGRAMS.popitem(last=False)
+        return _PROGRAMS[key]
 
 
 def concatenated(arrays):
