@@ -355,9 +355,20 @@ def _by_name(flag: str, assignments) -> dict:
     return merged
 
 
-def cmd_sweep(args) -> int:
+def _write_best(args, fixed: dict, best: dict) -> None:
+    """``OUT/best.json``: the best config and how it was chosen, written atomically;
+    ``factory(**fixed, **best)`` rebuilds its optimizer."""
     import json
 
+    from jaxopt_hw._io import atomic_write
+
+    record = {"optimizer": args.optimizer, "fixed": fixed, "best": best, "metric": args.metric,
+              "maximize": args.maximize}  # fmt: skip
+    with atomic_write(Path(args.out) / "best.json") as file:
+        json.dump(record, file, indent=1)
+
+
+def cmd_sweep(args) -> int:
     import jaxopt_hw as jh
     from jaxopt_hw import plots
 
@@ -409,20 +420,7 @@ def cmd_sweep(args) -> int:
             title=f"{args.optimizer} on {problem.name}",
         )
     if args.out is not None:
-        from jaxopt_hw._io import atomic_write
-
-        with atomic_write(Path(args.out) / "best.json") as file:
-            json.dump(
-                {
-                    "optimizer": args.optimizer,
-                    "fixed": fixed,
-                    "best": best,
-                    "metric": args.metric,
-                    "maximize": args.maximize,
-                },
-                file,
-                indent=1,
-            )
+        _write_best(args, fixed, best)
         print(
             f"saved {Path(args.out) / 'result.npz'} (rerun the same command to resume an interrupted sweep) "
             f"and {Path(args.out) / 'best.json'}"
@@ -453,11 +451,8 @@ def _dimension(text: str) -> tuple:
 
 
 def cmd_search(args) -> int:
-    import json
-
     import jaxopt_hw as jh
     from jaxopt_hw import plots
-    from jaxopt_hw._io import atomic_write
 
     problem, about = _problem(args)
     factory = optimizer_factory(args.optimizer)
@@ -490,18 +485,7 @@ def cmd_search(args) -> int:
     best = found.best_config()
     print(f"best: {best}")
     if args.out is not None:
-        with atomic_write(Path(args.out) / "best.json") as file:
-            json.dump(
-                {
-                    "optimizer": args.optimizer,
-                    "fixed": fixed,
-                    "best": best,
-                    "metric": args.metric,
-                    "maximize": args.maximize,
-                },
-                file,
-                indent=1,
-            )
+        _write_best(args, fixed, best)
         (Path(args.out) / "table.md").write_text(found.table(limit=None) + "\n")
         plots.rungs(
             found, path=Path(args.out) / "rungs.png", title=f"{args.optimizer} on {problem.name}"

@@ -10,6 +10,9 @@ import jaxopt_hw as jh
 from jaxopt_hw.search import halving_rungs, sample_configs
 
 SPACE = {"learning_rate": jh.log_uniform(1e-3, 0.5), "b1": jh.uniform(0.5, 0.99)}
+#: The search the module's tests share: 10 configs, rungs of 10, 30 and 90 steps.
+HALVING = dict(num_configs=10, seeds=[1], search_seed=4, steps=90, batch_size=32, eta=3, min_steps=10,
+               log_every=1, progress=False)  # fmt: skip
 METRICS = ("loss", "excess_loss", "dist_to_opt", "grad_norm", "batch_error")
 
 
@@ -21,21 +24,7 @@ def small():
 @pytest.fixture(scope="module")
 def halved(small, tmp_path_factory):
     out = tmp_path_factory.mktemp("search") / "run"
-    found = jh.search(
-        small,
-        jh.adam,
-        SPACE,
-        num_configs=10,
-        seeds=[1],
-        search_seed=4,
-        steps=90,
-        batch_size=32,
-        eta=3,
-        min_steps=10,
-        log_every=1,
-        out=str(out),
-        progress=False,
-    )
+    found = jh.search(small, jh.adam, SPACE, out=str(out), **HALVING)
     return found, out
 
 
@@ -92,21 +81,7 @@ def test_a_search_resumes_after_a_kill_between_rungs(small, halved):
     assert last
     for name in last + ["search.npz"]:  # as if killed once rung 1 was saved
         os.remove(out / name)
-    again = jh.search(
-        small,
-        jh.adam,
-        SPACE,
-        num_configs=10,
-        seeds=[1],
-        search_seed=4,
-        steps=90,
-        batch_size=32,
-        eta=3,
-        min_steps=10,
-        log_every=1,
-        out=str(out),
-        progress=False,
-    )
+    again = jh.search(small, jh.adam, SPACE, out=str(out), **HALVING)
     assert again.meta["chunks_loaded"] == 2  # rungs 0 and 1 read back, not computed
     for name, curve in found.curves.items():
         np.testing.assert_array_equal(again.curves[name], curve)
