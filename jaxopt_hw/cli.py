@@ -355,6 +355,17 @@ def _by_name(flag: str, assignments) -> dict:
     return merged
 
 
+def _fixed_values(args, axes_flag: str) -> dict:
+    """The ``--fixed NAME=VALUE`` options as ``{name: value}``, refusing a list of values."""
+    fixed = _by_name("--fixed", args.fixed or [])
+    for name, values in fixed.items():
+        if len(values) != 1:
+            raise ValueError(
+                f"--fixed {name} takes one value, got {values}; put a list in {axes_flag}"
+            )
+    return {name: values[0] for name, values in fixed.items()}
+
+
 def _write_best(args, fixed: dict, best: dict) -> None:
     """``OUT/best.json``: the best config and how it was chosen, written atomically;
     ``factory(**fixed, **best)`` rebuilds its optimizer."""
@@ -375,11 +386,7 @@ def cmd_sweep(args) -> int:
     problem, about = _problem(args)
     factory = optimizer_factory(args.optimizer)
     grid = _by_name("--grid", args.grid)
-    fixed = _by_name("--fixed", args.fixed or [])
-    for name, values in fixed.items():
-        if len(values) != 1:
-            raise ValueError(f"--fixed {name} takes one value, got {values}; put a list in --grid")
-    fixed = {name: values[0] for name, values in fixed.items()}
+    fixed = _fixed_values(args, "--grid")
     metrics = ("final_loss",) + problem.eval_names
     if args.metric not in metrics:
         raise ValueError(
@@ -458,7 +465,7 @@ def cmd_search(args) -> int:
     factory = optimizer_factory(args.optimizer)
     space = dict(_by_name("--space", [(name, [dimension]) for name, dimension in args.space]))
     space = {name: dimensions[0] for name, dimensions in space.items()}
-    fixed = {name: values[0] for name, values in _by_name("--fixed", args.fixed or []).items()}
+    fixed = _fixed_values(args, "--space")
     if args.out is not None:
         _output_folder(args.out, create=False)  # jh.search makes it once the arguments pass
     if about:

@@ -196,3 +196,7 @@ def test_cli_search_writes_best_json_table_and_figure(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["--no-cache", "search", "--space", "learning_rate=log:0:1", "--problem", "small"])
     assert "low > 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a list where one value is fixed, refused as in sweep
+        cli.main(["--no-cache", "search", "--space", "learning_rate=log:1e-3:1", "--fixed", "b1=0.8,0.9",
+                  "--problem", "small"])  # fmt: skip
+    assert "--fixed b1 takes one value" in capsys.readouterr().err
