@@ -1,4 +1,4 @@
-"""The report: runs the studies and writes ``report.md`` with every figure and table.
+"""The report: runs the studies and writes ``report.md`` (with its figures) and ``details.md``.
 
 Every study returns a :class:`~jaxopt_hw.studies.StudyResult`; the report writes each to
 ``OUT/results/<study>.json`` and all of them to ``OUT/results.json``, copies their
@@ -28,7 +28,7 @@ from jaxopt_hw.profiles import profile as performance_profile
 from jaxopt_hw.studies import STUDY_NAMES, Settings, StudyResult, machine_description, write_json
 from jaxopt_hw.summary import summaries
 
-__all__ = ["build_report", "render", "run_studies", "Report"]
+__all__ = ["build_report", "render", "render_details", "run_studies", "Report"]
 
 
 @dataclasses.dataclass
@@ -82,7 +82,35 @@ def _section(result: StudyResult) -> str:
         lines += ["**Conclusions** (every number below was computed by this run):", ""]
         lines += [f"- {sentence.strip()}" for sentence in result.conclusions]
         lines.append("")
+    if result.details or result.detail_tables:
+        lines += [f"The statistics behind these: [details]({DETAILS}#{_anchor(result.title)}).", ""]
     return "\n".join(lines)
+
+
+#: The companion of ``report.md`` holding each study's conclusions in full and its further tables.
+DETAILS = "details.md"
+
+
+def render_details(results: dict) -> str:
+    """The markdown of ``details.md``: per study, its conclusions with their statistics in
+    full and its further tables, which the report leaves out to stay one read long."""
+    lines = [
+        "# The report's details",
+        "",
+        "Each study's conclusions with their statistics in full, and its further tables. "
+        "Generated with [`report.md`](report.md) by the same command; the numbers are in "
+        "[`results.json`](results.json).",
+        "",
+    ]
+    for result in results.values():
+        if not (result.details or result.detail_tables):
+            continue
+        lines += [f"## {result.title}", ""]
+        lines += [f"- {sentence.strip()}" for sentence in result.details]
+        lines.append("")
+        for table in result.detail_tables:
+            lines += [table.strip(), ""]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 #: The homework's text, beside the repository (``../shared`` in a checkout).
@@ -228,7 +256,7 @@ def build_report(
     progress: bool = True,
     command: Optional[str] = None,
 ) -> Report:
-    """Runs the studies and writes ``out/report.md``, ``out/results.json``,
+    """Runs the studies and writes ``out/report.md``, ``out/details.md``, ``out/results.json``,
     ``out/results/<study>.json`` and ``out/figures/*.png``.
 
     Args:
@@ -281,6 +309,8 @@ def build_report(
             "performance_profile": profile,
         },
     )
+    with atomic_write(out / DETAILS) as file:
+        file.write(render_details(results))
     path = out / "report.md"
     with atomic_write(path) as file:
         file.write(render(results, meta, out, profile))

@@ -25,7 +25,7 @@ def check_study_output(settings, result, module) -> None:
     for key, value in result.facts.items():
         assert isinstance(value, numbers.Real) and not isinstance(value, bool), (key, value)
     allowed = {fmt(v) for v in result.facts.values()}
-    for sentence in result.conclusions + [result.text]:
+    for sentence in result.conclusions + result.details + [result.text]:
         stray = [token for token in numbers_in(sentence) if token not in allowed]
         assert not stray, f"numbers not among the facts: {stray} in {sentence!r}"
     path = settings.results / f"{module.NAME}.json"
@@ -37,6 +37,7 @@ def check_study_output(settings, result, module) -> None:
         result.facts, nan_ok=True
     )
     assert loaded["conclusions"] == result.conclusions
+    assert loaded["details"] == result.details
 
 
 def _refuse(name):

@@ -38,6 +38,12 @@ def test_quick_report_writes_every_study_figure_and_number(quick_report):
             for token in numbers_in(sentence):
                 assert token in written, (name, token, sentence)  # written as fmt writes the fact
             assert sentence.strip() in report
+        details = (out / "details.md").read_text()
+        for sentence in study["details"]:
+            assert [t for t in numbers_in(sentence) if t not in written] == [], (name, sentence)
+            assert sentence.strip() in details
+        for table in study["detail_tables"]:
+            assert table.strip() in details
         # and the per-study JSON is the same result
         alone = json.loads((out / "results" / f"{name}.json").read_text())
         assert alone["facts"] == study["facts"]

@@ -75,9 +75,12 @@ class StudyResult:
       facts: ``{name: number}``; every number in ``conclusions`` is ``fmt`` of one of these.
       data: any further JSON-able results (curves, grids, tables as lists).
       figures: ``[(file name inside settings.figures, caption)]``.
-      tables: markdown tables.
-      conclusions: markdown sentences built from ``facts`` with :func:`fmt`.
+      tables: markdown tables shown in the report (one, ideally).
+      conclusions: short markdown sentences built from ``facts`` with :func:`fmt`.
       text: an optional markdown paragraph describing the setup (numbers in it must be facts too).
+      details: the conclusions with their statistics in full (paired ratios, per-seed
+        fits, intervals), for ``details.md`` and ``results.json``; numbers are facts too.
+      detail_tables: further markdown tables, for ``details.md``.
     """
 
     name: str
@@ -88,6 +91,8 @@ class StudyResult:
     tables: list = dataclasses.field(default_factory=list)
     conclusions: list = dataclasses.field(default_factory=list)
     text: str = ""
+    details: list = dataclasses.field(default_factory=list)
+    detail_tables: list = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -99,6 +104,8 @@ class StudyResult:
             "tables": self.tables,
             "conclusions": self.conclusions,
             "text": self.text,
+            "details": self.details,
+            "detail_tables": self.detail_tables,
         }
 
 
