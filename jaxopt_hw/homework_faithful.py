@@ -63,6 +63,14 @@ import numpy as np
 import optax
 
 from jaxopt_hw import optimizers as _opt
+from jaxopt_hw.optimizers.transform import (
+    adam_direction,
+    bias_corrected,
+    cast_wide,
+    descent,
+    ema,
+    safe_increment,
+)
 
 __all__ = [
     "BUGS",
@@ -221,21 +229,21 @@ def adam(
 
     def corrected(moment, decay, count):
         if bias_correction == "1-beta**t":
-            return _opt._bias_corrected(moment, decay, count)
+            return bias_corrected(moment, decay, count)
         if bias_correction == "none":
             return moment
         # bug 2: the constant 1 - beta (in at least float32, then the moment's dtype, as
         # jh.adam computes 1 - beta**t)
-        return jax.tree.map(lambda m: m / (1 - _opt._cast_wide(decay, m)).astype(m.dtype), moment)
+        return jax.tree.map(lambda m: m / (1 - cast_wide(decay, m)).astype(m.dtype), moment)
 
     def update(grads, state, params=None):
-        mu = _opt._ema(state.mu, grads, b1)
-        nu = _opt._ema(state.nu, jax.tree.map(jnp.square, grads), b2)
-        count = _opt._increment(state.count)
-        direction = _opt._adam_direction(
+        mu = ema(state.mu, grads, b1)
+        nu = ema(state.nu, jax.tree.map(jnp.square, grads), b2)
+        count = safe_increment(state.count)
+        direction = adam_direction(
             corrected(mu, b1, count), corrected(nu, b2, count), eps, eps_root
         )
-        updates = _opt._descent(direction, learning_rate, state.count)
+        updates = descent(direction, learning_rate, state.count)
         return _assigned(updates, params, assign_step), _opt.AdamState(count=count, mu=mu, nu=nu)
 
     return optax.GradientTransformation(base.init, update)
