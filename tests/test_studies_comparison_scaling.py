@@ -493,7 +493,7 @@ def test_a_slopes_interval_comes_from_one_fit_per_seed():
     x = [1.0, 10.0, 100.0]
     rows = [[1.0, 1.0], [10.0, 100.0], [100.0, 1e4]]  # seed 0 grows like x^1, seed 1 like x^2
     np.testing.assert_allclose(scaling.per_seed_slopes(x, rows), [1.0, 2.0])
-    facts = scaling._seed_slope_facts("sgd_steps_kappa", scaling.per_seed_slopes(x, rows))
+    facts = scaling.seed_slope_facts("sgd_steps_kappa", scaling.per_seed_slopes(x, rows))
     assert facts["sgd_steps_kappa_seed_slope"] == pytest.approx(1.5)
     assert facts["sgd_steps_kappa_seed_slope_half"] == pytest.approx(
         metrics.t_quantile_975(1) * np.std([1.0, 2.0], ddof=1) / np.sqrt(2)
@@ -501,7 +501,7 @@ def test_a_slopes_interval_comes_from_one_fit_per_seed():
     # a point where not every seed has a value leaves each seed two points: no slope, no interval
     assert np.all(np.isnan(scaling.per_seed_slopes(x, [rows[0], None, rows[2]])))
     assert (
-        scaling._seed_slope_facts(
+        scaling.seed_slope_facts(
             "sgd_steps_kappa", scaling.per_seed_slopes(x, [rows[0], None, rows[2]])
         )
         == {}
@@ -668,7 +668,7 @@ def _scaling_facts(ratio, slope=1.08):
 )
 def test_gd_vs_adaptive_clause_follows_the_ratio(ratio, words):
     facts = _scaling_facts(ratio)
-    clause = scaling._gd_vs_adaptive_clause(facts)
+    clause = scaling.gd_vs_adaptive_clause(facts)
     assert words in clause
     assert ("above" in clause) == (ratio > 1) and ("below" in clause) == (ratio < 1)
     assert_numbers_are_facts(clause, facts)
@@ -677,9 +677,9 @@ def test_gd_vs_adaptive_clause_follows_the_ratio(ratio, words):
 def test_sgd_kappa_clause_claims_kappa_one_only_within_the_tolerance():
     steps = ["34", "268", "1974"]
     close = _scaling_facts(1.0, slope=1.08)
-    assert "they follow κ¹, as gradient descent's" in scaling._sgd_kappa_clause(close, steps)
+    assert "they follow κ¹, as gradient descent's" in scaling.sgd_kappa_clause(close, steps)
     seeds = {"sgd_steps_kappa_seed_slope": 1.06, "ci_level": 95}
-    assert "they follow κ¹" in scaling._sgd_kappa_clause(
+    assert "they follow κ¹" in scaling.sgd_kappa_clause(
         {**close, **seeds, "sgd_steps_kappa_seed_slope_half": 0.1}, steps
     )
     resolved = {
@@ -687,7 +687,7 @@ def test_sgd_kappa_clause_claims_kappa_one_only_within_the_tolerance():
         **seeds,
         "sgd_steps_kappa_seed_slope_half": 0.05,
     }  # 1.06 ± 0.05 leaves out 1
-    clause = scaling._sgd_kappa_clause(resolved, steps)
+    clause = scaling.sgd_kappa_clause(resolved, steps)
     assert (
         "they follow" not in clause
         and "nearly like κ¹" in clause
@@ -696,7 +696,7 @@ def test_sgd_kappa_clause_claims_kappa_one_only_within_the_tolerance():
     assert_numbers_are_facts(clause, {**resolved, **{s: float(s) for s in steps}})
     for slope in (1.0 + 1.5 * scaling.KAPPA_SLOPE_TOL, 1.0 - 1.5 * scaling.KAPPA_SLOPE_TOL):
         far = _scaling_facts(1.0, slope=slope)
-        clause = scaling._sgd_kappa_clause(far, steps)
+        clause = scaling.sgd_kappa_clause(far, steps)
         assert (
             "they follow κ¹" not in clause
             and f"farther than {fmt(scaling.KAPPA_SLOPE_TOL)}" in clause
