@@ -33,7 +33,7 @@ quantity is finite; at the fixed κ SGD's final excess loss is compared with the
 of constant-step SGD, ``lr·σ²·tr(H)/(2B)``.
 
 The study reads as :func:`measure` (the runs, as :class:`ScalingData`) → :func:`facts` →
-:mod:`details` (one sentence per conclusion, with its fits and intervals).
+:mod:`text` (one short sentence per conclusion) and :mod:`details` (the same in full).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import time
 
 from jaxopt_hw.studies import Settings, StudyResult
 from jaxopt_hw.studies.scaling import details as _details
+from jaxopt_hw.studies.scaling import text as _text
 from jaxopt_hw.studies.scaling.details import gd_vs_adaptive_clause, sgd_kappa_clause
 from jaxopt_hw.studies.scaling.facts import (
     CI_LEVEL,
@@ -77,7 +78,7 @@ from jaxopt_hw.studies.scaling.measure import (
     Tuned,
     measure,
 )
-from jaxopt_hw.studies.scaling.tables import size_table
+from jaxopt_hw.studies.scaling.tables import size_table, summary_table
 
 __all__ = [
     "NAME",
@@ -93,6 +94,7 @@ __all__ = [
     "sgd_kappa_clause",
     "gd_vs_adaptive_clause",
     "sgd_noise_floor",
+    "summary_table",
     "size_table",
     "ScalingData",
     "Size",
@@ -151,7 +153,11 @@ def run(settings: Settings) -> StudyResult:
         facts=found,
         data=data.to_json(),
         figures=figures(data, found, settings),
-        tables=[
+        tables=[summary_table(found, data.ds, data.kappa_ds, data.ns)],
+        conclusions=_text.conclusions(found),
+        text=_text.setup_text(found),
+        details=details_of(found, data.ds, data.ns),
+        detail_tables=[
             size_table(
                 "The homework's recipe (κ grows with d): the d-scan and the n-scan.",
                 list(data.rows.values()),
@@ -159,8 +165,6 @@ def run(settings: Settings) -> StudyResult:
             ),
             size_table(fixed_caption, list(data.kappa_rows.values()), n_seeds),
         ],
-        conclusions=details_of(found, data.ds, data.ns)[1:],
-        text=_details.setup_details(found),
     )
     found["seconds"] = round(time.perf_counter() - started, 1)
     return result

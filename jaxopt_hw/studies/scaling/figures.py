@@ -7,7 +7,6 @@ import numpy as np
 from jaxopt_hw import plots
 from jaxopt_hw.studies import Settings
 from jaxopt_hw.studies.comparison import LABELS, OPTIMIZERS
-from jaxopt_hw.studies.scaling.facts import CI_LEVEL
 from jaxopt_hw.studies.scaling.measure import D_FIXED, KAPPA_FIXED, N_FIXED, TOL_REL, ScalingData
 
 __all__ = ["figures"]
@@ -33,7 +32,7 @@ def figures(data: ScalingData, facts: dict, settings: Settings) -> list:
                 None,
             )
         },
-        "Wall time of a size's three compiled sweeps (Momentum with SGD, RMSprop, Adam) against d.",
+        "Wall time of the sweeps against d.",
         xlabel="dimension d",
         ylabel="seconds (three sweeps, all configs × seeds)",
         title="wall time of the compiled sweeps against d",
@@ -61,9 +60,7 @@ def _recipe_figures(figure, data: ScalingData) -> None:
         "scaling_steps_vs_kappa.png",
         kappas,
         steps_series,
-        "Steps to the tolerance against κ on the d-scan, fastest config of each optimizer, "
-        f"{CI_LEVEL}% intervals over seeds (missing: not reached by every seed); dashed: κ¹ "
-        "through SGD's first point, and the step budget.",
+        "Steps to the tolerance against κ (recipe).",
         theory=theory,
         xlabel="condition number κ (d-scan)",
         ylabel=steps_label,
@@ -73,8 +70,7 @@ def _recipe_figures(figure, data: ScalingData) -> None:
         "scaling_excess_vs_d.png",
         ds,
         _series(d_rows, "excess", "excess_half"),
-        f"Final excess loss of each optimizer's best config against d, {CI_LEVEL}% intervals over "
-        "seeds; dashed: the tolerance.",
+        "Final excess loss against d (recipe).",
         theory={"tolerance": np.array([r.tol for r in d_rows])},
         xlabel=f"dimension d (n = {N_FIXED})",
         ylabel=excess_label,
@@ -84,7 +80,7 @@ def _recipe_figures(figure, data: ScalingData) -> None:
         "scaling_dist_vs_d.png",
         ds,
         _series(d_rows, "dist", "dist_half"),
-        f"Final ‖w − w*‖ of each optimizer's best config against d, {CI_LEVEL}% intervals.",
+        "‖w − w*‖ against d (recipe).",
         xlabel=f"dimension d (n = {N_FIXED})",
         ylabel="final ‖w − w*‖",
         title="distance to the optimum against d, best config",
@@ -93,8 +89,7 @@ def _recipe_figures(figure, data: ScalingData) -> None:
         "scaling_excess_vs_n.png",
         ns,
         _series(n_rows, "excess", "excess_half"),
-        f"Final excess loss against n at d = {D_FIXED}, {CI_LEVEL}% intervals; dashed: the "
-        "tolerance.",
+        f"Final excess loss against n (d = {D_FIXED}).",
         theory={"tolerance": np.array([r.tol for r in n_rows])},
         xlabel=f"sample size n (d = {D_FIXED})",
         ylabel=excess_label,
@@ -104,8 +99,7 @@ def _recipe_figures(figure, data: ScalingData) -> None:
         "scaling_steps_vs_n.png",
         ns,
         _series(n_rows, "steps", "steps_half"),
-        f"Steps to the tolerance against n at d = {D_FIXED}, fastest config, {CI_LEVEL}% "
-        "intervals.",
+        f"Steps to the tolerance against n (d = {D_FIXED}).",
         xlabel=f"sample size n (d = {D_FIXED})",
         ylabel=steps_label,
         title="steps to the tolerance against n, fastest config",
@@ -122,8 +116,7 @@ def _fixed_kappa_figures(figure, data: ScalingData) -> None:
         "scaling_fixed_kappa_steps.png",
         kappa_ds,
         _series(fixed, "steps", "steps_half"),
-        f"Steps to the tolerance against d at a fixed κ = {KAPPA_FIXED:g}, fastest config of each "
-        f"optimizer, {CI_LEVEL}% intervals over seeds (missing: not reached by every seed).",
+        f"Steps to the tolerance against d at κ = {KAPPA_FIXED:g}.",
         theory={f"the budget: {steps} steps": np.full(len(kappa_ds), float(steps))},
         xlabel=axis,
         ylabel=steps_label,
@@ -133,9 +126,7 @@ def _fixed_kappa_figures(figure, data: ScalingData) -> None:
         "scaling_fixed_kappa_excess.png",
         kappa_ds,
         _series(fixed, "excess", "excess_half"),
-        f"Final excess loss against d at a fixed κ = {KAPPA_FIXED:g}, best config of each "
-        "optimizer, "
-        f"{CI_LEVEL}% intervals over seeds; dashed: the tolerance.",
+        f"Final excess loss against d at κ = {KAPPA_FIXED:g}.",
         theory={"tolerance": np.array([r.tol for r in fixed])},
         xlabel=axis,
         ylabel=excess_label,
