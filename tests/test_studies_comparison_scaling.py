@@ -11,6 +11,7 @@ from study_checks import assert_numbers_are_facts, check_study_output
 import jaxopt_hw as jh
 from jaxopt_hw import metrics
 from jaxopt_hw.studies import Settings, comparison, fmt, scaling
+from jaxopt_hw.studies.scaling import text as scaling_text
 from jaxopt_hw.sweep import METRIC_NAMES
 
 
@@ -457,7 +458,7 @@ def test_scaling_at_a_fixed_kappa_d_alone_still_slows_minibatch_methods(scaling_
     ratio = row["sgd"]["excess"] / floor
     assert facts["sgd_floor_ratio_min"] <= ratio <= facts["sgd_floor_ratio_max"]
     assert 1 / 3 < ratio < 3, ratio
-    assert any(table.startswith("*At a fixed κ") for table in result.tables)
+    assert any(table.startswith("*At a fixed κ") for table in result.detail_tables)
     # the fixed-κ designs (rotated eigenvectors, and a lower κ) take away the per-coordinate
     # steps' edge that the recipe's axis-aligned scaling gives them (quick run at d = 10: ≈ 1.4
     # against ≈ 0.1); the sentence says that the scan does not tell the two causes apart
@@ -493,7 +494,7 @@ def test_a_slopes_interval_comes_from_one_fit_per_seed():
     x = [1.0, 10.0, 100.0]
     rows = [[1.0, 1.0], [10.0, 100.0], [100.0, 1e4]]  # seed 0 grows like x^1, seed 1 like x^2
     np.testing.assert_allclose(scaling.per_seed_slopes(x, rows), [1.0, 2.0])
-    facts = scaling._seed_slope_facts("sgd_steps_kappa", scaling.per_seed_slopes(x, rows))
+    facts = scaling.seed_slope_facts("sgd_steps_kappa", scaling.per_seed_slopes(x, rows))
     assert facts["sgd_steps_kappa_seed_slope"] == pytest.approx(1.5)
     assert facts["sgd_steps_kappa_seed_slope_half"] == pytest.approx(
         metrics.t_quantile_975(1) * np.std([1.0, 2.0], ddof=1) / np.sqrt(2)
@@ -501,13 +502,182 @@ def test_a_slopes_interval_comes_from_one_fit_per_seed():
     # a point where not every seed has a value leaves each seed two points: no slope, no interval
     assert np.all(np.isnan(scaling.per_seed_slopes(x, [rows[0], None, rows[2]])))
     assert (
-        scaling._seed_slope_facts(
+        scaling.seed_slope_facts(
             "sgd_steps_kappa", scaling.per_seed_slopes(x, [rows[0], None, rows[2]])
         )
         == {}
     )
     with pytest.raises(ValueError, match="same seeds"):
         scaling.per_seed_slopes(x, [[1.0, 1.0], [10.0], [100.0, 1e4]])
+
+
+def _short_facts(**changes) -> dict:
+    """Synthetic facts for the scaling section's short sentences (the full run's, rounded)."""
+    optimizers = comparison.OPTIMIZERS
+    facts = {
+        "n_fixed": 10000,
+        "d_fixed": 5,
+        "d_min": 2,
+        "d_max": 1000,
+        "n_min": 500,
+        "n_max": 1000000,
+        "kappa_fixed": 100.0,
+        "kappa_d_min": 2,
+        "kappa_d_max": 100,
+        "batch_size": 32,
+        "steps": 5000,
+        "n_seeds": 5,
+        "tol_percent": 1.0,
+        "ci_level": 95,
+        "kappa_d_slope": 2.11,
+        "sgd_steps_kappa_slope": 1.11,
+        "sgd_steps_kappa_seed_slope": 1.09,
+        "sgd_steps_kappa_seed_slope_half": 0.0679,
+        "kappa_slope_tol": scaling.KAPPA_SLOPE_TOL,
+        "rmsprop_minus_sgd_kappa_slope": -0.2,
+        "rmsprop_minus_sgd_kappa_slope_half": 0.3,
+        "adam_minus_sgd_kappa_slope": -0.24,
+        "adam_minus_sgd_kappa_slope_half": 0.15,
+        "fixed_kappa_adaptive_over_gd": 1.4,
+        "recipe_adaptive_over_gd": 0.13,
+        "sgd_floor_ratio_min": 0.62,
+        "sgd_floor_ratio_max": 1.14,
+        "floor_factor": scaling.FLOOR_FACTOR,
+        "sgd_excess_d_fixed_kappa_slope": 0.776,
+        "dmax_gd_over_adaptive": 132.0,
+        "dmax_adaptive_over_gd": 1 / 132.0,
+        "excess_n_overlaps": 4,
+        "n_optimizers": 4,
+        "run_seconds_d_slope": 0.665,
+        "run_seconds_n_slope": 0.0216,
+        "beta_edges": 39,
+        "n_beta_tuned": 48,
+        "lr_edges": 0,
+        "n_tuned": 64,
+    }
+    for i, o in enumerate(optimizers):
+        facts[f"{o}_steps_d_fixed_kappa_slope"] = 0.9 + 0.1 * i
+        facts[f"{o}_steps_d_fixed_kappa_seed_slope"] = 0.91 + 0.1 * i
+        facts[f"{o}_steps_d_fixed_kappa_seed_slope_half"] = 0.2
+        facts[f"{o}_excess_d_slope"] = 3.0 - 0.1 * i
+        facts[f"{o}_steps_n_spread"] = 1.2 + 0.1 * i
+        facts[f"{o}_excess_nmin_ratio"] = 0.1 + 0.1 * i
+    facts.update(changes)
+    return {k: v for k, v in facts.items() if v is not None}
+
+
+def _short(name: str, facts: dict):
+    sentence = getattr(scaling_text, name)(facts)
+    if sentence is not None:
+        assert_numbers_are_facts(sentence, facts)
+    return sentence
+
+
+def test_scaling_short_kappa_sentence_follows_sgds_exponent():
+    nearly = _short("kappa_conclusion", _short_facts())
+    assert (
+        "nearly like gradient descent's κ¹, though faster" in nearly and "1.09 ± 0.0679" in nearly
+    )
+    slower = _short("kappa_conclusion", _short_facts(sgd_steps_kappa_seed_slope=0.91))
+    assert "though more slowly" in slower
+    follows = _short("kappa_conclusion", _short_facts(sgd_steps_kappa_seed_slope_half=0.2))
+    assert "as gradient descent's do" in follows and "nearly" not in follows
+    far = _short("kappa_conclusion", _short_facts(sgd_steps_kappa_slope=1.5))
+    assert "κ^1.5, not like gradient descent's κ¹" in far
+    none = _short("kappa_conclusion", _short_facts(sgd_steps_kappa_slope=None))
+    assert "too few d" in none and "d^2.11" in none
+
+
+def test_scaling_short_adaptive_sentence_says_slower_only_where_the_seeds_resolve_it():
+    partly = _short("adaptive_conclusion", _short_facts())
+    assert partly.startswith("Adam's steps grow more slowly with κ")
+    assert "RMSprop's difference is not resolved" in partly
+    both = _short("adaptive_conclusion", _short_facts(rmsprop_minus_sgd_kappa_slope_half=0.1))
+    assert both.startswith("RMSprop and Adam's steps grow more slowly") and "(" not in both
+    neither = _short("adaptive_conclusion", _short_facts(adam_minus_sgd_kappa_slope_half=0.3))
+    assert "resolve no difference" in neither and "grow more slowly" not in neither
+    gone = {"rmsprop_minus_sgd_kappa_slope": None, "adam_minus_sgd_kappa_slope": None}
+    assert _short("adaptive_conclusion", _short_facts(**gone)) is None
+
+
+def test_scaling_short_fixed_kappa_sentence_branches():
+    grow = _short("fixed_kappa_conclusion", _short_facts())
+    assert grow.startswith("At a fixed κ = 100") and "still grow with d (SGD like d^0.9)" in grow
+    assert "lose their edge" in grow and "does not separate the two" in grow
+    change = _short(
+        "fixed_kappa_conclusion", _short_facts(adam_steps_d_fixed_kappa_seed_slope_half=2.0)
+    )
+    assert "still grow" not in change and "do not resolve a growth" in change
+    unfit = {f"{o}_steps_d_fixed_kappa_slope": None for o in comparison.OPTIMIZERS}
+    assert "too few d" in _short("fixed_kappa_conclusion", _short_facts(**unfit))
+    kept = _short("fixed_kappa_conclusion", _short_facts(fixed_kappa_adaptive_over_gd=0.1))
+    assert "fare no worse" in kept and "lose" not in kept
+
+
+def test_scaling_short_noise_floor_sentence_branches():
+    accounts = _short("noise_floor_conclusion", _short_facts())
+    assert "within a factor 2" in accounts and "accounts for its growth" in accounts
+    outside = _short("noise_floor_conclusion", _short_facts(sgd_floor_ratio_min=0.1))
+    assert "0.1 to 1.14 times" in outside and "does not account" in outside
+    flat = _short("noise_floor_conclusion", _short_facts(sgd_excess_d_fixed_kappa_slope=-0.1))
+    assert "within a factor 2" in flat and "does not grow with d" in flat
+    assert _short("noise_floor_conclusion", _short_facts(sgd_floor_ratio_min=None)) is None
+
+
+@pytest.mark.parametrize(
+    "ratio, words", [(132.0, "132 times above"), (0.5, "2 times below"), (1.0, "level with")]
+)
+def test_scaling_short_accuracy_sentence_follows_the_ratio(ratio, words):
+    facts = _short_facts(dmax_gd_over_adaptive=ratio, dmax_adaptive_over_gd=1 / ratio)
+    sentence = _short("accuracy_conclusion", facts)
+    assert words in sentence and "grows with d for every optimizer" in sentence
+    flat = _short("accuracy_conclusion", _short_facts(adam_excess_d_slope=-0.1))
+    assert "does not grow with d" in flat
+
+
+def test_scaling_short_sample_size_sentence_branches():
+    full = _short("sample_size_conclusion", _short_facts())
+    assert "at most a factor 1.5" in full and "no difference in final accuracy" in full
+    assert "every optimizer ends lower" in full
+    mixed = _short(
+        "sample_size_conclusion",
+        _short_facts(sgd_steps_n_spread=None, excess_n_overlaps=3, adam_excess_nmin_ratio=1.2),
+    )
+    assert "not every optimizer reaches the tolerance at every n" in mixed
+    assert "a difference in final accuracy" in mixed and "not every optimizer ends lower" in mixed
+    quick = _short("sample_size_conclusion", _short_facts(excess_n_overlaps=None, n_min=10000))
+    assert "final accuracy" not in quick and "ends lower" not in quick
+
+
+def test_scaling_short_wall_time_and_grid_edge_sentences():
+    assert "grows with d (log-log slope 0.665) and stays flat in n" in _short(
+        "wall_time_conclusion", _short_facts()
+    )
+    other = _short(
+        "wall_time_conclusion", _short_facts(run_seconds_d_slope=0.1, run_seconds_n_slope=0.5)
+    )
+    assert "barely changes with d and changes with n too" in other
+    edges = _short("grid_edge_conclusion", _short_facts())
+    assert "39 of the 48 best β" in edges and "bounds" in edges
+    inside = _short("grid_edge_conclusion", _short_facts(beta_edges=0))
+    assert inside == "Every best lr and β lies inside its grid."
+
+
+def test_scaling_short_text_and_table_state_only_facts():
+    facts = _short_facts()
+    assert_numbers_are_facts(scaling_text.setup_text(facts), facts)
+    assert len(scaling_text.conclusions(facts)) == 8
+    row = {"n10000_d5": 81.9, "kappa100_d5": 100.0}
+    for key, kappa in row.items():
+        facts.update({f"{key}_n": 10000, f"{key}_d": 5, f"{key}_kappa": kappa})
+        for i, o in enumerate(comparison.OPTIMIZERS):
+            facts[f"{key}_{o}_excess"] = 0.001 * (i + 1)
+            if o != "sgd":
+                facts[f"{key}_{o}_steps"] = 40.0 + i
+    # the n-scan's n = 10000 is the d-scan's d = 5: one row
+    lines = scaling.summary_table(facts, [5], [5], [10000]).splitlines()
+    assert len(lines) == 4 and lines[2].startswith("| d | 10000 | 5 | 81.9 | — · 41 · 42 · 43 |")
+    assert lines[3].startswith("| κ = 100 | 10000 | 5 | 100 |")
 
 
 # --------------------------------------------------------------------------- gated text (synthetic facts)
@@ -668,7 +838,7 @@ def _scaling_facts(ratio, slope=1.08):
 )
 def test_gd_vs_adaptive_clause_follows_the_ratio(ratio, words):
     facts = _scaling_facts(ratio)
-    clause = scaling._gd_vs_adaptive_clause(facts)
+    clause = scaling.gd_vs_adaptive_clause(facts)
     assert words in clause
     assert ("above" in clause) == (ratio > 1) and ("below" in clause) == (ratio < 1)
     assert_numbers_are_facts(clause, facts)
@@ -677,9 +847,9 @@ def test_gd_vs_adaptive_clause_follows_the_ratio(ratio, words):
 def test_sgd_kappa_clause_claims_kappa_one_only_within_the_tolerance():
     steps = ["34", "268", "1974"]
     close = _scaling_facts(1.0, slope=1.08)
-    assert "they follow κ¹, as gradient descent's" in scaling._sgd_kappa_clause(close, steps)
+    assert "they follow κ¹, as gradient descent's" in scaling.sgd_kappa_clause(close, steps)
     seeds = {"sgd_steps_kappa_seed_slope": 1.06, "ci_level": 95}
-    assert "they follow κ¹" in scaling._sgd_kappa_clause(
+    assert "they follow κ¹" in scaling.sgd_kappa_clause(
         {**close, **seeds, "sgd_steps_kappa_seed_slope_half": 0.1}, steps
     )
     resolved = {
@@ -687,7 +857,7 @@ def test_sgd_kappa_clause_claims_kappa_one_only_within_the_tolerance():
         **seeds,
         "sgd_steps_kappa_seed_slope_half": 0.05,
     }  # 1.06 ± 0.05 leaves out 1
-    clause = scaling._sgd_kappa_clause(resolved, steps)
+    clause = scaling.sgd_kappa_clause(resolved, steps)
     assert (
         "they follow" not in clause
         and "nearly like κ¹" in clause
@@ -696,7 +866,7 @@ def test_sgd_kappa_clause_claims_kappa_one_only_within_the_tolerance():
     assert_numbers_are_facts(clause, {**resolved, **{s: float(s) for s in steps}})
     for slope in (1.0 + 1.5 * scaling.KAPPA_SLOPE_TOL, 1.0 - 1.5 * scaling.KAPPA_SLOPE_TOL):
         far = _scaling_facts(1.0, slope=slope)
-        clause = scaling._sgd_kappa_clause(far, steps)
+        clause = scaling.sgd_kappa_clause(far, steps)
         assert (
             "they follow κ¹" not in clause
             and f"farther than {fmt(scaling.KAPPA_SLOPE_TOL)}" in clause
