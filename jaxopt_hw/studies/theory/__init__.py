@@ -25,254 +25,49 @@ reported too: on the same window its slope is biased by about ``p/t``.
 
 from __future__ import annotations
 
-import math
 import time
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-import jaxopt_hw as jh
-from jaxopt_hw import metrics, plots
+from jaxopt_hw import metrics
 from jaxopt_hw.studies import Settings, StudyResult, fmt
+from jaxopt_hw.studies.theory.figures import curves_figure, rates_figure
+from jaxopt_hw.studies.theory.measure import (
+    FIT_FLOOR,
+    FIT_UPPER,
+    KAPPAS_FULL,
+    KAPPAS_QUICK,
+    LABELS,
+    METHODS,
+    N_FEATURES,
+    N_SAMPLES,
+    POLY_TOL,
+    RATE_TOL,
+    TARGET,
+    Data,
+    fit_rate,
+    fit_window,
+    measure,
+)
+
+__all__ = [
+    "NAME",
+    "TITLE",
+    "run",
+    "measure",
+    "facts",
+    "Data",
+    "fit_rate",
+    "fit_window",
+    "KAPPAS_FULL",
+    "KAPPAS_QUICK",
+    "METHODS",
+    "RATE_TOL",
+    "POLY_TOL",
+]
 
 NAME = "theory"
 TITLE = "Linear rates on quadratics: GD and heavy ball against theory"
-
-KAPPAS_QUICK = (10, 100, 1000)
-KAPPAS_FULL = (10, 30, 100, 300, 1000, 3000, 10000)
-N_SAMPLES, N_FEATURES = 500, 10
-DESIGN_SEED = 0
-#: the fit window starts once ‖w − w*‖ is below this fraction of its initial value …
-FIT_UPPER = 1e-2
-#: … and stops once it is within this factor of its floor (float64 round-off)
-FIT_FLOOR = 1e4
-#: the steps a run gets: this many e-folds of the predicted rate (well past round-off)
-BUDGET_EFOLDS = 40.0
-#: the reduction of ‖w − w*‖ whose step count is reported
-TARGET = 1e-8
-MAX_LOGS = 2000
-CURVE_POINTS = 400
-#: a method "converges at the predicted ρ" only when, at every κ, the contraction gap
-#: ``1 − ρ`` of its rate averaged over the starting points is within this relative error of
-#: the predicted one; a single start's fit may be off by more (its window can still hold
-#: some of the transient), and the largest such error is reported beside the claim
-RATE_TOL = 0.05
-#: heavy ball's fitted exponent p of ``t^p`` is "as the defective root's factor t predicts"
-#: only when every κ's p is within this of 1
-POLY_TOL = 0.2
-
-METHODS = ("gd", "hb", "nag")
-LABELS = {"gd": "GD", "hb": "heavy ball", "nag": "Nesterov"}
-
-
-def _constants(method: str, L: float, mu: float) -> tuple:
-    """``(optimizer, hyperparameters, predicted rate)`` of ``method`` for the spectrum ``[mu, L]``."""
-    kappa = L / mu
-    root = math.sqrt(kappa)
-    if method == "gd":
-        return (
-            jh.sgd(2.0 / (L + mu)),
-            {"alpha": 2.0 / (L + mu), "beta": 0.0},
-            (kappa - 1) / (kappa + 1),
-        )
-    if method == "hb":
-        alpha = 4.0 / (math.sqrt(L) + math.sqrt(mu)) ** 2
-        beta = ((root - 1) / (root + 1)) ** 2
-        return (
-            jh.heavy_ball(alpha, beta=beta),
-            {"alpha": alpha, "beta": beta},
-            (root - 1) / (root + 1),
-        )
-    if method == "nag":
-        alpha, beta = 1.0 / L, (root - 1) / (root + 1)
-        return (
-            jh.heavy_ball(alpha, beta=beta, nesterov=True),
-            {"alpha": alpha, "beta": beta},
-            1 - 1 / root,
-        )
-    raise ValueError(f"unknown method {method!r}")
-
-
-def fit_window(curve, upper: float = FIT_UPPER, floor: float = FIT_FLOOR) -> tuple:
-    """``(start, stop)``: the logged entries from the first one at or below ``upper`` times
-    the first value to (excluding) the first one at or below ``floor`` times the minimum."""
-    curve = np.asarray(curve, dtype=float)
-    below_upper = curve <= upper * curve[0]
-    start = int(np.argmax(below_upper)) if below_upper.any() else 0
-    near_floor = curve <= floor * np.min(curve[curve > 0])
-    stop = int(np.argmax(near_floor)) if near_floor.any() else len(curve)
-    return start, max(stop, start)
-
-
-def fit_rate(
-    curve, steps, polynomial: bool, upper: float = FIT_UPPER, floor: float = FIT_FLOOR
-) -> dict:
-    r"""The per-step contraction ρ of ``curve`` on its fit window (see :func:`fit_window`):
-    least squares of :math:`\log c_t = a + t\log\rho` (+ :math:`p\log t` when ``polynomial``).
-
-    Returns ``{"rate", "exponent" (p, 0 without the term), "start", "stop"}`` (the window's
-    first and last logged step); the rate is NaN with fewer than 4 points in the window."""
-    curve = np.asarray(curve, dtype=float)
-    steps = np.asarray(steps, dtype=float)
-    start, stop = fit_window(curve, upper, floor)
-    if stop - start < 4:
-        return {"rate": math.nan, "exponent": math.nan, "start": math.nan, "stop": math.nan}
-    t, values = steps[start:stop], np.log(curve[start:stop])
-    columns = [np.ones_like(t), t] + ([np.log(t)] if polynomial else [])
-    coefficients = np.linalg.lstsq(np.stack(columns, axis=1), values, rcond=None)[0]
-    return {
-        "rate": float(math.exp(coefficients[1])),
-        "exponent": float(coefficients[2]) if polynomial else 0.0,
-        "start": float(t[0]),
-        "stop": float(t[-1]),
-    }
-
-
-def _budget(rate: float) -> tuple:
-    """``(steps, log_every)``: ``BUDGET_EFOLDS`` e-folds of ``rate``, at most ``MAX_LOGS`` logs."""
-    needed = math.ceil(BUDGET_EFOLDS / -math.log(rate))
-    log_every = max(1, needed // MAX_LOGS)
-    return math.ceil(needed / log_every) * log_every, log_every
-
-
-def _thin(curve, steps, points: int = CURVE_POINTS) -> tuple:
-    index = np.unique(np.linspace(0, len(curve) - 1, points).round().astype(int))
-    return np.asarray(steps)[index], np.asarray(curve)[index]
-
-
-def _measure(kappas, seeds) -> list:
-    """One row per (κ, method): constants, prediction, per-seed fits and the seed-0 curve."""
-    rows = []
-    with jax.enable_x64(True):
-        for kappa in kappas:
-            problem = jh.linear_regression(
-                N_SAMPLES,
-                N_FEATURES,
-                seed=DESIGN_SEED,
-                condition_number=float(kappa),
-                dtype=jnp.float64,
-            )
-            for method in METHODS:
-                tx, hyper, predicted = _constants(method, problem.L, problem.mu)
-                steps, log_every = _budget(predicted)
-                fits, naive, reach, curve = [], [], [], None
-                for seed in seeds:  # the same optimizer object: one compile per (κ, method)
-                    trace = jh.run(problem, tx, steps=steps, seed=int(seed), log_every=log_every)
-                    distance = np.asarray(trace.dist_to_opt, dtype=float)
-                    logged = np.asarray(trace.steps)
-                    start = float(
-                        np.linalg.norm(
-                            np.asarray(problem.init_params(int(seed))) - np.asarray(problem.w_star)
-                        )
-                    )
-                    fits.append(fit_rate(distance, logged, polynomial=method != "gd"))
-                    naive.append(fit_rate(distance, logged, polynomial=False))
-                    reach.append(
-                        float(metrics.steps_to_tolerance(distance, logged, TARGET * start))
-                    )
-                    if curve is None:
-                        curve = _thin(
-                            np.concatenate([[start], distance]) / start,
-                            np.concatenate([[0], logged]),
-                        )
-                rows.append(
-                    {
-                        "kappa": kappa,
-                        "kappa_exact": float(problem.kappa),
-                        "method": method,
-                        **hyper,
-                        "steps": steps,
-                        "log_every": log_every,
-                        "predicted": predicted,
-                        "fits": fits,
-                        "naive": naive,
-                        "steps_to_target": reach,
-                        "curve": curve,
-                    }
-                )
-    for row in rows:
-        rates = np.array([f["rate"] for f in row["fits"]])
-        row["measured"] = float(np.mean(rates))
-        row["rel_error"] = float(np.max(np.abs(rates / row["predicted"] - 1)))
-        # the error in the exponent −log ρ, i.e. in the number of steps per e-fold
-        row["exponent_error"] = float(
-            np.max(np.abs(np.log(rates) / math.log(row["predicted"]) - 1))
-        )
-        row["gap_error"] = float(np.max(np.abs((1 - rates) / (1 - row["predicted"]) - 1)))
-        row["mean_gap_error"] = abs(
-            (1 - row["measured"]) / (1 - row["predicted"]) - 1
-        )  # of the mean rate
-        row["poly_exponent"] = float(np.mean([f["exponent"] for f in row["fits"]]))
-        naive_rates = np.array([f["rate"] for f in row["naive"]])
-        row["loglinear"] = float(np.mean(naive_rates))
-        row["loglinear_rel_error"] = float(np.max(np.abs(naive_rates / row["predicted"] - 1)))
-        row["loglinear_exponent_error"] = float(
-            np.max(np.abs(np.log(naive_rates) / math.log(row["predicted"]) - 1))
-        )
-        row["mean_steps_to_target"] = float(np.mean(row["steps_to_target"]))
-    return rows
-
-
-def _curves_figure(rows, kappas, path) -> None:
-    """Rows: methods; columns: κ. ‖w_t − w*‖/‖w_0 − w*‖ on a log scale, the fit window
-    shaded and the predicted slope ρ^t drawn through the end of the window."""
-    from matplotlib.figure import Figure
-
-    shown = [k for k in kappas if k in (10, 100, 1000, 10000)] or list(kappas)[:4]
-    fig = Figure(figsize=(3.6 * len(shown), 2.8 * len(METHODS)), layout="constrained")
-    axes = fig.subplots(len(METHODS), len(shown), squeeze=False)
-    for i, method in enumerate(METHODS):
-        for j, kappa in enumerate(shown):
-            ax = axes[i][j]
-            row = next(r for r in rows if r["kappa"] == kappa and r["method"] == method)
-            steps, curve = row["curve"]
-            ax.semilogy(steps, curve, color="C0", linewidth=1.4, label="measured (first seed)")
-            fit = row["fits"][0]
-            if math.isfinite(fit["stop"]):
-                ax.axvspan(fit["start"], fit["stop"], color="0.85", zorder=0, label="fit window")
-                anchor_step = fit["stop"]
-                anchor = np.interp(anchor_step, steps, curve)
-                grid = np.linspace(0, steps[-1], 200)
-                theory = anchor * row["predicted"] ** (grid - anchor_step)
-                keep = (theory >= curve[curve > 0].min() * 0.1) & (theory <= 10.0)
-                ax.semilogy(
-                    grid[keep],
-                    theory[keep],
-                    "--",
-                    color="C3",
-                    linewidth=1.2,
-                    label="predicted slope ρ^t",
-                )
-            ax.set_title(f"{LABELS[method]}, κ = {kappa:g}", fontsize=9)
-            ax.grid(True, which="major", alpha=0.3)
-            if j == 0:
-                ax.set_ylabel("‖w − w*‖ / ‖w₀ − w*‖")
-            if i == len(METHODS) - 1:
-                ax.set_xlabel("step")
-            if i == 0 and j == 0:
-                ax.legend(fontsize=7)
-    plots.save_figure(fig, path)
-
-
-def _rates_figure(rows, kappas, path) -> None:
-    """``1 − ρ`` measured (markers) and predicted (lines) against κ, log–log."""
-    measured, predicted = {}, {}
-    for method in METHODS:
-        chosen = [
-            next(r for r in rows if r["kappa"] == k and r["method"] == method) for k in kappas
-        ]
-        measured[LABELS[method]] = np.array([1 - r["measured"] for r in chosen])
-        predicted[LABELS[method]] = np.array([1 - r["predicted"] for r in chosen])
-    fig = plots.rates_table_plot(
-        np.asarray(kappas, dtype=float),
-        measured,
-        predicted,
-        ylabel="1 − ρ (contraction gap per step)",
-        title="linear rate of ‖w − w*‖ against κ",
-    )
-    fig.axes[0].set_yscale("log")
-    plots.save_figure(fig, path)
 
 
 def _per_kappa(f: dict, method: str, kappas) -> str:
@@ -284,8 +79,8 @@ def _per_kappa(f: dict, method: str, kappas) -> str:
         for k in kappas
     )
     return (
-        f"`1 − ρ` per step: {gaps}; largest relative error of a single start's ρ {f[f'{method}_max_rel_error']}, "
-        f"of its `1 − ρ` {f[f'{method}_max_gap_error']}"
+        f"`1 − ρ` per step: {gaps}; largest relative error of a single start's ρ "
+        f"{f[f'{method}_max_rel_error']}, of its `1 − ρ` {f[f'{method}_max_gap_error']}"
     )
 
 
@@ -315,7 +110,10 @@ def _nag_exponent_clause(facts: dict, f: dict) -> str:
     ``facts["poly_tol"]`` of 1; "between a simple root's constant factor and a double root's
     `t`" when every p lies strictly between 0 and 1; else that they lie outside that range."""
     low, high = facts["nag_poly_exponent_min"], facts["nag_poly_exponent_max"]
-    clause = f"; its fitted exponent p of `t^p` lies between {f['nag_poly_exponent_min']} and {f['nag_poly_exponent_max']}"
+    clause = (
+        f"; its fitted exponent p of `t^p` lies between {f['nag_poly_exponent_min']} and "
+        f"{f['nag_poly_exponent_max']}"
+    )
     if max(abs(low - 1), abs(high - 1)) <= facts["poly_tol"]:
         return clause + ", as the factor `t` of its double root at `λ = μ` predicts"
     if 0 < low and high < 1:
@@ -341,24 +139,26 @@ def _rate_conclusion(facts: dict, method: str, kappas) -> str:
     slower = facts[f"{method}_slower_count"] * 2 > len(kappas)
     if facts[f"{method}_mean_gap_error"] <= facts["rate_tol"]:
         sentence = (
-            f"{who} {verb} the predicted {rho}, its `1 − ρ`, averaged over the starting points, within a "
-            f"relative {f['rate_tol']} of the predicted at every κ ({_per_kappa(f, method, kappas)})"
+            f"{who} {verb} the predicted {rho}, its `1 − ρ`, averaged over the starting points, "
+            f"within a relative {f['rate_tol']} of the predicted at every κ "
+            f"({_per_kappa(f, method, kappas)})"
         )
         if slower:
             sentence += (
                 f"; the measured rate is slightly slower at {f[f'{method}_slower_count']} of the "
-                f"{f['n_kappas']} κ, its `1 − ρ` off by at most {f[f'{method}_mean_gap_error']} averaged "
-                f"over the starting points"
+                f"{f['n_kappas']} κ, its `1 − ρ` off by at most {f[f'{method}_mean_gap_error']} "
+                f"averaged over the starting points"
             )
     else:
         side = (
-            f"more slowly than the predicted {rho} at {f[f'{method}_slower_count']} of the {f['n_kappas']} κ"
+            f"more slowly than the predicted {rho} at {f[f'{method}_slower_count']} of the "
+            f"{f['n_kappas']} κ"
             if slower
             else f"at a rate off the predicted {rho}"
         )
         sentence = (
-            f"{who} converges {side}: averaged over the starting points, the relative error of `1 − ρ` "
-            f"reaches {f[f'{method}_mean_gap_error']}, above {f['rate_tol']} "
+            f"{who} converges {side}: averaged over the starting points, the relative error of "
+            f"`1 − ρ` reaches {f[f'{method}_mean_gap_error']}, above {f['rate_tol']} "
             f"({_per_kappa(f, method, kappas)})"
         )
     if method == "nag":  # its fit: the same polynomial factor as heavy ball's is fitted
@@ -374,8 +174,8 @@ def _rate_conclusion(facts: dict, method: str, kappas) -> str:
         <= facts["poly_tol"]
     ):
         return sentence + (
-            f", once the polynomial factor of its double root is fitted: {exponents}, as the defective "
-            f"root's factor `t` predicts."
+            f", once the polynomial factor of its double root is fitted: {exponents}, as the "
+            f"defective root's factor `t` predicts."
         )
     return sentence + (
         f", with the polynomial factor of its double root fitted: {exponents}, farther than "
@@ -387,17 +187,14 @@ def _slope(x, y) -> float:
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
 
 
-def run(settings: Settings) -> StudyResult:
-    started = time.perf_counter()
-    kappas = KAPPAS_QUICK if settings.quick else KAPPAS_FULL
-    seeds = tuple(settings.seeds)
-    rows = _measure(kappas, seeds)
-    by = {(r["kappa"], r["method"]): r for r in rows}
-
-    facts = {
+def facts(data: Data) -> dict:
+    """The study's facts: per (κ, method) the predicted and measured rates, their errors and
+    the steps to ``TARGET``; per method the worst errors and the steps' growth with κ."""
+    kappas, rows = data.kappas, data.rows
+    out = {
         "n": N_SAMPLES,
         "d": N_FEATURES,
-        "n_seeds": len(seeds),
+        "n_seeds": len(data.seeds),
         "n_kappas": len(kappas),
         "kappa_min": kappas[0],
         "kappa_max": kappas[-1],
@@ -408,122 +205,233 @@ def run(settings: Settings) -> StudyResult:
         "poly_tol": POLY_TOL,
     }
     for r in rows:
-        key = f"{r['method']}_k{r['kappa']}"
-        facts[f"kappa_{r['kappa']}"] = r["kappa"]
-        facts[f"{key}_predicted"] = r["predicted"]
-        facts[f"{key}_measured"] = r["measured"]
-        facts[f"{key}_rel_error"] = r["rel_error"]
-        facts[f"{key}_exponent_error"] = r["exponent_error"]
-        facts[f"{key}_gap_predicted"] = 1 - r["predicted"]
-        facts[f"{key}_gap_measured"] = 1 - r["measured"]
-        facts[f"{key}_gap_error"] = r["gap_error"]
-        facts[f"{key}_steps"] = r["mean_steps_to_target"]
-        if r["method"] != "gd":
-            facts[f"{key}_poly_exponent"] = r["poly_exponent"]
-            facts[f"{key}_loglinear"] = r["loglinear"]
-            facts[f"{key}_loglinear_rel_error"] = r["loglinear_rel_error"]
-            facts[f"{key}_loglinear_exponent_error"] = r["loglinear_exponent_error"]
+        out.update(_row_facts(r))
     for method in METHODS:
         chosen = [r for r in rows if r["method"] == method]
-        facts[f"{method}_max_rel_error"] = max(r["rel_error"] for r in chosen)
-        facts[f"{method}_max_gap_error"] = max(r["gap_error"] for r in chosen)
-        facts[f"{method}_mean_gap_error"] = max(
-            r["mean_gap_error"] for r in chosen
-        )  # the worst κ, seeds averaged
-    facts["max_rel_error"] = max(r["rel_error"] for r in rows)
-    facts["max_exponent_error"] = max(r["exponent_error"] for r in rows)
-    momentum_rows = [r for r in rows if r["method"] != "gd"]
-    facts["max_loglinear_exponent_error"] = max(
-        r["loglinear_exponent_error"] for r in momentum_rows
+        out[f"{method}_max_rel_error"] = max(r["rel_error"] for r in chosen)
+        out[f"{method}_max_gap_error"] = max(r["gap_error"] for r in chosen)
+        # the worst κ, seeds averaged
+        out[f"{method}_mean_gap_error"] = max(r["mean_gap_error"] for r in chosen)
+    out["max_rel_error"] = max(r["rel_error"] for r in rows)
+    out["max_exponent_error"] = max(r["exponent_error"] for r in rows)
+    out["max_loglinear_exponent_error"] = max(
+        r["loglinear_exponent_error"] for r in rows if r["method"] != "gd"
     )
-    hb_rows = [r for r in rows if r["method"] == "hb"]
-    facts["hb_poly_exponent_min"] = min(r["poly_exponent"] for r in hb_rows)
-    facts["hb_poly_exponent_max"] = max(r["poly_exponent"] for r in hb_rows)
+    out["hb_poly_exponent_min"] = min(r["poly_exponent"] for r in rows if r["method"] == "hb")
+    out["hb_poly_exponent_max"] = max(r["poly_exponent"] for r in rows if r["method"] == "hb")
     for method in METHODS:  # on which side of the prediction the measured gaps fall
-        facts[f"{method}_slower_count"] = sum(
+        out[f"{method}_slower_count"] = sum(
             r["measured"] > r["predicted"] for r in rows if r["method"] == method
         )
-    nag_rows = [r for r in rows if r["method"] == "nag"]
-    facts["nag_poly_exponent_min"] = min(r["poly_exponent"] for r in nag_rows)
-    facts["nag_poly_exponent_max"] = max(r["poly_exponent"] for r in nag_rows)
+    out["nag_poly_exponent_min"] = min(r["poly_exponent"] for r in rows if r["method"] == "nag")
+    out["nag_poly_exponent_max"] = max(r["poly_exponent"] for r in rows if r["method"] == "nag")
     for method in METHODS:
-        facts[f"{method}_steps_slope"] = _slope(
-            kappas, [by[(k, method)]["mean_steps_to_target"] for k in kappas]
+        out[f"{method}_steps_slope"] = _slope(
+            kappas, [data.row(k, method)["mean_steps_to_target"] for k in kappas]
         )
     kmax = kappas[-1]
-    facts["speedup_hb_kmax"] = (
-        by[(kmax, "gd")]["mean_steps_to_target"] / by[(kmax, "hb")]["mean_steps_to_target"]
+    out["speedup_hb_kmax"] = (
+        data.row(kmax, "gd")["mean_steps_to_target"] / data.row(kmax, "hb")["mean_steps_to_target"]
     )
+    return out
 
+
+def _row_facts(r: dict) -> dict:
+    """One (κ, method)'s facts, keyed ``{method}_k{κ}_…``; its steps also as a geometric
+    mean with its 95% interval (steps are positive and skewed over starts)."""
+    key = f"{r['method']}_k{r['kappa']}"
+    out = {
+        f"kappa_{r['kappa']}": r["kappa"],
+        f"{key}_predicted": r["predicted"],
+        f"{key}_measured": r["measured"],
+        f"{key}_rel_error": r["rel_error"],
+        f"{key}_exponent_error": r["exponent_error"],
+        f"{key}_gap_predicted": 1 - r["predicted"],
+        f"{key}_gap_measured": 1 - r["measured"],
+        f"{key}_gap_error": r["gap_error"],
+        f"{key}_steps": r["mean_steps_to_target"],
+    }
+    if r["method"] != "gd":
+        out[f"{key}_poly_exponent"] = r["poly_exponent"]
+        out[f"{key}_loglinear"] = r["loglinear"]
+        out[f"{key}_loglinear_rel_error"] = r["loglinear_rel_error"]
+        out[f"{key}_loglinear_exponent_error"] = r["loglinear_exponent_error"]
+    steps = metrics.log_interval(np.asarray(r["steps_to_target"], dtype=float))
+    out[f"{key}_steps_gm"] = float(steps.center)
+    out[f"{key}_steps_gm_low"] = float(steps.low)
+    out[f"{key}_steps_gm_high"] = float(steps.high)
+    return out
+
+
+# --------------------------------------------------------------------------- the short text
+
+
+#: how each method is named in the short conclusions, and its predicted rate
+_SHORT_CLAIMS = {
+    "gd": ("GD", "`ρ = (κ−1)/(κ+1)`"),
+    "hb": ("Heavy ball", "`ρ = (√κ−1)/(√κ+1)`"),
+    "nag": ("Nesterov", "`ρ = 1 − 1/√κ`"),
+}
+
+
+def rate_short(facts: dict, method: str) -> str:
+    """``method`` "converges at its predicted ρ" only when the seed-averaged ``1 − ρ`` is
+    within ``facts["rate_tol"]`` of the predicted at every κ; for the momentum methods also
+    where the fitted exponent p of ``t^p`` lies (the same gates as :func:`_rate_conclusion`)."""
     f = {k: fmt(v) for k, v in facts.items()}
+    who, rho = _SHORT_CLAIMS[method]
+    error = f[f"{method}_mean_gap_error"]
+    if facts[f"{method}_mean_gap_error"] <= facts["rate_tol"]:
+        sentence = f"{who} converges at its predicted {rho}: `1 − ρ` within {error} of it"
+    elif facts[f"{method}_slower_count"] * 2 > facts["n_kappas"]:
+        sentence = f"{who} converges more slowly than its predicted {rho}: `1 − ρ` off by {error}"
+    else:
+        sentence = f"{who} converges at a rate off its predicted {rho}: `1 − ρ` off by {error}"
+    if method == "gd":
+        return sentence + "."
+    low, high = facts[f"{method}_poly_exponent_min"], facts[f"{method}_poly_exponent_max"]
+    span = f"p = {f[f'{method}_poly_exponent_min']}–{f[f'{method}_poly_exponent_max']}"
+    if max(abs(low - 1), abs(high - 1)) <= facts["poly_tol"]:
+        return sentence + f", with the factor `t` of its double root (fitted `t^p`: {span})."
+    if method == "nag" and 0 < low and high < 1:
+        return sentence + f"; its fitted `t^p` ({span}) lies between a simple and a double root's."
+    return sentence + f"; its fitted `t^p` ({span}) is not the double root's `t`."
 
-    conclusions = [
-        *(_rate_conclusion(facts, method, kappas) for method in METHODS),
-        f"Over all {f['n_kappas']} condition numbers and the {f['n_seeds']} starting points, the largest relative "
-        f"error of a measured rate is {f['max_rel_error']} and the largest relative error of the exponent "
-        f"`−log ρ` (steps per e-fold) is {f['max_exponent_error']}; a plain log-linear fit of the momentum "
-        f"methods on the same window, which ignores the `t` factor, errs in the exponent by up to "
-        f"{f['max_loglinear_exponent_error']}.",
-        f"The steps needed to shrink ‖w − w*‖ by {f['target']} grow like κ^{f['gd_steps_slope']} for GD and "
-        f"κ^{f['hb_steps_slope']} for heavy ball (κ^{f['nag_steps_slope']} for Nesterov); at κ = {f['kappa_max']} "
-        f"GD needs {f[f'gd_k{kmax}_steps']} steps and heavy ball {f[f'hb_k{kmax}_steps']}, "
-        f"{f['speedup_hb_kmax']} times fewer.",
-    ]
-    text = (
-        f"Full-batch runs in float64 on least-squares designs with n = {f['n']} samples and d = {f['d']} features "
-        f"whose Hessian has eigenvalues spaced geometrically from μ to L = κμ, for κ from {f['kappa_min']} to "
-        f"{f['kappa_max']}, from {f['n_seeds']} random starting points each. The rate is the slope of "
-        f"`log‖w_t − w*‖` on the window where the distance is below {f['fit_upper']} of its start and above "
-        f"{f['fit_floor']} times its round-off floor."
+
+def steps_short(facts: dict) -> str:
+    """How the steps to the target grow with κ, and heavy ball's saving at the largest κ
+    ("times fewer" only when heavy ball needs fewer than GD)."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    growth = (
+        f"The steps to shrink ‖w − w*‖ by {f['target']} grow like κ^{f['gd_steps_slope']} for GD "
+        f"and κ^{f['hb_steps_slope']} for heavy ball"
+    )
+    if facts["speedup_hb_kmax"] > 1:
+        return growth + (
+            f": at κ = {f['kappa_max']} heavy ball needs {f['speedup_hb_kmax']} times fewer."
+        )
+    return growth + f": at κ = {f['kappa_max']} heavy ball saves no steps on GD."
+
+
+def text(facts: dict) -> str:
+    """What was run, in one paragraph."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    return (
+        f"GD, heavy ball and Nesterov at their textbook-optimal constants, full batch in float64, "
+        f"on least squares with n = {f['n']}, d = {f['d']} and condition number κ from "
+        f"{f['kappa_min']} to {f['kappa_max']}, from {f['n_seeds']} starting points each; ρ is "
+        f"fitted to `‖w_t − w*‖`."
     )
 
+
+# --------------------------------------------------------------------------- the details
+
+
+def errors_detail(facts: dict) -> str:
+    """The largest errors of the measured rates and exponents, over every κ and start."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    return (
+        f"Over all {f['n_kappas']} condition numbers and the {f['n_seeds']} starting points, the "
+        f"largest relative error of a measured rate is {f['max_rel_error']} and the largest "
+        f"relative error of the exponent `−log ρ` (steps per e-fold) is {f['max_exponent_error']}; "
+        f"a plain log-linear fit of the momentum methods on the same window, which ignores the "
+        f"`t` factor, errs in the exponent by up to {f['max_loglinear_exponent_error']}."
+    )
+
+
+def steps_detail(facts: dict) -> str:
+    """The steps' growth with κ for the three methods, and the counts at the largest κ."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    kmax = facts["kappa_max"]
+    return (
+        f"The steps needed to shrink ‖w − w*‖ by {f['target']} grow like κ^{f['gd_steps_slope']} "
+        f"for GD and κ^{f['hb_steps_slope']} for heavy ball (κ^{f['nag_steps_slope']} for "
+        f"Nesterov); at κ = {f['kappa_max']} GD needs {f[f'gd_k{kmax}_steps']} steps and heavy "
+        f"ball {f[f'hb_k{kmax}_steps']}, {f['speedup_hb_kmax']} times fewer."
+    )
+
+
+def protocol_detail(facts: dict) -> str:
+    """The protocol: the designs, the starts and the fit window."""
+    f = {k: fmt(v) for k, v in facts.items()}
+    return (
+        f"Full-batch runs in float64 on least-squares designs with n = {f['n']} samples and "
+        f"d = {f['d']} features whose Hessian has eigenvalues spaced geometrically from μ to "
+        f"L = κμ, for κ from {f['kappa_min']} to {f['kappa_max']}, from {f['n_seeds']} random "
+        f"starting points each. The rate is the slope of `log‖w_t − w*‖` on the window where the "
+        f"distance is below {f['fit_upper']} of its start and above {f['fit_floor']} times its "
+        f"round-off floor."
+    )
+
+
+def table(data: Data) -> str:
+    """Per κ: each method's measured (predicted) ``1 − ρ``, and its geometric-mean steps."""
+    rows = [
+        "| κ | 1 − ρ: GD | heavy ball | Nesterov | steps to 1e-8: GD / heavy ball / Nesterov |",
+        "|---|---|---|---|---|",
+    ]
+    for kappa in data.kappas:
+        chosen = [data.row(kappa, method) for method in METHODS]
+        gaps = " | ".join(f"{fmt(1 - r['measured'])} ({fmt(1 - r['predicted'])})" for r in chosen)
+        steps = " / ".join(
+            fmt(float(metrics.log_interval(np.asarray(r["steps_to_target"])).center))
+            for r in chosen
+        )
+        rows.append(f"| {kappa:g} | {gaps} | {steps} |")
+    return "\n".join(rows)
+
+
+def detail_table(data: Data) -> str:
+    """Every (κ, method): constants, rates, errors, fitted exponent and steps."""
     header = (
-        "| κ | method | α | β | predicted ρ | measured ρ | rel. error ρ | rel. error −log ρ | fitted p "
-        "| log-linear ρ | steps to 1e-8 |\n|---|---|---|---|---|---|---|---|---|---|---|"
+        "| κ | method | α | β | predicted ρ | measured ρ | rel. error ρ | rel. error −log ρ "
+        "| fitted p | log-linear ρ | steps to 1e-8 (geometric mean, 95%) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [header]
-    for r in rows:
+    for r in data.rows:
+        steps = metrics.log_interval(np.asarray(r["steps_to_target"], dtype=float))
         lines.append(
-            f"| {r['kappa']:g} | {LABELS[r['method']]} | {r['alpha']:.4g} | {r['beta']:.4g} | {r['predicted']:.6f} "
-            f"| {r['measured']:.6f} | {r['rel_error']:.2e} | {r['exponent_error']:.2e} | "
-            f"{r['poly_exponent']:.3f} | {r['loglinear']:.6f} | {r['mean_steps_to_target']:.0f} |"
+            f"| {r['kappa']:g} | {LABELS[r['method']]} | {r['alpha']:.4g} | {r['beta']:.4g} "
+            f"| {r['predicted']:.6f} | {r['measured']:.6f} | {r['rel_error']:.2e} "
+            f"| {r['exponent_error']:.2e} | {r['poly_exponent']:.3f} | {r['loglinear']:.6f} "
+            f"| {metrics.log_interval_text(steps.center, steps.low, steps.high)} |"
         )
-    table = "\n".join(lines)
+    return "\n".join(lines)
 
+
+def _figures(data: Data, settings: Settings) -> list:
+    """Draws the curves and rates figures; ``[(file name, caption)]``."""
     curves_name, rates_name = "theory_curves.png", "theory_rates.png"
-    _curves_figure(rows, kappas, settings.figure_path(curves_name))
-    _rates_figure(rows, kappas, settings.figure_path(rates_name))
+    curves_figure(data.rows, data.kappas, settings.figure_path(curves_name))
+    rates_figure(data.rows, data.kappas, settings.figure_path(rates_name))
+    return [
+        (curves_name, "Distance to w* per step; shaded: the fit window; dashed: predicted ρ^t."),
+        (rates_name, "1 − ρ against κ: measured (markers) and predicted (lines)."),
+    ]
 
-    data = {
-        "kappas": list(kappas),
-        "seeds": list(seeds),
-        "rows": [
-            {
-                key: (
-                    value
-                    if key != "curve"
-                    else {"steps": value[0].tolist(), "distance": value[1].tolist()}
-                )
-                for key, value in r.items()
-            }
-            for r in rows
-        ],
-    }
-    facts["seconds"] = round(time.perf_counter() - started, 1)  # measurement, fits and figures
+
+def run(settings: Settings) -> StudyResult:
+    """Measures, derives the facts, draws the figures and writes the text."""
+    started = time.perf_counter()
+    data = measure(settings)
+    found = facts(data)
+    figures = _figures(data, settings)
+    found["seconds"] = round(time.perf_counter() - started, 1)  # measurement, fits and figures
     return StudyResult(
         name=NAME,
         title=TITLE,
-        facts=facts,
-        data=data,
-        figures=[
-            (
-                curves_name,
-                "‖w_t − w*‖ (relative to the start) for GD, heavy ball and Nesterov at their optimal "
-                "constants; shaded: the fit window; dashed: the predicted slope ρ^t.",
-            ),
-            (rates_name, "1 − ρ against κ: measured (markers) and predicted (lines)."),
+        facts=found,
+        data=data.to_json(),
+        figures=figures,
+        tables=[table(data)],
+        conclusions=[*(rate_short(found, m) for m in METHODS), steps_short(found)],
+        text=text(found),
+        details=[
+            *(_rate_conclusion(found, m, data.kappas) for m in METHODS),
+            errors_detail(found),
+            steps_detail(found),
+            protocol_detail(found),
         ],
-        tables=[table],
-        conclusions=conclusions,
-        text=text,
+        detail_tables=[detail_table(data)],
     )
