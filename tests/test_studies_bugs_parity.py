@@ -271,7 +271,7 @@ def test_distances_over_the_optimum_norm():
     trajectories = np.array(
         [[[30.0, 40.0], [0.3, 0.4], [0.0, 0.5]], [[-9.0, 0.0], [0.6, 0.8], [0.0, 0.0]]]
     )
-    distances = homework_bugs._distances(trajectories, w_star)  # the start (index 0) is left out
+    distances = homework_bugs.distances(trajectories, w_star)  # the start (index 0) is left out
     assert distances["max_norm_ratio"] == pytest.approx(0.2)
     assert distances["min_dist_ratio"] == pytest.approx(0.8)
     assert homework_bugs._near_zero(
@@ -321,3 +321,97 @@ def test_bias_verdict_without_geometric_means_uses_the_t_intervals():
     )  # 0.05 ± 0.005 against 0.0117 ± 0.00117
     wide = _bug_facts(**{f"{homework_bugs.MAIN}.adam.correct.half": 0.05})
     assert homework_bugs._bias_verdict(wide) == "the two intervals overlap"
+
+
+# --------------------------------------------------------------------------- short conclusions (synthetic facts)
+
+
+def _short_bug_facts(**overrides):
+    """``_bug_facts`` with the derived facts the long sentences add, and the gates' inputs."""
+    facts = {"medium.correct_top_separated": 1, "confidence": 95, **_bug_facts(**overrides)}
+    homework_bugs._conclusions(facts, ("medium",))
+    facts.update(overrides)
+    return facts
+
+
+def test_short_bug_sentences_follow_their_gates():
+    m = homework_bugs.MAIN
+    facts = _short_bug_facts(**{f"{m}.adam.correct.mean": 0.001})
+    assert "keeps RMSprop and Adam next to w = 0" in homework_bugs.assign_short(facts)
+    assert homework_bugs.flat_short(facts).startswith("Such curves are flat")
+    assert "hardly matters" in homework_bugs.lr_short(facts)
+    assert "not a failure" in homework_bugs.bias_short(facts)
+    assert "RMSprop and Adam divide it out" in homework_bugs.grad_short(facts, ("medium",))
+    assert homework_bugs.ranking_short(facts).startswith(
+        "Correctly implemented, Adam ends lowest (separated from the next); as written, Momentum"
+    )
+    moved = _short_bug_facts(
+        **{
+            f"{m}.adam.assign_step.max_norm_ratio": 0.5,
+            f"{m}.adam.assign_step.min_dist_ratio": 0.6,
+            f"{m}.adam.assign_step.lr2.mean": 200.0,
+            f"{m}.adam.bias_1_minus_beta.diverged": 1,
+            f"{m}.correct_top_separated": 0,
+        }
+    )
+    assert "next to w = 0" not in homework_bugs.assign_short(moved)
+    assert homework_bugs.flat_short(moved).startswith("After 10 steps")
+    assert "still moves the final loss" in homework_bugs.lr_short(moved)
+    assert "failure" not in homework_bugs.bias_short(moved)
+    assert "(not separated from the next)" in homework_bugs.ranking_short(moved)
+    for facts_ in (facts, moved):
+        for sentence in (
+            homework_bugs.assign_short(facts_),
+            homework_bugs.flat_short(facts_),
+            homework_bugs.lr_short(facts_),
+            homework_bugs.bias_short(facts_),
+            homework_bugs.returns_short(facts_),
+            homework_bugs.grad_short(facts_, ("medium",)),
+            homework_bugs.ranking_short(facts_),
+        ):
+            assert_numbers_are_facts(sentence, facts_)
+
+
+@pytest.mark.parametrize("diverged, says", [(5, "diverges without it"), (0, "ends at")])
+def test_short_grad_sentence_on_the_large_problem(diverged, says):
+    facts = _short_bug_facts(
+        **{
+            "n_seeds": 5,
+            "large.momentum.correct.diverged": diverged,
+            "large.momentum.correct.mean": 3.0,
+            "large.momentum.grad_over_n.mean": 80.0,
+        }
+    )
+    sentence = homework_bugs.grad_short(facts, ("medium", "large"))
+    assert says in sentence and "divide it out" not in sentence
+    assert_numbers_are_facts(sentence, facts)
+
+
+def _parity_facts(**overrides):
+    facts = {
+        "float32.max_rel_diff": 2.11e-05,
+        "float64.max_rel_diff": 0.0,
+        "float64.eps": 2.22e-16,
+        "same_algorithm": parity.SAME_ALGORITHM,
+        "speed_ratio.median": 0.983,
+        "speed_ratio.min": 0.897,
+        "speed_ratio.max": 1.09,
+        "speed_ratio.max_off": 0.05,
+        "timing_spread_percent": 3.31,
+        "speed_tol": parity.SPEED_TOL,
+    }
+    facts.update(overrides)
+    return facts
+
+
+def test_parity_short_sentences_follow_their_gates():
+    facts = _parity_facts()
+    assert "to round-off" in parity.roundoff_conclusion(facts)
+    assert "equally fast" in parity.speed_conclusion(facts)
+    apart = _parity_facts(**{"float64.max_rel_diff": 1e-6, "speed_ratio.max_off": 0.5})
+    assert "more than round-off" in parity.roundoff_conclusion(apart)
+    assert "beyond the timing noise" in parity.speed_conclusion(apart)
+    assert "differs in more than its arithmetic" in parity.float64_detail(apart)
+    for facts_ in (facts, apart):
+        for sentence in (parity.roundoff_conclusion(facts_), parity.speed_conclusion(facts_)):
+            assert_numbers_are_facts(sentence, facts_)

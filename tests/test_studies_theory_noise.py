@@ -398,3 +398,78 @@ def test_reshuffling_is_said_to_lower_the_floor_only_when_measured_and_predicted
     )
     for facts_, sentence_ in ((facts, sentence), (same, unchanged)):
         assert_numbers_are_facts(sentence_, facts_)
+
+
+# --------------------------------------------------------------------------- short conclusions (synthetic facts)
+
+
+@pytest.mark.parametrize("method", theory.METHODS)
+def test_short_rate_sentence_follows_the_tolerance(method):
+    facts, _ = _theory_facts(gap_error=0.5 * theory.RATE_TOL)
+    assert "converges at its predicted" in theory.rate_short(facts, method)
+    far, _ = _theory_facts(gap_error=3 * theory.RATE_TOL)
+    assert "converges at a rate off its predicted" in theory.rate_short(far, method)
+    far[f"{method}_slower_count"] = 2
+    assert "converges more slowly than its predicted" in theory.rate_short(far, method)
+    for facts_ in (facts, far):
+        assert_numbers_are_facts(theory.rate_short(facts_, method), facts_)
+
+
+@pytest.mark.parametrize(
+    "method, exponents, says",
+    [
+        ("hb", (0.86, 0.97), "with the factor `t` of its double root"),
+        ("hb", (0.5, 0.9), "is not the double root's `t`"),
+        ("nag", (0.62, 0.7), "lies between a simple and a double root's"),
+        ("nag", (0.9, 1.05), "with the factor `t` of its double root"),
+        ("nag", (-0.1, 0.5), "is not the double root's `t`"),
+    ],
+)
+def test_short_rate_sentence_places_the_fitted_exponent(method, exponents, says):
+    facts, _ = _theory_facts()
+    facts[f"{method}_poly_exponent_min"], facts[f"{method}_poly_exponent_max"] = exponents
+    sentence = theory.rate_short(facts, method)
+    assert says in sentence
+    assert_numbers_are_facts(sentence, facts)
+
+
+@pytest.mark.parametrize("speedup, says", [(76.1, "76.1 times fewer"), (0.9, "saves no steps")])
+def test_short_steps_sentence_says_fewer_only_when_fewer(speedup, says):
+    facts = {
+        "target": 1e-8,
+        "gd_steps_slope": 1.0,
+        "hb_steps_slope": 0.517,
+        "kappa_max": 10000,
+        "speedup_hb_kmax": speedup,
+    }
+    sentence = theory.steps_short(facts)
+    assert says in sentence
+    assert_numbers_are_facts(sentence, facts)
+
+
+def test_short_noise_sentences_follow_their_gates():
+    facts = _noise_facts()
+    assert "grows with α and shrinks with B, close to `∝ α/B`" in noise_floor.floor_short(facts)
+    assert "predicts all 20 floors" in noise_floor.prediction_short(facts)
+    assert "the prediction misses" in noise_floor.additive_short(facts)
+    assert "lowers the floor" in noise_floor.reshuffling_short(facts)
+    other = _noise_facts(
+        slope_alpha_min=-0.1,
+        slope_batch_max=0.1,
+        n_ratio_off=3,
+        additive_ratio_b1_amax=1.05,
+        rr_factor_bmax_amin=0.95,
+    )
+    assert noise_floor.floor_short(other).startswith("The floor has no common trend")
+    assert "farther than" in noise_floor.floor_short(other)
+    assert "misses 3 of the 20 floors" in noise_floor.prediction_short(other)
+    assert "still comes within" in noise_floor.additive_short(other)
+    assert "does not lower the floor" in noise_floor.reshuffling_short(other)
+    for facts_ in (facts, other):
+        for sentence in (
+            noise_floor.floor_short(facts_),
+            noise_floor.prediction_short(facts_),
+            noise_floor.additive_short(facts_),
+            noise_floor.reshuffling_short(facts_),
+        ):
+            assert_numbers_are_facts(sentence, facts_)
