@@ -46,7 +46,5 @@ __all__ = [
     "performance_profile",
     "rungs",
     "save_figure",
+    "color",
 ]
-
-# The old name of color, which studies/parity.py still reads.
-_color = color

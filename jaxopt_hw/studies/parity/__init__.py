@@ -482,7 +482,13 @@ def _figure(curves: dict, size: str, path) -> None:
                 identical.append(LABELS[name])
                 continue
             shown = np.where(running > 0, running, np.nan)
-            ax.plot(np.arange(len(shown)), shown, label=LABELS[name], color=f"C{i}", linewidth=1.4)
+            ax.plot(
+                np.arange(len(shown)),
+                shown,
+                label=LABELS[name],
+                color=plots.color(i),
+                linewidth=1.4,
+            )
         eps = float(jnp.finfo(jnp.dtype(dtype)).eps)
         ax.axhline(eps, color="black", linestyle=":", linewidth=1.0)
         ax.annotate("machine ε", (0, eps), va="bottom", fontsize=8)
