@@ -197,7 +197,7 @@ def test_a_heldout_fastest_config_counts_only_where_its_median_seed_ends_below_t
     best = _seeds_result([[5.0, 0.5], [5.0, 0.7], [5.0, 0.9]])
     # reaches the tolerance at step 10 on every seed, and stays below it on two of three
     fastest = _seeds_result([[0.5, 0.6], [0.5, 3.0], [0.5, 0.2]])
-    summary = comparison._heldout_summary(best, fastest)
+    summary = comparison.heldout_summary(best, fastest)
     assert (
         summary["excess"] == pytest.approx(0.7)
         and summary["fastest"] == 10
@@ -205,11 +205,11 @@ def test_a_heldout_fastest_config_counts_only_where_its_median_seed_ends_below_t
     )
     # passes the tolerance early, but the median seed ends above it: not "fast to the tolerance"
     passing = _seeds_result([[0.5, 3.0], [0.5, 3.0], [0.5, 0.2]])
-    assert comparison._heldout_summary(best, passing)["fastest"] == math.inf
+    assert comparison.heldout_summary(best, passing)["fastest"] == math.inf
     # a diverged seed ends nowhere, whatever its frozen loss
     frozen = _seeds_result([[0.5, 0.6], [0.5, 0.6], [0.5, 0.2]], diverged=[True, True, False])
-    assert comparison._heldout_summary(best, frozen)["fastest"] == math.inf
-    assert comparison._heldout_summary(best, None)["fastest"] == math.inf
+    assert comparison.heldout_summary(best, frozen)["fastest"] == math.inf
+    assert comparison.heldout_summary(best, None)["fastest"] == math.inf
 
 
 def test_the_fastest_tuning_config_must_end_below_the_tolerance_on_its_median_seed():
@@ -324,7 +324,7 @@ def test_the_notebooks_picks_are_judged_against_the_grids_best():
     facts = _pick_facts(
         {"momentum": (1, 0, 1.0, 0), "rmsprop": (0, 0, 1.5, 0), "adam": (0, 1, 40.0, 0)}
     )
-    text = comparison._notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
+    text = comparison.notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
     assert "β = 0.7 ends at 0.1 (95% 0.05–0.2): it is the grid's best" in text
     assert (
         "1.5 times the best (95% interval 0.75–3, paired over the seeds): not separated from the best"
@@ -336,7 +336,7 @@ def test_the_notebooks_picks_are_judged_against_the_grids_best():
     facts = _pick_facts(
         {"momentum": (0, 0, 2.0, 1), "rmsprop": (0, 0, 1.5, 0), "adam": (1, 0, 1.0, 0)}
     )
-    text = comparison._notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
+    text = comparison.notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
     assert "it diverged on 1 of 5 seeds" in text and facts["large_notebook_picks_held"] == 2
     # the other problems are counted
     facts.update(
@@ -344,9 +344,7 @@ def test_the_notebooks_picks_are_judged_against_the_grids_best():
             {"momentum": (0, 1, 9.0, 0), "rmsprop": (0, 1, 9.0, 0), "adam": (0, 0, 1.1, 0)}, "small"
         )
     )
-    text = comparison._notebook_picks_conclusion(
-        facts, ["small", "large"], lambda size: f"({size})"
-    )
+    text = comparison.notebook_picks_conclusion(facts, ["small", "large"], lambda size: f"({size})")
     assert text.endswith("on the other problems 1 of 3 at (small).")
 
 
@@ -361,9 +359,7 @@ def test_no_speed_accuracy_claim_without_a_pair_that_shows_it():
             ("excess", 1.0),
         )
     }
-    text = comparison._speed_accuracy_conclusion(
-        facts, [("small", 500, 2)], lambda size: "(500, 2)"
-    )
+    text = comparison.speed_accuracy_conclusion(facts, [("small", 500, 2)], lambda size: "(500, 2)")
     assert text.startswith("In 0 of the 4") and "ask for different" not in text
 
 
@@ -542,7 +538,7 @@ def _trajectory_facts(bend=1.5, floor=0.1, **overrides):
 
 
 def test_trajectory_conclusion_claims_the_floor_and_the_bend_only_when_measured():
-    both = comparison._trajectory_conclusion(_trajectory_facts())
+    both = comparison.trajectory_conclusion(_trajectory_facts())
     assert "jitter at the noise floor" in both and "bent by the elongated contours" in both
     assert (
         "(the longest: Adam, separated from the next at 95%; the straightest: SGD, not separated from the next "
@@ -550,9 +546,7 @@ def test_trajectory_conclusion_claims_the_floor_and_the_bend_only_when_measured(
     ) in both
     # a one-step approach is straight (bend 1); a run whose mean excess loss after the
     # tolerance is three tolerances is not at the floor
-    neither = comparison._trajectory_conclusion(
-        _trajectory_facts(bend=1.0, small_rmsprop_floor=3.0)
-    )
+    neither = comparison.trajectory_conclusion(_trajectory_facts(bend=1.0, small_rmsprop_floor=3.0))
     assert "jitter at the noise floor" not in neither and "bent" not in neither
     assert (
         "steps to the tolerance: 1, 2, 3, 4" in neither
@@ -561,7 +555,7 @@ def test_trajectory_conclusion_claims_the_floor_and_the_bend_only_when_measured(
     facts = _trajectory_facts()
     for what in ("approach_steps", "bend", "floor"):
         del facts[f"small_adam_{what}"]  # Adam never reached the tolerance
-    never = comparison._trajectory_conclusion(facts)
+    never = comparison.trajectory_conclusion(facts)
     assert "jitter at the noise floor" not in never and "bent" not in never and "never" in never
     for facts_, sentence in ((_trajectory_facts(), both), (facts, never)):
         assert_numbers_are_facts(sentence, facts_)
@@ -592,7 +586,7 @@ def _divergence_facts(**overrides):
 
 
 def _divergence_sentence(facts):
-    sentence = comparison._divergence_conclusion(
+    sentence = comparison.divergence_conclusion(
         facts,
         ["small", "medium"],
         lambda size: f"({fmt(facts[f'n_{size}'])}, {fmt(facts[f'd_{size}'])})",
@@ -643,14 +637,14 @@ def test_momentum_is_said_to_be_stable_further_only_when_measured():
 def test_approach_measures_steps_bend_and_floor():
     straight = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [2.1, 0.0], [2.0, 0.0]])
     excess = np.array([4.0, 0.5, 0.25, 0.75])  # after steps 0..3 (params[1:])
-    assert comparison._approach(straight, excess, tol=1.0) == pytest.approx(
+    assert comparison.approach(straight, excess, tol=1.0) == pytest.approx(
         {"approach_steps": 2, "bend": 1.0, "floor": 0.5}
     )
     corner = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [1.1, 1.0]])
-    assert comparison._approach(corner, [3.0, 0.1, 0.3], tol=1.0)["bend"] == pytest.approx(
+    assert comparison.approach(corner, [3.0, 0.1, 0.3], tol=1.0)["bend"] == pytest.approx(
         2 / math.sqrt(2)
     )
-    assert comparison._approach(corner, [3.0, 2.0, 2.0], tol=1.0) == {}
+    assert comparison.approach(corner, [3.0, 2.0, 2.0], tol=1.0) == {}
 
 
 def _scaling_facts(ratio, slope=1.08):
