@@ -18,7 +18,8 @@ On each of the homework's least-squares problems (``jh.linear_regression``, size
 
 The parts: :mod:`.grids` (problems, grids, thresholds), :mod:`.sweeps` (sweeps and what is
 read off them), :mod:`.measure` (``measure(settings) -> Measured``), :mod:`.facts`
-(``facts(data)``), :mod:`.details` (the sentences), :mod:`.tables` and :mod:`.figures`.
+(``facts(data)``), :mod:`.text` (the report's paragraph, table and short conclusions),
+:mod:`.details` (the long-form sentences), :mod:`.tables` and :mod:`.figures`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import time
 
 from jaxopt_hw.studies import Settings, StudyResult
+from jaxopt_hw.studies.comparison import text
 from jaxopt_hw.studies.comparison.details import (
     details,
     divergence_conclusion,
@@ -112,15 +114,17 @@ def run(settings: Settings) -> StudyResult:
     found = facts(data)
     sizes = data.sizes
     shown, others = draw(data, settings, shape_of(formatted(found)))
-    long_form = details(found, sizes)
+    long_form = details(found, sizes) + ([text.other_figures(others)] if others else [])
     found["seconds"] = round(time.perf_counter() - data.started, 1)
     return StudyResult(
         name=NAME,
         title=TITLE,
         facts=found,
         data=results_data(data),
-        figures=shown + others,
-        tables=detail_tables(data, found),
-        conclusions=long_form[1:],
-        text=long_form[0],
+        figures=shown,
+        tables=[text.table(found, sizes)],
+        conclusions=text.conclusions(found, sizes),
+        text=text.paragraph(found, sizes),
+        details=long_form,
+        detail_tables=detail_tables(data, found),
     )
