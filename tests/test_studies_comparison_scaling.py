@@ -126,9 +126,10 @@ def test_comparison_ranks_by_held_out_seeds(comparison_run):
         # the held-out scores are new runs, not the tuning seeds' numbers again
         for name in comparison.OPTIMIZERS:
             assert facts[f"{size}_heldout_{name}_excess"] != facts[f"{size}_wide_{name}_excess"]
-    assert result.conclusions[0].startswith(
+    assert result.details[1].startswith(
         "Tuned on the wide grid over the 2 tuning seeds and scored on 4 held-out"
     )
+    assert result.conclusions[0].startswith("Most accurate on the held-out seeds:")
 
 
 #: the relative gap between a run's and its sweep's final excess loss: a few float32 ulps on
@@ -198,7 +199,7 @@ def test_a_heldout_fastest_config_counts_only_where_its_median_seed_ends_below_t
     best = _seeds_result([[5.0, 0.5], [5.0, 0.7], [5.0, 0.9]])
     # reaches the tolerance at step 10 on every seed, and stays below it on two of three
     fastest = _seeds_result([[0.5, 0.6], [0.5, 3.0], [0.5, 0.2]])
-    summary = comparison._heldout_summary(best, fastest)
+    summary = comparison.heldout_summary(best, fastest)
     assert (
         summary["excess"] == pytest.approx(0.7)
         and summary["fastest"] == 10
@@ -206,11 +207,11 @@ def test_a_heldout_fastest_config_counts_only_where_its_median_seed_ends_below_t
     )
     # passes the tolerance early, but the median seed ends above it: not "fast to the tolerance"
     passing = _seeds_result([[0.5, 3.0], [0.5, 3.0], [0.5, 0.2]])
-    assert comparison._heldout_summary(best, passing)["fastest"] == math.inf
+    assert comparison.heldout_summary(best, passing)["fastest"] == math.inf
     # a diverged seed ends nowhere, whatever its frozen loss
     frozen = _seeds_result([[0.5, 0.6], [0.5, 0.6], [0.5, 0.2]], diverged=[True, True, False])
-    assert comparison._heldout_summary(best, frozen)["fastest"] == math.inf
-    assert comparison._heldout_summary(best, None)["fastest"] == math.inf
+    assert comparison.heldout_summary(best, frozen)["fastest"] == math.inf
+    assert comparison.heldout_summary(best, None)["fastest"] == math.inf
 
 
 def test_the_fastest_tuning_config_must_end_below_the_tolerance_on_its_median_seed():
@@ -325,7 +326,7 @@ def test_the_notebooks_picks_are_judged_against_the_grids_best():
     facts = _pick_facts(
         {"momentum": (1, 0, 1.0, 0), "rmsprop": (0, 0, 1.5, 0), "adam": (0, 1, 40.0, 0)}
     )
-    text = comparison._notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
+    text = comparison.notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
     assert "β = 0.7 ends at 0.1 (95% 0.05–0.2): it is the grid's best" in text
     assert (
         "1.5 times the best (95% interval 0.75–3, paired over the seeds): not separated from the best"
@@ -337,7 +338,7 @@ def test_the_notebooks_picks_are_judged_against_the_grids_best():
     facts = _pick_facts(
         {"momentum": (0, 0, 2.0, 1), "rmsprop": (0, 0, 1.5, 0), "adam": (1, 0, 1.0, 0)}
     )
-    text = comparison._notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
+    text = comparison.notebook_picks_conclusion(facts, ["large"], lambda size: "(150000, 7)")
     assert "it diverged on 1 of 5 seeds" in text and facts["large_notebook_picks_held"] == 2
     # the other problems are counted
     facts.update(
@@ -345,9 +346,7 @@ def test_the_notebooks_picks_are_judged_against_the_grids_best():
             {"momentum": (0, 1, 9.0, 0), "rmsprop": (0, 1, 9.0, 0), "adam": (0, 0, 1.1, 0)}, "small"
         )
     )
-    text = comparison._notebook_picks_conclusion(
-        facts, ["small", "large"], lambda size: f"({size})"
-    )
+    text = comparison.notebook_picks_conclusion(facts, ["small", "large"], lambda size: f"({size})")
     assert text.endswith("on the other problems 1 of 3 at (small).")
 
 
@@ -362,9 +361,7 @@ def test_no_speed_accuracy_claim_without_a_pair_that_shows_it():
             ("excess", 1.0),
         )
     }
-    text = comparison._speed_accuracy_conclusion(
-        facts, [("small", 500, 2)], lambda size: "(500, 2)"
-    )
+    text = comparison.speed_accuracy_conclusion(facts, [("small", 500, 2)], lambda size: "(500, 2)")
     assert text.startswith("In 0 of the 4") and "ask for different" not in text
 
 
@@ -712,7 +709,7 @@ def _trajectory_facts(bend=1.5, floor=0.1, **overrides):
 
 
 def test_trajectory_conclusion_claims_the_floor_and_the_bend_only_when_measured():
-    both = comparison._trajectory_conclusion(_trajectory_facts())
+    both = comparison.trajectory_conclusion(_trajectory_facts())
     assert "jitter at the noise floor" in both and "bent by the elongated contours" in both
     assert (
         "(the longest: Adam, separated from the next at 95%; the straightest: SGD, not separated from the next "
@@ -720,9 +717,7 @@ def test_trajectory_conclusion_claims_the_floor_and_the_bend_only_when_measured(
     ) in both
     # a one-step approach is straight (bend 1); a run whose mean excess loss after the
     # tolerance is three tolerances is not at the floor
-    neither = comparison._trajectory_conclusion(
-        _trajectory_facts(bend=1.0, small_rmsprop_floor=3.0)
-    )
+    neither = comparison.trajectory_conclusion(_trajectory_facts(bend=1.0, small_rmsprop_floor=3.0))
     assert "jitter at the noise floor" not in neither and "bent" not in neither
     assert (
         "steps to the tolerance: 1, 2, 3, 4" in neither
@@ -731,7 +726,7 @@ def test_trajectory_conclusion_claims_the_floor_and_the_bend_only_when_measured(
     facts = _trajectory_facts()
     for what in ("approach_steps", "bend", "floor"):
         del facts[f"small_adam_{what}"]  # Adam never reached the tolerance
-    never = comparison._trajectory_conclusion(facts)
+    never = comparison.trajectory_conclusion(facts)
     assert "jitter at the noise floor" not in never and "bent" not in never and "never" in never
     for facts_, sentence in ((_trajectory_facts(), both), (facts, never)):
         assert_numbers_are_facts(sentence, facts_)
@@ -762,7 +757,7 @@ def _divergence_facts(**overrides):
 
 
 def _divergence_sentence(facts):
-    sentence = comparison._divergence_conclusion(
+    sentence = comparison.divergence_conclusion(
         facts,
         ["small", "medium"],
         lambda size: f"({fmt(facts[f'n_{size}'])}, {fmt(facts[f'd_{size}'])})",
@@ -813,14 +808,14 @@ def test_momentum_is_said_to_be_stable_further_only_when_measured():
 def test_approach_measures_steps_bend_and_floor():
     straight = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [2.1, 0.0], [2.0, 0.0]])
     excess = np.array([4.0, 0.5, 0.25, 0.75])  # after steps 0..3 (params[1:])
-    assert comparison._approach(straight, excess, tol=1.0) == pytest.approx(
+    assert comparison.approach(straight, excess, tol=1.0) == pytest.approx(
         {"approach_steps": 2, "bend": 1.0, "floor": 0.5}
     )
     corner = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [1.1, 1.0]])
-    assert comparison._approach(corner, [3.0, 0.1, 0.3], tol=1.0)["bend"] == pytest.approx(
+    assert comparison.approach(corner, [3.0, 0.1, 0.3], tol=1.0)["bend"] == pytest.approx(
         2 / math.sqrt(2)
     )
-    assert comparison._approach(corner, [3.0, 2.0, 2.0], tol=1.0) == {}
+    assert comparison.approach(corner, [3.0, 2.0, 2.0], tol=1.0) == {}
 
 
 def _scaling_facts(ratio, slope=1.08):
@@ -934,3 +929,175 @@ def test_gd_facts_are_geometric_means_over_seeds():
         "small", {**gd, "steps_per_seed": np.array([20.0, np.inf, 25.0, 20.0])}, 500, 2e-4, 100.0
     )
     assert never["small_gd_reached"] == 3 and "small_gd_rows_ratio" not in never
+
+
+# --------------------------------------------------------------------------- the report's short sentences
+
+SIZES = ["small", "medium"]
+
+
+def _short_facts(**changes) -> dict:
+    """Synthetic facts for the comparison's short conclusions, on two problems."""
+    facts = _divergence_facts()
+    facts.update(
+        {
+            "n_problems": 2,
+            "n_optimizers": 4,
+            "n_seeds": 5,
+            "n_holdout": 10,
+            "ci_level": 95,
+            "batch_size": 32,
+            "steps": 1000,
+            "tol_percent": 1.0,
+            "wide_beta_max": 0.999,
+            "kappa_small": 8.8,
+            "kappa_medium": 81.9,
+            "heldout_separated_count": 1,
+            "adam_fastest_count": 1,
+            "adam_accurate_count": 1,
+            "adam_accurate_separated_count": 0,
+            "optimism_median": 1.34,
+            "optimism_pairs": 8,
+            "speed_accuracy_larger_lr": 3,
+            "speed_accuracy_pairs": 6,
+            "speed_accuracy_excess_ratio": 42.4,
+            "notebook_picks": 3,
+            "medium_notebook_picks_held": 2,
+            "medium_hw_edges": 3,
+        }
+    )
+    for i, o in enumerate(comparison.OPTIMIZERS):
+        for size, scale in (("small", 1.0), ("medium", 10.0)):
+            key = f"{size}_heldout_{o}"
+            facts.update(
+                {
+                    f"{key}_excess": scale * (4 - i),
+                    f"{key}_excess_gm": scale * (4 - i),
+                    f"{key}_excess_gm_low": scale,
+                    f"{key}_excess_gm_high": scale * 9,
+                    f"{key}_fastest": 100.0 * (4 - i) * scale,
+                    f"{size}_wide_{o}_learning_rate": 0.01,
+                    f"{size}_{o}_gain": 2.0 + i,
+                }
+            )
+            if comparison.BETA[o]:
+                facts[f"{size}_wide_{o}_{comparison.BETA[o]}"] = 0.9
+                facts[f"{size}_{o}_beta_spread"] = 10.0 ** (i + 1)
+        facts[f"{o}_optimism_median"] = 1.0
+    for size in SIZES:
+        facts[f"{size}_adaptive_speedup"] = (
+            facts[f"{size}_heldout_sgd_fastest"] / 100.0 / (1 if size == "small" else 0.5)
+        )
+        facts[f"{size}_gd_floor_ratio"] = 1e9
+    facts.update(changes)
+    return facts
+
+
+def _short(function, facts, *args):
+    sentence = function(facts, *args)
+    assert_numbers_are_facts(sentence, facts)
+    return sentence
+
+
+@pytest.mark.parametrize(
+    "separated, says",
+    [(0, "cannot tell the top two apart on any of the 2"), (1, "on 1 of the 2"), (2, "every")],
+)
+def test_short_accuracy_says_whether_the_seeds_separate_the_top_two(separated, says):
+    facts = _short_facts(heldout_separated_count=separated)
+    text = _short(comparison.text.accuracy, facts, SIZES)
+    assert text.startswith("Most accurate on the held-out seeds: Adam at (500, 2), Adam at")
+    assert says in text
+
+
+def test_short_speed_names_the_fastest_and_whether_the_lead_grows():
+    facts = _short_facts()
+    text = _short(comparison.text.speed, facts, SIZES)
+    assert "Adam at (500, 2) (100 steps)" in text and "over SGD grows with κ" in text
+    shrinking = _short_facts(medium_adaptive_speedup=1.0)
+    assert "does not grow steadily" in _short(comparison.text.speed, shrinking, SIZES)
+    never = {f"medium_heldout_{o}_fastest": math.inf for o in comparison.OPTIMIZERS}
+    del shrinking["medium_adaptive_speedup"]
+    text = _short(comparison.text.speed, {**shrinking, **never}, SIZES)
+    assert "none at (10000, 5)" in text and "does not grow steadily" in text
+
+
+@pytest.mark.parametrize(
+    "counts, says",
+    [
+        ((2, 2, 2), "holds on every problem"),
+        ((0, 0, 0), "holds on none of the 2 problems"),
+        ((1, 2, 0), "holds in part: Adam is the fastest on 1 and the most accurate on 2"),
+    ],
+)
+def test_short_adam_claim_follows_the_counts(counts, says):
+    fastest, accurate, separated = counts
+    facts = _short_facts(
+        adam_fastest_count=fastest,
+        adam_accurate_count=accurate,
+        adam_accurate_separated_count=separated,
+    )
+    assert says in _short(comparison.text.adam_claim, facts)
+
+
+def test_short_winners_luck_and_lr_trade_follow_their_facts():
+    assert "1.34 times higher" in _short(comparison.text.winners_luck, _short_facts())
+    calm = _short_facts(optimism_median=0.9)
+    assert "no higher" in _short(comparison.text.winners_luck, calm)
+    assert "in 3 of 6 tuned pairs" in _short(comparison.text.lr_trade, _short_facts())
+    none = _short_facts(speed_accuracy_larger_lr=0)
+    assert "one lr serves both" in _short(comparison.text.lr_trade, none)
+
+
+def test_short_betas_name_the_largest_and_the_smallest_spread():
+    text = _short(comparison.text.betas, _short_facts(), SIZES)
+    assert "up to ×10000 (Adam's β1 at (500, 2))" in text
+    assert "as little as ×100 (Momentum's β at (500, 2))" in text
+    nothing = {
+        f"{s}_{o}_beta_spread": math.nan for s in SIZES for o in ("momentum", "rmsprop", "adam")
+    }
+    assert "No value" in _short(comparison.text.betas, _short_facts(**nothing), SIZES)
+
+
+def test_short_stable_lrs_follow_the_stability_flags():
+    text = _short(comparison.text.stable_lrs, _short_facts(), SIZES)
+    assert text.startswith("SGD and Momentum diverge above a step set by the largest curvature L")
+    assert "at (10000, 5) SGD's largest stable lr is 0.001" in text and "nowhere" in text
+    alone = _short_facts(small_wide_momentum_diverged_pct=0.0)
+    assert _short(comparison.text.stable_lrs, alone, SIZES).startswith("SGD diverges above")
+    loose = _short_facts(small_wide_sgd_diverged_pct=0.0, small_wide_adam_diverged_pct=9.1)
+    text = _short(comparison.text.stable_lrs, loose, SIZES)
+    assert text.startswith("The largest curvature L does not set") and "diverge too" in text
+
+
+def test_short_homework_grid_follows_edges_gains_and_picks():
+    text = _short(comparison.text.homework_grid, _short_facts(), SIZES)
+    assert "3 of its 4 best configs lie on its edge" in text
+    assert "by up to ×5 (Adam at (500, 2))" in text and "2 of the notebook's 3 picks" in text
+    flat = {f"{s}_{o}_gain": 1.0 for s in SIZES for o in comparison.OPTIMIZERS}
+    text = _short(comparison.text.homework_grid, _short_facts(medium_hw_edges=0, **flat), SIZES)
+    assert "none of its best configs lies on its edge" in text and "lowers no" in text
+
+
+def test_short_full_batch_gd_says_where_it_ends_below_the_floor():
+    text = _short(comparison.text.full_batch_gd, _short_facts(), SIZES)
+    assert "it ends 1e+09 times below it at (500, 2), 1e+09 times below it at (10000, 5)" in text
+    above = _short_facts(medium_gd_floor_ratio=0.5)
+    assert "not below it at (10000, 5)" in _short(comparison.text.full_batch_gd, above, SIZES)
+
+
+def test_short_paragraph_and_table_come_from_the_facts():
+    facts = _short_facts()
+    _short(comparison.text.paragraph, facts, SIZES)
+    table = comparison.text.table(facts, SIZES)
+    assert table.count("\n") == 2 + 2 * 4 - 1
+    assert "| 500×2 | Momentum | lr = 0.01, β = 0.9 | 3 (1–9) | 300 |" in table
+
+
+def test_other_figures_link_the_problems_the_report_does_not_show():
+    facts = _short_facts()
+    sentence = comparison.text.other_figures(
+        [("comparison_heatmaps_hw_small.png", "homework grid at (500, 2)")]
+    )
+    assert "[homework grid at (500, 2)](figures/comparison_heatmaps_hw_small.png)" in sentence
+    assert_numbers_are_facts(sentence, facts)
