@@ -101,7 +101,7 @@ def _rung_log_every(problem: Problem, increments: list, batch_size, log_every) -
     problem, whose logs are passes over the data, every few epochs as in a run)."""
     common = math.gcd(*increments)
     if log_every is None:
-        if problem.loss_takes_batch:
+        if problem.full_loss_in_passes:
             return default_log_every(problem, common, batch_size)
         return min(k for k in range(1, common + 1) if common % k == 0 and k * 10 >= common)
     log_every = check_int("log_every", log_every)
