@@ -260,33 +260,36 @@ def softmax_regression(
     l2 = check_finite_number("l2", l2, minimum=0.0)
     check_name(name)
     X, dtype = _stored_features(X, fit_intercept, dtype)
-    labels = y.astype(np.int64)
-    penalty = _penalty(X.shape[1], l2, fit_intercept)
+    labels, penalty = y.astype(np.int64), _penalty(X.shape[1], l2, fit_intercept)
     shape = (X.shape[1], classes)
-    w_star, min_loss = None, None
-    if l2 > 0 and math.prod(shape) <= _NEWTON_MAX_PARAMETERS:
-        X64 = X.astype(np.float64)
-        w_star, min_loss = _newton(
-            lambda w: _softmax_value_grad(w, X64, labels, penalty),
-            lambda w: _softmax_hessian(w, X64, penalty, fit_intercept),
-            math.prod(shape),
-            scale=float(np.max(np.abs(X64))),
-        )
+    optimum = _softmax_optimum(X, labels, penalty, shape, fit_intercept)
     loss_fn = jax.tree_util.Partial(softmax_cross_entropy_loss, penalty=penalty.astype(dtype))
     prob = _classifier_problem(
-        name,
-        X,
-        labels.astype(np.int32),
-        loss_fn,
-        softmax_error_rate,
-        shape,
-        w_star,
-        min_loss,
-        dtype,
+        name, X, labels.astype(np.int32), loss_fn, softmax_error_rate, shape, *optimum, dtype
     )
-    if not fit_intercept or w_star is None:
+    if not fit_intercept or prob.optimum is None:
         return prob
-    aux = {**prob.aux, "penalty": jnp.asarray(penalty, dtype), "w_star": prob.w_star}
+    return _with_nearest_optimum(prob, penalty)
+
+
+def _softmax_optimum(X, labels, penalty, shape, fit_intercept) -> tuple:
+    """``(w_star, min_loss)`` of :func:`softmax_regression` by Newton's method in float64, or
+    ``(None, None)`` without a ridge term or beyond :data:`_NEWTON_MAX_PARAMETERS`."""
+    if not np.any(penalty > 0) or math.prod(shape) > _NEWTON_MAX_PARAMETERS:
+        return None, None
+    X64 = X.astype(np.float64)
+    return _newton(
+        lambda w: _softmax_value_grad(w, X64, labels, penalty),
+        lambda w: _softmax_hessian(w, X64, penalty, fit_intercept),
+        math.prod(shape),
+        scale=float(np.max(np.abs(X64))),
+    )
+
+
+def _with_nearest_optimum(prob: Problem, penalty) -> Problem:
+    """``prob`` measured against the nearest of its line of optima (intercepts fitted:
+    :func:`softmax_intercept_measures`)."""
+    aux = {**prob.aux, "penalty": jnp.asarray(penalty, prob.dtype), "w_star": prob.w_star}
     return dataclasses.replace(
         prob, aux=aux, forms=FastForms(measures_fn=softmax_intercept_measures)
     )
