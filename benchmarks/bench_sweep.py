@@ -307,7 +307,7 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
 2026-11-25) that took a one-device, final-metrics step at (10 000, 5) from ≈ 50 to
 ≈ 26 µs:
 
-* **Configs on the minor axis of the state** (least squares, `Problem.parameter_sets_minor`).
+* **Configs on the minor axis of the state** (least squares, `FastForms.sets_minor`).
   The batch products lay the configs out along rows (`(B, configs)`, `(d, configs)`); a
   state stored `(configs, d)` was transposed for them every step, one kernel more, and a
   costly one at d = 20. Stored `(d, configs)` (A/B on one device, final metrics,

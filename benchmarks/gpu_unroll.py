@@ -1,7 +1,7 @@
 """Measurement behind ``loop._SCAN_UNROLL`` and the sweep's state layout: the 1 024-config
 Adam sweep of ``bench_sweep.py`` with the innermost scan unrolled 1, 4 or 16 steps, and
 (unrolled 1) with the configs on the major axis of the state instead of the minor one
-(``Problem.parameter_sets_minor``, measured on a CPU only so far), next to the expert's
+(``FastForms.sets_minor``, measured on a CPU only so far), next to the expert's
 ``jit(vmap(scan))``, and how much of a call is the compiled program
 (``meta["run_seconds"]``) rather than host work. Written for a GPU; runs anywhere.
 
@@ -29,7 +29,7 @@ def main():
         prob = jh.linear_regression(n, d)
         jax.block_until_ready(prob.X)
         print(f"({n},{d}) expert {steady(make_expert(prob), 5)[0] * 1e3:.2f} ms", flush=True)
-        major = dataclasses.replace(prob, parameter_sets_minor=False)
+        major = dataclasses.replace(prob, forms=dataclasses.replace(prob.forms, sets_minor=False))
         for unroll, layout, problem in [
             (1, "minor", prob),
             (1, "major", major),

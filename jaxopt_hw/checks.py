@@ -28,7 +28,9 @@ def default_log_every(problem: Problem, steps, batch_size) -> int:
       >>> default_log_every(prob, steps=1000, batch_size=10)
       40
     """
-    if not getattr(problem, "loss_takes_batch", False) or type(steps) is not int or steps < 1:
+    if not isinstance(problem, Problem) or not problem.full_loss_in_passes:
+        return 1
+    if type(steps) is not int or steps < 1:
         return 1  # a bad problem or steps is reported by check_run_args
     whole = (
         type(batch_size) is not int or batch_size < 1

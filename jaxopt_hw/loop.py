@@ -6,6 +6,9 @@ The batch order is :mod:`jaxopt_hw.shuffle`'s, the step, the guard and the logge
 
 from __future__ import annotations
 
+import collections
+import functools
+import weakref
 from typing import NamedTuple, Optional
 
 import jax
@@ -218,6 +221,68 @@ def problem_optimum(problem: Problem):
     return problem.w_star, min_loss
 
 
+#: Initial points of up to this many bytes are kept on the device per seed: a repeated run
+#: then transfers nothing and draws nothing; larger ones are drawn and placed per call.
+KEPT_START_BYTES = 1 << 20
+
+#: Seeds whose starts are kept per problem, and optimizers whose hyperparameters are kept.
+_KEPT_SEEDS = 16
+_KEPT_OPTIMIZERS = 32
+
+
+class _Placed:
+    """What runs of one problem read on the device besides its data, kept while the
+    problem lives: its optimum and, per seed, the initial point and batch-order words."""
+
+    def __init__(self, problem: Problem):
+        w_star, min_loss = problem_optimum(problem)
+        self.optimum = (w_star, None if min_loss is None else jax.device_put(min_loss))
+        self.starts = collections.OrderedDict()
+        reference = problem.initial_params(0)
+        self.keeps_starts = sum(np.asarray(a).nbytes for a in jax.tree.leaves(reference)) <= (
+            KEPT_START_BYTES
+        )
+
+    def start(self, problem: Problem, seed: int):
+        """``(initial point, shuffle words)`` of ``seed``, on the device when small."""
+        if seed in self.starts:
+            self.starts.move_to_end(seed)
+            return self.starts[seed]
+        start = (problem.initial_params(seed), host_shuffle_words(seed))
+        if self.keeps_starts:
+            self.starts[seed] = start = jax.device_put(start)
+            while len(self.starts) > _KEPT_SEEDS:
+                self.starts.popitem(last=False)
+        return start
+
+
+_PLACED: "weakref.WeakKeyDictionary[Problem, _Placed]" = weakref.WeakKeyDictionary()
+_OPTIMIZERS: collections.OrderedDict = collections.OrderedDict()
+
+
+def placed(problem: Problem) -> _Placed:
+    """The device inputs kept for ``problem`` (made on its first run)."""
+    kept = _PLACED.get(problem)
+    if kept is None:
+        kept = _PLACED[problem] = _Placed(problem)
+    return kept
+
+
+def placed_hyperparameters(optimizer, dtype) -> tuple:
+    """:func:`traced_hyperparameters` with the values on the device, kept per optimizer
+    object (it is immutable): a repeated run transfers none of them."""
+    key = (id(optimizer), np.dtype(dtype))
+    entry = _OPTIMIZERS.get(key)
+    if entry is None or entry[0] is not optimizer:  # a new object at a reused id
+        recipe, hyperparameters = traced_hyperparameters(optimizer, dtype)
+        entry = _OPTIMIZERS[key] = (optimizer, recipe, jax.device_put(hyperparameters))
+        while len(_OPTIMIZERS) > _KEPT_OPTIMIZERS:
+            _OPTIMIZERS.popitem(last=False)
+    else:
+        _OPTIMIZERS.move_to_end(key)
+    return entry[1], entry[2]
+
+
 class Trace(NamedTuple):
     """What :func:`run` returns. Logged arrays have one entry per logged step.
 
@@ -295,32 +360,26 @@ def run(
       >>> bool(trace.excess_loss[-1] < 0.1)
       True
     """
-    if optimizer is None:
-        raise TypeError("optimizer must be an optax GradientTransformation, got None")
-    log_every = default_log_every(problem, steps, batch_size) if log_every is None else log_every
-    steps, batch_size, log_every = check_run_args(
-        problem, optimizer, steps, batch_size, log_every, divergence_factor
+    steps, batch_size, log_every, record_params = _checked_run_args(
+        problem, optimizer, steps, batch_size, log_every, record_params, divergence_factor
     )
     seed = check_seed(seed)
-    if not isinstance(record_params, (bool, np.bool_)):
-        raise TypeError(f"record_params must be True or False, got {type(record_params).__name__}")
-    record_params = bool(record_params)
+    kept = placed(problem)
     # the initial point is drawn on the host: the first call compiles one program only
-    params = problem.initial_params(seed) if init is None else check_init(problem, init)
-    words = host_shuffle_words(seed)
-    w_star, min_loss = problem_optimum(problem)
+    params, words = kept.start(problem, seed)
+    if init is not None:
+        params = check_init(problem, init)
+    recipe, hyperparameters = placed_hyperparameters(optimizer, problem.dtype)
     platform = problem.platform
-    recipe, hyperparameters = traced_hyperparameters(optimizer, problem.dtype)
-    (logs, held_out), final_params, diverged, initial_loss, trajectory = with_accepted_options(
+    outputs = with_accepted_options(
         platform,
         lambda: run_program(platform)(
             problem.data,
             problem.aux,
-            w_star,
-            min_loss,
+            *kept.optimum,
             params,
             words,
-            divergence_factor,
+            _device_scalar(float(divergence_factor)),
             hyperparameters,
             fns=ProblemFns.of(problem),
             tx=None if recipe else optimizer,
@@ -331,12 +390,39 @@ def run(
             record_params=record_params,
         ),
     )
+    return _trace(outputs, problem.eval_names, steps, log_every)
+
+
+def _checked_run_args(
+    problem, optimizer, steps, batch_size, log_every, record_params, divergence_factor
+) -> tuple:
+    """``(steps, batch_size, log_every, record_params)`` of :func:`run`, checked."""
+    if optimizer is None:
+        raise TypeError("optimizer must be an optax GradientTransformation, got None")
+    log_every = default_log_every(problem, steps, batch_size) if log_every is None else log_every
+    steps, batch_size, log_every = check_run_args(
+        problem, optimizer, steps, batch_size, log_every, divergence_factor
+    )
+    if not isinstance(record_params, (bool, np.bool_)):
+        raise TypeError(f"record_params must be True or False, got {type(record_params).__name__}")
+    return steps, batch_size, log_every, bool(record_params)
+
+
+@functools.lru_cache(maxsize=16)
+def _device_scalar(value: float):
+    # placed once per value, as jit would place the Python float at every call
+    return jax.device_put(value)
+
+
+def _trace(outputs, eval_names: tuple, steps: int, log_every: int) -> Trace:
+    """The :class:`Trace` of a run program's ``outputs``."""
+    (logs, held_out), final_params, diverged, initial_loss, trajectory = outputs
     return Trace(
-        **logs._asdict(),
+        *logs,
         params=trajectory,
         final_params=final_params,
         initial_loss=initial_loss,
         diverged=diverged,
         steps=np.arange(log_every, steps + 1, log_every),
-        metrics=dict(zip(problem.eval_names, held_out)),
+        metrics=dict(zip(eval_names, held_out)),
     )

@@ -101,7 +101,7 @@ def _rung_log_every(problem: Problem, increments: list, batch_size, log_every) -
     problem, whose logs are passes over the data, every few epochs as in a run)."""
     common = math.gcd(*increments)
     if log_every is None:
-        if problem.loss_takes_batch:
+        if problem.full_loss_in_passes:
             return default_log_every(problem, common, batch_size)
         return min(k for k in range(1, common + 1) if common % k == 0 and k * 10 >= common)
     log_every = check_int("log_every", log_every)
@@ -241,19 +241,14 @@ def search(
       ['learning_rate']
     """
     steps, batch_size, _ = check_run_args(problem, None, steps, batch_size, 1, divergence_factor)
-    eta, min_steps = _check_method(
-        method, eta, min_steps, steps, check_int("num_configs", num_configs)
-    )
-    if metric != "final_loss" and metric not in problem.eval_names:
-        raise ValueError(
-            f"metric must be 'final_loss' or one of the problem's held-out metrics "
-            f"{list(problem.eval_names)}, got {metric!r}"
-        )
+    num_configs = check_int("num_configs", num_configs)
+    eta, min_steps = _check_method(method, eta, min_steps, steps, num_configs)
+    _check_metric(problem, metric)
     seeds = check_seeds(seeds)
     search_seed = check_int("search_seed", search_seed, minimum=0)
     configs = sample_configs(space, num_configs, search_seed, sampler)
-    # the factory's own checks run on each dimension's ends (and every choice): building the
-    # optimizer once per drawn value took 40% of a 256-config search of a fast problem
+    # the factory's own checks run on each dimension's ends (and every choice), not on
+    # every drawn value: building the optimizer per value was slow for a fast problem
     bounds = {name: ends(dimension) for name, dimension in space.items()}
     _, fixed, traced = check_grid(optimizer_factory, bounds, fixed, ())
     rungs = (
@@ -264,25 +259,12 @@ def search(
     increments = [b.steps - a for a, b in zip([0] + [r.steps for r in rungs], rungs)]
     log_every = _rung_log_every(problem, increments, batch_size, log_every)
     engine = Engine.plan(
-        problem,
-        optimizer_factory,
-        {name: bounds[name] for name in traced},
-        fixed,
-        {
-            **fixed,
-            **{name: values[0] for name, values in bounds.items()},
-        },  # the same for every seed
-        seeds,
-        num_configs,
-        steps=max(increments),
-        batch_size=batch_size,
-        log_every=log_every,
-        divergence_factor=divergence_factor,
-        memory_budget=memory_budget,
-        chunk_size=None,
-        devices=devices,
-        keep_params=False,
-    )
+        problem, optimizer_factory, {name: bounds[name] for name in traced}, fixed,
+        {**fixed, **{name: values[0] for name, values in bounds.items()}}, seeds, num_configs,
+        steps=max(increments), batch_size=batch_size, log_every=log_every,
+        divergence_factor=divergence_factor, memory_budget=memory_budget, chunk_size=None,
+        devices=devices, keep_params=False,
+    )  # fmt: skip
     spec = {
         "space": {name: repr(dimension) for name, dimension in space.items()}, "fixed": fixed,
         "num_configs": num_configs, "seeds": seeds, "search_seed": search_seed, "steps": steps,
@@ -291,14 +273,30 @@ def search(
         "divergence_factor": divergence_factor,
     }  # fmt: skip
     if out is not None:
-        identity = {"problem": problem_signature(problem), "optimizer": optimizer_factory,
-                    "initial_points": engine.initial_points}  # fmt: skip
-        claim_folder(out, fingerprint_of({**spec, **identity}), spec)
+        _claim(out, spec, problem, optimizer_factory, engine)
     static_names = [name for name in configs if name not in traced]
     fixed_static = {name: value for name, value in fixed.items() if name not in engine.fixed_traced}
     meta = {**spec, "problem": problem.name, "optimizer": repr(optimizer_factory)}
     return _halve(engine, problem, configs, rungs, static_names, fixed_static, metric, bool(maximize),
                   log_every, out, progress, meta=meta)  # fmt: skip
+
+
+def _check_metric(problem: Problem, metric) -> None:
+    if metric != "final_loss" and metric not in problem.eval_names:
+        raise ValueError(
+            f"metric must be 'final_loss' or one of the problem's held-out metrics "
+            f"{list(problem.eval_names)}, got {metric!r}"
+        )
+
+
+def _claim(out, spec: dict, problem: Problem, factory, engine) -> None:
+    """Makes ``out`` this search's folder (or checks that it is)."""
+    identity = {
+        "problem": problem_signature(problem),
+        "optimizer": factory,
+        "initial_points": engine.initial_points,
+    }
+    claim_folder(out, fingerprint_of({**spec, **identity}), spec)
 
 
 def _halve(

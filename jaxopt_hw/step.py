@@ -17,7 +17,7 @@ initial full loss, or whose parameters become non-finite, has its parameters fro
 their last finite values and is flagged ``diverged``.
 
 In a sweep of more than 32 parameters per config, for problems whose batch loss is
-non-finite whenever the parameters are (``Problem.loss_detects_nonfinite``: least
+non-finite whenever the parameters are (``FastForms.loss_detects_nonfinite``: least
 squares), the parameters a step makes are checked by the next step's batch loss, which
 is computed anyway, instead of by a scan over every parameter: each config carries the
 last parameters that passed, and what is reported (logs, final flags) comes from those
@@ -33,24 +33,21 @@ import jax
 import jax.numpy as jnp
 
 from jaxopt_hw.optimizers import apply_updates
-from jaxopt_hw.problems import Problem
+from jaxopt_hw.problems import GENERIC_FORMS, FastForms, Problem
 from jaxopt_hw.shuffle import block_size
 
 Params = Any
 
 
 class ProblemFns(NamedTuple):
-    """The static, hashable part of a problem that a compiled program closes over."""
+    """The static, hashable part of a problem that a compiled program closes over: its
+    functions, and the fast forms it offers (:data:`~jaxopt_hw.problems.GENERIC_FORMS` if none)."""
 
     loss_fn: Callable
     full_loss_fn: Callable
-    error_fn: Optional[Callable]
-    batch_fn: Optional[Callable] = None
-    loss_detects_nonfinite: bool = False
-    measures_fn: Optional[Callable] = None
-    parameter_sets_minor: bool = False
-    loss_takes_batch: bool = False
+    error_fn: Optional[Callable] = None
     eval_fn: Optional[Callable] = None
+    forms: FastForms = GENERIC_FORMS
 
     @classmethod
     def of(cls, problem: Problem) -> "ProblemFns":
@@ -58,29 +55,18 @@ class ProblemFns(NamedTuple):
             problem.loss_fn,
             problem.full_loss_fn,
             problem.error_fn,
-            problem.batch_fn,
-            problem.loss_detects_nonfinite,
-            problem.measures_fn,
-            problem.parameter_sets_minor,
-            problem.loss_takes_batch,
             problem.eval_fn,
+            problem.forms or GENERIC_FORMS,
         )
 
     def batch_values(self, params, batch):
         """The batch's loss, its gradient and its error (NaN without an ``error_fn``)."""
-        if self.loss_takes_batch:
-            loss, grads = jax.value_and_grad(self.loss_fn)(params, batch)
+        if self.forms.batch_fn is not None:
+            return self.forms.batch_fn(params, batch["X"], batch["y"])
+        loss, grads = jax.value_and_grad(self.loss_fn)(params, batch)
+        if self.error_fn is None:
             return loss, grads, jnp.full((), jnp.nan, loss.dtype)
-        X_b, y_b = batch["X"], batch["y"]
-        if self.batch_fn is not None:
-            return self.batch_fn(params, X_b, y_b)
-        loss, grads = jax.value_and_grad(self.loss_fn)(params, X_b, y_b)
-        error = (
-            self.error_fn(params, X_b, y_b)
-            if self.error_fn is not None
-            else jnp.full((), jnp.nan, loss.dtype)
-        )
-        return loss, grads, error
+        return loss, grads, self.error_fn(params, batch)
 
     def evaluate(self, params, aux) -> tuple:
         """The held-out metrics' values in ``eval_names`` order (none without an ``eval_fn``)."""
@@ -98,7 +84,7 @@ class RunState(NamedTuple):
     diverged: jax.Array
     loss_bound: jax.Array
     #: the last parameters that passed the guard, for problems whose batch loss checks
-    #: them (``ProblemFns.loss_detects_nonfinite``); ``None`` otherwise.
+    #: them (``FastForms.loss_detects_nonfinite``); ``None`` otherwise.
     last_good: Optional[Params] = None
 
 
@@ -119,7 +105,7 @@ def initial_state(fns: ProblemFns, tx, params, aux, divergence_factor, check_by_
         opt_state=tx.init(params),
         diverged=jnp.zeros((), bool),
         loss_bound=jnp.asarray(divergence_factor, initial_loss.dtype) * scale,
-        last_good=params if check_by_loss and fns.loss_detects_nonfinite else None,
+        last_good=params if check_by_loss and fns.forms.loss_detects_nonfinite else None,
     )
     return state, initial_loss
 
@@ -227,8 +213,8 @@ def measure(fns: ProblemFns, params, aux, w_star, min_loss, batch_error) -> Metr
     """Full-data loss, excess loss, distance to the optimum and full-gradient norm (from
     the problem's ``measures_fn`` when it has one, whose excess and distance are to its
     own optimum)."""
-    if fns.measures_fn is not None:
-        return measured_metrics(fns.measures_fn(params, aux), w_star, min_loss, batch_error)
+    if fns.forms.measures_fn is not None:
+        return measured_metrics(fns.forms.measures_fn(params, aux), w_star, min_loss, batch_error)
     loss, grads = jax.value_and_grad(fns.full_loss_fn)(params, aux)
     dist_to_opt = None if w_star is None else _tree_norm(jax.tree.map(jnp.subtract, params, w_star))
     return measured_metrics((loss, _tree_norm(grads), dist_to_opt), w_star, min_loss, batch_error)

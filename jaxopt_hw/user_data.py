@@ -136,12 +136,12 @@ def table_problem(
     held_out = {"X": np.column_stack([X[test], np.ones(len(test))]), "y": _labels(y[test], model)}
 
     def evaluate(params, rows):
-        loss = prob.loss_fn(params, rows["X"], rows["y"])
+        loss = prob.loss_fn(params, rows)
         if model == "least_squares":
             return {"test_loss": loss}
         return {
             "test_loss": loss,
-            "test_accuracy": 1.0 - prob.error_fn(params, rows["X"], rows["y"]),
+            "test_accuracy": 1.0 - prob.error_fn(params, rows),
         }
 
     return with_held_out(prob, evaluate, held_out), about

@@ -15,43 +15,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxopt_hw.problems import Problem
+from jaxopt_hw.problems import FullDataLoss, Problem
 from jaxopt_hw.step import Metrics
 
 __all__ = ["problem", "with_held_out"]
-
-#: Rows per piece of the full-data loss: a pass over a large data set in pieces bounds
-#: the memory of its activations (the sweep holds them for every config at once).
-FULL_LOSS_ROWS = 8192
-
-
-@dataclasses.dataclass(frozen=True)
-class FullDataLoss:
-    r"""The mean of a batch-mean ``loss`` over all rows of ``aux["data"]``, in pieces of
-    ``rows``: :math:`\frac1n \sum_k |B_k| \, \ell(w, B_k)`.
-
-    Hashable by the loss function, so that problems with the same loss share programs."""
-
-    loss: Callable
-    rows: int = FULL_LOSS_ROWS
-
-    def __call__(self, params, aux):
-        data = aux["data"]
-        n = jax.tree.leaves(data)[0].shape[0]
-        full, rest = divmod(n, self.rows)
-        sums = []
-        if full:
-            pieces = jax.tree.map(
-                lambda a: a[: full * self.rows].reshape((full, self.rows) + a.shape[1:]), data
-            )
-            sums.append(
-                jnp.sum(jax.lax.map(lambda piece: self.loss(params, piece), pieces)) * self.rows
-            )
-        if rest:
-            sums.append(
-                self.loss(params, jax.tree.map(lambda a: a[full * self.rows :], data)) * rest
-            )
-        return sum(sums) / n
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,7 +197,7 @@ def problem(
 
     The objective is :math:`f(w) = \frac1n \sum_i \ell_i(w)`, with ``loss(params, batch)``
     the mean of :math:`\ell_i` over the rows of ``batch``. The full-data loss that runs
-    and sweeps log is that mean over all rows, in pieces of :data:`FULL_LOSS_ROWS`.
+    and sweeps log is that mean over all rows, in pieces of :data:`~jaxopt_hw.problems.FULL_LOSS_ROWS`.
 
     Args:
       loss: ``loss(params, batch) -> scalar``, the mean loss over a minibatch; ``batch``
@@ -290,7 +257,6 @@ def problem(
         full_loss_fn=FullDataLoss(loss),
         aux={"data": placed, "eval_data": eval_placed},
         initial_params=initial,
-        loss_takes_batch=True,
         eval_fn=None if eval_fn is None else HeldOut(eval_fn),
         eval_names=eval_names,
     )
@@ -305,7 +271,7 @@ def with_held_out(problem_: Problem, eval_fn: Callable, eval_data) -> Problem:
       >>> from jaxopt_hw.user_problem import with_held_out
       >>> prob = jh.least_squares(np.eye(3), np.arange(3.0))
       >>> test = {"X": np.ones((2, 3)), "y": np.ones(2)}
-      >>> prob = with_held_out(prob, lambda w, t: {"test_loss": prob.loss(w, t["X"], t["y"])}, test)
+      >>> prob = with_held_out(prob, lambda w, t: {"test_loss": prob.loss(w, t)}, test)
       >>> prob.eval_names
       ('test_loss',)
     """

@@ -34,9 +34,9 @@ def reference_loop(prob, tx, steps, batch_size, seed, record_every=1):
     @jax.jit
     def step(params, opt_state, rows):
         Xb, yb = X[rows], y[rows]
-        grads = jax.grad(prob.loss_fn)(params, Xb, yb)
+        grads = jax.grad(prob.loss)(params, Xb, yb)
         updates, opt_state = tx.update(grads, opt_state, params)
-        error = prob.error_fn(params, Xb, yb)
+        error = prob.error_fn(params, {"X": Xb, "y": yb})
         params = jh.apply_updates(params, updates)
         return params, opt_state, prob.loss(params), error
 

@@ -434,7 +434,11 @@ def test_a_measures_fn_without_the_excess_loss_still_works():
 
     prob = jh.linear_regression(300, 3, seed=1)
     three = dataclasses.replace(
-        prob, measures_fn=lambda w, aux: [quadratic_measures(w, aux)[i] for i in (0, 2, 3)]
+        prob,
+        forms=dataclasses.replace(
+            prob.forms,
+            measures_fn=lambda w, aux: [quadratic_measures(w, aux)[i] for i in (0, 2, 3)],
+        ),
     )
     trace, reference = jh.run(three, jh.adam(0.1), steps=30), jh.run(prob, jh.adam(0.1), steps=30)
     np.testing.assert_array_equal(trace.loss, reference.loss)

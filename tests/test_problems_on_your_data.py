@@ -66,7 +66,7 @@ def test_least_squares_keeps_its_positional_arguments():
 def test_least_squares_with_intercept_trains_on_the_fast_path():
     X, y = _regression_data()
     prob = jh.least_squares(X, y, fit_intercept=True)
-    assert prob.parameter_sets_minor and prob.measures_fn is problems_lib.quadratic_measures
+    assert prob.forms.sets_minor and prob.forms.measures_fn is problems_lib.quadratic_measures
     trace = jh.run(prob, jh.adam(0.1), steps=300)
     assert float(trace.excess_loss[-1]) < 1e-3 * float(trace.initial_loss - prob.min_loss)
 
@@ -276,9 +276,7 @@ def test_softmax_trains_and_measures_the_excess_loss():
     # the error is the misclassification rate of the largest logit
     W = jnp.asarray([[1.0, 0.0, 0.0]] * 3 + [[0.0, 0.5, 0.0]])
     expected = np.mean(np.argmax(X @ host(W)[:3] + host(W)[3], axis=1) != y)
-    np.testing.assert_allclose(
-        float(jax.jit(prob.error_fn)(W, prob.X, prob.y)), expected, rtol=1e-6
-    )
+    np.testing.assert_allclose(float(jax.jit(prob.error_fn)(W, prob.data)), expected, rtol=1e-6)
 
 
 def test_softmax_distance_is_to_the_nearest_optimum_when_fitting_intercepts():
@@ -286,7 +284,7 @@ def test_softmax_distance_is_to_the_nearest_optimum_when_fitting_intercepts():
     X, y = _softmax_data()
     with jax.enable_x64(True):
         prob = jh.softmax_regression(X, y, l2=0.05, fit_intercept=True, dtype=jnp.float64)
-        measures = jax.jit(prob.measures_fn)
+        measures = jax.jit(prob.forms.measures_fn)
         shifted = host(prob.w_star) + np.array([0.0] * 3 + [2.5])[:, None]  # every intercept + 2.5
         loss, grad_norm, distance = (float(m) for m in measures(jnp.asarray(shifted), prob.aux))
         np.testing.assert_allclose(loss, prob.min_loss, rtol=1e-12)
@@ -306,7 +304,7 @@ def test_softmax_distance_is_to_the_nearest_optimum_when_fitting_intercepts():
             float(measures(jnp.asarray(W), prob.aux)[1]), np.linalg.norm(host(grad)), rtol=1e-10
         )
     assert (
-        jh.softmax_regression(X, y, l2=0.05).measures_fn is None
+        jh.softmax_regression(X, y, l2=0.05).forms is None
     )  # without intercepts: the optimum is unique
 
 

@@ -210,7 +210,11 @@ def test_least_squares_sweeps_call_its_functions_for_sets_held_as_columns(monkey
     res = jh.sweep(prob, jh.adam, **kwargs)
     assert sorted(set(traced)) == ["mse_batch_values", "quadratic_measures"]
     three = dataclasses.replace(
-        prob, measures_fn=lambda w, aux: [problems.quadratic_measures(w, aux)[i] for i in (0, 2, 3)]
+        prob,
+        forms=dataclasses.replace(
+            prob.forms,
+            measures_fn=lambda w, aux: [problems.quadratic_measures(w, aux)[i] for i in (0, 2, 3)],
+        ),
     )
     traced.clear()
     other = jh.sweep(three, jh.adam, **kwargs)
@@ -367,7 +371,7 @@ def test_optax_loop_by_hand_matches_the_sweep(prob):
     losses = []
     for _ in range(40):
         batch, cursor = loop.next_batch(prob.data, cursor, words, 8)
-        grads = jax.grad(prob.loss_fn)(w, batch["X"], batch["y"])
+        grads = jax.grad(prob.loss_fn)(w, batch)
         updates, state = tx.update(grads, state, w)
         w = optax.apply_updates(w, updates)
         losses.append(float(prob.loss(w)))
@@ -515,7 +519,8 @@ def test_guard_through_the_loss_freezes_like_the_direct_check(prob, monkeypatch)
         grid=grid, seeds=[0, 1], steps=60, batch_size=32, divergence_factor=1e38, progress=False
     )
     through_loss = jh.sweep(prob, jh.sgd, **kwargs)
-    direct = jh.sweep(dataclasses.replace(prob, loss_detects_nonfinite=False), jh.sgd, **kwargs)
+    scanned = dataclasses.replace(prob.forms, loss_detects_nonfinite=False)
+    direct = jh.sweep(dataclasses.replace(prob, forms=scanned), jh.sgd, **kwargs)
     np.testing.assert_array_equal(through_loss.diverged, direct.diverged)
     assert through_loss.diverged[1:].all() and not through_loss.diverged[0].any()
     np.testing.assert_array_equal(through_loss.loss[0], direct.loss[0])

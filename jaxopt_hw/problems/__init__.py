@@ -1,15 +1,18 @@
 """Problems: data, a loss, an initial point and, where known, the exact optimum.
 
-A :class:`Problem` knows nothing of optimizers, loops or sweeps. It carries
+A :class:`Problem` knows nothing of optimizers, loops or sweeps. Every problem carries
 
-* ``data``: a dict of arrays whose leading axis is the sample axis ``n`` (``X``, ``y``);
-* ``loss_fn(params, X, y)``: the mean loss over the given rows (a module-level
-  function, so compiled programs are shared between problems of the same kind);
+* ``data``: a pytree of arrays whose leading axis is the sample axis ``n`` (``X``, ``y``);
+* ``loss_fn(params, batch)``: the mean loss over a batch of ``data``'s structure (compared
+  by value, so compiled programs are shared between problems of the same kind);
 * ``full_loss_fn(params, aux)``: the loss over all rows; for least squares it is the
   exact O(d²) form ``min_loss + ‖Cᵀ(w − w*)‖²`` with ``C = QΛ^½``, ``QΛQᵀ = XᵀX/n`` (no O(n·d)
   pass and no cancellation), otherwise the direct mean over the data;
-* ``w_star``/``min_loss`` (exact optimum, float64 on the host) when known, and the
-  Hessian spectrum ``mu``, ``L``, ``kappa`` for quadratic problems.
+* ``initial_params(seed)``, and optionally a batch ``error_fn`` and held-out ``eval_fn``.
+
+Some problems also offer capabilities: an exact :class:`Optimum` (``w_star``,
+``min_loss``, float64 on the host), the Hessian's :class:`Curvature` (``mu``, ``L``,
+``kappa``) and :class:`FastForms` of their functions (least squares).
 
 The homework recipe (``linear_regression``): ``X ~ U(-5, 5)^(n×d)`` with column ``j``
 multiplied by ``2j + 1`` and ``y = X w_true + N(0, noise²)``, ``w_true ~ N(0, I)``.
@@ -33,11 +36,17 @@ from jaxopt_hw.problems.classification import (  # noqa: F401
     softmax_regression,
 )
 from jaxopt_hw.problems.core import (  # noqa: F401
+    FULL_LOSS_ROWS,
+    GENERIC_FORMS,
     ConstantInit,
+    Curvature,
+    FastForms,
+    FullDataLoss,
     NormalInit,
+    OnXY,
+    Optimum,
     Params,
     Problem,
-    data_full_loss,
     matvec_as_product,
     register_sets_minor_form,
     sets_minor_form,

@@ -13,7 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxopt_hw.problems.core import (
+    FastForms,
     NormalInit,
+    OnXY,
+    Optimum,
     Problem,
     check_finite_number,
     check_flag,
@@ -22,7 +25,6 @@ from jaxopt_hw.problems.core import (
     check_size,
     check_within_range,
     checked_xy,
-    data_full_loss,
     first_row,
     float_dtype,
     matvec,
@@ -165,7 +167,7 @@ def binary_logistic(
       ((4, 2), (2,))
       >>> round(float(prob.w_star[1] / prob.w_star[0]), 4)  # the boundary at x = 1.5
       -1.5
-      >>> float(prob.error_fn(prob.w_star, prob.X, prob.y))
+      >>> float(prob.error_fn(prob.w_star, prob.data))
       0.0
     """
     X, y = checked_xy(X, y, labels=True)
@@ -249,7 +251,7 @@ def softmax_regression(
       ((6, 2), (2, 3))
       >>> abs(float(prob.w_star[-1].sum())) < 1e-6
       True
-      >>> float(prob.error_fn(prob.w_star, prob.X, prob.y))
+      >>> float(prob.error_fn(prob.w_star, prob.data))
       0.0
     """
     X, y = checked_xy(X, y, labels=True)
@@ -258,34 +260,39 @@ def softmax_regression(
     l2 = check_finite_number("l2", l2, minimum=0.0)
     check_name(name)
     X, dtype = _stored_features(X, fit_intercept, dtype)
-    labels = y.astype(np.int64)
-    penalty = _penalty(X.shape[1], l2, fit_intercept)
+    labels, penalty = y.astype(np.int64), _penalty(X.shape[1], l2, fit_intercept)
     shape = (X.shape[1], classes)
-    w_star, min_loss = None, None
-    if l2 > 0 and math.prod(shape) <= _NEWTON_MAX_PARAMETERS:
-        X64 = X.astype(np.float64)
-        w_star, min_loss = _newton(
-            lambda w: _softmax_value_grad(w, X64, labels, penalty),
-            lambda w: _softmax_hessian(w, X64, penalty, fit_intercept),
-            math.prod(shape),
-            scale=float(np.max(np.abs(X64))),
-        )
+    optimum = _softmax_optimum(X, labels, penalty, shape, fit_intercept)
     loss_fn = jax.tree_util.Partial(softmax_cross_entropy_loss, penalty=penalty.astype(dtype))
     prob = _classifier_problem(
-        name,
-        X,
-        labels.astype(np.int32),
-        loss_fn,
-        softmax_error_rate,
-        shape,
-        w_star,
-        min_loss,
-        dtype,
+        name, X, labels.astype(np.int32), loss_fn, softmax_error_rate, shape, *optimum, dtype
     )
-    if not fit_intercept or w_star is None:
+    if not fit_intercept or prob.optimum is None:
         return prob
-    aux = {**prob.aux, "penalty": jnp.asarray(penalty, dtype), "w_star": prob.w_star}
-    return dataclasses.replace(prob, aux=aux, measures_fn=softmax_intercept_measures)
+    return _with_nearest_optimum(prob, penalty)
+
+
+def _softmax_optimum(X, labels, penalty, shape, fit_intercept) -> tuple:
+    """``(w_star, min_loss)`` of :func:`softmax_regression` by Newton's method in float64, or
+    ``(None, None)`` without a ridge term or beyond :data:`_NEWTON_MAX_PARAMETERS`."""
+    if not np.any(penalty > 0) or math.prod(shape) > _NEWTON_MAX_PARAMETERS:
+        return None, None
+    X64 = X.astype(np.float64)
+    return _newton(
+        lambda w: _softmax_value_grad(w, X64, labels, penalty),
+        lambda w: _softmax_hessian(w, X64, penalty, fit_intercept),
+        math.prod(shape),
+        scale=float(np.max(np.abs(X64))),
+    )
+
+
+def _with_nearest_optimum(prob: Problem, penalty) -> Problem:
+    """``prob`` measured against the nearest of its line of optima (intercepts fitted:
+    :func:`softmax_intercept_measures`)."""
+    aux = {**prob.aux, "penalty": jnp.asarray(penalty, prob.dtype), "w_star": prob.w_star}
+    return dataclasses.replace(
+        prob, aux=aux, forms=FastForms(measures_fn=softmax_intercept_measures)
+    )
 
 
 def _check_labels(y: np.ndarray, classes: Optional[int], fit_intercept: bool) -> int:
@@ -337,18 +344,21 @@ def _penalty(size: int, l2: float, fit_intercept: bool) -> np.ndarray:
 
 
 def _classifier_problem(name, X, y, loss_fn, error_fn, shape, w_star, min_loss, dtype) -> Problem:
-    """The :class:`Problem` of a classifier over the stored host arrays ``X`` and ``y``."""
+    """The :class:`Problem` of a classifier over the stored host arrays ``X`` and ``y``
+    (its full loss is its loss on all rows: ``aux`` holds them)."""
     data = {"X": jnp.asarray(X), "y": jnp.asarray(y)}
+    optimum = None
+    if w_star is not None:
+        optimum = Optimum(jnp.asarray(w_star.reshape(shape), dtype), float(min_loss))
     return Problem(
         name=name,
         data=data,
-        loss_fn=loss_fn,
-        full_loss_fn=jax.tree_util.Partial(data_full_loss, loss_fn=loss_fn),
+        loss_fn=OnXY(loss_fn),
+        full_loss_fn=OnXY(loss_fn),
         aux=data,
         initial_params=NormalInit(shape, dtype.name),
-        w_star=None if w_star is None else jnp.asarray(w_star.reshape(shape), dtype),
-        min_loss=None if min_loss is None else float(min_loss),
-        error_fn=error_fn,
+        error_fn=OnXY(error_fn),
+        optimum=optimum,
     )
 
 
@@ -505,15 +515,13 @@ def logistic_regression(n: int, d: int, seed: int = 0, l2: float = 1e-3, dtype=N
     min_loss = float(np.mean(np.logaddexp(0.0, logits) - y * logits) + 0.5 * l2 * w @ w)
     dtype = float_dtype(dtype)
     data = {"X": jnp.asarray(X, dtype), "y": jnp.asarray(y, dtype)}
-    loss_fn = jax.tree_util.Partial(logistic_loss, l2=l2)
+    loss_fn = OnXY(jax.tree_util.Partial(logistic_loss, l2=l2))
     return Problem(
         name=f"logistic_regression(n={n}, d={d})",
         data=data,
         loss_fn=loss_fn,
-        full_loss_fn=jax.tree_util.Partial(data_full_loss, loss_fn=loss_fn),
+        full_loss_fn=loss_fn,
         aux=data,
         initial_params=NormalInit((d,), dtype.name),
-        w_star=jnp.asarray(w, dtype),
-        min_loss=min_loss,
-        w_true=jnp.asarray(w_true, dtype),
+        optimum=Optimum(jnp.asarray(w, dtype), min_loss, jnp.asarray(w_true, dtype)),
     )

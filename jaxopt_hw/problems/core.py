@@ -20,96 +20,134 @@ Params = Any
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class Optimum:
+    """What is known of a problem's solution: the exact minimizer and the loss there.
+
+    Attributes:
+      w_star: the minimizer (parameters of the problem's dtype).
+      min_loss: the loss at ``w_star`` (float64 on the host).
+      w_true: the parameters that generated a synthetic problem's data, or ``None``.
+    """
+
+    w_star: Params
+    min_loss: float
+    w_true: Optional[Params] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Curvature:
+    """The extreme eigenvalues ``mu`` and ``L`` of a quadratic problem's constant Hessian."""
+
+    mu: float
+    L: float
+
+
+@dataclasses.dataclass(frozen=True)
+class FastForms:
+    """Forms of a problem's functions that the engine calls in place of the generic ones.
+
+    Attributes:
+      batch_fn: ``(params, X, y) -> (loss, gradient, error)`` of a batch in one call, or
+        ``None`` (then ``jax.value_and_grad(loss_fn)`` and ``error_fn``); least squares
+        gives one that vmaps over many ``params`` into fast products.
+      measures_fn: ``(params, aux) -> (full loss, excess loss, full-gradient norm,
+        distance to w_star)``, or the 3-tuple without the excess loss (then ``loss −
+        min_loss``); or ``None`` (then ``jax.value_and_grad(full_loss_fn)``). Least
+        squares gives its closed form, whose excess loss has no cancellation.
+      loss_detects_nonfinite: whether the batch loss is non-finite whenever the
+        parameters are (a model linear in them); the divergence guard may then check
+        parameters through the loss (:func:`jaxopt_hw.step.train_step`).
+      sets_minor: whether a sweep keeps its configs on the minor axis of every parameter
+        and optimizer-state array, ``(d, configs)``, and calls the forms of ``batch_fn``
+        and ``measures_fn`` for parameter sets held as columns
+        (:func:`register_sets_minor_form`) on all its configs at once.
+    """
+
+    batch_fn: Optional[Callable] = None
+    measures_fn: Optional[Callable] = None
+    loss_detects_nonfinite: bool = False
+    sets_minor: bool = False
+
+
+#: What a problem without :class:`FastForms` is computed with: the generic forms.
+GENERIC_FORMS = FastForms()
+
+
+@dataclasses.dataclass(frozen=True)
+class OnXY:
+    """``(params, batch) -> fn(params, batch["X"], batch["y"])``: a function of rows as one of batches.
+
+    Compared by ``fn``, so that problems of one kind share compiled programs."""
+
+    fn: Callable
+
+    def __call__(self, params, batch):
+        return self.fn(params, batch["X"], batch["y"])
+
+    @property
+    def __wrapped__(self):  # what a sweep's fingerprint describes (sweep.store)
+        return self.fn
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class Problem:
-    """A differentiable objective over a data set (see the module docstring).
+    """A differentiable objective over a data set (see the package docstring).
+
+    The core every problem has, and capabilities that some problems offer (``None``
+    where not): the engine asks for ``optimum``, ``curvature`` and ``forms``.
 
     Attributes:
       name: a short label, e.g. ``"linear_regression(n=500, d=2)"``.
-      data: ``{"X": (n, ...), "y": (n, ...)}``; minibatches are rows of these.
-      loss_fn: ``(params, X, y) -> scalar``, the mean loss over the given rows.
+      data: a pytree of arrays with one leading axis ``n`` (``{"X", "y"}`` for the built-in
+        problems); minibatches are rows of these.
+      loss_fn: ``(params, batch) -> scalar``, the mean loss over a batch of ``data``'s structure.
       full_loss_fn: ``(params, aux) -> scalar``, the loss over all rows.
       aux: arrays ``full_loss_fn`` reads: the data itself, or for least squares
         ``chol`` (``C = QΛ^½`` from the eigendecomposition ``QΛQᵀ = XᵀX/n``, whose
-        orthogonal columns :func:`quadratic_measures` relies on; not a Cholesky
-        factor), ``sqrt_eigenvalues``, ``w_star`` and ``min_loss``.
+        orthogonal columns the closed-form measures rely on; not a Cholesky factor),
+        ``sqrt_eigenvalues``, ``w_star`` and ``min_loss``.
       initial_params: ``seed -> params`` as host (NumPy) arrays, the seeded initial point.
-      w_star: the exact minimizer, or ``None`` when unknown.
-      min_loss: the loss at ``w_star`` (float64 on the host), or ``None``.
-      w_true: the generating parameters of a synthetic problem, or ``None``.
-      mu, L: the extreme eigenvalues of the loss's Hessian (quadratic problems).
-      error_fn: ``(params, X, y) -> scalar``, the error of a batch (the homework's
-        "error"): the mean absolute error for regression, the misclassification rate for
-        classifiers; or ``None``.
-      batch_fn: ``(params, X, y) -> (loss, gradient, error)`` of a batch in one call,
-        or ``None`` (then ``jax.value_and_grad(loss_fn)`` and ``error_fn``); least
-        squares gives one that vmaps over many ``params`` into fast products.
-      measures_fn: ``(params, aux) -> (full loss, excess loss, full-gradient norm,
-        distance to w_star)`` in one call, or ``None`` (then
-        ``jax.value_and_grad(full_loss_fn)``, and the excess loss ``loss − min_loss``);
-        least squares gives its closed form, which vmaps into fast code and computes the
-        excess loss without the cancellation of ``loss − min_loss`` (which float32 floors
-        at ~6e-8 · min_loss). A 3-tuple without the excess loss is taken too (the excess
-        is then ``loss − min_loss``).
-      loss_detects_nonfinite: whether the batch loss is non-finite whenever the
-        parameters are (a model linear in them: a non-finite :math:`w_j` makes
-        :math:`x_j w_j` NaN or infinite). The divergence guard then checks parameters
-        through the loss instead of scanning them (:func:`jaxopt_hw.step.train_step`).
-      loss_takes_batch: whether ``loss_fn`` is ``(params, batch) -> scalar`` with ``batch``
-        of ``data``'s structure (a problem of :func:`jaxopt_hw.problem`), rather than
-        ``(params, X, y)``.
+      error_fn: ``(params, batch) -> scalar``, the error of a batch (the homework's
+        "error": the mean absolute error for regression, the misclassification rate for
+        classifiers), or ``None``.
       eval_fn: ``(params, aux) -> {name: scalar}``, held-out metrics logged beside the
         training loss, or ``None``; ``eval_names`` lists their names, sorted.
-      parameter_sets_minor: whether a sweep should keep its configs on the minor axis
-        of every parameter and optimizer-state array, ``(d, configs)``: where the
-        problem's batch values and measures for many parameter sets are fastest in that
-        layout (least squares). Where ``batch_fn`` and ``measures_fn`` have a form for
-        ``P`` parameter sets held as the columns of ``params (d, P)``
-        (:func:`register_sets_minor_form`; least squares: :func:`mse_batch_values_minor`,
-        :func:`quadratic_measures_minor`), a sweep calls those on all its configs at
-        once; otherwise it ``vmap``-s the functions, whose batched parameters then
-        arrive with the sets first, transposed at every step.
+      optimum: the exact :class:`Optimum`, where known.
+      curvature: the Hessian's extreme eigenvalues (:class:`Curvature`) of a quadratic problem.
+      forms: :class:`FastForms` of the problem's functions (least squares).
     """
 
     name: str
-    data: dict
+    data: Any
     loss_fn: Callable
     full_loss_fn: Callable
     aux: dict
     initial_params: Callable
-    w_star: Optional[Params] = None
-    min_loss: Optional[float] = None
-    w_true: Optional[Params] = None
-    mu: Optional[float] = None
-    L: Optional[float] = None
     error_fn: Optional[Callable] = None
-    batch_fn: Optional[Callable] = None
-    measures_fn: Optional[Callable] = None
-    loss_detects_nonfinite: bool = False
-    parameter_sets_minor: bool = False
-    loss_takes_batch: bool = False
     eval_fn: Optional[Callable] = None
     eval_names: tuple = ()
+    optimum: Optional[Optimum] = None
+    curvature: Optional[Curvature] = None
+    forms: Optional[FastForms] = None
 
     @property
     def X(self):
         return self.data["X"]
 
-    @functools.cached_property
-    def dtype(self):
-        """The float dtype the problem computes in: its design's, or its parameters'."""
-        if not self.loss_takes_batch:
-            return np.dtype(self.data["X"].dtype)
-        leaves = jax.tree.leaves(self.initial_params(0))
-        return np.dtype(jnp.result_type(*[leaf.dtype for leaf in leaves]))
-
-    @property
-    def platform(self) -> str:
-        """The platform (``"cpu"``, ``"gpu"``, …) that holds the problem's data."""
-        return next(iter(jax.tree.leaves(self.data)[0].devices())).platform
-
     @property
     def y(self):
         return self.data["y"]
+
+    @functools.cached_property
+    def dtype(self):
+        """The float dtype the problem computes in: its parameters'."""
+        leaves = jax.tree.leaves(self.initial_params(0))
+        return np.dtype(jnp.result_type(*[leaf.dtype for leaf in leaves]))
+
+    @functools.cached_property
+    def platform(self) -> str:
+        """The platform (``"cpu"``, ``"gpu"``, …) that holds the problem's data."""
+        return next(iter(jax.tree.leaves(self.data)[0].devices())).platform
 
     @property
     def n(self) -> int:
@@ -117,22 +155,86 @@ class Problem:
         return int(jax.tree.leaves(self.data)[0].shape[0])
 
     @property
+    def w_star(self):
+        """The exact minimizer, or ``None`` when unknown."""
+        return None if self.optimum is None else self.optimum.w_star
+
+    @property
+    def min_loss(self) -> Optional[float]:
+        """The loss at ``w_star``, or ``None`` when unknown."""
+        return None if self.optimum is None else self.optimum.min_loss
+
+    @property
+    def w_true(self):
+        """The generating parameters of a synthetic problem, or ``None``."""
+        return None if self.optimum is None else self.optimum.w_true
+
+    @property
+    def mu(self) -> Optional[float]:
+        """The smallest eigenvalue of a quadratic problem's Hessian, or ``None``."""
+        return None if self.curvature is None else self.curvature.mu
+
+    @property
+    def L(self) -> Optional[float]:
+        """The largest eigenvalue of a quadratic problem's Hessian, or ``None``."""
+        return None if self.curvature is None else self.curvature.L
+
+    @property
     def kappa(self) -> Optional[float]:
         """Condition number ``L / mu`` of the Hessian, when known."""
-        if self.mu is None or self.L is None:
+        if self.curvature is None:
             return None
         return math.inf if self.mu <= 0 else self.L / self.mu
 
+    @property
+    def full_loss_in_passes(self) -> bool:
+        """Whether the full loss is a pass over the data in pieces (:func:`jaxopt_hw.problem`)."""
+        return isinstance(self.full_loss_fn, FullDataLoss)
+
     def loss(self, params, X=None, y=None):
-        """Mean loss over the rows ``X, y`` (for a :func:`jaxopt_hw.problem`, over the batch
-        ``X``), or over all data when they are omitted."""
+        """Mean loss over the rows ``X, y`` (or over the batch ``X`` when ``y`` is omitted),
+        or over all data when both are omitted."""
         if X is None and y is None:
             return self.full_loss_fn(params, self.aux)
-        return self.loss_fn(params, X) if self.loss_takes_batch else self.loss_fn(params, X, y)
+        return self.loss_fn(params, X if y is None else {"X": X, "y": y})
 
     def init_params(self, seed: int = 0):
         """The initial point for ``seed`` (the one :func:`jaxopt_hw.run` uses), drawn on the host."""
         return jax.tree.map(jnp.asarray, self.initial_params(check_seed(seed)))
+
+
+#: Rows per piece of a full-data loss: a pass over a large data set in pieces bounds
+#: the memory of its activations (a sweep holds them for every config at once).
+FULL_LOSS_ROWS = 8192
+
+
+@dataclasses.dataclass(frozen=True)
+class FullDataLoss:
+    r"""The mean of a batch-mean ``loss`` over all rows of ``aux["data"]``, in pieces of
+    ``rows``: :math:`\frac1n \sum_k |B_k| \, \ell(w, B_k)`.
+
+    Hashable by the loss function, so that problems with the same loss share programs."""
+
+    loss: Callable
+    rows: int = FULL_LOSS_ROWS
+
+    def __call__(self, params, aux):
+        data = aux["data"]
+        n = jax.tree.leaves(data)[0].shape[0]
+        full, rest = divmod(n, self.rows)
+        sums = []
+        if full:
+            pieces = jax.tree.map(
+                lambda a: a[: full * self.rows].reshape((full, self.rows) + a.shape[1:]), data
+            )
+            sums.append(
+                jnp.sum(jax.lax.map(lambda piece: self.loss(params, piece), pieces)) * self.rows
+            )
+        if rest:
+            sums.append(
+                self.loss(params, jax.tree.map(lambda a: a[full * self.rows :], data)) * rest
+            )
+        return sum(sums) / n
 
 
 #: Up to this many features, ``X @ w`` is written as a multiply and a sum: XLA:CPU then
@@ -193,8 +295,8 @@ _SETS_MINOR_FORMS = {}
 def register_sets_minor_form(fn: Callable, form: Callable) -> None:
     """Records ``form(params (d, P), …)`` as ``fn`` for ``P`` parameter sets held as the
     columns of ``params``; a sweep whose configs lie on the minor axis of its state
-    (``Problem.parameter_sets_minor``) then calls ``form`` on all of them at once where
-    ``fn`` is the problem's ``batch_fn`` or ``measures_fn``."""
+    (``FastForms.sets_minor``) then calls ``form`` on all of them at once where
+    ``fn`` is the problem's ``FastForms.batch_fn`` or ``measures_fn``."""
     for name, value in (("fn", fn), ("form", form)):
         if not callable(value):
             raise TypeError(f"{name} must be callable, got {type(value).__name__}")
@@ -212,11 +314,6 @@ def sets_minor_form(fn) -> Optional[Callable]:
         return _SETS_MINOR_FORMS.get(fn)
     except TypeError:  # an unhashable callable
         return None
-
-
-def data_full_loss(params, aux, loss_fn):
-    """The direct loss over all rows, for problems without a closed form."""
-    return loss_fn(params, aux["X"], aux["y"])
 
 
 #: Keys the initial points' random stream apart from the data's: ``default_rng(seed)``

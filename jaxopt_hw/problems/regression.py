@@ -15,7 +15,11 @@ import numpy as np
 
 from jaxopt_hw.problems.core import (
     SMALL_D,
+    Curvature,
+    FastForms,
     NormalInit,
+    OnXY,
+    Optimum,
     Problem,
     check_finite_number,
     check_flag,
@@ -108,7 +112,7 @@ def mse_batch_values_minor(W, X, y):
     are two products that write rows of ``P`` entries, which XLA:CPU computes about
     twice as fast as products whose rows have only ``B`` or ``d`` entries (1 024 Adam
     configs at d = 5: 42 → 26 ms per 1 000 steps). A sweep whose configs lie on the
-    minor axis of its state (``Problem.parameter_sets_minor``) calls it directly
+    minor axis of its state (``FastForms.sets_minor``) calls it directly
     (:func:`sets_minor_form`): through
     ``vmap`` (:func:`_mse_batch_values_many`) the parameters would come in with the sets
     first, transposed at every step.
@@ -352,7 +356,7 @@ def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
     return Problem(
         name=name,
         data={"X": jnp.asarray(X, dtype), "y": jnp.asarray(y, dtype)},
-        loss_fn=mse_loss,
+        loss_fn=OnXY(mse_loss),
         full_loss_fn=quadratic_full_loss,
         aux={
             "chol": jnp.asarray(chol, dtype),
@@ -361,17 +365,25 @@ def _least_squares_problem(name, X, y, w_true=None, dtype=None) -> Problem:
             "min_loss": jnp.asarray(min_loss, dtype),
         },
         initial_params=NormalInit((d,), dtype.name),
-        w_star=jnp.asarray(w_star, dtype),
-        min_loss=float(min_loss),
-        w_true=None if w_true is None else jnp.asarray(w_true, dtype),
-        mu=2.0 * float(eigenvalues[0]),
-        L=2.0 * float(eigenvalues[-1]),
-        error_fn=mean_absolute_error,
-        batch_fn=mse_batch_values,
-        measures_fn=quadratic_measures,
-        loss_detects_nonfinite=True,
-        parameter_sets_minor=True,
+        error_fn=OnXY(mean_absolute_error),
+        optimum=Optimum(
+            jnp.asarray(w_star, dtype),
+            float(min_loss),
+            None if w_true is None else jnp.asarray(w_true, dtype),
+        ),
+        curvature=Curvature(mu=2.0 * float(eigenvalues[0]), L=2.0 * float(eigenvalues[-1])),
+        forms=LEAST_SQUARES_FORMS,
     )
+
+
+#: Least squares' forms: its batch values and closed-form measures, for many configs at once
+#: with the configs on the minor axis; its loss is non-finite whenever its parameters are.
+LEAST_SQUARES_FORMS = FastForms(
+    batch_fn=mse_batch_values,
+    measures_fn=quadratic_measures,
+    loss_detects_nonfinite=True,
+    sets_minor=True,
+)
 
 
 def _design_with_condition_number(rng, n, d, condition_number):

@@ -11,11 +11,12 @@ import numpy as np
 
 from jaxopt_hw.problems.core import (
     ConstantInit,
+    OnXY,
+    Optimum,
     Problem,
     check_finite_number,
     check_seed,
     check_size,
-    data_full_loss,
     float_dtype,
     host_rng,
     product,
@@ -81,8 +82,8 @@ def mlp_regression(
     return Problem(
         name=f"mlp_regression(n={n}, d={d}, hidden={hidden})",
         data=data,
-        loss_fn=mlp_loss,
-        full_loss_fn=jax.tree_util.Partial(data_full_loss, loss_fn=mlp_loss),
+        loss_fn=OnXY(mlp_loss),
+        full_loss_fn=OnXY(mlp_loss),
         aux=data,
         initial_params=MlpInit(d, hidden, dtype.name),
     )
@@ -103,7 +104,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, start=(-1.2, 1.0), dtype=None) 
     b = check_finite_number("b", b, minimum=0.0)
     dtype = float_dtype(dtype)
     data = {"X": jnp.zeros((1, 0), dtype), "y": jnp.zeros((1,), dtype)}
-    loss_fn = jax.tree_util.Partial(rosenbrock_loss, a=a, b=b)
+    loss_fn = OnXY(jax.tree_util.Partial(rosenbrock_loss, a=a, b=b))
     try:
         start_array = np.asarray(start, np.float64)
     except (TypeError, ValueError):
@@ -115,9 +116,8 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, start=(-1.2, 1.0), dtype=None) 
         name=f"rosenbrock(a={a:g}, b={b:g})",
         data=data,
         loss_fn=loss_fn,
-        full_loss_fn=jax.tree_util.Partial(data_full_loss, loss_fn=loss_fn),
+        full_loss_fn=loss_fn,
         aux=data,
         initial_params=ConstantInit(start, dtype.name),
-        w_star=jnp.asarray([a, a * a], dtype),
-        min_loss=0.0,
+        optimum=Optimum(jnp.asarray([a, a * a], dtype), 0.0),
     )

@@ -14,16 +14,25 @@ and every seed as one ``jax.jit`` of ``vmap(configs) ∘ vmap(seeds)`` inside on
   per-step work is one product over the config axis (for least squares laid out with
   the configs on the minor axis, see ``problems.mse_batch_values_minor``); the optimizer's
   step counts, equal in every config, are held once;
-* **chunks**: grids run in equal chunks through the same compiled executable, sized by the
-  cost of a step (on a CPU, the step's working set kept in cache; see ``chunk_size``) and
-  by ``memory_budget``, the memory a chunk's results and training state need, predicted
-  up front;
-* **devices**: with several devices (or processes after ``jax.distributed.initialize()``)
-  the config axis is sharded over a 1-D mesh, each device running the one-device program
+* **chunks**: grids run in equal chunks through the same compiled executable. By default
+  a chunk holds, on a CPU, as many configs as keep a step's working set (each config's
+  training state read and written, and its batch products) within a quarter of the
+  last-level cache, and at most 64 KiB of one batch row on each device (16 384 float32
+  configs); on other platforms 2**18 configs per device; at most what ``memory_budget``
+  holds (its logged results and its training state, counted twice, and with
+  ``keep_params`` the final parameters); 64 configs per device or a multiple of that. A
+  sweep saving to ``out`` resumes in the chunks the folder was started in;
+* **devices**: with several devices (by default as many of ``jax.devices()`` as get 64
+  configs or more each; all of them after ``jax.distributed.initialize()``) the config
+  axis is sharded over a 1-D mesh, each device running the one-device program
   on its share (``shard_map``), and every process gets the whole result;
 * **divergence**: a config that blows up is frozen and flagged (see :mod:`jaxopt_hw.step`);
   it cannot affect its neighbours, which share nothing with it but the batch indices;
-* **saving**: ``out=dir`` saves each finished chunk atomically; re-running the same call
+* **fixed values**: a float in ``fixed`` is traced, as the hyperparameters of our optimizers
+  are in :func:`jaxopt_hw.run`, so that a config rounds as its run does; it is compiled in
+  where the factory branches on it in Python, and for half-precision problems;
+* **saving**: ``out=dir`` (made if missing; a file is refused before anything runs) saves
+  each finished chunk atomically; re-running the same call
   skips the chunks on disk, so an interrupted sweep resumes without losing work.
 """
 
@@ -86,40 +95,19 @@ def sweep(
 
     Args:
       problem: a :class:`~jaxopt_hw.problems.Problem`.
-      optimizer_factory: any callable with keyword hyperparameters returning an
-        :class:`optax.GradientTransformation` (``jh.adam``, ``optax.lion``, …).
+      optimizer_factory: keyword hyperparameters -> GradientTransformation (``optax.lion``, …).
       grid: ``{name: [values]}``; the Cartesian product is swept.
-      fixed: ``{name: value}`` passed to every config (a float is traced, as the
-        hyperparameters of our optimizers are in :func:`jaxopt_hw.run`, so that a config
-        rounds as its run does; compiled in where the factory branches on it in Python,
-        and for half-precision problems).
-      seeds: seeds (ints ≥ 0); each keys an initial point and a batch order shared by
-        all configs.
+      fixed: ``{name: value}`` passed to every config (floats traced, as in a run).
+      seeds: ints ≥ 0, each keying an initial point and a batch order shared by all configs.
       steps, batch_size, log_every, divergence_factor: as in :func:`jaxopt_hw.run`.
-      tol: tolerance for ``steps_to_tol`` on the excess loss (default: 1% of
-        ``min_loss`` when it is positive, else 1e-6).
-      memory_budget: bytes per chunk of its logged results and its training state
-        (parameters and optimizer state of every config and seed, counted twice); larger
-        grids run in chunks.
-      chunk_size: configs per chunk (overrides the derived size and ``memory_budget``).
-        By default derived from the cost of a step: on a CPU, as many configs as keep a
-        step's working set (each config's training state read and written, and its batch
-        products) within a quarter of the last-level cache, and at most 64 KiB of one
-        batch row on each device (16 384 float32 configs); on other platforms 2**18 configs
-        per device; at most what ``memory_budget`` holds; 64 configs per device or a
-        multiple of that, in equal chunks. A sweep saving to ``out`` resumes in the chunks
-        the folder was started in.
+      tol: tolerance for ``steps_to_tol`` (default: 1% of a positive ``min_loss``, else 1e-6).
+      memory_budget: bytes per chunk of its logged results and training state.
+      chunk_size: configs per chunk (default: see the module docstring).
       static: grid names to treat as static even though their values are numbers.
-      out: a folder (made if missing; a file is refused before anything runs); each
-        finished chunk is saved there atomically and a rerun of the same sweep skips the
-        chunks already saved. The merged result is saved as ``out/result.npz``.
-      devices: devices to shard the config axis over (default: ``jax.devices()``, as
-        many of them as get 64 configs or more each; all of them with several processes).
-      progress: show a tqdm progress bar (configs done, their rate and the time left)
-        when the sweep takes more than one program call.
-      keep_params: also return every config's and seed's final parameters
-        (``SweepResult.params``, leaves ``(*grid shape, n_seeds, ...)``), counted in the
-        memory budget.
+      out: a folder for each finished chunk and ``result.npz``; the same call resumes there.
+      devices: devices to shard the config axis over (default: see the module docstring).
+      progress: a tqdm progress bar when the sweep takes more than one program call.
+      keep_params: also return the final parameters (``SweepResult.params``).
 
     Returns:
       A :class:`SweepResult`.
@@ -129,31 +117,26 @@ def sweep(
       >>> prob = jh.linear_regression(500, 2)
       >>> res = jh.sweep(prob, jh.adam, grid={"learning_rate": [1e-2, 1e-1], "b1": [0.8, 0.9]},
       ...                seeds=[0, 1], steps=200, batch_size=32, progress=False)
-      >>> res.loss.shape
-      (2, 2, 2, 200)
-      >>> sorted(res.best())
-      ['b1', 'final_loss', 'learning_rate']
+      >>> res.loss.shape, sorted(res.best())
+      ((2, 2, 2, 200), ['b1', 'final_loss', 'learning_rate'])
     """
-    call = _checked_call(
-        problem,
-        optimizer_factory,
-        grid,
-        fixed,
-        seeds,
-        steps,
-        batch_size,
-        log_every,
-        tol,
-        divergence_factor,
-        memory_budget,
-        chunk_size,
-        static,
-        keep_params,
-        out,
-    )
-    engine = Engine.plan(
-        problem,
-        optimizer_factory,
+    call = _checked_call(problem, optimizer_factory, grid, fixed, seeds, steps, batch_size,
+                         log_every, tol, divergence_factor, memory_budget, chunk_size, static,
+                         keep_params, out)  # fmt: skip
+    engine = _planned_engine(call, devices)  # plan the chunks, place the shared arguments
+    fingerprint = None if out is None else _claim(out, call, engine)
+    per_static = _run_grid(call, engine, out, progress)  # run or load each chunk
+    res = _sweep_result(call, engine, per_static, fingerprint)  # assemble
+    if out is not None and jax.process_index() == 0:
+        res.save(os.path.join(out, "result.npz"))
+    return res
+
+
+def _planned_engine(call: "_Call", devices) -> Engine:
+    """The engine for the traced configs of ``call``: chunks planned, shared arguments placed."""
+    return Engine.plan(
+        call.problem,
+        call.factory,
         {name: call.grid[name] for name in call.traced},
         call.fixed,
         call.first_config,
@@ -162,18 +145,12 @@ def sweep(
         steps=call.steps,
         batch_size=call.batch_size,
         log_every=call.log_every,
-        divergence_factor=divergence_factor,
+        divergence_factor=call.divergence_factor,
         memory_budget=call.memory_budget,
         chunk_size=call.chunk_size,
         devices=devices,
         keep_params=call.keep_params,
     )
-    fingerprint = None if out is None else _claim(out, call, engine)
-    per_static = _run_grid(call, engine, out, progress)
-    res = _sweep_result(call, engine, per_static, fingerprint)
-    if out is not None and jax.process_index() == 0:
-        res.save(os.path.join(out, "result.npz"))
-    return res
 
 
 @dataclasses.dataclass(frozen=True)

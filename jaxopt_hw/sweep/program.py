@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxopt_hw._compile import jit_with_options, platform_options
-from jaxopt_hw.problems import Problem, sets_minor_form
+from jaxopt_hw.problems import GENERIC_FORMS, Problem, sets_minor_form
 from jaxopt_hw.shuffle import Cursor, block_target, fetch_block
 from jaxopt_hw.step import (
     checked,
@@ -95,7 +95,7 @@ def _sweep_body(
         axis (or none: shared). Configs are vmapped innermost: there they share one batch
         (``problems.mse_batch_values``). The freeze of diverged runs is applied to all
         runs at once, in the layout of their parameters (:func:`_select_runs`)."""
-        batch_values = sets_minor(fns.batch_fn, axes)
+        batch_values = sets_minor(fns.forms.batch_fn, axes)
         if batch_values is not None:
             proposed, passed, errors = proposed_all_minor(
                 axes, batch_values, states, batch, seed_axis
@@ -143,7 +143,7 @@ def _sweep_body(
         )
     )
     axes = _state_axes(
-        start_all, step_all_with, example_batch, batch_axis, configs_minor=fns.parameter_sets_minor
+        start_all, step_all_with, example_batch, batch_axis, configs_minor=fns.forms.sets_minor
     )
     states, initial_loss = start_all(axes)
     n_seeds = words.shape[0]
@@ -181,7 +181,7 @@ def _sweep_body(
 
     def log(states, batch_error):
         params = checked_all(states).params
-        measures = sets_minor(fns.measures_fn, axes)
+        measures = sets_minor(fns.forms.measures_fn, axes)
         if measures is not None:
             measured = jax.vmap(measures, in_axes=(0, None))(params, aux)
             return measured_metrics(measured, w_star, min_loss, batch_error), held_out(params)
@@ -235,7 +235,8 @@ def state_leaf_count(problem: Problem, factory, kwargs: dict, params) -> int:
     parameters where the guard checks them through the loss."""
     opt_state = jax.eval_shape(lambda p: factory(**kwargs).init(p), params)
     n_params = len(jax.tree.leaves(params))
-    last_good = n_params if problem.loss_detects_nonfinite and _checks_by_loss(params) else 0
+    forms = problem.forms or GENERIC_FORMS
+    last_good = n_params if forms.loss_detects_nonfinite and _checks_by_loss(params) else 0
     return n_params + len(jax.tree.leaves(opt_state)) + 2 + last_good
 
 
@@ -312,7 +313,7 @@ def _state_axes(
       they cost Adam a power per config per step in its bias correction. A factory whose
       integer leaf depends on its config (vmap then refuses ``None``) gets every leaf per
       config.
-    * With ``configs_minor`` (``Problem.parameter_sets_minor``: least squares), the
+    * With ``configs_minor`` (``FastForms.sets_minor``: least squares), the
       configs are the minor axis of every per-config array (``(seeds, d, configs)``):
       the problem's batch products then read and write the parameters in place, where
       ``(seeds, configs, d)`` cost a transpose of them per step (1 024 Adam configs at

@@ -14,7 +14,7 @@ import jax
 import numpy as np
 
 from jaxopt_hw._io import atomic_write, npz_arrays
-from jaxopt_hw.problems import Problem
+from jaxopt_hw.problems import GENERIC_FORMS, Problem
 from jaxopt_hw.sweep.result import METRIC_NAMES, json_default
 
 
@@ -159,9 +159,14 @@ def _global_token(value):
 def problem_signature(problem: Problem) -> dict:
     """What a sweep's results depend on in ``problem``: its data, the arrays its full loss
     reads, its optimum and its functions."""
+    forms = problem.forms or GENERIC_FORMS
     functions = {
-        name: getattr(problem, name, None)
-        for name in ("loss_fn", "full_loss_fn", "error_fn", "batch_fn", "measures_fn", "eval_fn")
+        "loss_fn": problem.loss_fn,
+        "full_loss_fn": problem.full_loss_fn,
+        "error_fn": problem.error_fn,
+        "batch_fn": forms.batch_fn,
+        "measures_fn": forms.measures_fn,
+        "eval_fn": problem.eval_fn,
     }
     return {
         "name": problem.name,

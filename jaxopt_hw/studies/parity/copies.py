@@ -14,19 +14,19 @@ from typing import Callable
 import numpy as np
 import optax
 
-from jaxopt_hw.problems import Problem
+from jaxopt_hw.problems import Optimum, Problem
 
 __all__ = ["side_by_side", "parallel", "excess_loss"]
 
 
 @dataclasses.dataclass(frozen=True)
 class _SumLoss:
-    """``(params, X, y) -> Σ_k base(params[k], X, y)``: each copy's gradient is its own."""
+    """``(params, batch) -> Σ_k base(params[k], batch)``: each copy's gradient is its own."""
 
     base: Callable
 
-    def __call__(self, params, X, y):
-        return sum(self.base(params[k], X, y) for k in params)
+    def __call__(self, params, batch):
+        return sum(self.base(params[k], batch) for k in params)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,14 +68,11 @@ def side_by_side(problem: Problem, names) -> Problem:
         loss_fn=_SumLoss(problem.loss_fn),
         full_loss_fn=_SumFullLoss(problem.full_loss_fn),
         initial_params=_Replicated(problem.initial_params, names),
-        w_star=None if problem.w_star is None else {name: problem.w_star for name in names},
-        min_loss=None if problem.min_loss is None else problem.min_loss * len(names),
-        w_true=None,
         error_fn=None,
-        batch_fn=None,
-        measures_fn=None,
-        loss_detects_nonfinite=False,
-        parameter_sets_minor=False,
+        optimum=None
+        if problem.optimum is None
+        else Optimum({name: problem.w_star for name in names}, problem.min_loss * len(names)),
+        forms=None,
     )
 
 
