@@ -936,7 +936,7 @@ def test_gd_facts_are_geometric_means_over_seeds():
 SIZES = ["small", "medium"]
 
 
-def _short_facts(**changes) -> dict:
+def _comparison_short_facts(**changes) -> dict:
     """Synthetic facts for the comparison's short conclusions, on two problems."""
     facts = _divergence_facts()
     facts.update(
@@ -993,7 +993,7 @@ def _short_facts(**changes) -> dict:
     return facts
 
 
-def _short(function, facts, *args):
+def _comparison_short(function, facts, *args):
     sentence = function(facts, *args)
     assert_numbers_are_facts(sentence, facts)
     return sentence
@@ -1004,21 +1004,21 @@ def _short(function, facts, *args):
     [(0, "cannot tell the top two apart on any of the 2"), (1, "on 1 of the 2"), (2, "every")],
 )
 def test_short_accuracy_says_whether_the_seeds_separate_the_top_two(separated, says):
-    facts = _short_facts(heldout_separated_count=separated)
-    text = _short(comparison.text.accuracy, facts, SIZES)
+    facts = _comparison_short_facts(heldout_separated_count=separated)
+    text = _comparison_short(comparison.text.accuracy, facts, SIZES)
     assert text.startswith("Most accurate on the held-out seeds: Adam at (500, 2), Adam at")
     assert says in text
 
 
 def test_short_speed_names_the_fastest_and_whether_the_lead_grows():
-    facts = _short_facts()
-    text = _short(comparison.text.speed, facts, SIZES)
+    facts = _comparison_short_facts()
+    text = _comparison_short(comparison.text.speed, facts, SIZES)
     assert "Adam at (500, 2) (100 steps)" in text and "over SGD grows with κ" in text
-    shrinking = _short_facts(medium_adaptive_speedup=1.0)
-    assert "does not grow steadily" in _short(comparison.text.speed, shrinking, SIZES)
+    shrinking = _comparison_short_facts(medium_adaptive_speedup=1.0)
+    assert "does not grow steadily" in _comparison_short(comparison.text.speed, shrinking, SIZES)
     never = {f"medium_heldout_{o}_fastest": math.inf for o in comparison.OPTIMIZERS}
     del shrinking["medium_adaptive_speedup"]
-    text = _short(comparison.text.speed, {**shrinking, **never}, SIZES)
+    text = _comparison_short(comparison.text.speed, {**shrinking, **never}, SIZES)
     assert "none at (10000, 5)" in text and "does not grow steadily" in text
 
 
@@ -1032,70 +1032,84 @@ def test_short_speed_names_the_fastest_and_whether_the_lead_grows():
 )
 def test_short_adam_claim_follows_the_counts(counts, says):
     fastest, accurate, separated = counts
-    facts = _short_facts(
+    facts = _comparison_short_facts(
         adam_fastest_count=fastest,
         adam_accurate_count=accurate,
         adam_accurate_separated_count=separated,
     )
-    assert says in _short(comparison.text.adam_claim, facts)
+    assert says in _comparison_short(comparison.text.adam_claim, facts)
 
 
 def test_short_winners_luck_and_lr_trade_follow_their_facts():
-    assert "1.34 times higher" in _short(comparison.text.winners_luck, _short_facts())
-    calm = _short_facts(optimism_median=0.9)
-    assert "no higher" in _short(comparison.text.winners_luck, calm)
-    assert "in 3 of 6 tuned pairs" in _short(comparison.text.lr_trade, _short_facts())
-    none = _short_facts(speed_accuracy_larger_lr=0)
-    assert "one lr serves both" in _short(comparison.text.lr_trade, none)
+    assert "1.34 times higher" in _comparison_short(
+        comparison.text.winners_luck, _comparison_short_facts()
+    )
+    calm = _comparison_short_facts(optimism_median=0.9)
+    assert "no higher" in _comparison_short(comparison.text.winners_luck, calm)
+    assert "in 3 of 6 tuned pairs" in _comparison_short(
+        comparison.text.lr_trade, _comparison_short_facts()
+    )
+    none = _comparison_short_facts(speed_accuracy_larger_lr=0)
+    assert "one lr serves both" in _comparison_short(comparison.text.lr_trade, none)
 
 
 def test_short_betas_name_the_largest_and_the_smallest_spread():
-    text = _short(comparison.text.betas, _short_facts(), SIZES)
+    text = _comparison_short(comparison.text.betas, _comparison_short_facts(), SIZES)
     assert "up to ×10000 (Adam's β1 at (500, 2))" in text
     assert "as little as ×100 (Momentum's β at (500, 2))" in text
     nothing = {
         f"{s}_{o}_beta_spread": math.nan for s in SIZES for o in ("momentum", "rmsprop", "adam")
     }
-    assert "No value" in _short(comparison.text.betas, _short_facts(**nothing), SIZES)
+    assert "No value" in _comparison_short(
+        comparison.text.betas, _comparison_short_facts(**nothing), SIZES
+    )
 
 
 def test_short_stable_lrs_follow_the_stability_flags():
-    text = _short(comparison.text.stable_lrs, _short_facts(), SIZES)
+    text = _comparison_short(comparison.text.stable_lrs, _comparison_short_facts(), SIZES)
     assert text.startswith("SGD and Momentum diverge above a step set by the largest curvature L")
     assert "at (10000, 5) SGD's largest stable lr is 0.001" in text and "nowhere" in text
-    alone = _short_facts(small_wide_momentum_diverged_pct=0.0)
-    assert _short(comparison.text.stable_lrs, alone, SIZES).startswith("SGD diverges above")
-    loose = _short_facts(small_wide_sgd_diverged_pct=0.0, small_wide_adam_diverged_pct=9.1)
-    text = _short(comparison.text.stable_lrs, loose, SIZES)
+    alone = _comparison_short_facts(small_wide_momentum_diverged_pct=0.0)
+    assert _comparison_short(comparison.text.stable_lrs, alone, SIZES).startswith(
+        "SGD diverges above"
+    )
+    loose = _comparison_short_facts(
+        small_wide_sgd_diverged_pct=0.0, small_wide_adam_diverged_pct=9.1
+    )
+    text = _comparison_short(comparison.text.stable_lrs, loose, SIZES)
     assert text.startswith("The largest curvature L does not set") and "diverge too" in text
 
 
 def test_short_homework_grid_follows_edges_gains_and_picks():
-    text = _short(comparison.text.homework_grid, _short_facts(), SIZES)
+    text = _comparison_short(comparison.text.homework_grid, _comparison_short_facts(), SIZES)
     assert "3 of its 4 best configs lie on its edge" in text
     assert "by up to ×5 (Adam at (500, 2))" in text and "2 of the notebook's 3 picks" in text
     flat = {f"{s}_{o}_gain": 1.0 for s in SIZES for o in comparison.OPTIMIZERS}
-    text = _short(comparison.text.homework_grid, _short_facts(medium_hw_edges=0, **flat), SIZES)
+    text = _comparison_short(
+        comparison.text.homework_grid, _comparison_short_facts(medium_hw_edges=0, **flat), SIZES
+    )
     assert "none of its best configs lies on its edge" in text and "lowers no" in text
 
 
 def test_short_full_batch_gd_says_where_it_ends_below_the_floor():
-    text = _short(comparison.text.full_batch_gd, _short_facts(), SIZES)
+    text = _comparison_short(comparison.text.full_batch_gd, _comparison_short_facts(), SIZES)
     assert "it ends 1e+09 times below it at (500, 2), 1e+09 times below it at (10000, 5)" in text
-    above = _short_facts(medium_gd_floor_ratio=0.5)
-    assert "not below it at (10000, 5)" in _short(comparison.text.full_batch_gd, above, SIZES)
+    above = _comparison_short_facts(medium_gd_floor_ratio=0.5)
+    assert "not below it at (10000, 5)" in _comparison_short(
+        comparison.text.full_batch_gd, above, SIZES
+    )
 
 
 def test_short_paragraph_and_table_come_from_the_facts():
-    facts = _short_facts()
-    _short(comparison.text.paragraph, facts, SIZES)
+    facts = _comparison_short_facts()
+    _comparison_short(comparison.text.paragraph, facts, SIZES)
     table = comparison.text.table(facts, SIZES)
     assert table.count("\n") == 2 + 2 * 4 - 1
     assert "| 500×2 | Momentum | lr = 0.01, β = 0.9 | 3 (1–9) | 300 |" in table
 
 
 def test_other_figures_link_the_problems_the_report_does_not_show():
-    facts = _short_facts()
+    facts = _comparison_short_facts()
     sentence = comparison.text.other_figures(
         [("comparison_heatmaps_hw_small.png", "homework grid at (500, 2)")]
     )
