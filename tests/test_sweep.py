@@ -1541,3 +1541,17 @@ def test_a_later_sweep_of_the_same_shapes_reuses_the_compiled_program(prob):
         again = jh.sweep(prob, jh.adam, **{**kwargs, "grid": {"learning_rate": [2e-3, 5e-3, 2e-2]}})
     assert not any("_sweep_body" in name for name in compiled), compiled
     assert first.meta["compile_seconds"] > 0 and again.meta["compile_seconds"] == 0
+
+
+def test_remembered_grid_checks_still_tell_equal_numbers_of_other_types_apart():
+    from jaxopt_hw.sweep.plan import check_grid
+
+    def picky_sgd(learning_rate):
+        if isinstance(learning_rate, bool):
+            raise TypeError("learning_rate must be a number, not a bool")
+        return jh.sgd(learning_rate)
+
+    for _ in range(2):  # the second call is answered from memory
+        check_grid(picky_sgd, {"learning_rate": [1.0]}, {}, ())
+    with pytest.raises(TypeError, match=r"learning_rate.*not a bool"):
+        check_grid(picky_sgd, {"learning_rate": [True]}, {}, ())

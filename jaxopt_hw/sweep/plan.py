@@ -100,13 +100,22 @@ def check_grid(factory, grid, fixed, static) -> tuple:
     for name in set(cleaned) - set(traced):  # compiled in as constants: hashable ones only
         for value in cleaned[name]:
             _check_hashable(f"grid[{name!r}] value", value)
-    # Build each value once with Python numbers, so the factory's own checks run eagerly.
-    first = {name: values[0] for name, values in cleaned.items()}
+    grid_key = tuple((name, _items(dict(enumerate(values)))) for name, values in cleaned.items())
+    _remembered(_build_each_value, factory, _items(fixed), grid_key)
+    return cleaned, fixed, traced
+
+
+@functools.lru_cache(maxsize=256)
+def _build_each_value(factory, fixed: tuple, grid: tuple) -> None:
+    """Builds each grid value once with Python numbers, so that the factory's own checks
+    run eagerly; remembered (a refusal is not), as a grid of many values builds many times."""
+    fixed = {name: value for name, _, value in fixed}
+    grid = {name: [value for _, _, value in values] for name, values in grid}
+    first = {name: values[0] for name, values in grid.items()}
     _build("fixed and the first grid values", factory, {**fixed, **first})
-    for name, values in cleaned.items():
+    for name, values in grid.items():
         for value in values[1:]:
             _build(f"grid[{name!r}] = {value!r}", factory, {**fixed, **first, name: value})
-    return cleaned, fixed, traced
 
 
 def plain_value(value):
@@ -200,23 +209,61 @@ def _traceable_fixed(factory, kwargs: dict, candidates: dict, params) -> dict:
     """The ``candidates`` (numeric ``fixed`` values) that ``factory`` takes as traced values:
     its ``init`` and ``update`` traced abstractly (nothing compiled) with all of them
     traced, else one by one. A factory that branches on a value in Python (``if eps > 0``)
-    gets that one compiled in, as before."""
+    gets that one compiled in, as before. Remembered per factory, values and parameter
+    shapes, since the trace costs more than the rest of a small sweep's planning."""
+    key = (factory, _items(kwargs), tuple(sorted(candidates)), *_shapes(params))
+    return {name: candidates[name] for name in _remembered(_traced_names, *key)}
 
-    def traces(names) -> bool:
-        def build_and_step(values):
+
+@functools.lru_cache(maxsize=256)
+def _traced_names(factory, kwargs: tuple, names: tuple, structure, leaf_types: tuple) -> tuple:
+    params = _abstract(structure, leaf_types)
+    kwargs = {name: value for name, _, value in kwargs}
+
+    def traces(traced) -> bool:
+        def build_and_step(values, params):
             tx = factory(**{**kwargs, **values})
             state = tx.init(params)
             return tx.update(params, state, params)
 
+        scalars = {name: jax.ShapeDtypeStruct((), np.float32) for name in traced}
         try:
-            jax.eval_shape(build_and_step, {name: np.float32(candidates[name]) for name in names})
+            jax.eval_shape(build_and_step, scalars, params)
         except _TRACER_ERRORS:
             return False
         return True
 
-    if not candidates or traces(list(candidates)):
-        return dict(candidates)
-    return {name: value for name, value in candidates.items() if traces([name])}
+    if not names or traces(names):
+        return names
+    return tuple(name for name in names if traces((name,)))
+
+
+def _items(values: dict) -> tuple:
+    """``values`` as a key: sorted ``(name, type, value)``, since ``1 == 1.0 == True``."""
+    return tuple(sorted((name, type(value).__name__, value) for name, value in values.items()))
+
+
+def _shapes(params) -> tuple:
+    """``params``' tree structure and its leaves' shapes and dtypes, as a key."""
+    leaves, structure = jax.tree.flatten(params)
+    return structure, tuple((np.shape(leaf), np.result_type(leaf).str) for leaf in leaves)
+
+
+def _abstract(structure, leaf_types: tuple):
+    """The parameters of :func:`_shapes`' key, as shapes and dtypes only."""
+    return jax.tree.unflatten(
+        structure, [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in leaf_types]
+    )
+
+
+def _remembered(cached, *key):
+    """``cached(*key)``, or its function called afresh where ``key`` holds an unhashable
+    value (an array as a hyperparameter, say)."""
+    try:
+        hash(key)
+    except TypeError:
+        return cached.__wrapped__(*key)
+    return cached(*key)
 
 
 def _check_devices(devices) -> list:
@@ -309,28 +356,16 @@ def _default_devices(n_configs: int) -> list:
 
 def _state_bytes(factory, kwargs: dict, params) -> int:
     """Bytes of one run's parameters and optimizer state (an abstract trace of ``init``:
-    nothing is computed), remembered for hashable hyperparameters: the trace takes
-    ≈ 0.5 ms, 2% of a 1 024-config sweep at d = 5."""
-    leaves, structure = jax.tree.flatten(params)
-    key = (
-        factory,
-        tuple(sorted(kwargs.items())),
-        structure,
-        tuple((np.shape(leaf), np.result_type(leaf).str) for leaf in leaves),
-    )
-    try:
-        hash(key)
-    except TypeError:  # an unhashable hyperparameter (an array, say): traced every time
-        return _abstract_state_bytes.__wrapped__(*key)
-    return _abstract_state_bytes(*key)
+    nothing is computed), remembered as :func:`_traceable_fixed` is."""
+    return _remembered(_abstract_state_bytes, factory, _items(kwargs), *_shapes(params))
 
 
 @functools.lru_cache(maxsize=256)
 def _abstract_state_bytes(factory, kwargs: tuple, structure, leaf_types: tuple) -> int:
-    params = jax.tree.unflatten(
-        structure, [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in leaf_types]
+    kwargs = {name: value for name, _, value in kwargs}
+    shapes = jax.eval_shape(
+        lambda p: (p, factory(**kwargs).init(p)), _abstract(structure, leaf_types)
     )
-    shapes = jax.eval_shape(lambda p: (p, factory(**dict(kwargs)).init(p)), params)
     return sum(
         math.prod(leaf.shape) * np.dtype(leaf.dtype).itemsize for leaf in jax.tree.leaves(shapes)
     )
