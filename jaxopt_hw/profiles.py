@@ -1,8 +1,10 @@
 """Performance profiles over every problem the studies measured steps to a tolerance on.
 
 The comparison study's homework problems (each optimizer's fastest config, median steps
-over the held-out seeds) and the scaling study's d, n and fixed-κ scans (each optimizer's
-lowest median over its configs) are one set of problems; :func:`profile` turns their facts
+over the held-out seeds), the scaling study's d, n and fixed-κ scans (each optimizer's
+lowest median over its configs) and the real-data study's data sets with an exact optimum
+(the tuned config's geometric mean over the held-out seeds, where every seed gets there)
+are one set of problems; :func:`profile` turns their facts
 into Dolan–Moré profiles, a figure and one sentence, whose numbers are its own facts.
 
 Example:
@@ -28,6 +30,8 @@ LABELS = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSprop", "adam": "A
 TAUS = (1, 2, 4)
 FIGURE = "performance_profile.png"
 _ROW = re.compile(r"^((?:n\d+|kappa\d+)_d\d+)_n$")
+#: a real data set (its training rows recorded); it has a tolerance where its optimum is known
+_REAL = re.compile(r"^([a-z_]+)_n_train$")
 
 
 def _steps(facts: dict, key: str) -> float:
@@ -52,6 +56,13 @@ def problems(facts: dict) -> tuple:
             row = match.group(1)
             names.append(f"scaling {row}")
             rows.append([_steps(s, f"{row}_{o}_steps_median") for o in OPTIMIZERS])
+    r = facts.get("real_data") or {}
+    for key in r:
+        match = _REAL.match(key)
+        if match and f"{match.group(1)}_tol" in r:  # steps to a tolerance mean something
+            data_set = match.group(1)
+            names.append(f"real data {data_set}")
+            rows.append([_steps(r, f"{data_set}_{o}_steps_gm") for o in OPTIMIZERS])
     return names, np.array(rows, dtype=float).reshape(len(rows), len(OPTIMIZERS))
 
 

@@ -78,7 +78,9 @@ def _section(result: StudyResult) -> str:
         lines += [f"![{caption}](figures/{file_name})", "", f"*{caption}*", ""]
     for table in result.tables:
         lines += [table.strip(), ""]
-    if result.conclusions:
+    if result.conclusions and not result.facts:  # a study that could not run: its note alone
+        lines += [*result.conclusions, ""]
+    elif result.conclusions:
         lines += ["**Conclusions** (every number below was computed by this run):", ""]
         lines += [f"- {sentence.strip()}" for sentence in result.conclusions]
         lines.append("")

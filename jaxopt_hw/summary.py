@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 from jaxopt_hw.studies import fmt
+from jaxopt_hw.studies.real_data import INSTALL, SPECS, ranking
 
 __all__ = ["summaries", "SUMMARIES"]
 
@@ -111,6 +112,24 @@ def parity(p: dict) -> str:
     )
 
 
+def real_data(r: dict) -> str:
+    """The leader per real data set, whether the seeds separate it; or how to get the data."""
+    if "n_problems" not in r:  # no scikit-learn: nothing was measured
+        return f"Not run: the data sets come with scikit-learn (`{INSTALL}`)."
+    f = _f(r)
+    keys = [spec for spec in SPECS if f"{spec.key}_n_train" in r]
+    leaders = ", ".join(f"{LABELS[ranking(r, s.key)[0]]} on {s.label}" for s in keys)
+    separated = (
+        "the seeds separate none of them from the runner-up"
+        if r["separated_count"] == 0
+        else f"the seeds separate {f['separated_count']} of {f['n_problems']} from the runner-up"
+    )
+    return (
+        f"Tuned the same way on scikit-learn's data sets, the lowest final loss goes to {leaders}; "
+        f"{separated}."
+    )
+
+
 SUMMARIES = {
     "comparison": comparison,
     "scaling": scaling,
@@ -118,6 +137,7 @@ SUMMARIES = {
     "noise_floor": noise_floor,
     "homework_bugs": homework_bugs,
     "parity": parity,
+    "real_data": real_data,
 }
 
 

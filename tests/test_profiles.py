@@ -43,6 +43,25 @@ def test_problems_gather_the_homework_problems_and_every_scaling_row():
     assert P.problems({})[0] == []
 
 
+def test_real_data_sets_with_an_optimum_join_the_problems():
+    facts = {
+        "real_data": {
+            "cancer_n_train": 455,
+            "cancer_tol": 0.0006,
+            "cancer_sgd_steps_gm": 120.0,
+            "cancer_adam_steps_gm": 90.0,
+            "cancer_gd_steps_gm": 20.0,  # full-batch GD is not one of the profiled optimizers
+            "digits_mlp_n_train": 1437,  # no optimum, no tolerance: not a problem here
+            "tol_pct": 1,
+            "n_with_optimum": 1,
+        }
+    }
+    names, steps = P.problems(facts)
+    assert names == ["real data cancer"]
+    np.testing.assert_array_equal(steps, [[120.0, np.inf, np.inf, 90.0]])
+    assert P.problems({"real_data": {}})[0] == []
+
+
 def _facts(first: dict, last: dict) -> dict:
     facts = {"n_problems": 9, **{f"tau_{i}": t for i, t in enumerate(P.TAUS)}}
     for name in P.OPTIMIZERS:

@@ -31,7 +31,15 @@ __all__ = [
 ]
 
 #: The studies in report order (module names inside this package).
-STUDY_NAMES = ("comparison", "scaling", "theory", "noise_floor", "homework_bugs", "parity")
+STUDY_NAMES = (
+    "comparison",
+    "scaling",
+    "theory",
+    "noise_floor",
+    "homework_bugs",
+    "parity",
+    "real_data",
+)
 
 
 @dataclasses.dataclass(frozen=True)
