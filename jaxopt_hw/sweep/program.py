@@ -310,21 +310,18 @@ def state_leaf_count(problem: Problem, factory, kwargs: dict, params) -> int:
 def _state_axes(
     sweep: _Sweep, params0, example_batch, batch_axis, configs_minor: bool
 ) -> StateAxes:
-    """The layout of a sweep's state.
+    """The layout of a sweep's state (docs/benchmarks.md has the timings behind it).
 
     * The optimizer's integer leaves are held once for all configs and seeds (``None``).
       They are step counts, which advance in lockstep in every config; held per config,
       they cost Adam a power per config per step in its bias correction. A factory whose
       integer leaf depends on its config (vmap then refuses ``None``) gets every leaf per
       config.
-    * With ``configs_minor`` (``FastForms.sets_minor``: least squares), the
-      configs are the minor axis of every per-config array (``(seeds, d, configs)``):
-      the problem's batch products then read and write the parameters in place, where
-      ``(seeds, configs, d)`` cost a transpose of them per step (1 024 Adam configs at
-      d = 20: 137 → 64 ms per 1 000 steps; d = 5: 37 → 35 ms; d = 100 with the
-      products called directly, ``problems.sets_minor_form``: 263 → 212 ms). Elsewhere the
-      configs are the major axis (a logistic regression at d = 10 with them minor:
-      398 → 530 ms)."""
+    * With ``configs_minor`` (``FastForms.sets_minor``: least squares), the configs are the
+      minor axis of every per-config array (``(seeds, d, configs)``): the problem's batch
+      products then read and write the parameters in place, where ``(seeds, configs, d)``
+      costs a transpose of them per step. Elsewhere the configs are the major axis, which
+      is faster for a problem whose batch gradients are plain vmaps."""
     every = StateAxes(seed=0, config=0)
     shapes = jax.eval_shape(lambda: _start_all(sweep, every, params0)[0])
     axes = jax.tree.map(lambda leaf: 0, shapes)
@@ -436,11 +433,9 @@ def _shard_map(fun, mesh, in_specs, out_specs):
 def jitted_sweep(devices):
     """The jitted sweep for these devices: with several, one that takes their mesh first.
 
-    No XLA:CPU options: measured on the 2-core AMD EPYC of docs/benchmarks.md (1 024 Adam
-    configs), XLA's defaults, which hand products and reductions over the config axis to
-    YNNPACK, are as fast as or faster than products through YNNPACK one by one (d = 100
-    logging every step: 0.73 vs 0.97 s; d = 5: 45 vs 51 ms) and than XLA's legacy fusion
-    emitters (~40% slower here, ~15% faster on an Intel Xeon before)."""
+    No XLA:CPU options: XLA's defaults, which hand products and reductions over the config
+    axis to YNNPACK, ran sweeps as fast as or faster than products sent to YNNPACK one by
+    one and than the legacy fusion emitters the loop uses (docs/benchmarks.md)."""
     body, static = (
         (_sharded_sweep_body, ("mesh",) + _SWEEP_STATIC)
         if len(devices) > 1
