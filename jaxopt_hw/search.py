@@ -88,8 +88,7 @@ def _check_method(method, eta, min_steps, steps, num_configs) -> tuple:
         raise ValueError(
             f"eta must be an int >= 2 (the fraction 1/eta survives each rung), got {eta!r}"
         )
-    # a quarter of the run by default: shorter first rungs favour large learning rates
-    # (short-horizon bias, docs/benchmarks.md)
+    # shorter first rungs favour large learning rates (short-horizon bias, docs/benchmarks.md)
     min_steps = max(1, steps // 4) if min_steps is None else check_int("min_steps", min_steps)
     if min_steps > steps:
         raise ValueError(f"min_steps ({min_steps}) must not exceed steps ({steps})")
@@ -268,8 +267,7 @@ def _planned(
     seeds = check_seeds(seeds)
     search_seed = check_int("search_seed", search_seed, minimum=0)
     configs = sample_configs(space, num_configs, search_seed, sampler)
-    # the factory's own checks run on each dimension's ends (and every choice), not on
-    # every drawn value: building the optimizer per value was slow for a fast problem
+    # check the factory on each dimension's ends and choices: one optimizer per draw is slow
     bounds = {name: ends(dimension) for name, dimension in space.items()}
     _, fixed, traced = check_grid(optimizer_factory, bounds, fixed, ())
     rungs = (
