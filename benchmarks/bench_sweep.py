@@ -328,7 +328,7 @@ WHERE_THE_TIME_GOES = """Where the time goes. Profiled with `jax.profiler` and t
   neither user moves, in the sharded program for good (in the one-device program other
   rewrites happened to break the tie). The sweep now freezes all configs at once after
   the `vmap`, its flags spread over the layout of the parameters
-  (`loop.proposed_step` and `loop.guarded`, `sweep._select_runs`; each config trains bit
+  (`loop.proposed_step` and `loop.guarded`, `sweep.layout.select_runs`; each config trains bit
   for bit as before): d = 20 on two devices 69.5 → 35.0 ms with final metrics, 101 →
   53 ms logging every step (one device: 63.7 → 63.3 and 105 → 97 ms; A/B runs,
   2026-11-30).

@@ -1,14 +1,20 @@
-"""Beyond grids: random and successive-halving search, each rung one compiled call.
+r"""Beyond grids: random and successive-halving search, each rung one compiled call.
 
 ``search(problem, factory, space)`` draws ``num_configs`` configs from a space of
-hyperparameters (a scrambled Sobol sequence keyed by ``search_seed``) and either trains them
-all (``method="random"``) or runs successive halving (Jamieson & Talwalkar 2016; the rungs of
-Hyperband, Li et al. 2018): rung ``r`` trains the surviving configs up to
-``min_steps · ηʳ`` steps (the last rung to ``steps``), continuing each from its saved
-training state and batch position, and keeps the best ``1/η`` of them by ``metric`` (mean
-over seeds). Every rung is one call of the sweep engine: all its configs and seeds in one
-compiled program (chunked and sharded as a sweep is), so a search costs one compile per
-rung, not one per trial.
+hyperparameters (:func:`sample_configs`: a scrambled Sobol sequence keyed by ``search_seed``)
+and either trains them all for ``steps`` steps, as one sweep (``method="random"``), or runs
+successive halving (Jamieson & Talwalkar 2016; the rungs of Hyperband, Li et al. 2018).
+
+Successive halving (:func:`halving_rungs`): rung :math:`r` trains
+:math:`\lfloor n/\eta^r \rfloor` configs up to :math:`\min(s_0\eta^r, \text{steps})` steps,
+each continuing from its state at the end of the rung before (parameters, optimizer state,
+batch position: it ends bitwise where one uninterrupted run of it ends), and the best
+:math:`1/\eta` by ``metric`` (mean over seeds; a config that diverged on any seed ranks
+last) go on.
+
+Every rung is one call of the sweep engine per static combination: all its configs and
+seeds in one compiled program (chunked and sharded as a sweep is), so a search costs one
+compile per rung, not one per trial.
 """
 
 from __future__ import annotations
@@ -82,8 +88,7 @@ def _check_method(method, eta, min_steps, steps, num_configs) -> tuple:
         raise ValueError(
             f"eta must be an int >= 2 (the fraction 1/eta survives each rung), got {eta!r}"
         )
-    # a quarter of the run by default: shorter first rungs favour large learning rates
-    # (short-horizon bias, docs/benchmarks.md)
+    # shorter first rungs favour large learning rates (short-horizon bias, docs/benchmarks.md)
     min_steps = max(1, steps // 4) if min_steps is None else check_int("min_steps", min_steps)
     if min_steps > steps:
         raise ValueError(f"min_steps ({min_steps}) must not exceed steps ({steps})")
@@ -120,21 +125,12 @@ def _score(piece: dict, metric: str, maximize: bool) -> np.ndarray:
 
 
 def _run_rung(
-    engine,
-    configs: dict,
-    static_names: list,
-    fixed_static: dict,
-    alive: np.ndarray,
-    state,
-    first: int,
-    steps: int,
-    keep_state: bool,
-    folder,
-    bar,
+    plan: _Plan, alive: np.ndarray, state, first: int, steps: int, keep_state: bool, folder, bar
 ) -> dict:
     """The configs ``alive`` trained for ``steps`` more steps from ``state`` (rows aligned
     with ``alive``) at step ``first``: one engine call per static combination among them,
     merged back in ``alive``'s order."""
+    configs, static_names = plan.configs, plan.static_names
     combos = [tuple(configs[name][i] for name in static_names) for i in alive]
     pieces, order = [], []
     for group, combo in enumerate(sorted(set(combos), key=repr)):
@@ -147,8 +143,8 @@ def _run_rung(
         resume = None if state is None else ([leaf[rows] for leaf in state], first)
         where = None if folder is None else (folder[0], f"{folder[1]}_{group:03d}")
         pieces.append(
-            engine.run(
-                {**fixed_static, **dict(zip(static_names, combo))},
+            plan.engine.run(
+                {**plan.fixed_static, **dict(zip(static_names, combo))},
                 traced,
                 resume=resume,
                 keep_state=keep_state,
@@ -191,17 +187,7 @@ def search(
     divergence_factor: float = 1e6,
     progress: bool = True,
 ) -> SearchResult:
-    r"""Searches ``space`` for the best config of ``optimizer_factory`` on ``problem``.
-
-    ``num_configs`` configs are drawn from ``space`` (:func:`sample_configs`, keyed by
-    ``search_seed``). ``method="random"`` trains them all for ``steps`` steps, as one sweep.
-    ``method="halving"`` runs successive halving (:func:`halving_rungs`): rung :math:`r`
-    trains :math:`\lfloor n/\eta^r \rfloor` configs up to :math:`\min(s_0\eta^r, \text{steps})`
-    steps, each continuing from its state at the end of the rung before (parameters,
-    optimizer state, batch position: it ends bitwise where one uninterrupted run of it
-    ends), and the best :math:`1/\eta` by ``metric`` (mean over ``seeds``; a config that
-    diverged on any seed ranks last) go on. Each rung is one call of the sweep engine per
-    static combination: all its configs and seeds in one compiled program.
+    """Searches ``space`` for the best config of ``optimizer_factory`` on ``problem``.
 
     Args:
       problem: a :class:`~jaxopt_hw.problems.Problem`.
@@ -212,7 +198,7 @@ def search(
       seeds: training seeds, as in :func:`jaxopt_hw.sweep`.
       search_seed: keys the drawn configs.
       steps, batch_size, divergence_factor: as in :func:`jaxopt_hw.run`.
-      method: ``"halving"`` or ``"random"``.
+      method: ``"halving"`` (successive halving, see the module docstring) or ``"random"``.
       eta: the fraction ``1/eta`` of the configs that survives each rung (an int ≥ 2).
       min_steps: steps of the first rung (default ``steps // 4``: much shorter first rungs
         favour large learning rates, which look best early and end worse).
@@ -233,13 +219,47 @@ def search(
     Example:
       >>> import jaxopt_hw as jh
       >>> prob = jh.linear_regression(500, 2)
-      >>> found = jh.search(prob, jh.adam, {"learning_rate": jh.log_uniform(1e-3, 1.0)}, num_configs=9,
-      ...                   steps=90, batch_size=32, min_steps=10, progress=False)
+      >>> found = jh.search(prob, jh.adam, {"learning_rate": jh.log_uniform(1e-3, 1.0)},
+      ...                   num_configs=9, steps=90, batch_size=32, min_steps=10, progress=False)
       >>> [int(n) for n in np.bincount(found.rung)]
       [6, 2, 1]
       >>> sorted(found.best_config())
       ['learning_rate']
     """
+    plan = _planned(
+        problem, optimizer_factory, space, fixed=fixed, num_configs=num_configs, seeds=seeds,
+        search_seed=search_seed, steps=steps, batch_size=batch_size, method=method, eta=eta,
+        min_steps=min_steps, metric=metric, maximize=maximize, log_every=log_every,
+        sampler=sampler, devices=devices, memory_budget=memory_budget,
+        divergence_factor=divergence_factor,
+    )  # fmt: skip
+    if out is not None:
+        _claim(out, plan.spec, problem, optimizer_factory, plan.engine)
+    meta = {**plan.spec, "problem": problem.name, "optimizer": repr(optimizer_factory)}
+    return _halve(plan, out, progress, meta)
+
+
+class _Plan(NamedTuple):
+    """A checked search, ready to run: its engine, drawn configs and rungs."""
+
+    engine: Engine
+    configs: dict  # {name: (num_configs,) values}
+    rungs: list
+    static_names: list  # the names of ``configs`` that are compiled in
+    fixed_static: dict  # the fixed hyperparameters that are compiled in
+    log_every: int
+    metric: str
+    maximize: bool
+    spec: dict  # what the result's meta and the folder's fingerprint record
+
+
+def _planned(
+    problem, optimizer_factory, space, *, fixed, num_configs, seeds, search_seed, steps,
+    batch_size, method, eta, min_steps, metric, maximize, log_every, sampler, devices,
+    memory_budget, divergence_factor,
+) -> _Plan:  # fmt: skip
+    """Checks the arguments of :func:`search`, draws its configs, lays out its rungs and
+    plans the sweep engine that runs them; raises before anything compiles."""
     steps, batch_size, _ = check_run_args(problem, None, steps, batch_size, 1, divergence_factor)
     num_configs = check_int("num_configs", num_configs)
     eta, min_steps = _check_method(method, eta, min_steps, steps, num_configs)
@@ -247,8 +267,7 @@ def search(
     seeds = check_seeds(seeds)
     search_seed = check_int("search_seed", search_seed, minimum=0)
     configs = sample_configs(space, num_configs, search_seed, sampler)
-    # the factory's own checks run on each dimension's ends (and every choice), not on
-    # every drawn value: building the optimizer per value was slow for a fast problem
+    # check the factory on each dimension's ends and choices: one optimizer per draw is slow
     bounds = {name: ends(dimension) for name, dimension in space.items()}
     _, fixed, traced = check_grid(optimizer_factory, bounds, fixed, ())
     rungs = (
@@ -272,13 +291,10 @@ def search(
         "maximize": bool(maximize), "log_every": log_every, "sampler": sampler, "chunk": engine.chunk_size,
         "divergence_factor": divergence_factor,
     }  # fmt: skip
-    if out is not None:
-        _claim(out, spec, problem, optimizer_factory, engine)
     static_names = [name for name in configs if name not in traced]
     fixed_static = {name: value for name, value in fixed.items() if name not in engine.fixed_traced}
-    meta = {**spec, "problem": problem.name, "optimizer": repr(optimizer_factory)}
-    return _halve(engine, problem, configs, rungs, static_names, fixed_static, metric, bool(maximize),
-                  log_every, out, progress, meta=meta)  # fmt: skip
+    return _Plan(engine, configs, rungs, static_names, fixed_static, log_every, metric,
+                 bool(maximize), spec)  # fmt: skip
 
 
 def _check_metric(problem: Problem, metric) -> None:
@@ -299,23 +315,11 @@ def _claim(out, spec: dict, problem: Problem, factory, engine) -> None:
     claim_folder(out, fingerprint_of({**spec, **identity}), spec)
 
 
-def _halve(
-    engine,
-    problem,
-    configs,
-    rungs,
-    static_names,
-    fixed_static,
-    metric,
-    maximize,
-    log_every,
-    out,
-    progress,
-    meta,
-) -> SearchResult:
+def _halve(plan: _Plan, out, progress: bool, meta: dict) -> SearchResult:
     """The rungs, one after another: train the survivors, score them, keep the best."""
     from tqdm.auto import tqdm
 
+    configs, rungs, log_every, maximize = plan.configs, plan.rungs, plan.log_every, plan.maximize
     num_configs, n_seeds = len(next(iter(configs.values()))), len(meta["seeds"])
     total_logs = rungs[-1].steps // log_every
     curves, scores = {}, np.full((num_configs, len(rungs)), np.nan)
@@ -330,10 +334,7 @@ def _halve(
             disable=not progress,
         ) as bar:
             piece = _run_rung(
-                engine,
-                configs,
-                static_names,
-                fixed_static,
+                plan,
                 alive,
                 state,
                 first,
@@ -347,7 +348,7 @@ def _halve(
             curves.setdefault(
                 key[len("curve_") :], np.full((num_configs, n_seeds, total_logs), np.nan)
             )[alive, :, columns] = piece[key]
-        scores[alive, r] = _score(piece, metric, maximize)
+        scores[alive, r] = _score(piece, plan.metric, maximize)
         reached[alive], diverged[alive] = r, piece["diverged"]
         if not last:
             keep = np.sort(ranked(scores[alive, r], maximize)[: rungs[r + 1].configs])
@@ -363,9 +364,9 @@ def _halve(
         steps=np.arange(log_every, rungs[-1].steps + 1, log_every),
         curves=curves,
         diverged=diverged,
-        metric=metric,
+        metric=plan.metric,
         maximize=maximize,
-        meta={**meta, **engine.timings, "rung_configs": [r.configs for r in rungs]},
+        meta={**meta, **plan.engine.timings, "rung_configs": [r.configs for r in rungs]},
     )
     if out is not None and jax.process_index() == 0:
         result.save(os.path.join(out, "search.npz"))

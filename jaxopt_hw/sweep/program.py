@@ -1,10 +1,12 @@
-"""The compiled sweep program: the traced body, the layout of its state, sharding over devices."""
+"""The compiled sweep program: the traced body, the choice of its state's layout, sharding
+over devices."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
-from typing import Any, NamedTuple
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +16,7 @@ from jaxopt_hw._compile import jit_with_options, platform_options
 from jaxopt_hw.problems import GENERIC_FORMS, Problem, sets_minor_form
 from jaxopt_hw.shuffle import Cursor, block_target, fetch_block
 from jaxopt_hw.step import (
+    ProblemFns,
     checked,
     guarded,
     initial_state,
@@ -26,6 +29,32 @@ from jaxopt_hw.step import (
     simulate_blocks,
     summed_scan,
 )
+from jaxopt_hw.sweep.layout import (
+    StateAxes,
+    configs_first,
+    select_runs,
+    state_configs_first,
+    state_laid_out,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Sweep:
+    """What every traced part of one sweep shares: the problem's functions, the optimizer
+    factory with its static hyperparameters, the traced ones ``hyper`` (``(configs,)``
+    arrays) and the guard's settings."""
+
+    fns: ProblemFns
+    factory: Callable
+    static_kwargs: dict
+    aux: Any
+    hyper: Any
+    divergence_factor: Any
+    n_configs: int
+    check_by_loss: bool
+
+    def optimizer(self, h):
+        return self.factory(**self.static_kwargs, **h)
 
 
 def _sweep_body(
@@ -48,178 +77,216 @@ def _sweep_body(
     keep_params=False,
     keep_state=False,
 ):
-    """Metrics and held-out metrics ``(configs, seeds, logs)``, final divergence flags
-    ``(configs, seeds)``, the full loss at each seed's initial point ``(seeds,)``, with
-    ``keep_params`` the final parameters ``(configs, seeds, ...)`` and with ``keep_state``
-    the final training state (:class:`jaxopt_hw.step.RunState`, leaves ``(configs, seeds, ...)``; else
-    ``None`` each).
+    """Trains every config of ``hyper`` from every seed's initial point and logs their metrics.
 
     ``hyper`` holds ``(configs,)`` arrays; ``params0``/``words`` have a leading seed axis.
     ``resume``: ``(state, first_step)``, a state kept by an earlier call and the steps it
-    has taken, from which the runs continue (their batches too) instead of starting."""
-    kwargs = dict(static_kwargs)
+    has taken, from which the runs continue (their batches too) instead of starting.
+
+    Returns metrics and held-out metrics ``(configs, seeds, logs)``, final divergence flags
+    ``(configs, seeds)``, the full loss at each seed's initial point ``(seeds,)``, with
+    ``keep_params`` the final parameters ``(configs, seeds, ...)`` and with ``keep_state``
+    the final training state (:class:`jaxopt_hw.step.RunState`, leaves ``(configs, seeds,
+    ...)``; else ``None`` each)."""
     # a grid without traced axes has one config per static combination
     n_configs = jax.tree.leaves(hyper)[0].shape[0] if jax.tree.leaves(hyper) else 1
-
-    def optimizer(h):
-        return factory(**kwargs, **h)
-
     check_by_loss = _checks_by_loss(jax.tree.map(lambda leaf: leaf[0], params0))
-
-    def start(h, params):
-        return initial_state(
-            fns, optimizer(h), params, aux, divergence_factor, check_by_loss=check_by_loss
-        )
-
-    def start_all(axes):
-        """The initial states, laid out as ``axes`` (:class:`StateAxes`) says, and the initial
-        losses (seeds, configs)."""
-        per_config = jax.vmap(
-            start, in_axes=(0, None), out_axes=(axes.config, 0), axis_size=n_configs
-        )
-        return jax.vmap(per_config, in_axes=(None, 0), out_axes=(axes.seed, 0))(hyper, params0)
-
-    def sets_minor(fn, axes):
-        """``fn`` for many parameter sets held as columns (``problems.sets_minor_form``)
-        if it has such a form and ``axes`` holds every parameter's configs on the minor
-        axis, else ``None``."""
-        form = sets_minor_form(fn)
-        return (
-            form
-            if form is not None and all(axis == -1 for axis in jax.tree.leaves(axes.config.params))
-            else None
-        )
-
-    def step_all_with(axes, states, batch, seed_axis):
-        """One step of every config and seed (``step.train_step``); ``batch`` has a seed
-        axis (or none: shared). Configs are vmapped innermost: there they share one batch
-        (``problems.mse_batch_values``). The freeze of diverged runs is applied to all
-        runs at once, in the layout of their parameters (:func:`_select_runs`)."""
-        batch_values = sets_minor(fns.forms.batch_fn, axes)
-        if batch_values is not None:
-            proposed, passed, errors = proposed_all_minor(
-                axes, batch_values, states, batch, seed_axis
-            )
-        else:
-            step = lambda h, state, b: proposed_step(fns, optimizer(h), state, b)  # noqa: E731
-            per_config = jax.vmap(
-                step,
-                in_axes=(0, axes.config, None),
-                out_axes=(axes.config, 0, 0),
-                axis_size=n_configs,
-            )
-            proposed, passed, errors = jax.vmap(
-                per_config, in_axes=(None, axes.seed, seed_axis), out_axes=(axes.seed, 0, 0)
-            )(hyper, states, batch)
-        return guarded(states, proposed, passed, _select_runs(axes.config.params)), errors
-
-    def proposed_all_minor(axes, batch_values_minor, states, batch, seed_axis):
-        """The proposed steps with the batch values of all configs of a seed from one call
-        of ``batch_values_minor`` (the form of ``batch_fn`` for sets as columns) on their
-        parameters as laid out (no transposes)."""
-        batch_values = jax.vmap(batch_values_minor, in_axes=(0, seed_axis, seed_axis))(
-            states.params, batch["X"], batch["y"]
-        )
-        step = lambda h, state, loss, grads, error: proposed_update(
-            optimizer(h), state, loss, grads, error
-        )  # noqa: E731
-        per_config = jax.vmap(
-            step,
-            in_axes=(0, axes.config, 0, axes.config.params, 0),
-            out_axes=(axes.config, 0, 0),
-            axis_size=n_configs,
-        )
-        return jax.vmap(per_config, in_axes=(None, axes.seed, 0, 0, 0), out_axes=(axes.seed, 0, 0))(
-            hyper, states, *batch_values
-        )
-
+    sweep = _Sweep(
+        fns, factory, dict(static_kwargs), aux, hyper, divergence_factor, n_configs, check_by_loss
+    )
     batch_axis = None if batch_size is None else 0
-    example_batch = (
-        data
-        if batch_size is None
-        else jax.tree.map(
-            lambda a: jax.ShapeDtypeStruct((words.shape[0], batch_size) + a.shape[1:], a.dtype),
-            data,
-        )
-    )
+    example_batch = _example_batch(data, words.shape[0], batch_size)
     axes = _state_axes(
-        start_all, step_all_with, example_batch, batch_axis, configs_minor=fns.forms.sets_minor
+        sweep, params0, example_batch, batch_axis, configs_minor=fns.forms.sets_minor
     )
-    states, initial_loss = start_all(axes)
+    states, initial_loss = _start_all(sweep, axes, params0)
     n_seeds = words.shape[0]
     cursors = Cursor(epoch=jnp.zeros(n_seeds, jnp.int32), offset=jnp.zeros(n_seeds, jnp.int32))
     if resume is not None:
-        leaves, first_step = resume
-        saved = jax.tree.unflatten(
-            jax.tree.structure(_state_configs_first(states, axes, n_configs)), leaves
-        )
-        states = _state_laid_out(saved, states, axes)
-        if batch_size is not None:  # the stream of batches where the earlier call left it
-            n = jax.tree.leaves(data)[0].shape[0]
-            row = jnp.asarray(first_step, jnp.int32) * batch_size
-            cursors = Cursor(epoch=jnp.full(n_seeds, row // n), offset=jnp.full(n_seeds, row % n))
-
-    def step_all(states, batch, seed_axis):
-        return step_all_with(axes, states, batch, seed_axis)
-
-    def train_on(states, batches):  # batches: (block steps, seeds, B, ...)
-        return summed_scan(
-            lambda s, b: step_all(s, b, 0), states, batches, jnp.zeros_like(initial_loss)
-        )
-
-    def checked_all(states):
-        if states.last_good is None:
-            return states
-        passed = jax.vmap(jax.vmap(passes_check, in_axes=(axes.config,)), in_axes=(axes.seed,))(
-            states
-        )
-        return checked(states, passed, _select_runs(axes.config.params))
-
-    def held_out(params):
-        per_config = jax.vmap(lambda p: fns.evaluate(p, aux), in_axes=(axes.config.params,))
-        return jax.vmap(per_config)(params)
-
-    def log(states, batch_error):
-        params = checked_all(states).params
-        measures = sets_minor(fns.forms.measures_fn, axes)
-        if measures is not None:
-            measured = jax.vmap(measures, in_axes=(0, None))(params, aux)
-            return measured_metrics(measured, w_star, min_loss, batch_error), held_out(params)
-        measure_one = lambda p, e: measure(fns, p, aux, w_star, min_loss, e)  # noqa: E731
-        per_config = jax.vmap(measure_one, in_axes=(axes.config.params, 0))
-        return jax.vmap(per_config)(params, batch_error), held_out(params)
-
+        states, cursors = _resumed(sweep, axes, states, cursors, resume, data, batch_size)
+    log = functools.partial(_log, sweep, axes, w_star, min_loss)
     if batch_size is None:  # full batch: every step's batch is all the data
-        states, logs, _ = simulate(
-            lambda states: step_all(states, data, None), log, states, steps, log_every
+        step = lambda states: _step_all(sweep, axes, states, data, None)
+        states, logs, _ = simulate(step, log, states, steps, log_every)
+    else:
+        train_on = functools.partial(_train_on, sweep, axes, initial_loss)
+        states, logs = _simulate_minibatches(
+            data, words, train_on, log, states, cursors, steps, batch_size, log_every
+        )
+    # logged as (logs, seeds, configs); returned (configs, seeds, logs)
+    logs = jax.tree.map(lambda a: jnp.moveaxis(a, 0, -1).swapaxes(0, 1), logs)
+    final = _checked_all(axes, states)
+    kept = configs_first(final.params, axes.config.params) if keep_params else None
+    state = state_configs_first(states, axes, n_configs) if keep_state else None
+    return logs, final.diverged.T, initial_loss[:, 0], kept, state
+
+
+def _example_batch(data, n_seeds: int, batch_size):
+    """The shapes of one step's batch: all the data, or ``batch_size`` rows per seed."""
+    if batch_size is None:
+        return data
+    return jax.tree.map(
+        lambda a: jax.ShapeDtypeStruct((n_seeds, batch_size) + a.shape[1:], a.dtype), data
+    )
+
+
+def _start(sweep: _Sweep, h, params):
+    return initial_state(
+        sweep.fns,
+        sweep.optimizer(h),
+        params,
+        sweep.aux,
+        sweep.divergence_factor,
+        check_by_loss=sweep.check_by_loss,
+    )
+
+
+def _start_all(sweep: _Sweep, axes: StateAxes, params0):
+    """The initial states, laid out as ``axes`` says, and the initial losses (seeds, configs)."""
+    per_config = jax.vmap(
+        functools.partial(_start, sweep),
+        in_axes=(0, None),
+        out_axes=(axes.config, 0),
+        axis_size=sweep.n_configs,
+    )
+    return jax.vmap(per_config, in_axes=(None, 0), out_axes=(axes.seed, 0))(sweep.hyper, params0)
+
+
+def _resumed(sweep: _Sweep, axes: StateAxes, states, cursors: Cursor, resume, data, batch_size):
+    """The state an earlier call kept, laid out as ``states``, and the batch cursors where
+    that call left them."""
+    leaves, first_step = resume
+    saved = jax.tree.unflatten(
+        jax.tree.structure(state_configs_first(states, axes, sweep.n_configs)), leaves
+    )
+    states = state_laid_out(saved, states, axes)
+    if batch_size is None:  # every step's batch is all the data: no stream to resume
+        return states, cursors
+    n, n_seeds = jax.tree.leaves(data)[0].shape[0], cursors.epoch.shape[0]
+    row = jnp.asarray(first_step, jnp.int32) * batch_size
+    return states, Cursor(epoch=jnp.full(n_seeds, row // n), offset=jnp.full(n_seeds, row % n))
+
+
+def _sets_minor(fn, axes: StateAxes):
+    """``fn`` for many parameter sets held as columns (``problems.sets_minor_form``) if it
+    has such a form and ``axes`` holds every parameter's configs on the minor axis, else
+    ``None``."""
+    form = sets_minor_form(fn)
+    if form is None or any(axis != -1 for axis in jax.tree.leaves(axes.config.params)):
+        return None
+    return form
+
+
+def _step_all(sweep: _Sweep, axes: StateAxes, states, batch, seed_axis):
+    """One step of every config and seed (``step.train_step``) and its batch errors.
+
+    ``batch`` has a seed axis (or none: shared); the configs of a seed share its batch. The
+    freeze of diverged runs is applied to all runs at once, in the layout of their
+    parameters (:func:`select_runs`)."""
+    batch_values = _sets_minor(sweep.fns.forms.batch_fn, axes)
+    if batch_values is not None:
+        proposed, passed, errors = _proposed_all_minor(
+            sweep, axes, batch_values, states, batch, seed_axis
         )
     else:
+        proposed, passed, errors = _proposed_all(sweep, axes, states, batch, seed_axis)
+    return guarded(states, proposed, passed, select_runs(axes.config.params)), errors
 
-        def fetch(cursors, count):  # the same rows for every config of a seed
-            batches, cursors = jax.vmap(lambda c, w: fetch_block(data, c, w, batch_size, count))(
-                cursors, words
-            )
-            return jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), batches), cursors
 
-        target = block_target(data, batch_size, copies=n_seeds)
-        states, logs, _ = simulate_blocks(
-            fetch,
-            train_on,
-            log,
-            lambda states: None,
-            states,
-            cursors,
-            steps=steps,
-            log_every=log_every,
-            target=target,
+def _proposed_all(sweep: _Sweep, axes: StateAxes, states, batch, seed_axis):
+    """The proposed steps of every config and seed, configs vmapped innermost."""
+    step = lambda h, state, b: proposed_step(sweep.fns, sweep.optimizer(h), state, b)
+    per_config = jax.vmap(
+        step,
+        in_axes=(0, axes.config, None),
+        out_axes=(axes.config, 0, 0),
+        axis_size=sweep.n_configs,
+    )
+    return jax.vmap(per_config, in_axes=(None, axes.seed, seed_axis), out_axes=(axes.seed, 0, 0))(
+        sweep.hyper, states, batch
+    )
+
+
+def _proposed_all_minor(
+    sweep: _Sweep, axes: StateAxes, batch_values_minor, states, batch, seed_axis
+):
+    """The proposed steps with the batch values of all configs of a seed from one call of
+    ``batch_values_minor`` (the form of ``batch_fn`` for sets as columns) on their
+    parameters as laid out (no transposes)."""
+    batch_values = jax.vmap(batch_values_minor, in_axes=(0, seed_axis, seed_axis))(
+        states.params, batch["X"], batch["y"]
+    )
+    step = lambda h, state, loss, grads, error: proposed_update(
+        sweep.optimizer(h), state, loss, grads, error
+    )
+    per_config = jax.vmap(
+        step,
+        in_axes=(0, axes.config, 0, axes.config.params, 0),
+        out_axes=(axes.config, 0, 0),
+        axis_size=sweep.n_configs,
+    )
+    return jax.vmap(per_config, in_axes=(None, axes.seed, 0, 0, 0), out_axes=(axes.seed, 0, 0))(
+        sweep.hyper, states, *batch_values
+    )
+
+
+def _train_on(sweep: _Sweep, axes: StateAxes, initial_loss, states, batches):
+    """Every config and seed trained on ``batches`` (block steps, seeds, B, ...); returns
+    the states and the sum of their batch errors."""
+    step = lambda s, b: _step_all(sweep, axes, s, b, 0)
+    return summed_scan(step, states, batches, jnp.zeros_like(initial_loss))
+
+
+def _simulate_minibatches(
+    data, words, train_on, log, states, cursors, steps, batch_size, log_every
+):
+    """``step.simulate_blocks`` over each seed's stream of batches, the same rows for every
+    config of a seed; returns the final states and the logs."""
+
+    def fetch(cursors, count):
+        batches, cursors = jax.vmap(lambda c, w: fetch_block(data, c, w, batch_size, count))(
+            cursors, words
         )
-    logs = jax.tree.map(
-        lambda a: jnp.moveaxis(a, 0, -1).swapaxes(0, 1), logs
-    )  # (configs, seeds, logs)
-    final = checked_all(states)
-    kept = _configs_first(final.params, axes.config.params) if keep_params else None
-    state = _state_configs_first(states, axes, n_configs) if keep_state else None
-    return logs, final.diverged.T, initial_loss[:, 0], kept, state
+        return jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), batches), cursors
+
+    target = block_target(data, batch_size, copies=words.shape[0])
+    states, logs, _ = simulate_blocks(
+        fetch,
+        train_on,
+        log,
+        lambda states: None,
+        states,
+        cursors,
+        steps=steps,
+        log_every=log_every,
+        target=target,
+    )
+    return states, logs
+
+
+def _checked_all(axes: StateAxes, states):
+    """The states with the guard's last check applied (``step.checked``), for every run."""
+    if states.last_good is None:
+        return states
+    passed = jax.vmap(jax.vmap(passes_check, in_axes=(axes.config,)), in_axes=(axes.seed,))(states)
+    return checked(states, passed, select_runs(axes.config.params))
+
+
+def _log(sweep: _Sweep, axes: StateAxes, w_star, min_loss, states, batch_error):
+    """The metrics and held-out metrics of every config and seed, ``(seeds, configs)``."""
+    params = _checked_all(axes, states).params
+    measures = _sets_minor(sweep.fns.forms.measures_fn, axes)
+    if measures is not None:
+        measured = jax.vmap(measures, in_axes=(0, None))(params, sweep.aux)
+        metrics = measured_metrics(measured, w_star, min_loss, batch_error)
+    else:
+        measure_one = lambda p, e: measure(sweep.fns, p, sweep.aux, w_star, min_loss, e)
+        per_config = jax.vmap(measure_one, in_axes=(axes.config.params, 0))
+        metrics = jax.vmap(per_config)(params, batch_error)
+    held_out = jax.vmap(
+        jax.vmap(lambda p: sweep.fns.evaluate(p, sweep.aux), in_axes=(axes.config.params,))
+    )(params)
+    return metrics, held_out
 
 
 def _checks_by_loss(params) -> bool:
@@ -240,106 +307,33 @@ def state_leaf_count(problem: Problem, factory, kwargs: dict, params) -> int:
     return n_params + len(jax.tree.leaves(opt_state)) + 2 + last_good
 
 
-def _state_configs_first(states, axes, n_configs):
-    """A sweep's training state with every leaf ``(configs, seeds, ...)``: the inverse of
-    :func:`_state_laid_out` (a step count held once for all runs is repeated per config)."""
-
-    def leaf(seed_axis, config_axis, a):
-        if a is None:
-            return None
-        if seed_axis is None:
-            return jnp.broadcast_to(a, (n_configs,) + a.shape)
-        return jnp.moveaxis(a, 1 + config_axis % (a.ndim - 1), 0)
-
-    return jax.tree.map(leaf, axes.seed, axes.config, states, is_leaf=lambda x: x is None)
-
-
-def _state_laid_out(saved, like, axes):
-    """A state kept as ``(configs, seeds, ...)`` (:func:`_state_configs_first`) in the layout
-    ``axes`` gives the runs of ``like``."""
-
-    def leaf(seed_axis, config_axis, a, reference):
-        if reference is None:
-            return None
-        if seed_axis is None:  # equal in every config
-            return a[0].astype(reference.dtype)
-        return jnp.moveaxis(a, 0, 1 + config_axis % (a.ndim - 1)).astype(reference.dtype)
-
-    return jax.tree.map(leaf, axes.seed, axes.config, saved, like, is_leaf=lambda x: x is None)
-
-
-def _configs_first(params, config_axes):
-    """Parameters laid out ``(seeds, …)`` with their configs on axis ``config_axes`` of each
-    seed's share (see :func:`_select_runs`), as ``(configs, seeds, …)``."""
-    return jax.tree.map(
-        lambda axis, a: jnp.moveaxis(a, 1 + axis % (a.ndim - 1), 0), config_axes, params
-    )
-
-
-def _select_runs(config_axes):
-    """``step.select_params`` for all the runs of a sweep at once: ``flags`` (seeds,
-    configs) spread over parameter leaves laid out ``(seeds, …)`` with their configs
-    on axis ``config_axes`` of each seed's share (a tree like the parameters')."""
-
-    def select(flags, on_true, on_false):
-        def leaf(config_axis, a, b):
-            config_at = 1 + config_axis % (a.ndim - 1)
-            spread = jnp.expand_dims(
-                flags, [axis for axis in range(a.ndim) if axis not in (0, config_at)]
-            )
-            return jnp.where(spread, a, b)
-
-        return jax.tree.map(leaf, config_axes, on_true, on_false)
-
-    return select
-
-
-class StateAxes(NamedTuple):
-    """Where a sweep's state keeps its seeds and configs: ``vmap`` axes, one per leaf, of the
-    seed axis (``seed``: 0, or ``None`` for a leaf held once for all) and, inside it, of the
-    config axis (``config``: 0, -1 or ``None``)."""
-
-    seed: Any
-    config: Any
-
-
 def _state_axes(
-    start_all, step_all_with, example_batch, batch_axis, configs_minor: bool
+    sweep: _Sweep, params0, example_batch, batch_axis, configs_minor: bool
 ) -> StateAxes:
-    """The layout of a sweep's state.
+    """The layout of a sweep's state (docs/benchmarks.md has the timings behind it).
 
     * The optimizer's integer leaves are held once for all configs and seeds (``None``).
       They are step counts, which advance in lockstep in every config; held per config,
       they cost Adam a power per config per step in its bias correction. A factory whose
       integer leaf depends on its config (vmap then refuses ``None``) gets every leaf per
       config.
-    * With ``configs_minor`` (``FastForms.sets_minor``: least squares), the
-      configs are the minor axis of every per-config array (``(seeds, d, configs)``):
-      the problem's batch products then read and write the parameters in place, where
-      ``(seeds, configs, d)`` cost a transpose of them per step (1 024 Adam configs at
-      d = 20: 137 → 64 ms per 1 000 steps; d = 5: 37 → 35 ms; d = 100 with the
-      products called directly, ``problems.sets_minor_form``: 263 → 212 ms). Elsewhere the
-      configs are the major axis (a logistic regression at d = 10 with them minor:
-      398 → 530 ms)."""
+    * With ``configs_minor`` (``FastForms.sets_minor``: least squares), the configs are the
+      minor axis of every per-config array (``(seeds, d, configs)``): the problem's batch
+      products then read and write the parameters in place, where ``(seeds, configs, d)``
+      costs a transpose of them per step. Elsewhere the configs are the major axis, which
+      is faster for a problem whose batch gradients are plain vmaps."""
     every = StateAxes(seed=0, config=0)
-    shapes = jax.eval_shape(lambda: start_all(every)[0])
-
-    def is_count(leaf):
-        return jnp.issubdtype(leaf.dtype, jnp.integer)
-
+    shapes = jax.eval_shape(lambda: _start_all(sweep, every, params0)[0])
     axes = jax.tree.map(lambda leaf: 0, shapes)
-    if any(is_count(leaf) for leaf in jax.tree.leaves(shapes.opt_state)):
+    if any(_is_count(leaf) for leaf in jax.tree.leaves(shapes.opt_state)):
         counts_shared = axes._replace(
-            opt_state=jax.tree.map(lambda leaf: None if is_count(leaf) else 0, shapes.opt_state)
+            opt_state=jax.tree.map(lambda leaf: None if _is_count(leaf) else 0, shapes.opt_state)
         )
+        shared = StateAxes(counts_shared, counts_shared)
         try:
-            states = jax.eval_shape(lambda: start_all(StateAxes(counts_shared, counts_shared))[0])
+            states = jax.eval_shape(lambda: _start_all(sweep, shared, params0)[0])
             jax.eval_shape(
-                lambda s, b: step_all_with(
-                    StateAxes(counts_shared, counts_shared), s, b, batch_axis
-                ),
-                states,
-                example_batch,
+                lambda s, b: _step_all(sweep, shared, s, b, batch_axis), states, example_batch
             )
             axes = counts_shared
         except ValueError:  # a config-dependent integer leaf
@@ -353,6 +347,10 @@ def _state_axes(
         is_leaf=lambda x: x is None,
     )
     return StateAxes(seed=axes, config=config_axes)
+
+
+def _is_count(leaf) -> bool:
+    return jnp.issubdtype(leaf.dtype, jnp.integer)
 
 
 #: Parameters per config above which a sweep checks them through the loss when it can.
@@ -435,11 +433,9 @@ def _shard_map(fun, mesh, in_specs, out_specs):
 def jitted_sweep(devices):
     """The jitted sweep for these devices: with several, one that takes their mesh first.
 
-    No XLA:CPU options: measured on the 2-core AMD EPYC of docs/benchmarks.md (1 024 Adam
-    configs), XLA's defaults, which hand products and reductions over the config axis to
-    YNNPACK, are as fast as or faster than products through YNNPACK one by one (d = 100
-    logging every step: 0.73 vs 0.97 s; d = 5: 45 vs 51 ms) and than XLA's legacy fusion
-    emitters (~40% slower here, ~15% faster on an Intel Xeon before)."""
+    No XLA:CPU options: XLA's defaults, which hand products and reductions over the config
+    axis to YNNPACK, ran sweeps as fast as or faster than products sent to YNNPACK one by
+    one and than the legacy fusion emitters the loop uses (docs/benchmarks.md)."""
     body, static = (
         (_sharded_sweep_body, ("mesh",) + _SWEEP_STATIC)
         if len(devices) > 1
