@@ -9,7 +9,7 @@ from __future__ import annotations
 import collections
 import functools
 import weakref
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
@@ -33,7 +33,7 @@ from jaxopt_hw.step import (
     train_step,
 )
 
-__all__ = ["run", "Trace", "epoch_permutation"]
+__all__ = ["run", "Trace", "epoch_permutation", "prepared_run", "PreparedRun"]
 
 from jaxopt_hw.shuffle import epoch_permutation, shuffle_words  # noqa: E402,F401
 
@@ -360,6 +360,44 @@ def run(
       >>> bool(trace.excess_loss[-1] < 0.1)
       True
     """
+    prepared = prepared_run(
+        problem,
+        optimizer,
+        steps,
+        batch_size,
+        seed,
+        init,
+        log_every,
+        record_params,
+        divergence_factor,
+    )
+    return _trace(prepared.program(), problem.eval_names, prepared.steps, prepared.log_every)
+
+
+class PreparedRun(NamedTuple):
+    """A run checked and placed: ``program()`` runs it and returns its raw outputs."""
+
+    program: Callable[[], tuple]
+    steps: int
+    log_every: int
+
+
+def prepared_run(
+    problem: Problem,
+    optimizer: optax.GradientTransformation,
+    steps: int,
+    batch_size: Optional[int] = None,
+    seed: int = 0,
+    init: Optional[Params] = None,
+    log_every: Optional[int] = None,
+    record_params: bool = False,
+    divergence_factor: float = 1e6,
+) -> PreparedRun:
+    """What :func:`run` does before its compiled program: checks and placed arguments.
+
+    Takes :func:`run`'s arguments. Timing ``program()`` apart from :func:`run` tells the
+    program's own time from the host work of a call (``benchmarks/bench_user_model.py``).
+    """
     steps, batch_size, log_every, record_params = _checked_run_args(
         problem, optimizer, steps, batch_size, log_every, record_params, divergence_factor
     )
@@ -371,26 +409,24 @@ def run(
         params = check_init(problem, init)
     recipe, hyperparameters = placed_hyperparameters(optimizer, problem.dtype)
     platform = problem.platform
-    outputs = with_accepted_options(
-        platform,
-        lambda: run_program(platform)(
-            problem.data,
-            problem.aux,
-            *kept.optimum,
-            params,
-            words,
-            _device_scalar(float(divergence_factor)),
-            hyperparameters,
-            fns=ProblemFns.of(problem),
-            tx=None if recipe else optimizer,
-            recipe=recipe,
-            steps=steps,
-            batch_size=batch_size,
-            log_every=log_every,
-            record_params=record_params,
-        ),
+    program = functools.partial(
+        run_program(platform),
+        problem.data,
+        problem.aux,
+        *kept.optimum,
+        params,
+        words,
+        _device_scalar(float(divergence_factor)),
+        hyperparameters,
+        fns=ProblemFns.of(problem),
+        tx=None if recipe else optimizer,
+        recipe=recipe,
+        steps=steps,
+        batch_size=batch_size,
+        log_every=log_every,
+        record_params=record_params,
     )
-    return _trace(outputs, problem.eval_names, steps, log_every)
+    return PreparedRun(lambda: with_accepted_options(platform, program), steps, log_every)
 
 
 def _checked_run_args(

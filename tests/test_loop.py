@@ -718,3 +718,17 @@ def test_rosenbrock_full_batch():
     assert float(trace.dist_to_opt[-1]) < 0.05
     with pytest.raises(ValueError, match="batch_size"):
         jh.run(prob, jh.adam(0.02), steps=10, batch_size=2)
+
+
+def test_a_prepared_runs_program_returns_what_run_turns_into_its_trace():
+    from jaxopt_hw.loop import prepared_run
+
+    prob = jh.linear_regression(200, 3, seed=0)
+    tx = jh.adam(0.05)
+    trace = jh.run(prob, tx, steps=40, batch_size=8, seed=3, log_every=10)
+    prepared = prepared_run(prob, tx, 40, 8, seed=3, log_every=10)
+    (logs, _), final_params, diverged, _, _ = prepared.program()
+    assert (prepared.steps, prepared.log_every) == (40, 10)
+    np.testing.assert_array_equal(np.asarray(final_params), np.asarray(trace.final_params))
+    np.testing.assert_array_equal(np.asarray(logs.loss), np.asarray(trace.loss))
+    assert bool(diverged) == bool(trace.diverged)
