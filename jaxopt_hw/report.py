@@ -193,8 +193,9 @@ def _profile_section(profile: Optional[dict]) -> list:
     if not profile:
         return []
     caption = (
-        "Dolan–Moré performance profiles over the homework problems and the scaling scans: the fraction of "
-        "problems each optimizer reaches the tolerance on within τ times the fastest optimizer's median steps."
+        "Dolan–Moré performance profiles over the homework problems, the scaling scans and the real "
+        "data sets with a known optimum: the fraction of problems each optimizer reaches the "
+        "tolerance on within τ times the fastest optimizer's median steps."
     )
     return [
         f"## {PROFILE_TITLE}",
