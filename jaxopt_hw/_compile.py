@@ -3,7 +3,7 @@
 The loop passes XLA:CPU a few options measured to compile or run faster, and the loop
 and the sweep pass XLA:GPU one (docs/benchmarks.md). XLA renames and drops such flags between releases (jax 0.11's CPU
 compiler has no ``xla_cpu_use_fusion_emitters``), and an option it does not know fails
-the compile. A program is compiled with its options first (probing costs ~20 ms a
+the compile. A program is compiled with its options first (probing each would cost a
 compile); only if that fails with ``INVALID_ARGUMENT`` are the options tried one by one
 on a one-line program, and those refused are left out from then on: the program then
 compiles with XLA's default for them, as fast or slower, computing the same function.

@@ -122,8 +122,8 @@ def train_step(fns: ProblemFns, tx, state: RunState, batch):
     once diverged, the parameters stay at ``last_good``. (The batch error of the step
     whose loss finds non-finite parameters is non-finite: a run would not have taken them.)
     That replaces an is-finite pass and a reduction over the new parameters, and a select
-    that waited for both, by two selects whose condition the loss gives: a sweep of 1 024
-    configs × 100 parameters went from 311 to ≈ 270 ms per 1 000 steps.
+    that waited for both, by two selects whose condition the loss gives (faster: see
+    docs/benchmarks.md, "Measured design choices").
 
     The step is :func:`proposed_step` followed by :func:`guarded`: a sweep runs the first
     for each config and the second for all of them at once."""
@@ -270,11 +270,8 @@ def _repeat(body, carry, count: int, size: int):
     return carry, out
 
 
-#: Steps of the innermost scan per loop iteration. On an H200 unrolling 4 or 16 steps
-#: took a 1 024-config sweep that logs only its end from 18.4 to 15.6 / 15.4 ms (d = 5)
-#: and 23.0 to 19.8 / 17.5 ms (d = 100), and changed nothing for one logging every step
-#: (``benchmarks/gpu_unroll.py``). On the 2-core AMD EPYC of docs/benchmarks.md the same
-#: script's d = 100 sweep got slower (256 → 268 ms at 2, 339 ms at 4): left at 1.
+#: Steps of the innermost scan per loop iteration: unrolling helped a little on an H200
+#: and slowed the 2-core CPU (``benchmarks/gpu_unroll.py``, docs/benchmarks.md).
 _SCAN_UNROLL = 1
 
 

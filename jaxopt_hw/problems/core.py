@@ -239,7 +239,7 @@ class FullDataLoss:
 
 #: Up to this many features, ``X @ w`` is written as a multiply and a sum: XLA:CPU then
 #: fuses it with its neighbours instead of calling a matrix-vector kernel, which for
-#: these tiny products costs more in dispatch than in arithmetic (about 15% of a step).
+#: these tiny products costs more in dispatch than in arithmetic.
 SMALL_D = 32
 
 

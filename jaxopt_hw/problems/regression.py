@@ -109,9 +109,8 @@ def mse_batch_values_minor(W, X, y):
     (d, P), all on one batch: the losses (P,), the gradients (d, P) and the errors (P,).
 
     The residuals :math:`R = X W - y` (B, P) and the gradients :math:`\frac2B X^\top R`
-    are two products that write rows of ``P`` entries, which XLA:CPU computes about
-    twice as fast as products whose rows have only ``B`` or ``d`` entries (1 024 Adam
-    configs at d = 5: 42 → 26 ms per 1 000 steps). A sweep whose configs lie on the
+    are two products that write rows of ``P`` entries, which XLA:CPU computes faster than
+    products whose rows have only ``B`` or ``d`` entries (docs/benchmarks.md). A sweep whose configs lie on the
     minor axis of its state (``FastForms.sets_minor``) calls it directly
     (:func:`sets_minor_form`): through
     ``vmap`` (:func:`_mse_batch_values_many`) the parameters would come in with the sets
@@ -161,8 +160,8 @@ def quadratic_full_loss(w, aux):
 
 #: Up to this many features, the measures' sums over ``d`` are written out term by term
 #: (:func:`_combined`): for many parameter sets, multiply-adds of rows that XLA fuses
-#: into one loop (a 1 024-config sweep at d = 5 logging every step: 60 → 45 ms per
-#: 1 000 steps). The code grows as d², and so does its compile time (d = 20: +4 s).
+#: into one loop (docs/benchmarks.md). The code grows as d², and so does its compile
+#: time.
 _WRITTEN_OUT_D = 8
 
 
@@ -214,9 +213,8 @@ def _quadratic_measures_many(axis_size, in_batched, w, aux):
     For ``d ≤ 32`` the offsets are laid out as ``(d, P)``
     (:func:`quadratic_measures_minor` of ``W.T``); for ``d > 32``, a ``(P, d) × (d, d)``
     product (padded to a multiple of 64 sets). Left to ``vmap``, ``(P, d) × (d, d)`` products would also serve small ``d``,
-    whose rows of ``d`` entries XLA:CPU computes slowly and rounds otherwise (a
-    1 024-config sweep at d = 5 that logs every step spent ≈ 13 of its ≈ 60 ms per 1 000
-    steps on them)."""
+    whose rows of ``d`` entries XLA:CPU computes slowly and rounds otherwise
+    (docs/benchmarks.md)."""
     w_batched, aux_batched = in_batched
     if any(jax.tree.leaves(aux_batched)) or not w_batched:
         in_axes = (0 if w_batched else None, jax.tree.map(lambda b: 0 if b else None, aux_batched))

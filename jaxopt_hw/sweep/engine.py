@@ -34,9 +34,8 @@ def _to_host(tree):
     views of its shards.
 
     One allocation, not one per leaf: NumPy asks the kernel for huge pages for 4 MiB or
-    more, so the 20 MB of logs of 1 024 configs × 1 000 steps fault in ten pages, not
-    five thousand (≈ 2 µs each on the 2-core VM of docs/benchmarks.md: the copy of a
-    sweep sharded over two devices took 12–23 ms, now ≈ 2)."""
+    more, so a sweep's logs fault in a few pages, not thousands (docs/benchmarks.md,
+    "Measured design choices")."""
     if jax.process_count() > 1:
         from jax.experimental import multihost_utils
 

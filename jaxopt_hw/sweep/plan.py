@@ -305,9 +305,8 @@ def use_cpu_cores(count: Optional[int] = None) -> int:
     :func:`sweep` then shards its configs (one share per core).
 
     XLA:CPU runs one program's kernels one after another, handing them between its
-    threads; a sweep gains more from running a share of its configs on each core (1 024
-    Adam configs × 1 000 steps on 2 cores: 258 → 193 ms at d = 100, see
-    docs/benchmarks.md). Each config trains the same, bit for bit, for least squares.
+    threads; a sweep gains more from running a share of its configs on each core
+    (docs/benchmarks.md). Each config trains the same, bit for bit, for least squares.
     Programs that do not shard (:func:`jaxopt_hw.run`, any ``jax.jit``) still run on the
     first device, as before. The ``jaxopt-hw`` command does this by default.
 
