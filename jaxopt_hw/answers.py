@@ -12,9 +12,11 @@ Example:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 from jaxopt_hw.studies import fmt
+from jaxopt_hw.studies.real_data.derived import problem_keys, ranking
+from jaxopt_hw.studies.real_data.text import NAMES as DATA_SETS
 
 __all__ = [
     "Answer",
@@ -156,9 +158,10 @@ def _leader(c: dict, size: str) -> str:
     return min(LABELS, key=lambda o: c[f"{size}_heldout_{o}_excess"])
 
 
-def method_answer(c: dict, s: dict) -> str:
+def method_answer(c: dict, s: dict, r: Optional[dict] = None) -> str:
     """Which method to use: the held-out ranking on the homework problems (comparison facts
-    ``c``) and the adaptive methods at the scaling scan's largest d (facts ``s``)."""
+    ``c``), the adaptive methods at the scaling scan's largest d (facts ``s``) and the
+    leaders on scikit-learn's data sets (real-data facts ``r``, where that study ran)."""
     f = _f(c)
     size = _sizes(c)[-1]
     key = f"{size}_heldout_rank"
@@ -184,7 +187,28 @@ def method_answer(c: dict, s: dict) -> str:
     return (
         f"On the homework problems, {pick} (at {shape} {leader} leads; the runner-up's loss over the leader's is "
         f"{f[key + '_ratio']}, {f['ci_level']}% {f[key + '_low']}–{f[key + '_high']}){scaled}.{_gd_clause(c, size)}"
+        f"{_real_data_clause(r)}"
     )
+
+
+def _real_data_clause(r: Optional[dict]) -> str:
+    """The leader on each of scikit-learn's data sets and on how many the held-out seeds
+    separate it from the runner-up (nothing where the real-data study did not run)."""
+    if not r:
+        return ""
+    by_leader = {}
+    for p in problem_keys(r):
+        by_leader.setdefault(ranking(r, p)[0], []).append(DATA_SETS[p])
+    leads = ", ".join(f"{LABELS[o]} on {' and '.join(sets)}" for o, sets in by_leader.items())
+    separated, count = r["separated_count"], r["n_problems"]
+    how = (
+        "none of them"
+        if separated == 0
+        else f"all {fmt(count)}"
+        if separated == count
+        else f"{fmt(separated)} of the {fmt(count)}"
+    )
+    return f" On scikit-learn's data sets the leader is {leads}; the seeds separate {how}."
 
 
 def _gd_clause(c: dict, size: str) -> str:
@@ -231,8 +255,9 @@ def bugs_answer(h: dict, c: dict) -> str:
 def answers(facts: dict) -> list:
     """The homework's questions and their answers from ``{study: facts}``, leaving out those
     whose studies are missing."""
-    s, c, nf, h = (
-        facts.get(name) for name in ("scaling", "comparison", "noise_floor", "homework_bugs")
+    s, c, nf, h, r = (
+        facts.get(name)
+        for name in ("scaling", "comparison", "noise_floor", "homework_bugs", "real_data")
     )
     out = []
     if s:
@@ -260,8 +285,8 @@ def answers(facts: dict) -> list:
         out.append(
             Answer(
                 "Which method on which problem?",
-                method_answer(c, s),
-                ("comparison",) + (("scaling",) if s else ()),
+                method_answer(c, s, r),
+                ("comparison",) + (("scaling",) if s else ()) + (("real_data",) if r else ()),
             )
         )
     if h:

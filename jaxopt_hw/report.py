@@ -70,12 +70,28 @@ def run_studies(
     return results
 
 
+def _figure(file_name: str, caption: str, alt: str = "") -> list:
+    return [f"![{alt or caption}](figures/{file_name})", "", f"*{caption}*", ""]
+
+
+def _summary_figures(results: dict) -> list:
+    """The figures the studies mark as their summary, for the report's first page."""
+    return [
+        line
+        for result in results.values()
+        for file_name, caption in result.figures
+        if file_name == result.summary_figure
+        for line in _figure(file_name, caption, alt="summary")
+    ]
+
+
 def _section(result: StudyResult) -> str:
     lines = [f"## {result.title}", ""]
     if result.text:
         lines += [result.text.strip(), ""]
     for file_name, caption in result.figures:
-        lines += [f"![{caption}](figures/{file_name})", "", f"*{caption}*", ""]
+        if file_name != result.summary_figure:  # shown after the Answers
+            lines += _figure(file_name, caption)
     for table in result.tables:
         lines += [table.strip(), ""]
     if result.conclusions and not result.facts:  # a study that could not run: its note alone
@@ -164,6 +180,7 @@ def render(results: dict, meta: dict, out=None, profile: Optional[dict] = None) 
         "is one study (`jaxopt_hw/studies/`, also runnable as a notebook in `experiments/`).",
         "",
         *_answers_section(results),
+        *_summary_figures(results),
         "## Contents",
         "",
     ]

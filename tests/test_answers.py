@@ -196,6 +196,41 @@ def test_method_answer_follows_the_large_d_comparison():
     assert "large-d" not in A.method_answer(c, None)
 
 
+def real_data(**changes) -> dict:
+    finals = {"diabetes": (1.0, 2.0, 3.0, 0.5), "cancer": (0.1, 0.3, 0.2, 0.4)}
+    facts = {
+        "n_problems": 2,
+        "separated_count": 0,
+        **{f"{p}_n_train": 100 for p in finals},
+        **{
+            f"{p}_{o}_final_gm": v for p, values in finals.items() for o, v in zip(A.LABELS, values)
+        },
+    }
+    return {**facts, **changes}
+
+
+@pytest.mark.parametrize(
+    "separated, says",
+    [(0, "separate none of them."), (1, "separate 1 of the 2."), (2, "separate all 2.")],
+)
+def test_method_answer_names_the_real_data_leaders_and_their_separation(separated, says):
+    c, r = comparison(), real_data(separated_count=separated)
+    text = checked(A.method_answer(c, None, r), c, r)
+    assert "the leader is Adam on diabetes, SGD on breast cancer;" in text and says in text
+    same = real_data(cancer_adam_final_gm=0.01)
+    assert "the leader is Adam on diabetes and breast cancer;" in A.method_answer(c, None, same)
+
+
+def test_method_answer_without_real_data_says_nothing_of_it():
+    assert "scikit-learn" not in A.method_answer(comparison(), scaling(), None)
+    assert "scikit-learn" not in A.method_answer(comparison(), scaling(), {})  # skipped
+    every = {"comparison": comparison(), "real_data": real_data()}
+    assert [a.studies for a in A.answers(every)] == [("comparison", "real_data")]
+    assert [a.studies for a in A.answers({"comparison": comparison(), "real_data": {}})] == [
+        ("comparison",)
+    ]
+
+
 def test_bugs_answer_says_whether_bug_1_kept_adam_at_the_zero_vector():
     h, c = bugs(), comparison()
     text = checked(A.bugs_answer(h, c), h, c)

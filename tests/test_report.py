@@ -51,6 +51,13 @@ def test_quick_report_writes_every_study_figure_and_number(quick_report):
     assert linked == {p.name for p in (out / "figures").glob("*.png")}
 
 
+def test_the_summary_figure_follows_the_answers_once(quick_report):
+    report = quick_report.path.read_text()
+    link = "(figures/comparison_summary.png)"
+    assert report.count(link) == 1
+    assert report.index("## Answers") < report.index(link) < report.index("## Contents")
+
+
 def test_the_report_links_the_homework_from_wherever_it_is_written(quick_report):
     from jaxopt_hw.report import HOMEWORK_TEXT
 

@@ -47,7 +47,9 @@ def test_comparison_figures_and_facts(comparison_run):
     settings, result = comparison_run
     check_study_output(settings, result, comparison)
     names = {name for name, _ in result.figures}
+    assert result.summary_figure == "comparison_summary.png"
     assert {
+        "comparison_summary.png",
         "comparison_trajectories.png",
         "comparison_convergence.png",
         "comparison_heatmaps_hw_medium.png",

@@ -89,6 +89,8 @@ class StudyResult:
       details: the conclusions with their statistics in full (paired ratios, per-seed
         fits, intervals), for ``details.md`` and ``results.json``; numbers are facts too.
       detail_tables: further markdown tables, for ``details.md``.
+      summary_figure: the file name of one of ``figures`` that the report shows after its
+        Answers, in place of the study's section ("": none).
     """
 
     name: str
@@ -101,6 +103,7 @@ class StudyResult:
     text: str = ""
     details: list = dataclasses.field(default_factory=list)
     detail_tables: list = dataclasses.field(default_factory=list)
+    summary_figure: str = ""
 
     def to_json(self) -> dict:
         return {
@@ -114,6 +117,7 @@ class StudyResult:
             "text": self.text,
             "details": self.details,
             "detail_tables": self.detail_tables,
+            "summary_figure": self.summary_figure,
         }
 
 

@@ -39,7 +39,7 @@ from jaxopt_hw.studies.comparison.details import (
     trajectory_conclusion,
 )
 from jaxopt_hw.studies.comparison.facts import facts, gd_facts
-from jaxopt_hw.studies.comparison.figures import draw
+from jaxopt_hw.studies.comparison.figures import SUMMARY_FIGURE, draw
 from jaxopt_hw.studies.comparison.grids import (
     BATCH_SIZE,
     BEND_MIN,
@@ -127,4 +127,5 @@ def run(settings: Settings) -> StudyResult:
         text=text.paragraph(found, sizes),
         details=long_form,
         detail_tables=detail_tables(data, found),
+        summary_figure=SUMMARY_FIGURE,
     )

@@ -1,8 +1,12 @@
-"""The comparison's figures: trajectories, convergence, heatmaps and lr sensitivity."""
+"""The comparison's figures: the summary, trajectories, convergence, heatmaps and lr
+sensitivity."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from jaxopt_hw import plots
+from jaxopt_hw.plots.figure import positive_floor
 from jaxopt_hw.studies import Settings
 from jaxopt_hw.studies.comparison.grids import (
     BETA,
@@ -45,6 +49,31 @@ def convergence_figure(problems, summaries, steps, path) -> None:
                 band="minmax",
             )
             axes[i][j].legend(fontsize=6.5)
+    plots.save_figure(fig, path)
+
+
+#: the report shows this figure after its Answers, not in the comparison's section
+SUMMARY_FIGURE = "comparison_summary.png"
+
+
+def summary_figure(runs: dict, steps, path) -> None:
+    """One panel per problem: each optimizer at its wide-grid best config on the held-out
+    seeds (mean, range over seeds as a band) and full-batch GD dashed in black."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.6 * len(runs), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(runs), squeeze=False)[0]
+    for ax, r in zip(axes, runs.values()):
+        curves = {LABELS[name]: r.heldout[name]["curve"] for name in OPTIMIZERS}
+        title = f"{r.problem.n} × {r.problem.X.shape[1]}"
+        plots.convergence(curves, steps, ax=ax, title=title, band="minmax")
+        gd = r.gd["curve"]
+        floor = positive_floor(gd, *curves.values())
+        low, high = (np.maximum(f(gd, axis=0), floor) for f in (np.min, np.max))
+        ax.plot(steps, np.maximum(gd.mean(axis=0), floor), "k--", linewidth=1.4, label="GD")
+        ax.fill_between(steps, low, high, color="k", alpha=0.12, linewidth=0)
+        ax.set_ylim(bottom=floor)
+        ax.legend(fontsize=7)
     plots.save_figure(fig, path)
 
 
@@ -119,6 +148,13 @@ def draw(data: Measured, settings: Settings, shape) -> tuple:
     t = data.trajectories
     trajectories = {f"{LABELS[n]} ({config_text(t.configs[n])})": t.params[n] for n in OPTIMIZERS}
     shown, others = [], []
+    summary_figure(data.runs, data.logged_steps, settings.figure_path(SUMMARY_FIGURE))
+    shown.append(
+        (
+            SUMMARY_FIGURE,
+            "Tuned on the wide grid, scored on held-out seeds (band: their range); GD dashed.",
+        )
+    )
     name = "comparison_trajectories.png"
     plots.contour_trajectories_grid(
         small,

@@ -291,6 +291,12 @@ def thin(steps, curve, points: int = CURVE_POINTS):
     return np.asarray(steps)[index], np.asarray(curve)[..., index]
 
 
+def seed_band(steps, curve) -> dict:
+    """A curve over seeds (seeds × logs) as its mean and range over seeds, thinned."""
+    _, thinned = thin(steps, curve)
+    return {"mean": thinned.mean(axis=0), "min": thinned.min(axis=0), "max": thinned.max(axis=0)}
+
+
 def results_data(data: Measured) -> dict:
     """The measurements as JSON-able data for ``results.json`` (curves thinned)."""
     runs, steps = data.runs, data.logged_steps
@@ -318,7 +324,18 @@ def results_data(data: Measured) -> dict:
         },
         "holdout_seeds": data.holdout,
         "heldout": {
-            size: {name: dict(r.heldout[name]) for name in OPTIMIZERS} for size, r in runs.items()
+            size: {
+                name: {
+                    k: (v if k != "curve" else seed_band(steps, v))
+                    for k, v in r.heldout[name].items()
+                }
+                for name in OPTIMIZERS
+            }
+            for size, r in runs.items()
+        },
+        "gd": {
+            size: {"lr": r.gd["lr"], "curve": seed_band(steps, r.gd["curve"])}
+            for size, r in runs.items()
         },
         **{
             key: {size: orders(r)[key] for size, r in runs.items()}

@@ -227,9 +227,10 @@ def rerun(problem, picks: dict, seeds, *, steps: int, log_every: int, tol) -> di
 
 def heldout_summary(best, fastest) -> dict:
     """What a best config (and a fastest one, or ``None``) reach on held-out seeds: the
-    final excess loss per seed with its mean and 95% interval, and the fastest config's
-    median steps to the tolerance (``inf`` unless its median seed ends below the
-    tolerance, the rule it was picked by) and how many seeds end below it."""
+    final excess loss per seed with its mean and 95% interval, its excess-loss curve per
+    seed (``curve``), and the fastest config's median steps to the tolerance (``inf``
+    unless its median seed ends below the tolerance, the rule it was picked by) and how
+    many seeds end below it."""
     final = np.asarray(best.final_excess_loss, dtype=float)
     interval = metrics.mean_interval(final)
     summary = {
@@ -238,6 +239,7 @@ def heldout_summary(best, fastest) -> dict:
         "excess_half": float(interval.half_width),
         **geometric(final),
         "diverged": int(np.sum(best.diverged)),
+        "curve": np.asarray(best.excess_loss, dtype=float),  # (seeds, logs): the summary figure
         "fastest": math.inf,
         "fastest_below": 0,
     }
@@ -255,7 +257,8 @@ def heldout_summary(best, fastest) -> dict:
 
 def full_batch_gd(problem, seeds, *, steps: int, log_every: int, tol: float) -> dict:
     """Full-batch GD at ``α = 2/(L+μ)``, the fastest constant step on a quadratic, from each
-    seed's initial point: per seed, the steps to ``tol`` and the final excess loss."""
+    seed's initial point: per seed, the steps to ``tol``, the final excess loss and the
+    excess-loss curve (``curve``: seeds × logs)."""
     lr = 2.0 / (float(problem.L) + float(problem.mu))
     traces = [
         jh.run(
@@ -265,7 +268,7 @@ def full_batch_gd(problem, seeds, *, steps: int, log_every: int, tol: float) -> 
     ]  # one compile: the seed only moves the initial point
     excess = np.stack([np.asarray(t.excess_loss, dtype=float) for t in traces])
     reach = metrics.steps_to_tolerance(excess, np.asarray(traces[0].steps), tol)
-    return {"lr": lr, "steps_per_seed": reach, "final": excess[:, -1]}
+    return {"lr": lr, "steps_per_seed": reach, "final": excess[:, -1], "curve": excess}
 
 
 def geometric(final) -> dict:
