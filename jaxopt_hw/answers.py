@@ -65,8 +65,10 @@ def speed_answer(s: dict) -> str:
     f = _f(s)
     slope, half = s["sgd_steps_kappa_seed_slope"], s["sgd_steps_kappa_seed_slope_half"]
     text = (
-        f"Through κ: the recipe makes κ grow like d^{f['kappa_d_slope']}, and SGD's steps to the tolerance grow "
-        f"like κ^{f['sgd_steps_kappa_seed_slope']} ± {f['sgd_steps_kappa_seed_slope_half']} ({f['ci_level']}%, "
+        f"Through κ: the recipe makes κ grow like d^{f['kappa_d_slope']}, and SGD's steps to the "
+        "tolerance grow "
+        f"like κ^{f['sgd_steps_kappa_seed_slope']} ± {f['sgd_steps_kappa_seed_slope_half']} "
+        f"({f['ci_level']}%, "
         f"one fit per seed): {_exponent_verdict(slope, half, 'κ')}."
     )
     if "sgd_steps_d_fixed_kappa_seed_slope" not in s:
@@ -83,7 +85,8 @@ def speed_answer(s: dict) -> str:
         else "the seeds resolve no effect of d alone"
     )
     return text + (
-        f" At a fixed κ = {f['kappa_fixed']} {effect} (d^{f['sgd_steps_d_fixed_kappa_seed_slope']} ± "
+        f" At a fixed κ = {f['kappa_fixed']} {effect} "
+        f"(d^{f['sgd_steps_d_fixed_kappa_seed_slope']} ± "
         f"{f['sgd_steps_d_fixed_kappa_seed_slope_half']})."
     )
 
@@ -105,16 +108,20 @@ def accuracy_answer(s: dict) -> str:
         trend = "does not fall as d grows"
     ratio = s["dmax_gd_over_adaptive"]
     versus = (
-        f"at d = {f['d_max']} the better of SGD and Momentum ends {f['dmax_gd_over_adaptive']} times above "
+        f"at d = {f['d_max']} the better of SGD and Momentum ends {f['dmax_gd_over_adaptive']} "
+        "times above "
         f"the better of RMSprop and Adam"
         if ratio > 1
         else f"at d = {f['d_max']} the better of RMSprop and Adam ends {f['dmax_adaptive_over_gd']} times above "
         f"the better of SGD and Momentum"
     )
     return (
-        f"Accuracy after {f['steps']} steps {trend}: SGD's final excess loss goes from {f[lo + '_excess_gm']} "
-        f"({f['ci_level']}% {f[lo + '_excess_gm_low']}–{f[lo + '_excess_gm_high']}) at d = {f['d_min']} to "
-        f"{f[hi + '_excess_gm']} ({f[hi + '_excess_gm_low']}–{f[hi + '_excess_gm_high']}) at d = {f['d_max']}; "
+        f"Accuracy after {f['steps']} steps {trend}: SGD's final excess loss goes from "
+        f"{f[lo + '_excess_gm']} "
+        f"({f['ci_level']}% {f[lo + '_excess_gm_low']}–{f[lo + '_excess_gm_high']}) at d = "
+        f"{f['d_min']} to "
+        f"{f[hi + '_excess_gm']} ({f[hi + '_excess_gm_low']}–{f[hi + '_excess_gm_high']}) at d = "
+        f"{f['d_max']}; "
         f"{versus}."
     )
 
@@ -134,7 +141,8 @@ def hyperparameter_answer(c: dict, nf: dict) -> str:
     f, g = _f(c), _f(nf)
     floor = "grows with lr" if nf["slope_alpha_min"] > 0 else "does not grow steadily with lr"
     trade = (
-        f"in {f['speed_accuracy_larger_lr']} of {f['speed_accuracy_pairs']} tuned pairs the fastest lr is larger "
+        f"in {f['speed_accuracy_larger_lr']} of {f['speed_accuracy_pairs']} tuned pairs the "
+        "fastest lr is larger "
         f"than the most accurate and ends {f['speed_accuracy_excess_ratio']} times higher"
         if c["speed_accuracy_larger_lr"]
         else f"in none of the {f['speed_accuracy_pairs']} tuned pairs is the fastest lr larger than the most accurate"
@@ -142,9 +150,12 @@ def hyperparameter_answer(c: dict, nf: dict) -> str:
     key, name = _largest_beta_spread(c)
     beta = "matter" if c[key] >= MATTERS else "matter less"
     return (
-        f"lr trades speed for accuracy: SGD's noise floor {floor}, like α^{g['slope_alpha_mean']} (from "
-        f"{g['slope_alpha_min']} to {g['slope_alpha_max']} over batch sizes; like B^{g['slope_batch_mean']} in the "
-        f"batch), and {trade}. β, γ and β1 {beta}: with lr re-tuned they move the best final loss by at most "
+        f"lr trades speed for accuracy: SGD's noise floor {floor}, like α^{g['slope_alpha_mean']} "
+        "(from "
+        f"{g['slope_alpha_min']} to {g['slope_alpha_max']} over batch sizes; like "
+        f"B^{g['slope_batch_mean']} in the "
+        f"batch), and {trade}. β, γ and β1 {beta}: with lr re-tuned they move the best final loss "
+        "by at most "
         f"×{f[key]} ({BETA_LABELS[name]})."
     )
 
@@ -177,7 +188,8 @@ def method_answer(c: dict, s: dict, r: Optional[dict] = None) -> str:
         else f"{leader}: the seeds separate the two most accurate on all"
     )
     scaled = (
-        f"; on the ill-conditioned large-d problems RMSprop or Adam, which end {fmt(s['dmax_gd_over_adaptive'])} "
+        "; on the ill-conditioned large-d problems RMSprop or Adam, which end "
+        f"{fmt(s['dmax_gd_over_adaptive'])} "
         "times below SGD and Momentum"
         if s and s["dmax_gd_over_adaptive"] > 1
         else "; on the large-d problems too, SGD or Momentum"
@@ -185,8 +197,10 @@ def method_answer(c: dict, s: dict, r: Optional[dict] = None) -> str:
         else ""
     )
     return (
-        f"On the homework problems, {pick} (at {shape} {leader} leads; the runner-up's loss over the leader's is "
-        f"{f[key + '_ratio']}, {f['ci_level']}% {f[key + '_low']}–{f[key + '_high']}){scaled}.{_gd_clause(c, size)}"
+        f"On the homework problems, {pick} (at {shape} {leader} leads; the runner-up's loss over "
+        "the leader's is "
+        f"{f[key + '_ratio']}, {f['ci_level']}% "
+        f"{f[key + '_low']}–{f[key + '_high']}){scaled}.{_gd_clause(c, size)}"
         f"{_real_data_clause(r)}"
     )
 
@@ -218,7 +232,8 @@ def _gd_clause(c: dict, size: str) -> str:
         return ""
     if c[key] > 1:
         return (
-            f" For accuracy below SGD's noise floor, full-batch GD: it ends {fmt(c[key])} times below it at "
+            f" For accuracy below SGD's noise floor, full-batch GD: it ends {fmt(c[key])} times "
+            "below it at "
             f"({fmt(c['n_' + size])}, {fmt(c['d_' + size])})."
         )
     return " Full-batch GD ends no lower than SGD's noise floor."
@@ -236,9 +251,11 @@ def bugs_answer(h: dict, c: dict) -> str:
         else g[a + ".mean"]
     )
     lead = (
-        f"Its verdict that Adam converges fastest and most accurately: bug {g['bug.assign_step']} (the step "
+        f"Its verdict that Adam converges fastest and most accurately: bug {g['bug.assign_step']} "
+        "(the step "
         "assigned, not subtracted) "
-        f"keeps Adam next to the zero vector, ending at {ends} against the zero vector's {g[m + '.zero_excess']}"
+        f"keeps Adam next to the zero vector, ending at {ends} against the zero vector's "
+        f"{g[m + '.zero_excess']}"
         if stuck
         else f"None of its verdicts on Adam: with bug {g['bug.assign_step']} Adam still ends at {ends}, below the zero vector's "
         f"{g[m + '.zero_excess']}"

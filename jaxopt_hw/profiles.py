@@ -85,16 +85,19 @@ def profile_text(facts: dict) -> str:
     fastest = max(OPTIMIZERS, key=lambda o: facts[f"{o}_tau{first}"])
     robust = max(OPTIMIZERS, key=lambda o: facts[f"{o}_tau{last}"])
     lead = (
-        f"Over the {f['n_problems']} problems, {LABELS[fastest]} is the fastest on the largest share "
+        f"Over the {f['n_problems']} problems, {LABELS[fastest]} is the fastest on the largest "
+        "share "
         f"({f[f'{fastest}_tau{first}']})"
     )
     if robust == fastest:
         return lead + (
-            f" and, within τ = {f['tau_' + str(len(TAUS) - 1)]} times the fastest, still solves the most "
+            f" and, within τ = {f['tau_' + str(len(TAUS) - 1)]} times the fastest, still solves "
+            "the most "
             f"({f[f'{robust}_tau{last}']})."
         )
     return lead + (
-        f", but within τ = {f['tau_' + str(len(TAUS) - 1)]} times the fastest {LABELS[robust]} solves the "
+        f", but within τ = {f['tau_' + str(len(TAUS) - 1)]} times the fastest {LABELS[robust]} "
+        "solves the "
         f"most ({f[f'{robust}_tau{last}']}, {LABELS[fastest]} {f[f'{fastest}_tau{last}']})."
     )
 

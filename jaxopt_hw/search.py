@@ -94,7 +94,8 @@ def _check_method(method, eta, min_steps, steps, num_configs) -> tuple:
         raise ValueError(f"min_steps ({min_steps}) must not exceed steps ({steps})")
     if method == "halving" and num_configs < eta:
         raise ValueError(
-            f"halving keeps num_configs // eta configs after the first rung: num_configs ({num_configs}) "
+            "halving keeps num_configs // eta configs after the first rung: num_configs "
+            f"({num_configs}) "
             f"must be at least eta ({eta}), or survivors would outnumber the configs"
         )
     return int(eta), min_steps

@@ -41,8 +41,10 @@ def comparison(c: dict) -> str:
         else f"the leader is separated from the runner-up on {f['heldout_separated_count']} of {f['n_problems']}"
     )
     return (
-        f"Tuned on a wide grid and scored on held-out seeds, the most accurate is {leaders}; {tell}. "
-        f"The fastest config uses a larger lr than the most accurate in {f['speed_accuracy_larger_lr']} of "
+        f"Tuned on a wide grid and scored on held-out seeds, the most accurate is {leaders}; "
+        f"{tell}. "
+        "The fastest config uses a larger lr than the most accurate in "
+        f"{f['speed_accuracy_larger_lr']} of "
         f"{f['speed_accuracy_pairs']} pairs."
     )
 
@@ -60,8 +62,10 @@ def scaling(s: dict) -> str:
         f["dmax_gd_over_adaptive"] if s["dmax_gd_over_adaptive"] > 1 else f["dmax_adaptive_over_gd"]
     )
     return (
-        f"Steps to the tolerance scale with κ, which the recipe ties to d (κ ∝ d^{f['kappa_d_slope']}): "
-        f"{steps or 'no optimizer reaches it at two sizes'}. At d = {f['d_max']} {lower} end {ratio} times lower."
+        "Steps to the tolerance scale with κ, which the recipe ties to d (κ ∝ "
+        f"d^{f['kappa_d_slope']}): "
+        f"{steps or 'no optimizer reaches it at two sizes'}. At d = {f['d_max']} {lower} end "
+        f"{ratio} times lower."
     )
 
 
@@ -70,8 +74,10 @@ def theory(t: dict) -> str:
     f = _f(t)
     verdict = "match" if t["max_rel_error"] <= t["rate_tol"] else "miss"
     return (
-        f"GD, heavy ball and Nesterov {verdict} their predicted linear rates (largest relative error "
-        f"{f['max_rel_error']}); steps grow like κ^{f['gd_steps_slope']} for GD and κ^{f['hb_steps_slope']} "
+        f"GD, heavy ball and Nesterov {verdict} their predicted linear rates (largest relative "
+        "error "
+        f"{f['max_rel_error']}); steps grow like κ^{f['gd_steps_slope']} for GD and "
+        f"κ^{f['hb_steps_slope']} "
         "for heavy ball."
     )
 
@@ -85,8 +91,10 @@ def noise_floor(nf: dict) -> str:
         else f"misses {f['n_ratio_off']} of the {f['n_cells']} floors"
     )
     return (
-        f"Constant-step SGD stalls at a floor ∝ α^{f['slope_alpha_mean']} B^{f['slope_batch_mean']}; the "
-        f"second-moment equation {held} (measured over predicted {f['ratio_min']}–{f['ratio_max']})."
+        f"Constant-step SGD stalls at a floor ∝ α^{f['slope_alpha_mean']} "
+        f"B^{f['slope_batch_mean']}; the "
+        f"second-moment equation {held} (measured over predicted "
+        f"{f['ratio_min']}–{f['ratio_max']})."
     )
 
 
@@ -107,7 +115,8 @@ def parity(p: dict) -> str:
     f = _f(p)
     exact = "exactly" if p["float64.max_rel_diff"] == 0 else f"within {f['float64.max_rel_diff']}"
     return (
-        f"Our optimizers follow optax's trajectories within a relative {f['float32.max_rel_diff']} in float32 "
+        "Our optimizers follow optax's trajectories within a relative "
+        f"{f['float32.max_rel_diff']} in float32 "
         f"and {exact} in float64."
     )
 

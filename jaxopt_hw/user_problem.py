@@ -110,7 +110,8 @@ def _host_data(data, what: str, same_rows: bool = True):
             raise TypeError(f"{what}{_path(path)} must hold real numbers, got dtype {array.dtype}")
         if same_rows and (array.ndim == 0 or array.shape[0] == 0):
             raise ValueError(
-                f"{what}{_path(path)} must have a leading axis of rows (n >= 1), got shape {array.shape}"
+                f"{what}{_path(path)} must have a leading axis of rows (n >= 1), got shape "
+                f"{array.shape}"
             )
         if np.issubdtype(array.dtype, np.floating):
             bad = (
@@ -147,7 +148,8 @@ def _checked_loss(loss, params, data) -> None:
         out = jax.eval_shape(loss, params, batch)
     except Exception as error:  # noqa: BLE001 - whatever the user's loss raises, named
         raise TypeError(
-            f"loss must be loss(params, batch) -> scalar, with batch of data's structure; calling it "
+            "loss must be loss(params, batch) -> scalar, with batch of data's structure; calling "
+            "it "
             f"on init's parameters and a batch of 2 rows failed: {type(error).__name__}: {error}"
         ) from error
     if not (
@@ -177,7 +179,8 @@ def _checked_eval(eval_fn, params, eval_data) -> tuple:
             raise TypeError(f"eval_fn's metric names must be strings, got {name!r}")
         if name in Metrics._fields:
             raise ValueError(
-                f"eval_fn's metric {name!r} clashes with a built-in metric ({', '.join(Metrics._fields)})"
+                f"eval_fn's metric {name!r} clashes with a built-in metric "
+                f"({', '.join(Metrics._fields)})"
             )
         if not (isinstance(value, jax.ShapeDtypeStruct) and value.shape == ()):
             raise TypeError(f"eval_fn must return scalars, got {value} for {name!r}")

@@ -322,7 +322,8 @@ def _check_labels(y: np.ndarray, classes: Optional[int], fit_intercept: bool) ->
         if np.any(counts == 0):
             raise ValueError(
                 f"y has no row of class {int(np.flatnonzero(counts == 0)[0])}: with "
-                "fit_intercept=True its intercept's optimum is infinite (relabel the classes 0 … C−1)"
+                "fit_intercept=True its intercept's optimum is infinite (relabel the classes 0 … "
+                "C−1)"
             )
     return classes
 

@@ -438,7 +438,8 @@ def check_within_range(dtype, **arrays) -> None:
         largest = float(np.max(np.abs(array))) if np.size(array) else 0.0
         if not largest <= limit:
             raise ValueError(
-                f"{name} must stay within {jnp.dtype(dtype).name}'s range (largest {limit:.3g}); it "
+                f"{name} must stay within {jnp.dtype(dtype).name}'s range (largest {limit:.3g}); "
+                "it "
                 f"reaches {largest:.3g}: rescale the data"
             )
 

@@ -52,7 +52,8 @@ def check_grid(factory, grid, fixed, static) -> tuple:
             raise TypeError(f"hyperparameter names must be strings, got {name!r}")
         if accepted is not None and name not in accepted:
             raise ValueError(
-                f"unknown hyperparameter {name!r} for {factory_name}; it accepts: {', '.join(sorted(accepted))}"
+                f"unknown hyperparameter {name!r} for {factory_name}; it accepts: "
+                f"{', '.join(sorted(accepted))}"
             )
         if name == "seed":
             raise ValueError("'seed' is not a hyperparameter: pass seeds=[...]")
@@ -64,7 +65,8 @@ def check_grid(factory, grid, fixed, static) -> tuple:
         if isinstance(values, (np.ndarray, jax.Array)):
             if values.ndim != 1:
                 raise TypeError(
-                    f"grid[{name!r}] must be a list of values or a 1-D array, got shape {values.shape}"
+                    f"grid[{name!r}] must be a list of values or a 1-D array, got shape "
+                    f"{values.shape}"
                 )
             values = list(np.asarray(values))
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
@@ -190,7 +192,8 @@ def _check_representable(values: dict, dtype, where: str = "grid") -> None:
             )
         if np.any((cast == 0) & (exact != 0)):
             raise ValueError(
-                f"{where}[{name!r}] holds a value too small for {np.dtype(dtype).name} (it would be 0)"
+                f"{where}[{name!r}] holds a value too small for {np.dtype(dtype).name} (it would "
+                "be 0)"
             )
         if len(np.unique(cast)) < len(cast):
             raise ValueError(
@@ -272,7 +275,8 @@ def _check_devices(devices) -> list:
         devices = list(devices)
     if isinstance(devices, (jax.Device, str, bytes)) or not isinstance(devices, Sequence):
         raise TypeError(
-            f"devices must be a list of JAX devices (e.g. jax.devices()[:2]), got {type(devices).__name__}"
+            "devices must be a list of JAX devices (e.g. jax.devices()[:2]), got "
+            f"{type(devices).__name__}"
         )
     devices = list(devices)
     if not devices:

@@ -95,7 +95,8 @@ class SweepResult:
         them over seeds."""
         if "seed" not in self.axes:
             raise ValueError(
-                f"{method}() summarises over seeds, and this result has no seed axis (sel(seed=...) removed it)"
+                f"{method}() summarises over seeds, and this result has no seed axis "
+                "(sel(seed=...) removed it)"
             )
         if metric in self.held_out_names():
             return np.asarray(metrics_lib.final_value(self.curves[metric]), dtype=float)
@@ -309,7 +310,8 @@ def _position(name, axis_values, value):
     ]
     if len(exact) > 1:  # e.g. two schedules of the same name
         raise ValueError(
-            f"{name}={value!r} is ambiguous: axis positions {exact} hold it; index the arrays instead"
+            f"{name}={value!r} is ambiguous: axis positions {exact} hold it; index the arrays "
+            "instead"
         )
     if exact:
         return exact[0]

@@ -245,13 +245,15 @@ def claim_folder(out, fingerprint, spec) -> None:
             else "no saved chunk: if no sweep is running there, delete it"
         )
         raise ValueError(
-            f"out={out!r} belongs to a different sweep ({_what_differs(stored.get('spec', {}), spec)}; "
+            f"out={out!r} belongs to a different sweep "
+            f"({_what_differs(stored.get('spec', {}), spec)}; "
             f"{held}); use another folder"
         )
     orphans = _saved_chunk_count(out)
     if orphans:  # chunks whose manifest is gone: which sweep wrote them cannot be told
         raise ValueError(
-            f"out={out!r} holds {orphans} saved chunk(s) but no manifest.json, so which sweep wrote "
+            f"out={out!r} holds {orphans} saved chunk(s) but no manifest.json, so which sweep "
+            "wrote "
             "them cannot be told; use another folder, or delete the chunks"
         )
     if jax.process_index() != 0:
