@@ -106,7 +106,8 @@ def check_init(problem: Problem, init):
         ) from error
     if jax.tree.structure(leaves) != jax.tree.structure(reference):
         raise TypeError(
-            f"init must have the structure {jax.tree.structure(reference)}, got {jax.tree.structure(leaves)}"
+            f"init must have the structure {jax.tree.structure(reference)}, got "
+            f"{jax.tree.structure(leaves)}"
         )
     for got, want in zip(jax.tree.leaves(leaves), jax.tree.leaves(reference)):
         if got.shape != want.shape:

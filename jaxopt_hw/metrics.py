@@ -214,7 +214,8 @@ def paired_ratio(numerator, denominator) -> Ratio:
         )
     if a.shape != b.shape:
         raise ValueError(
-            f"numerator and denominator must have the same number of seeds, got {a.size} and {b.size}"
+            f"numerator and denominator must have the same number of seeds, got {a.size} and "
+            f"{b.size}"
         )
     usable = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
     logs = np.log(a[usable]) - np.log(b[usable])  # not log(a / b), which under- or overflows

@@ -143,7 +143,8 @@ def sample_configs(space: dict, num_configs: int, seed: int = 0, sampler: str = 
     for name, dimension in space.items():
         if not isinstance(dimension, (LogUniform, Uniform, Choice)):
             raise TypeError(
-                f"space[{name!r}] must be jh.log_uniform, jh.uniform or jh.choice, got {dimension!r}"
+                f"space[{name!r}] must be jh.log_uniform, jh.uniform or jh.choice, got "
+                f"{dimension!r}"
             )
     num_configs = check_int("num_configs", num_configs)
     if sampler == "sobol":

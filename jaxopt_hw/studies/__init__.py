@@ -198,7 +198,8 @@ def machine_description() -> str:
         "" if devices[0].platform == "cpu" else f"{len(devices)} × {devices[0].device_kind} with "
     )
     return (
-        f"{accelerator}{model}, {os.cpu_count()} cores; Python {platform.python_version()}, jax {jax.__version__} "
+        f"{accelerator}{model}, {os.cpu_count()} cores; Python {platform.python_version()}, jax "
+        f"{jax.__version__} "
         f"({jax.default_backend()}, {len(devices)} device(s)), NumPy {np.__version__}"
     )
 

@@ -77,7 +77,8 @@ def figures(data: Data, contour_caption: str, settings: Settings) -> list:
     figures = [
         (
             curves_name,
-            f"Excess loss per step on the {MAIN} problem, correct and with each bug; dotted: w = 0.",
+            f"Excess loss per step on the {MAIN} problem, correct and with each bug; dotted: w = "
+            "0.",
         )
     ]
     if "small" in data.runs:
