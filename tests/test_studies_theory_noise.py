@@ -79,6 +79,19 @@ def test_theory_figures_and_facts(theory_run, tmp_path):
     assert result.facts["max_exponent_error"] < max(EXPONENT_TOL.values())
 
 
+def test_theory_adaptive_methods_against_their_references(theory_run):
+    _, result = theory_run
+    f = result.facts
+    # measured on the quick run: RMSprop stalls (no linear rate at any κ); Adam decays
+    # linearly at κ = 10 only, at √β₁ (ratio 1.01), far from Jacobi GD's ρ_D (ratio 0.214)
+    assert f["rmsprop_linear_count"] == 0
+    assert f["adam_k10_linear"] == 1
+    assert abs(f["adam_k10_ratio_b1"] - 1) <= f["ref_tol"]
+    assert f["jacobi_k1000_kappa_d"] > 100  # rotated designs: diagonal scaling barely helps
+    assert math.isnan(f["rmsprop_k10_rate"])
+    assert len(result.data["adaptive"]) == 6
+
+
 def test_fit_rate_recovers_rates_with_and_without_polynomial_factor():
     steps = np.arange(1, 400)
     pure = 3.0 * 0.95**steps

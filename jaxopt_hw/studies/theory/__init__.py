@@ -31,6 +31,12 @@ import numpy as np
 
 from jaxopt_hw import metrics
 from jaxopt_hw.studies import Settings, StudyResult, fmt
+from jaxopt_hw.studies.theory.adaptive import (
+    adaptive_detail,
+    adaptive_facts,
+    adaptive_short,
+    measure_adaptive,
+)
 from jaxopt_hw.studies.theory.figures import curves_figure, rates_figure
 from jaxopt_hw.studies.theory.measure import (
     FIT_FLOOR,
@@ -416,22 +422,29 @@ def run(settings: Settings) -> StudyResult:
     started = time.perf_counter()
     data = measure(settings)
     found = facts(data)
+    adaptive = measure_adaptive(data.kappas, data.seeds)  # RMSprop and Adam, after the fits
+    found.update(adaptive_facts(adaptive))
     figures = _figures(data, settings)
     found["seconds"] = round(time.perf_counter() - started, 1)  # measurement, fits and figures
     return StudyResult(
         name=NAME,
         title=TITLE,
         facts=found,
-        data=data.to_json(),
+        data={**data.to_json(), "adaptive": adaptive},
         figures=figures,
         tables=[table(data)],
-        conclusions=[*(rate_short(found, m) for m in METHODS), steps_short(found)],
+        conclusions=[
+            *(rate_short(found, m) for m in METHODS),
+            steps_short(found),
+            adaptive_short(found),
+        ],
         text=text(found),
         details=[
             *(_rate_conclusion(found, m, data.kappas) for m in METHODS),
             errors_detail(found),
             steps_detail(found),
             protocol_detail(found),
+            adaptive_detail(found, data.kappas),
         ],
         detail_tables=[detail_table(data)],
     )
