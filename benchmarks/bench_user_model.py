@@ -56,19 +56,25 @@ def digits():
     return (data.data / 16.0).astype(np.float32), data.target, "scikit-learn's digits"
 
 
-def grid():
-    return {"learning_rate": [float(v) for v in LEARNING_RATES], "b1": [float(v) for v in B1S]}
+def axes(side=SIDE):
+    """The grid's learning rates and β1 values, ``side`` of each."""
+    return np.geomspace(1e-4, 0.3, side), np.linspace(0.5, 0.99, side)
 
 
-def jh_sweep(prob, log_every, devices):
+def grid(side=SIDE):
+    learning_rates, b1s = axes(side)
+    return {"learning_rate": [float(v) for v in learning_rates], "b1": [float(v) for v in b1s]}
+
+
+def jh_sweep(prob, log_every, devices, side=SIDE, steps=STEPS):
     import jaxopt_hw as jh
 
     res = jh.sweep(
         prob,
         jh.adam,
-        grid=grid(),
+        grid=grid(side),
         fixed={"b2": 0.999},
-        steps=STEPS,
+        steps=steps,
         batch_size=BATCH,
         log_every=log_every,
         devices=devices,
@@ -77,7 +83,7 @@ def jh_sweep(prob, log_every, devices):
     return res.final_loss
 
 
-def make_expert(prob):
+def make_expert(prob, side=SIDE, steps=STEPS):
     """The expert's ``jit(vmap(scan))`` over ``inject_hyperparams(optax.adam)`` on the same
     network, data and initial point."""
     import jax
@@ -89,12 +95,12 @@ def make_expert(prob):
     data = prob.data
     n = data["x"].shape[0]
     per_epoch = n // BATCH
-    epochs = math.ceil(STEPS / per_epoch)
+    epochs = math.ceil(steps / per_epoch)
 
     @jax.jit
     def train(learning_rates, b1s, params0, key):
         orders = jax.vmap(lambda k: jax.random.permutation(k, n))(jax.random.split(key, epochs))
-        batches = orders[:, : per_epoch * BATCH].reshape(-1, BATCH)[:STEPS]
+        batches = orders[:, : per_epoch * BATCH].reshape(-1, BATCH)[:steps]
 
         def one(lr, b1):
             tx = optax.inject_hyperparams(optax.adam)(learning_rate=lr, b1=b1, b2=0.999)
@@ -111,8 +117,7 @@ def make_expert(prob):
         return jax.vmap(one)(learning_rates, b1s)
 
     lrs, b1s = (
-        jnp.asarray(a, jnp.float32).reshape(-1)
-        for a in np.meshgrid(LEARNING_RATES, B1S, indexing="ij")
+        jnp.asarray(a, jnp.float32).reshape(-1) for a in np.meshgrid(*axes(side), indexing="ij")
     )
     params0 = prob.init_params(0)
     key = jax.random.key(0)
@@ -188,6 +193,63 @@ def measure(repeats):
     return r
 
 
+SCALE_SECTION = "## Your model at scale (`jh.problem`, 16 384 configs)"
+SCALE_SIDE, SCALE_STEPS = 128, 200
+
+
+def measure_scale(repeats):
+    """A 128 × 128 grid (16 384 configs) of the same MLP, 200 steps: the default sweep on all
+    devices and on one, against the expert's one call, in turns."""
+    import jax
+
+    from jaxopt_hw.models import mlp_classifier
+
+    x, y, source = digits()
+    prob = mlp_classifier(x, y, hidden=HIDDEN)
+    methods = {
+        "sweep": functools.partial(
+            jh_sweep, prob, SCALE_STEPS, jax.devices(), SCALE_SIDE, SCALE_STEPS
+        ),
+        "sweep_one": functools.partial(
+            jh_sweep, prob, SCALE_STEPS, jax.devices()[:1], SCALE_SIDE, SCALE_STEPS
+        ),
+        "expert": make_expert(prob, SCALE_SIDE, SCALE_STEPS),
+    }
+    r = {"source": source}
+    for name, method in methods.items():
+        r[f"{name}_first"], _ = timed(method)
+    medians, _ = interleaved(methods, repeats)
+    r.update(medians)
+    print(", ".join(f"{k}={v}" for k, v in r.items()), file=sys.stderr)
+    return r
+
+
+def report_scale(r, load):
+    n = SCALE_SIDE * SCALE_SIDE
+    out = [titled(SCALE_SECTION), ""]
+    out.append(
+        f"`python benchmarks/bench_user_model.py --scale` ({datetime.date.today().isoformat()}): "
+        f"the MLP of the section above over {r['source']}, Adam on a {SCALE_SIDE} × {SCALE_SIDE} "
+        f"grid ({n:,} configs), {SCALE_STEPS} steps, batch {BATCH}, final loss only; `jh.sweep` "
+        f"with its default chunks; on {machine()}. Load average before/after: "
+        f"{load[0]:.2f}/{load[1]:.2f}. Steady state: median of repeats, timed in turns."
+    )
+    out += ["", "| method | time (s) | config-steps/s | first call extra (s) | vs (c) |"]
+    out.append("|---|---:|---:|---:|---:|")
+    labels = {
+        "sweep": "`jh.sweep`, all devices",
+        "sweep_one": "`jh.sweep`, one device",
+        "expert": "(c) expert `jit(vmap(scan))`",
+    }
+    for key, label in labels.items():
+        seconds = r[key]
+        out.append(
+            f"| {label} | {seconds:.3g} | {n * SCALE_STEPS / seconds:,.0f} "
+            f"| {r[key + '_first'] - seconds:.2f} | {r['expert'] / seconds:.2f}× |"
+        )
+    return "\n".join(out)
+
+
 def report(r, load):
     n = SIDE * SIDE
     several = "sweep_final_one" in r
@@ -247,17 +309,24 @@ def main(argv=None):
         "--write", action="store_true", help="replace the section of docs/benchmarks.md"
     )
     parser.add_argument("--repeats", type=int, default=5, help="repeats for steady-state medians")
+    parser.add_argument(
+        "--scale", action="store_true", help="only the 16 384-config grid (its own section)"
+    )
     args = parser.parse_args(argv)
     if "JAX_NUM_CPU_DEVICES" not in os.environ:
         import jaxopt_hw as jh
 
         jh.use_cpu_cores()
     load_before = os.getloadavg()[0]
-    r = measure(args.repeats)
-    text = report(r, (load_before, os.getloadavg()[0]))
+    if args.scale:
+        r = measure_scale(min(args.repeats, 2))
+        text, section = report_scale(r, (load_before, os.getloadavg()[0])), SCALE_SECTION
+    else:
+        r = measure(args.repeats)
+        text, section = report(r, (load_before, os.getloadavg()[0])), SECTION
     print(text)
     if args.write:
-        write_section(text, titled(SECTION))
+        write_section(text, titled(section))
 
 
 if __name__ == "__main__":
