@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
-from jaxopt_hw.studies import fmt
+from jaxopt_hw.studies import fmt, formatted
 from jaxopt_hw.studies.real_data.derived import problem_keys, ranking
 from jaxopt_hw.studies.real_data.text import NAMES as DATA_SETS
 
@@ -44,10 +44,6 @@ class Answer(NamedTuple):
     studies: tuple
 
 
-def _f(facts: dict) -> dict:
-    return {key: fmt(value) for key, value in facts.items()}
-
-
 def _exponent_verdict(slope: float, half: float, what: str) -> str:
     """Where a slope's 95% interval lies against 0 and 1 (the slope of ``what``)."""
     if slope - half > 1:
@@ -62,7 +58,7 @@ def _exponent_verdict(slope: float, half: float, what: str) -> str:
 def speed_answer(s: dict) -> str:
     """How the steps to the tolerance grow with κ (tied to d by the recipe) and with d alone,
     from the scaling study's facts ``s``."""
-    f = _f(s)
+    f = formatted(s)
     slope, half = s["sgd_steps_kappa_seed_slope"], s["sgd_steps_kappa_seed_slope_half"]
     text = (
         f"Through κ: the recipe makes κ grow like d^{f['kappa_d_slope']}, and SGD's steps to the "
@@ -94,7 +90,7 @@ def speed_answer(s: dict) -> str:
 def accuracy_answer(s: dict) -> str:
     """How SGD's final excess loss changes from the smallest to the largest d of the recipe's
     scan (geometric means over seeds), and the adaptive methods against it at the largest."""
-    f = _f(s)
+    f = formatted(s)
     lo, hi = f"n{s['n_fixed']}_d{s['d_min']}_sgd", f"n{s['n_fixed']}_d{s['d_max']}_sgd"
     if (
         f"{lo}_excess_gm" not in s or f"{hi}_excess_gm" not in s
@@ -138,7 +134,7 @@ def _largest_beta_spread(c: dict) -> tuple:
 def hyperparameter_answer(c: dict, nf: dict) -> str:
     """What lr (and the batch) and β, γ, β1 do to speed and accuracy, from the comparison
     facts ``c`` and the noise-floor facts ``nf``."""
-    f, g = _f(c), _f(nf)
+    f, g = formatted(c), formatted(nf)
     floor = "grows with lr" if nf["slope_alpha_min"] > 0 else "does not grow steadily with lr"
     trade = (
         f"in {f['speed_accuracy_larger_lr']} of {f['speed_accuracy_pairs']} tuned pairs the "
@@ -173,7 +169,7 @@ def method_answer(c: dict, s: dict, r: Optional[dict] = None) -> str:
     """Which method to use: the held-out ranking on the homework problems (comparison facts
     ``c``), the adaptive methods at the scaling scan's largest d (facts ``s``) and the
     leaders on scikit-learn's data sets (real-data facts ``r``, where that study ran)."""
-    f = _f(c)
+    f = formatted(c)
     size = _sizes(c)[-1]
     key = f"{size}_heldout_rank"
     shape = f"({f['n_' + size]}, {f['d_' + size]})"
@@ -242,7 +238,7 @@ def _gd_clause(c: dict, size: str) -> str:
 def bugs_answer(h: dict, c: dict) -> str:
     """Which of the notebook's conclusions its bugs produced, from the bugs study's facts
     ``h`` (and the comparison's ``c``, where it ran)."""
-    g, m = _f(h), BUGS_PROBLEM
+    g, m = formatted(h), BUGS_PROBLEM
     a = f"{m}.adam.assign_step"
     stuck = h[f"{a}.mean"] > h["not_failed"] * h[f"{m}.zero_excess"]
     ends = (
@@ -262,7 +258,7 @@ def bugs_answer(h: dict, c: dict) -> str:
     )
     if not c:
         return lead + "."
-    f = _f(c)
+    f = formatted(c)
     return (
         lead + f"; tuned and correct, Adam is the most accurate on {f['adam_accurate_count']} of "
         f"{f['n_problems']} homework problems."

@@ -20,7 +20,7 @@ import re
 import numpy as np
 
 from jaxopt_hw import metrics
-from jaxopt_hw.studies import fmt
+from jaxopt_hw.studies import formatted
 
 __all__ = ["problems", "profile", "profile_text", "TAUS", "FIGURE"]
 
@@ -80,7 +80,7 @@ def profile_facts(steps: np.ndarray) -> dict:
 def profile_text(facts: dict) -> str:
     """Which optimizer is fastest most often (τ = 1) and which solves most within the
     largest recorded τ, and whether they are the same."""
-    f = {key: fmt(value) for key, value in facts.items()}
+    f = formatted(facts)
     first, last = TAUS[0], TAUS[-1]
     fastest = max(OPTIMIZERS, key=lambda o: facts[f"{o}_tau{first}"])
     robust = max(OPTIMIZERS, key=lambda o: facts[f"{o}_tau{last}"])

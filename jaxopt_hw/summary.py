@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from jaxopt_hw.studies import fmt
+from jaxopt_hw.studies import formatted
 from jaxopt_hw.studies.real_data import INSTALL, SPECS, ranking
 
 __all__ = ["summaries", "SUMMARIES"]
@@ -21,13 +21,9 @@ __all__ = ["summaries", "SUMMARIES"]
 LABELS = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 
 
-def _f(facts: dict) -> dict:
-    return {key: fmt(value) for key, value in facts.items()}
-
-
 def comparison(c: dict) -> str:
     """The held-out leader per homework problem, and whether the seeds separate it."""
-    f = _f(c)
+    f = formatted(c)
     sizes = [s for s in ("small", "medium", "large") if f"n_{s}" in c]
     leaders = ", ".join(
         f"{LABELS[min(LABELS, key=lambda o: c[f'{s}_heldout_{o}_excess'])]} at "
@@ -51,7 +47,7 @@ def comparison(c: dict) -> str:
 
 def scaling(s: dict) -> str:
     """How steps grow with κ for SGD and Adam, and which family ends lower at the largest d."""
-    f = _f(s)
+    f = formatted(s)
     steps = ", ".join(
         f"{LABELS[o]} κ^{f[o + '_steps_kappa_slope']}"
         for o in ("sgd", "adam")
@@ -71,7 +67,7 @@ def scaling(s: dict) -> str:
 
 def theory(t: dict) -> str:
     """Whether the measured linear rates match the predicted ones within the study's tolerance."""
-    f = _f(t)
+    f = formatted(t)
     verdict = "match" if t["max_rel_error"] <= t["rate_tol"] else "miss"
     return (
         f"GD, heavy ball and Nesterov {verdict} their predicted linear rates (largest relative "
@@ -84,7 +80,7 @@ def theory(t: dict) -> str:
 
 def noise_floor(nf: dict) -> str:
     """How SGD's floor scales with α and B, and whether the full prediction holds."""
-    f = _f(nf)
+    f = formatted(nf)
     held = (
         "predicts every measured floor"
         if nf["n_ratio_off"] == 0
@@ -100,7 +96,7 @@ def noise_floor(nf: dict) -> str:
 
 def homework_bugs(h: dict, problem: str = "medium") -> str:
     """Whether bug 1 keeps RMSprop and Adam at the zero vector, against the correct Adam."""
-    f = _f(h)
+    f = formatted(h)
     a = f"{problem}.adam"
     stuck = h[f"{a}.assign_step.mean"] > h["not_failed"] * h[f"{problem}.zero_excess"]
     return (
@@ -112,7 +108,7 @@ def homework_bugs(h: dict, problem: str = "medium") -> str:
 
 def parity(p: dict) -> str:
     """How close our trajectories are to optax's, in float32 and float64."""
-    f = _f(p)
+    f = formatted(p)
     exact = "exactly" if p["float64.max_rel_diff"] == 0 else f"within {f['float64.max_rel_diff']}"
     return (
         "Our optimizers follow optax's trajectories within a relative "
@@ -125,7 +121,7 @@ def real_data(r: dict) -> str:
     """The leader per real data set, whether the seeds separate it; or how to get the data."""
     if "n_problems" not in r:  # no scikit-learn: nothing was measured
         return f"Not run: the data sets come with scikit-learn (`{INSTALL}`)."
-    f = _f(r)
+    f = formatted(r)
     keys = [spec for spec in SPECS if f"{spec.key}_n_train" in r]
     leaders = ", ".join(f"{LABELS[ranking(r, s.key)[0]]} on {s.label}" for s in keys)
     separated = (

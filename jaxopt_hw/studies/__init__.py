@@ -23,6 +23,7 @@ __all__ = [
     "Settings",
     "StudyResult",
     "fmt",
+    "formatted",
     "numbers_in",
     "write_json",
     "run_and_show",
@@ -133,6 +134,11 @@ def fmt(value: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "∞" if value > 0 else ("−∞" if value < 0 else "nan")
     return f"{float(value):.3g}"
+
+
+def formatted(facts: dict) -> dict:
+    """Every fact as a conclusion writes it: ``{name: fmt(value)}``."""
+    return {name: fmt(value) for name, value in facts.items()}
 
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")

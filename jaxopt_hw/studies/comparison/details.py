@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from jaxopt_hw.studies import fmt
+from jaxopt_hw.studies import fmt, formatted
 from jaxopt_hw.studies.comparison.facts import (
     larger_lr_pairs,
     notebook_picks_held,
@@ -21,11 +21,6 @@ from jaxopt_hw.studies.comparison.grids import (
     SYMBOL,
     config_text,
 )
-
-
-def formatted(facts: dict) -> dict:
-    """Every fact as the report writes it."""
-    return {k: fmt(v) for k, v in facts.items()}
 
 
 def shape_of(f: dict):

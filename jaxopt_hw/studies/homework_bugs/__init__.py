@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from jaxopt_hw.studies import Settings, StudyResult, fmt
+from jaxopt_hw.studies import Settings, StudyResult, fmt, formatted
 from jaxopt_hw.studies.homework_bugs.facts import facts
 from jaxopt_hw.studies.homework_bugs.figures import figures
 from jaxopt_hw.studies.homework_bugs.measure import (
@@ -184,7 +184,7 @@ def _lr_conclusion(facts: dict) -> str:
     facts[f"{m}.assign_step.lr_spread_max_percent"] = max(
         (max(values) / min(values) - 1) * 100 for values in finals.values()
     )
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     rmsprop, adam = (f"{fmt(a)}, {fmt(b)} and {fmt(c)}" for a, b, c in finals.values())
     ends = (
         f"at learning rates {f['learning_rate']}, {f['sweep_lr.1']} and {f['sweep_lr.2']} RMSprop "
@@ -209,7 +209,7 @@ def _lr_conclusion(facts: dict) -> str:
 def _formatted(facts: dict) -> tuple:
     """``(f, g, v)``: the formatted facts, and a formatted and a raw getter of
     ``{MAIN}.{optimizer}.{variant}.{what}``."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f,
         lambda optimizer, variant, what="mean": f[f"{MAIN}.{optimizer}.{variant}.{what}"],
@@ -429,7 +429,7 @@ def assign_short(facts: dict) -> str:
     """Bug 1 "keeps RMSprop and Adam next to w = 0" only when :func:`_near_zero` holds for
     both on the main problem."""
     m = MAIN
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     r, a = (_center(facts, f"{m}.{o}.assign_step") for o in ("rmsprop", "adam"))
     rc, ac = (_center(facts, f"{m}.{o}.correct") for o in ("rmsprop", "adam"))
     if _near_zero(facts, f"{m}.rmsprop.assign_step") and _near_zero(facts, f"{m}.adam.assign_step"):
@@ -449,7 +449,7 @@ def flat_short(facts: dict) -> str:
     :func:`_assign_conclusions`: stuck next to 0, flat after ``early_step`` steps, while the
     correct Adam's is not."""
     m = MAIN
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     stuck = _near_zero(facts, f"{m}.rmsprop.assign_step") and _near_zero(
         facts, f"{m}.adam.assign_step"
     )
@@ -468,7 +468,7 @@ def flat_short(facts: dict) -> str:
 def lr_short(facts: dict) -> str:
     """With bug 1 the learning rate "hardly matters" only when the swept finals differ by at
     most ``facts["lr_spread_percent"]``% (needs the spread :func:`_lr_conclusion` adds)."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     spread = f[f"{MAIN}.assign_step.lr_spread_max_percent"]
     if facts[f"{MAIN}.assign_step.lr_spread_max_percent"] <= facts["lr_spread_percent"]:
         return (
@@ -482,7 +482,7 @@ def bias_short(facts: dict) -> str:
     """Bug 2 is "a smaller step, not a failure" only when its factor is below 1 and Adam with
     it (no seed diverged) ends at most ``facts["not_failed"]`` times the zero vector's."""
     a = f"{MAIN}.adam"
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     bias = facts[f"{a}.bias_1_minus_beta.mean"]
     converged = (
         not facts[f"{a}.bias_1_minus_beta.diverged"]
@@ -512,7 +512,7 @@ def returns_short(facts: dict) -> str:
 def grad_short(facts: dict, sizes) -> str:
     """Bug 4 shrinks Momentum's step by ``B/n``; on the large problem, where it was run, "only
     usable because of the bug" only when the correctly scaled Momentum diverged there."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     sentence = (
         f"Bug {f['bug.grad_over_n']} (the gradient divided by n) shrinks Momentum's step by "
         f"`B/n` = {f[MAIN + '.grad_scale']}"
@@ -549,7 +549,7 @@ def ranking_short(facts: dict) -> str:
 
 def text(facts: dict) -> str:
     """What was run, in one paragraph."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f"The notebook's Momentum, RMSprop and Adam at its settings (learning rate "
         f"{f['learning_rate']}, β = {f['beta']}, batch {f['batch_size']}, {f['steps']} steps, "

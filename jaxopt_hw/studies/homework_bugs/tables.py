@@ -5,7 +5,7 @@ from __future__ import annotations
 from jaxopt_hw import homework_faithful as hf
 from jaxopt_hw import metrics
 from jaxopt_hw.problems import HOMEWORK_SIZES
-from jaxopt_hw.studies import fmt
+from jaxopt_hw.studies import fmt, formatted
 from jaxopt_hw.studies.homework_bugs.measure import (
     CONFIDENCE,
     DROP,
@@ -85,7 +85,7 @@ def steps_table(facts: dict) -> str:
 
 def protocol(facts: dict, sizes) -> str:
     """The protocol: the problems, settings and variants run."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f"The notebook's comparison re-run on the homework problem '{MAIN}' (n = {f[MAIN + '.n']}, "
         f"d = {f[MAIN + '.d']})"

@@ -39,7 +39,7 @@ import time
 import numpy as np
 
 from jaxopt_hw import metrics
-from jaxopt_hw.studies import Settings, StudyResult, fmt
+from jaxopt_hw.studies import Settings, StudyResult, fmt, formatted
 from jaxopt_hw.studies.noise_floor.figures import figures
 from jaxopt_hw.studies.noise_floor.measure import (
     ALPHA_B_SLOPE_TOL,
@@ -96,7 +96,7 @@ def _floor_conclusion(facts: dict) -> str:
     causes only when the predictions show them (the with-replacement prediction's slope
     above one; reshuffling lowering the floor more at the smallest step than at the
     largest, at the largest batch)."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     trends = [
         what
         for what, holds in (
@@ -158,7 +158,7 @@ def _floor_conclusion(facts: dict) -> str:
 def _prediction_conclusion(facts: dict) -> str:
     """The full prediction "predicts the floors" only when every measured over predicted lies
     within ``facts["floor_tol"]`` of 1, else how many cells lie farther."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     model = (
         "The stationary second-moment equation with the exact gradient covariance at w*, the "
         "state-dependent "
@@ -192,7 +192,7 @@ def _additive_conclusion(facts: dict) -> str:
     """The additive-noise equation "alone misses the state-dependent noise" only when, where
     that noise is largest (B = b_min, the largest α), the measured floor is farther than
     ``facts["floor_tol"]`` from its prediction."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     equation = "The additive-noise Lyapunov equation `Σ = (I−αH)Σ(I−αH) + α²C/B`"
     where = (
         f"at B = {f['b_min']} and α = {f['alphaL_max']}/L the measured floor is "
@@ -217,7 +217,7 @@ def _reshuffling_conclusion(facts: dict) -> str:
     """ "Sampling without replacement lowers the floor" only when, at the largest batch and
     smallest step, both the measured floor over the with-replacement prediction and the
     predicted reshuffling factor lie below ``1 − facts["floor_tol"]``."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     numbers = (
         f"at B = {f['b_max']} an epoch is {f['epoch_steps_bmax']} steps, "
         f"{f['epoch_over_relaxation_bmax']} "
@@ -336,7 +336,7 @@ def floor_short(facts: dict) -> str:
     """How the floor moves with α and B: each trend only when every slope has its sign,
     "close to `∝ α/B`" only when every slope lies within ``facts["alpha_b_slope_tol"]`` of ±1
     (the gates of :func:`_floor_conclusion`)."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     trends = [
         what
         for what, holds in (
@@ -365,7 +365,7 @@ def floor_short(facts: dict) -> str:
 def prediction_short(facts: dict) -> str:
     """The full prediction "predicts" the floors only when every measured over predicted lies
     within ``facts["floor_tol"]`` of 1."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     model = "The second-moment equation (state-dependent noise and reshuffling included)"
     if facts["n_ratio_off"] == 0:
         return (
@@ -381,7 +381,7 @@ def prediction_short(facts: dict) -> str:
 def additive_short(facts: dict) -> str:
     """Additive noise alone "misses" only when, at the smallest batch and largest step, the
     measured floor is farther than ``facts["floor_tol"]`` from its prediction."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     where = f"at B = {f['b_min']} and α = {f['alphaL_max']}/L"
     if abs(facts["additive_ratio_b1_amax"] - 1) > facts["floor_tol"]:
         return (
@@ -398,7 +398,7 @@ def reshuffling_short(facts: dict) -> str:
     """Sampling without replacement "lowers the floor" only when, at the largest batch and
     smallest step, both the measured floor over the with-replacement prediction and the
     predicted factor lie below ``1 − facts["floor_tol"]``."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     where = f"at B = {f['b_max']} and α = {f['alphaL_min']}/L"
     lowered = 1 - facts["floor_tol"]
     if facts["rr_factor_bmax_amin"] < lowered and facts["no_rr_ratio_bmax_amin"] < lowered:
@@ -416,7 +416,7 @@ def reshuffling_short(facts: dict) -> str:
 
 def text(facts: dict) -> str:
     """What was run, in one paragraph."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f"Constant-step SGD started at w* on one least-squares design (n = {f['n']}, d = {f['d']}, "
         f"κ = {f['kappa']}), batch sizes {f['b_min']} to {f['b_max']}, steps {f['alphaL_min']}/L "
@@ -427,7 +427,7 @@ def text(facts: dict) -> str:
 
 def protocol_detail(facts: dict) -> str:
     """The protocol: the design, the grid, the burn-in and the averages."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f"Constant-step SGD on a least-squares design with n = {f['n']} Gaussian samples, "
         f"d = {f['d']} features, a Hessian of condition number {f['kappa']} and label noise of "

@@ -44,7 +44,7 @@ import optax
 import jaxopt_hw as jh
 from jaxopt_hw import plots
 from jaxopt_hw.problems import Problem
-from jaxopt_hw.studies import Settings, StudyResult, fmt
+from jaxopt_hw.studies import Settings, StudyResult, fmt, formatted
 from jaxopt_hw.studies.parity.copies import excess_loss, parallel, side_by_side
 
 __all__ = [
@@ -336,7 +336,7 @@ def _equally_fast(facts: dict) -> bool:
 
 def roundoff_conclusion(facts: dict) -> str:
     """The trajectories agree "to round-off" only when float64 shows no difference of algorithm."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     if _same_algorithm(facts):
         return (
             f"Our optimizers follow optax's trajectories to round-off: at most "
@@ -351,7 +351,7 @@ def roundoff_conclusion(facts: dict) -> str:
 
 def speed_conclusion(facts: dict) -> str:
     """The speeds are "equally fast" only when every ratio lies within the timing noise."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     if _equally_fast(facts):
         return (
             f"They run at a median {f['speed_ratio.median']} times optax's steps per second, "
@@ -366,7 +366,7 @@ def speed_conclusion(facts: dict) -> str:
 
 def float32_detail(facts: dict, sizes, worst: tuple) -> str:
     """The largest float32 difference, where it occurs, against machine epsilon."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f"In float32 the largest relative difference between our trajectory and optax's, over the "
         f"{f['n_same_arithmetic']} optimizers that share optax's arithmetic, "
@@ -378,7 +378,7 @@ def float32_detail(facts: dict, sizes, worst: tuple) -> str:
 
 def float64_detail(facts: dict) -> str:
     """The float64 difference: round-off only below ``facts["same_algorithm"]``."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return f"In float64 it is {f['float64.max_rel_diff']} (machine epsilon {f['float64.eps']})" + (
         ", so the float32 differences are round-off, not a difference of algorithm."
         if _same_algorithm(facts)
@@ -389,7 +389,7 @@ def float64_detail(facts: dict) -> str:
 
 def momentum_detail(facts: dict) -> str:
     """Momentum's difference, which differs from optax's in its arithmetic."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f"Momentum, which we write as an average of gradients and optax as a heavy-ball velocity "
         f"(the same iterates in exact arithmetic), differs by at most "
@@ -400,7 +400,7 @@ def momentum_detail(facts: dict) -> str:
 
 def speed_detail(facts: dict, slowest: tuple) -> str:
     """The speed ratios in full, against the spread of repeated calls."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f"Inside the same compiled `jh.run` loop ours run at a median {f['speed_ratio.median']} "
         f"times optax's steps per second over {f['speed.n_timed']} timed pairs (from "
@@ -418,7 +418,7 @@ def speed_detail(facts: dict, slowest: tuple) -> str:
 
 def text(facts: dict) -> str:
     """What was run, in one paragraph."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f"Each optimizer and its optax counterpart train from the same start on the same batches "
         f"(batch {f['batch_size']}, {f['steps']} steps) of the homework problems, in float32 and "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxopt_hw import metrics, plots
-from jaxopt_hw.studies import fmt
+from jaxopt_hw.studies import fmt, formatted
 from jaxopt_hw.studies.real_data.datasets import INSTALL, SPECS
 from jaxopt_hw.studies.real_data.derived import RESOLUTION, problem_keys, ranking
 from jaxopt_hw.studies.real_data.runs import METHODS, OPTIMIZERS
@@ -30,13 +30,9 @@ NAMES = {spec.key: spec.label for spec in SPECS}
 MODELS = {spec.key: spec.model for spec in SPECS}
 
 
-def _f(facts: dict) -> dict:
-    return {key: fmt(value) for key, value in facts.items()}
-
-
 def _some(facts: dict, key: str) -> str:
     """``"2 of the 4 data sets"``: ``facts[key]`` of the data sets."""
-    f = _f(facts)
+    f = formatted(facts)
     return f"{f[key]} of the {f['n_problems']} data sets"
 
 
@@ -54,7 +50,7 @@ def _data_set(f: dict, p: str) -> str:
 
 def setup_text(facts: dict) -> str:
     """What was run: the data sets, the lr grids, the seeds and the split."""
-    f = _f(facts)
+    f = formatted(facts)
     sets = ", ".join(_data_set(f, p) for p in problem_keys(facts))
     return (
         f"scikit-learn's data sets (training rows × features): {sets}, with {f['test_pct']}% of "
@@ -116,7 +112,7 @@ def test_conclusion(facts: dict) -> str:
 
 def gd_conclusion(facts: dict) -> str:
     """Whether full-batch GD, with the same number of steps, ends below the leader."""
-    f = _f(facts)
+    f = formatted(facts)
     lead, cost = (
         "Full-batch GD, tuned the same way,",
         f"each of its steps reads every row (the others {f['batch_size']})",
@@ -138,7 +134,7 @@ def _fastest(facts: dict, p: str):
 def speed_conclusion(facts: dict) -> str:
     """The fastest method to the tolerance on each data set with an exact optimum (nothing
     where none has one)."""
-    f = _f(facts)
+    f = formatted(facts)
     keys = [p for p in problem_keys(facts) if f"{p}_tol" in facts]
     fastest = {p: _fastest(facts, p) for p in keys}
     within = f"within {f['tol_pct']}% of the optimum's loss on every held-out seed"
@@ -162,7 +158,7 @@ def _gm(f: dict, key: str) -> str:
 def _problem_detail(facts: dict, p: str) -> str:
     """One data set's ranking in full: each method's final loss with its interval and lr,
     and the paired ratio of the runner-up to the leader."""
-    f = _f(facts)
+    f = formatted(facts)
     what = "final excess loss" if f"{p}_tol" in facts else "final training loss (no known optimum)"
     order = "; ".join(
         f"{LABELS[o]} {_gm(f, f'{p}_{o}_final')} at lr {f[f'{p}_{o}_lr']}"
@@ -181,7 +177,7 @@ def _problem_detail(facts: dict, p: str) -> str:
 
 def details(facts: dict) -> list:
     """The long-form sentences: each data set's ranking, the protocol and the edge picks."""
-    f = _f(facts)
+    f = formatted(facts)
     out = [_problem_detail(facts, p) for p in problem_keys(facts)]
     out.append(
         "Protocol: one compiled sweep per method and data set runs the lr grid on the tuning and "

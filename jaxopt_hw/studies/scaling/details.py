@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from jaxopt_hw.studies import fmt
+from jaxopt_hw.studies import formatted
 from jaxopt_hw.studies.comparison import LABELS, OPTIMIZERS
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
 
 
 def _fmt_all(facts: dict) -> dict:
-    return {k: fmt(v) for k, v in facts.items()}
+    return formatted(facts)
 
 
 def _key(n, d) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from jaxopt_hw.studies import fmt
+from jaxopt_hw.studies import formatted
 from jaxopt_hw.studies.comparison import LABELS, OPTIMIZERS
 from jaxopt_hw.studies.scaling.details import (
     excess_grows_with_d,
@@ -35,7 +35,7 @@ __all__ = [
 
 
 def _fmt_all(facts: dict) -> dict:
-    return {k: fmt(v) for k, v in facts.items()}
+    return formatted(facts)
 
 
 def setup_text(facts: dict) -> str:

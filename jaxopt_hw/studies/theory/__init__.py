@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from jaxopt_hw import metrics
-from jaxopt_hw.studies import Settings, StudyResult, fmt
+from jaxopt_hw.studies import Settings, StudyResult, fmt, formatted
 from jaxopt_hw.studies.theory.adaptive import (
     adaptive_detail,
     adaptive_facts,
@@ -140,7 +140,7 @@ def _rate_conclusion(facts: dict, method: str, kappas) -> str:
     where it is slower than predicted at most κ, how much; for heavy ball also its fitted
     polynomial exponent, "as the defective root's factor `t` predicts" only when every p is
     within ``facts["poly_tol"]`` of 1."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     who, verb, rho = _RATE_CLAIMS[method]
     slower = facts[f"{method}_slower_count"] * 2 > len(kappas)
     if facts[f"{method}_mean_gap_error"] <= facts["rate_tol"]:
@@ -284,7 +284,7 @@ def rate_short(facts: dict, method: str) -> str:
     """``method`` "converges at its predicted ρ" only when the seed-averaged ``1 − ρ`` is
     within ``facts["rate_tol"]`` of the predicted at every κ; for the momentum methods also
     where the fitted exponent p of ``t^p`` lies (the same gates as :func:`_rate_conclusion`)."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     who, rho = _SHORT_CLAIMS[method]
     error = f[f"{method}_mean_gap_error"]
     if facts[f"{method}_mean_gap_error"] <= facts["rate_tol"]:
@@ -307,7 +307,7 @@ def rate_short(facts: dict, method: str) -> str:
 def steps_short(facts: dict) -> str:
     """How the steps to the target grow with κ, and heavy ball's saving at the largest κ
     ("times fewer" only when heavy ball needs fewer than GD)."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     growth = (
         f"The steps to shrink ‖w − w*‖ by {f['target']} grow like κ^{f['gd_steps_slope']} for GD "
         f"and κ^{f['hb_steps_slope']} for heavy ball"
@@ -321,7 +321,7 @@ def steps_short(facts: dict) -> str:
 
 def text(facts: dict) -> str:
     """What was run, in one paragraph."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f"GD, heavy ball and Nesterov at their textbook-optimal constants, full batch in float64, "
         f"on least squares with n = {f['n']}, d = {f['d']} and condition number κ from "
@@ -335,7 +335,7 @@ def text(facts: dict) -> str:
 
 def errors_detail(facts: dict) -> str:
     """The largest errors of the measured rates and exponents, over every κ and start."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f"Over all {f['n_kappas']} condition numbers and the {f['n_seeds']} starting points, the "
         f"largest relative error of a measured rate is {f['max_rel_error']} and the largest "
@@ -347,7 +347,7 @@ def errors_detail(facts: dict) -> str:
 
 def steps_detail(facts: dict) -> str:
     """The steps' growth with κ for the three methods, and the counts at the largest κ."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     kmax = facts["kappa_max"]
     return (
         f"The steps needed to shrink ‖w − w*‖ by {f['target']} grow like κ^{f['gd_steps_slope']} "
@@ -359,7 +359,7 @@ def steps_detail(facts: dict) -> str:
 
 def protocol_detail(facts: dict) -> str:
     """The protocol: the designs, the starts and the fit window."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return (
         f"Full-batch runs in float64 on least-squares designs with n = {f['n']} samples and "
         f"d = {f['d']} features whose Hessian has eigenvalues spaced geometrically from μ to "

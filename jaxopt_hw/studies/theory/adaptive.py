@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxopt_hw as jh
-from jaxopt_hw.studies import fmt
+from jaxopt_hw.studies import formatted
 from jaxopt_hw.studies.theory.measure import (
     BUDGET_EFOLDS,
     DESIGN_SEED,
@@ -269,7 +269,7 @@ def _adam_clause(facts: dict, f: dict) -> str:
 def adaptive_short(facts: dict) -> str:
     """The one conclusion on RMSprop and Adam: each one's linear rate against Jacobi GD's
     ``ρ_D`` and Adam's momentum limit ``√β₁``, or that it has none."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
     return f"Full batch, {_rmsprop_clause(facts, f)}; {_adam_clause(facts, f)}."
 
 
@@ -278,7 +278,7 @@ def adaptive_short(facts: dict) -> str:
 
 def adaptive_detail(facts: dict, kappas) -> str:
     """The protocol, the references per κ and each method's rate, ratios and rebound per κ."""
-    f = {k: fmt(v) for k, v in facts.items()}
+    f = formatted(facts)
 
     def per(method):
         return "; ".join(
