@@ -1,7 +1,12 @@
 """Shared fixtures. The quick report runs once per session: the report test checks what it
-wrote and each study's tests check that study's result from the same run."""
+wrote and each study's tests check that study's result from the same run (under
+``pytest -n N``, on one worker)."""
 
 from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
 
 import pytest
 
@@ -24,3 +29,27 @@ def quick_report(tmp_path_factory):
 def quick_study(quick_report):
     """``quick_study(name) -> (settings, StudyResult)`` from the session's quick report."""
     return lambda name: (quick_report.settings, quick_report.results[name])
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``-n N``: each test its own unit of work, except that the files reading the
+    quick report go, whole and first, to one worker, which builds the report once."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class QuickReportOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            file = nodeid.split("::", 1)[0]
+            return "quick report" if file in _quick_report_files(config.rootpath) else nodeid
+
+    return QuickReportOnOneWorker(config, log)
+
+
+@functools.lru_cache(maxsize=None)
+def _quick_report_files(root) -> frozenset:
+    """The test files (relative to ``root``) that name the quick report's fixtures."""
+    uses = re.compile(r"\bquick_(report|study)\b")
+    return frozenset(
+        str(path.relative_to(root))
+        for path in Path(root, "tests").glob("test_*.py")
+        if uses.search(path.read_text())
+    )
