@@ -29,7 +29,8 @@ COLORS = (
 def save_figure(fig: Figure, path=None) -> Figure:
     """Writes ``fig`` to ``path`` as a PNG when ``path`` is given, and returns ``fig``.
 
-    The PNG has ``dpi=110`` and a tight box; a written figure is then closed (in pyplot,
+    The PNG has ``dpi=110``; a figure without a layout engine (one of yours, passed in
+    through ``ax=``) is cropped to a tight box. A written figure is then closed (in pyplot,
     if pyplot manages it).
 
     Args:
@@ -43,7 +44,9 @@ def save_figure(fig: Figure, path=None) -> Figure:
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
-        fig.savefig(path, dpi=DPI, bbox_inches="tight", format="png")
+        # a constrained layout already fits the canvas; a tight box would draw it twice
+        tight = None if fig.get_layout_engine() is not None else "tight"
+        fig.savefig(path, dpi=DPI, bbox_inches=tight, format="png")
         close(fig)
     return fig
 
