@@ -31,9 +31,11 @@ def quick_study(quick_report):
     return lambda name: (quick_report.settings, quick_report.results[name])
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: the suite also runs without xdist
 def pytest_xdist_make_scheduler(config, log):
     """Under ``-n N``: each test its own unit of work, except that the files reading the
-    quick report go, whole and first, to one worker, which builds the report once."""
+    quick report go whole to one worker, which builds the report once (and first: xdist
+    queues the units largest first, and theirs is the largest)."""
     from xdist.scheduler import LoadScopeScheduling
 
     class QuickReportOnOneWorker(LoadScopeScheduling):
