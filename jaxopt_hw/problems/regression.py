@@ -66,9 +66,9 @@ def _mean_square_and_abs(residuals, axis=None):
 def _column_means(values):
     """The mean of each column of ``values`` (B, P), summed as a product with a row of ones.
 
-    XLA:CPU's reduction over the rows costs 4-20× more per column past 16 384 columns; a
-    product costs the same per column at any width, and sums in the rows' order, as a
-    run's mean does (docs/benchmarks.md, "Chunk size and the cache")."""
+    XLA:CPU's reduction over the rows costs 4–20× more per column past 16 384 columns; a
+    product costs the same per column at any width (docs/benchmarks.md, "Chunk size and the
+    cache"), and for batches of ≤ 32 rows sums as a run's mean does (``test_sweep.py``)."""
     ones = jnp.ones((1, values.shape[0]), values.dtype)
     return product(ones, values)[0] / values.shape[0]
 
