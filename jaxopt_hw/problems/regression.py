@@ -69,8 +69,9 @@ def _column_means(values):
     XLA:CPU's reduction over the rows costs 4–20× more per column past 16 384 columns; a
     product costs the same per column at any width (docs/benchmarks.md, "Chunk size and the
     cache"), and for batches of ≤ 32 rows sums as a run's mean does (``test_sweep.py``)."""
-    ones = jnp.ones((1, values.shape[0]), values.dtype)
-    return product(ones, values)[0] / values.shape[0]
+    summed = jnp.promote_types(values.dtype, jnp.float32)  # as jnp.mean sums float16
+    ones = jnp.ones((1, values.shape[0]), summed)
+    return (product(ones, values.astype(summed))[0] / values.shape[0]).astype(values.dtype)
 
 
 def _loss_weights(X, residuals):
