@@ -571,6 +571,39 @@ def test_multi_chunk_sweep_compiles_once_and_equals_one_chunk(prob, monkeypatch)
     np.testing.assert_allclose(threes.loss, whole.loss, rtol=RTOL)
 
 
+def test_a_short_sweep_compiles_quickly_and_computes_what_the_default_program_does(
+    prob, monkeypatch
+):
+    # 9 configs (a device's share padded to 64) × 2 seeds × 16 rows × 5 parameters × 50 steps
+    program, engine = (sys.modules[f"jaxopt_hw.sweep.{name}"] for name in ("program", "engine"))
+    padded_work = 64 * 2 * 16 * 5 * 50
+    assert program.compiles_quickly(64, 2 * 16 * 5, 50)
+    assert not program.compiles_quickly(64, 2 * 16 * 5, program.QUICK_COMPILE_WORK)
+    asked, original = [], engine.jitted_sweep
+    monkeypatch.setattr(
+        engine,
+        "jitted_sweep",
+        lambda devices, quick: asked.append(quick) or original(devices, quick),
+    )
+    monkeypatch.setattr(engine, "_PROGRAMS", collections.OrderedDict())
+    kwargs = dict(
+        grid={"learning_rate": list(np.geomspace(1e-3, 0.3, 3)), "b1": [0.7, 0.8, 0.9]},
+        seeds=[0, 1],
+        steps=50,
+        batch_size=16,
+        devices=jax.devices("cpu")[:1],
+        progress=False,
+    )
+    results = []
+    for threshold in (padded_work + 1, padded_work):  # the padded rows count, not the 9 configs
+        monkeypatch.setattr(program, "QUICK_COMPILE_WORK", threshold)
+        results.append(jh.sweep(prob, jh.adam, **kwargs))
+    assert asked == [True, False]
+    quick, default = results
+    for name in quick.curves:  # least squares: the legacy emitters compute the same bits
+        np.testing.assert_array_equal(quick.curves[name], default.curves[name], err_msg=name)
+
+
 def test_a_sweep_of_several_chunks_shows_its_configs_rate_and_time_left(prob, capsys):
     kwargs = dict(
         grid={"learning_rate": list(np.geomspace(1e-4, 1e-2, 5))},
@@ -1426,21 +1459,22 @@ def test_two_processes_gather_the_one_process_result(tmp_path):
         for i, args in enumerate(commands)
     ]
     reports = [_last_json_line(p, *p.communicate(timeout=240)) for p in procs]
-    # each process computed its own 5 of the 10 rows (9 configs and one repeat), not the others'
+    # a short sweep pads each device's share to 64 rows (repeats of the last config): each
+    # process computed its own 64 of the 128 rows (9 configs and 119 repeats), not the others'
     for i in range(2):
         assert reports[i] == {
             "processes": 2,
             "devices": 2,
             "configs": 9,
-            "rows": [[5 * i, 5 * i + 5]],
-            "padded": [10],
+            "rows": [[64 * i, 64 * i + 64]],
+            "padded": [128],
         }
     assert reports[2] == {
         "processes": 1,
         "devices": 1,
         "configs": 9,
-        "rows": [[0, 9]],
-        "padded": [9],
+        "rows": [[0, 64]],
+        "padded": [64],
     }
     alone = np.load(tmp_path / "loss2.npy")
     for i in range(2):  # every process holds the whole result, bit for bit the one process's

@@ -14,11 +14,12 @@ import numpy as np
 from jaxopt_hw._compile import with_accepted_options
 from jaxopt_hw._io import atomic_savez as _atomic_savez  # a name tests replace to interrupt a save
 from jaxopt_hw.loop import problem_optimum
-from jaxopt_hw.problems import matvec_as_product
+from jaxopt_hw.problems import MIN_PARAMETER_SETS, matvec_as_product
 from jaxopt_hw.shuffle import host_shuffle_words
 from jaxopt_hw.step import ProblemFns
 from jaxopt_hw.sweep.plan import chunk_rows, plan_run
 from jaxopt_hw.sweep.program import (
+    compiles_quickly,
     global_array,
     initial_points,
     jitted_sweep,
@@ -243,15 +244,20 @@ class Engine:
         n_configs = len(next(iter(traced.values()))) if traced else 1
         size = min(self.chunk_size, n_configs)
         keys = None if folder is None else self._saved_keys(static_kwargs, keep_state)
+        chunks = math.ceil(n_configs / size)
+        quick = self._compiles_quickly(chunks, size, steps or self.options["steps"])
+        multiple = MIN_PARAMETER_SETS if quick else 1
         pieces = []
-        for chunk in range(math.ceil(n_configs / size)):
+        for chunk in range(chunks):
             path = (
                 None if folder is None else os.path.join(folder[0], f"{folder[1]}_{chunk:05d}.npz")
             )
             piece = None if path is None else saved_chunk(path, keys)
             if piece is None:
-                rows = chunk_rows(chunk, size, n_configs, len(self.devices))
-                piece = self._compute(static_kwargs, traced, resume, keep_state, steps, *rows)
+                rows = chunk_rows(chunk, size, n_configs, len(self.devices), multiple)
+                piece = self._compute(
+                    static_kwargs, traced, resume, keep_state, steps, quick, *rows
+                )
                 if path is not None and jax.process_index() == 0:
                     _atomic_savez(path, piece)
             else:
@@ -262,6 +268,17 @@ class Engine:
         initial = np.array(pieces[0]["initial_loss"])  # the same in every piece; a copy, not a view
         merged = {k: concatenated([p[k] for p in pieces]) for k in pieces[0] if k != "initial_loss"}
         return {**merged, "initial_loss": initial}
+
+    def _compiles_quickly(self, chunks: int, size: int, steps: int) -> bool:
+        """Whether this call's program compiles quickly (:func:`compiles_quickly`), each
+        device's share of a chunk then padded to a multiple of 64 configs: XLA:CPU's legacy
+        emitters round a config's metrics by whether it falls in their vector loop or its
+        tail, and whole multiples keep every config in the loop, so that its result does not
+        depend on how many share its device."""
+        padded = len(chunk_rows(0, size, size, len(self.devices), MIN_PARAMETER_SETS)[0])
+        seeds_times_params = sum(np.size(leaf) for leaf in jax.tree.leaves(self.initial_points))
+        rows = self.options["batch_size"] or self.problem.n
+        return compiles_quickly(chunks * padded, seeds_times_params * rows, steps)
 
     def _saved_keys(self, static_kwargs: dict, keep_state: bool) -> set:
         one_point = self.problem.initial_params(0)
@@ -275,8 +292,9 @@ class Engine:
         )
         return chunk_keys(self.problem, kept) | {f"state_{i}" for i in range(state)}
 
-    def _compute(self, static_kwargs, traced, resume, keep_state, steps, rows, valid) -> dict:
-        """One chunk: the configs at ``rows`` (the chunk's ``valid`` own ones first)."""
+    def _compute(self, static_kwargs, traced, resume, keep_state, steps, quick, rows, valid):
+        """One chunk: the configs at ``rows`` (the chunk's ``valid`` own ones first), through
+        a program compiled ``quick`` or not (:func:`compiles_quickly`)."""
         hyper = {name: values[rows].astype(self.hyper_dtype) for name, values in traced.items()}
         hyper.update(
             {
@@ -292,7 +310,8 @@ class Engine:
                 np.int32(first_step),
             )
         args = [*self.shared[:4], hyper, *self.shared[4:], resume]
-        program = self._compiled(tuple(sorted(static_kwargs.items())), keep_state, steps, args)
+        static = tuple(sorted(static_kwargs.items()))
+        program = self._compiled(static, keep_state, steps, quick, args)
         started = time.perf_counter()
         (logs, held_out), diverged, initial_loss, kept, state = _to_host(program(*args))
         self.timings["run_seconds"] += time.perf_counter() - started
@@ -304,7 +323,7 @@ class Engine:
         piece["initial_loss"] = initial_loss
         return piece
 
-    def _compiled(self, static_kwargs: tuple, keep_state: bool, steps, args):
+    def _compiled(self, static_kwargs: tuple, keep_state: bool, steps, quick: bool, args):
         """The compiled program for these static hyperparameters, steps and argument shapes:
         compiled once, then reused by every chunk and every later sweep of the same problem
         kind, factory, devices and shapes (the :data:`_KEPT_PROGRAMS` used last are kept)."""
@@ -319,6 +338,7 @@ class Engine:
             tuple(device.id for device in self.devices),
             static_kwargs,
             tuple(sorted(options.items())),
+            quick,
             jax.tree.structure(args),
             tuple((np.shape(a), getattr(a, "dtype", type(a))) for a in jax.tree.leaves(args)),
         )
@@ -330,7 +350,7 @@ class Engine:
                 _PROGRAMS[key] = with_accepted_options(
                     self.devices[0].platform,
                     lambda: (
-                        jitted_sweep(self.devices)
+                        jitted_sweep(self.devices, quick)
                         .lower(
                             *self.mesh_arg,
                             ProblemFns.of(self.problem),

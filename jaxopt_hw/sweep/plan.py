@@ -555,12 +555,12 @@ def plan_run(
     return RunPlan(devices, hyper_dtype, fixed_traced, size)
 
 
-def chunk_rows(chunk: int, size: int, n_configs: int, n_devices: int) -> tuple:
+def chunk_rows(chunk: int, size: int, n_configs: int, n_devices: int, multiple: int = 1) -> tuple:
     """The config indices one program call computes for ``chunk``, padded with repeats of
-    its last config to a multiple of ``n_devices`` (every device gets an equal share), and
-    how many of them are the chunk's own."""
+    its last config so that every device gets an equal share, a multiple of ``multiple``,
+    and how many of them are the chunk's own."""
     start, stop = chunk * size, min((chunk + 1) * size, n_configs)
-    padded = math.ceil(size / n_devices) * n_devices  # the same for every chunk: one program
+    share = math.ceil(size / (n_devices * multiple)) * multiple  # the same for every chunk
     return np.concatenate(
-        [np.arange(start, stop), np.full(padded - (stop - start), stop - 1)]
+        [np.arange(start, stop), np.full(share * n_devices - (stop - start), stop - 1)]
     ), stop - start

@@ -430,19 +430,37 @@ def _shard_map(fun, mesh, in_specs, out_specs):
     return jax.shard_map(fun, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False)
 
 
-def jitted_sweep(devices):
+#: XLA:CPU's legacy fusion emitters compile a sweep program in about half the time and run
+#: it 1.3–2.2× slower (docs/benchmarks.md): the choice for calls that run briefly.
+_QUICK_CPU_OPTIONS = (("xla_cpu_use_fusion_emitters", False),)
+
+#: The work under which a call runs briefly, in products of a batch row with a parameter
+#: (configs × seeds × steps × batch rows × parameters): about 20 ms on a 2-core CPU, where
+#: the quick compile saves 0.3–1.3 s.
+QUICK_COMPILE_WORK = 10**8
+
+
+def compiles_quickly(n_configs: int, work_per_config_step: int, steps: int) -> bool:
+    """Whether a call of ``n_configs`` configs for ``steps`` steps, each config-step
+    ``work_per_config_step`` products (seeds × batch rows × parameters), is compiled for
+    the speed of compiling: its work is under :data:`QUICK_COMPILE_WORK`."""
+    return int(n_configs) * int(work_per_config_step) * int(steps) < QUICK_COMPILE_WORK
+
+
+def jitted_sweep(devices, quick: bool = False):
     """The jitted sweep for these devices: with several, one that takes their mesh first.
 
-    No XLA:CPU options: XLA's defaults, which hand products and reductions over the config
-    axis to YNNPACK, ran sweeps as fast as or faster than products sent to YNNPACK one by
-    one and than the legacy fusion emitters the loop uses (docs/benchmarks.md)."""
+    XLA's defaults, which hand products and reductions over the config axis to YNNPACK,
+    run sweeps fastest (docs/benchmarks.md); ``quick`` asks XLA:CPU for a program that
+    compiles faster instead (:func:`compiles_quickly`)."""
     body, static = (
         (_sharded_sweep_body, ("mesh",) + _SWEEP_STATIC)
         if len(devices) > 1
         else (_sweep_body, _SWEEP_STATIC)
     )
     platform = devices[0].platform
-    return jit_with_options(body, static, platform, platform_options(platform))
+    cpu_options = _QUICK_CPU_OPTIONS if quick else ()
+    return jit_with_options(body, static, platform, platform_options(platform, cpu_options))
 
 
 def initial_points(problem: Problem, seeds):
