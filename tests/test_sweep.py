@@ -577,8 +577,10 @@ def test_a_short_sweep_compiles_quickly_and_computes_what_the_default_program_do
     # 9 configs (a device's share padded to 64) × 2 seeds × 16 rows × 5 parameters × 50 steps
     program, engine = (sys.modules[f"jaxopt_hw.sweep.{name}"] for name in ("program", "engine"))
     padded_work = 64 * 2 * 16 * 5 * 50
-    assert program.compiles_quickly(64, 2 * 16 * 5, 50)
-    assert not program.compiles_quickly(64, 2 * 16 * 5, program.QUICK_COMPILE_WORK)
+    assert program.compiles_quickly("cpu", 64, 2 * 5, 16, 50)
+    assert not program.compiles_quickly("cpu", 64, 2 * 5, 16, program.QUICK_COMPILE_WORK)
+    assert not program.compiles_quickly("cpu", 64, 2 * 5, 16, 3)  # 48 rows: big models' padding
+    assert not program.compiles_quickly("gpu", 64, 2 * 5, 16, 50)
     asked, original = [], engine.jitted_sweep
     monkeypatch.setattr(
         engine,

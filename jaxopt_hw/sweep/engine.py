@@ -276,9 +276,10 @@ class Engine:
         tail, and whole multiples keep every config in the loop, so that its result does not
         depend on how many share its device."""
         padded = len(chunk_rows(0, size, size, len(self.devices), MIN_PARAMETER_SETS)[0])
-        seeds_times_params = sum(np.size(leaf) for leaf in jax.tree.leaves(self.initial_points))
+        values = sum(np.size(leaf) for leaf in jax.tree.leaves(self.initial_points))
         rows = self.options["batch_size"] or self.problem.n
-        return compiles_quickly(chunks * padded, seeds_times_params * rows, steps)
+        platform = self.devices[0].platform
+        return compiles_quickly(platform, chunks * padded, values, rows, steps)
 
     def _saved_keys(self, static_kwargs: dict, keep_state: bool) -> set:
         one_point = self.problem.initial_params(0)

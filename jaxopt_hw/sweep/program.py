@@ -440,11 +440,15 @@ _QUICK_CPU_OPTIONS = (("xla_cpu_use_fusion_emitters", False),)
 QUICK_COMPILE_WORK = 10**8
 
 
-def compiles_quickly(n_configs: int, work_per_config_step: int, steps: int) -> bool:
-    """Whether a call of ``n_configs`` configs for ``steps`` steps, each config-step
-    ``work_per_config_step`` products (seeds × batch rows × parameters), is compiled for
-    the speed of compiling: its work is under :data:`QUICK_COMPILE_WORK`."""
-    return int(n_configs) * int(work_per_config_step) * int(steps) < QUICK_COMPILE_WORK
+def compiles_quickly(platform: str, n_configs: int, values: int, batch_rows: int, steps: int):
+    """Whether a call of ``n_configs`` configs, each ``values`` parameters over its seeds,
+    trained ``steps`` steps on ``batch_rows`` rows, is compiled for the speed of compiling:
+    on a CPU, when its work ``n_configs × values × batch_rows × steps`` is under
+    :data:`QUICK_COMPILE_WORK` and it trains on at least 64 rows (``steps × batch_rows``),
+    so that its configs' parameters are at most 1/64 of its work (1.6 M values)."""
+    rows = int(batch_rows) * int(steps)
+    work = int(n_configs) * int(values) * rows
+    return platform == "cpu" and rows >= 64 and work < QUICK_COMPILE_WORK
 
 
 def jitted_sweep(devices, quick: bool = False):
