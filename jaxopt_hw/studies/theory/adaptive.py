@@ -19,17 +19,14 @@ from __future__ import annotations
 import math
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 import jaxopt_hw as jh
 from jaxopt_hw.studies import formatted
 from jaxopt_hw.studies.theory.measure import (
     BUDGET_EFOLDS,
-    DESIGN_SEED,
     MAX_LOGS,
-    N_FEATURES,
-    N_SAMPLES,
+    design,
     fit_rate,
     fit_window,
 )
@@ -142,13 +139,7 @@ def measure_adaptive(kappas, seeds) -> list:
     rows = []
     with jax.enable_x64(True):
         for kappa in kappas:
-            problem = jh.linear_regression(
-                N_SAMPLES,
-                N_FEATURES,
-                seed=DESIGN_SEED,
-                condition_number=float(kappa),
-                dtype=jnp.float64,
-            )
+            problem = design(kappa)
             kappa_d, rho_d = jacobi_reference(problem.X)
             needed = max(MIN_STEPS, math.ceil(BUDGET_EFOLDS / -math.log(rho_d)))
             log_every = max(1, needed // MAX_LOGS)

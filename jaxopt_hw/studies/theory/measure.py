@@ -115,18 +115,20 @@ def _thin(curve, steps, points: int = CURVE_POINTS) -> tuple:
     return np.asarray(steps)[index], np.asarray(curve)[index]
 
 
+def design(kappa) -> jh.Problem:
+    """The study's float64 least-squares design of condition number ``kappa`` (call it under
+    ``jax.enable_x64``)."""
+    return jh.linear_regression(
+        N_SAMPLES, N_FEATURES, seed=DESIGN_SEED, condition_number=float(kappa), dtype=jnp.float64
+    )
+
+
 def _measure(kappas, seeds) -> list:
     """One row per (κ, method): constants, prediction, per-seed fits and the seed-0 curve."""
     rows = []
     with jax.enable_x64(True):
         for kappa in kappas:
-            problem = jh.linear_regression(
-                N_SAMPLES,
-                N_FEATURES,
-                seed=DESIGN_SEED,
-                condition_number=float(kappa),
-                dtype=jnp.float64,
-            )
+            problem = design(kappa)
             for method in METHODS:
                 rows.append(_measure_method(problem, kappa, method, seeds))
     for row in rows:
