@@ -581,28 +581,37 @@ def test_a_short_sweep_compiles_quickly_and_computes_what_the_default_program_do
     assert not program.compiles_quickly("cpu", 64, 2 * 5, 16, program.QUICK_COMPILE_WORK)
     assert not program.compiles_quickly("cpu", 64, 2 * 5, 16, 3)  # 48 rows: big models' padding
     assert not program.compiles_quickly("gpu", 64, 2 * 5, 16, 50)
+    # the default program's products loop over the seeds, on CPUs, for more than one
+    assert program.loops_over_seeds("cpu", 2, quick=False)
+    assert not program.loops_over_seeds("cpu", 2, quick=True)
+    assert not program.loops_over_seeds("cpu", 1, quick=False)
+    assert not program.loops_over_seeds("gpu", 2, quick=False)
     asked, original = [], engine.jitted_sweep
-    monkeypatch.setattr(
-        engine,
-        "jitted_sweep",
-        lambda devices, quick: asked.append(quick) or original(devices, quick),
-    )
+
+    class Recorded:  # the jitted sweep, noting how each of its programs is compiled
+        def __init__(self, devices, quick):
+            self.jitted, self.quick = original(devices, quick), quick
+
+        def lower(self, *args, **kwargs):
+            asked.append((self.quick, kwargs["loop_seeds"]))
+            return self.jitted.lower(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "jitted_sweep", Recorded)
     monkeypatch.setattr(engine, "_PROGRAMS", collections.OrderedDict())
     kwargs = dict(
         grid={"learning_rate": list(np.geomspace(1e-3, 0.3, 3)), "b1": [0.7, 0.8, 0.9]},
         seeds=[0, 1],
         steps=50,
         batch_size=16,
-        devices=jax.devices("cpu")[:1],
         progress=False,
     )
     results = []
     for threshold in (padded_work + 1, padded_work):  # the padded rows count, not the 9 configs
         monkeypatch.setattr(program, "QUICK_COMPILE_WORK", threshold)
-        results.append(jh.sweep(prob, jh.adam, **kwargs))
-    assert asked == [True, False]
+        results.append(jh.sweep(prob, jh.adam, devices=jax.devices("cpu")[:1], **kwargs))
+    assert asked == [(True, False), (False, True)]  # the sharded program: SHARD_SCRIPT
     quick, default = results
-    for name in quick.curves:  # least squares: the legacy emitters compute the same bits
+    for name in quick.curves:  # least squares: legacy emitters and the seeds' loop, same bits
         np.testing.assert_array_equal(quick.curves[name], default.curves[name], err_msg=name)
 
 
@@ -1217,7 +1226,11 @@ SHARD_SCRIPT = textwrap.dedent("""
         sweep_module._to_host = lambda out: (ran_on.extend(jax.tree.leaves(out)[0].devices()), to_host(out))[1]
         third = jh.sweep(prob, jh.adam, devices=jax.devices()[2:3], **kwargs)  # one device, not the default
         sweep_module._to_host = to_host
-        print(json.dumps({"d": d, "devices": sharded.meta["devices"], "chunk": sharded.meta["chunk_size"],
+        quick = sweep_module.compiles_quickly
+        sweep_module.compiles_quickly = lambda *args: False  # the default program: a loop of seeds
+        looped = jh.sweep(prob, jh.adam, devices=jax.devices(), **kwargs) if d == 5 else sharded
+        sweep_module.compiles_quickly = quick
+        print(json.dumps({"looped_same": bool(np.array_equal(looped.loss, sharded.loss)),"d": d, "devices": sharded.meta["devices"], "chunk": sharded.meta["chunk_size"],
                           "max_diff": diff(sharded, single), "same_shape_diff": diff(sharded, same_shape),
                           "third_diff": diff(third, single), "third_ran_on": sorted({d.id for d in ran_on})}))
 """)
@@ -1250,6 +1263,7 @@ def test_sharded_over_four_devices_equals_one_device(tmp_path):
         # a multiple of 64 configs, so the sums round alike (problems.MIN_PARAMETER_SETS)
         assert report["max_diff"] == 0, report
         assert report["third_ran_on"] == [2] and report["third_diff"] == 0  # the device asked for
+        assert report["looped_same"]  # the default program, its seeds in a loop: same bits
 
 
 DEVICES_RESUME_SCRIPT = textwrap.dedent("""

@@ -23,6 +23,7 @@ from jaxopt_hw.sweep.program import (
     global_array,
     initial_points,
     jitted_sweep,
+    loops_over_seeds,
     mesh_sharding,
     state_leaf_count,
 )
@@ -269,6 +270,10 @@ class Engine:
         merged = {k: concatenated([p[k] for p in pieces]) for k in pieces[0] if k != "initial_loss"}
         return {**merged, "initial_loss": initial}
 
+    @property
+    def n_seeds(self) -> int:
+        return len(jax.tree.leaves(self.initial_points)[0])
+
     def _compiles_quickly(self, chunks: int, size: int, steps: int) -> bool:
         """Whether this call's program compiles quickly (:func:`compiles_quickly`), each
         device's share of a chunk then padded to a multiple of 64 configs: XLA:CPU's legacy
@@ -332,6 +337,7 @@ class Engine:
             **self.options,
             "steps": steps or self.options["steps"],
             "keep_state": keep_state,
+            "loop_seeds": loops_over_seeds(self.devices[0].platform, self.n_seeds, quick),
         }
         key = (
             ProblemFns.of(self.problem),

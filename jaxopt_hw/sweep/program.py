@@ -42,7 +42,8 @@ from jaxopt_hw.sweep.layout import (
 class _Sweep:
     """What every traced part of one sweep shares: the problem's functions, the optimizer
     factory with its static hyperparameters, the traced ones ``hyper`` (``(configs,)``
-    arrays) and the guard's settings."""
+    arrays), the guard's settings and whether products loop over the seeds
+    (:func:`_each_seed`)."""
 
     fns: ProblemFns
     factory: Callable
@@ -52,6 +53,7 @@ class _Sweep:
     divergence_factor: Any
     n_configs: int
     check_by_loss: bool
+    loop_seeds: bool = False
 
     def optimizer(self, h):
         return self.factory(**self.static_kwargs, **h)
@@ -76,6 +78,7 @@ def _sweep_body(
     log_every,
     keep_params=False,
     keep_state=False,
+    loop_seeds=False,
 ):
     """Trains every config of ``hyper`` from every seed's initial point and logs their metrics.
 
@@ -87,12 +90,20 @@ def _sweep_body(
     ``(configs, seeds)``, the full loss at each seed's initial point ``(seeds,)``, with
     ``keep_params`` the final parameters ``(configs, seeds, ...)`` and with ``keep_state``
     the final training state (:class:`jaxopt_hw.step.RunState`, leaves ``(configs, seeds,
-    ...)``; else ``None`` each)."""
+    ...)``; else ``None`` each). ``loop_seeds``: see :func:`loops_over_seeds`."""
     # a grid without traced axes has one config per static combination
     n_configs = jax.tree.leaves(hyper)[0].shape[0] if jax.tree.leaves(hyper) else 1
     check_by_loss = _checks_by_loss(jax.tree.map(lambda leaf: leaf[0], params0))
     sweep = _Sweep(
-        fns, factory, dict(static_kwargs), aux, hyper, divergence_factor, n_configs, check_by_loss
+        fns,
+        factory,
+        dict(static_kwargs),
+        aux,
+        hyper,
+        divergence_factor,
+        n_configs,
+        check_by_loss,
+        loop_seeds,
     )
     batch_axis = None if batch_size is None else 0
     example_batch = _example_batch(data, words.shape[0], batch_size)
@@ -213,7 +224,7 @@ def _proposed_all_minor(
     """The proposed steps with the batch values of all configs of a seed from one call of
     ``batch_values_minor`` (the form of ``batch_fn`` for sets as columns) on their
     parameters as laid out (no transposes)."""
-    batch_values = jax.vmap(batch_values_minor, in_axes=(0, seed_axis, seed_axis))(
+    batch_values = _each_seed(batch_values_minor, (0, seed_axis, seed_axis), sweep.loop_seeds)(
         states.params, batch["X"], batch["y"]
     )
     step = lambda h, state, loss, grads, error: proposed_update(
@@ -228,6 +239,24 @@ def _proposed_all_minor(
     return jax.vmap(per_config, in_axes=(None, axes.seed, 0, 0, 0), out_axes=(axes.seed, 0, 0))(
         sweep.hyper, states, *batch_values
     )
+
+
+def _each_seed(fun, in_axes, loop: bool):
+    """``jax.vmap(fun, in_axes)`` over the seed axis (0 or ``None`` per argument), or with
+    ``loop`` a loop over the seeds, computing the same numbers one seed at a time."""
+    if not loop:
+        return jax.vmap(fun, in_axes=in_axes)
+
+    def looped(*args):
+        seeded = [arg for arg, axis in zip(args, in_axes) if axis == 0]
+
+        def one_seed(slices):
+            slices = iter(slices)
+            return fun(*(next(slices) if axis == 0 else arg for arg, axis in zip(args, in_axes)))
+
+        return jax.lax.map(one_seed, seeded)
+
+    return looped
 
 
 def _train_on(sweep: _Sweep, axes: StateAxes, initial_loss, states, batches):
@@ -277,7 +306,7 @@ def _log(sweep: _Sweep, axes: StateAxes, w_star, min_loss, states, batch_error):
     params = _checked_all(axes, states).params
     measures = _sets_minor(sweep.fns.forms.measures_fn, axes)
     if measures is not None:
-        measured = jax.vmap(measures, in_axes=(0, None))(params, sweep.aux)
+        measured = _each_seed(measures, (0, None), sweep.loop_seeds)(params, sweep.aux)
         metrics = measured_metrics(measured, w_star, min_loss, batch_error)
     else:
         measure_one = lambda p, e: measure(sweep.fns, p, sweep.aux, w_star, min_loss, e)
@@ -366,6 +395,7 @@ _SWEEP_STATIC = (
     "log_every",
     "keep_params",
     "keep_state",
+    "loop_seeds",
 )
 
 
@@ -389,6 +419,7 @@ def _sharded_sweep_body(
     log_every,
     keep_params=False,
     keep_state=False,
+    loop_seeds=False,
 ):
     """:func:`_sweep_body` on every device of ``mesh`` for its share of the configs
     (``shard_map``): each device runs the one-device program on its shard, so a sharded
@@ -404,6 +435,7 @@ def _sharded_sweep_body(
         log_every=log_every,
         keep_params=keep_params,
         keep_state=keep_state,
+        loop_seeds=loop_seeds,
     )
     configs, whole = jax.sharding.PartitionSpec("config"), jax.sharding.PartitionSpec()
     return _shard_map(
@@ -449,6 +481,15 @@ def compiles_quickly(platform: str, n_configs: int, values: int, batch_rows: int
     rows = int(batch_rows) * int(steps)
     work = int(n_configs) * int(values) * rows
     return platform == "cpu" and rows >= 64 and work < QUICK_COMPILE_WORK
+
+
+def loops_over_seeds(platform: str, n_seeds: int, quick: bool) -> bool:
+    """Whether a sweep's products loop over its seeds rather than batch them: on CPUs, for
+    several seeds, in programs compiled for speed of running (not ``quick``). XLA:CPU runs
+    a product batched over seeds several times slower than one product a seed, and a loop
+    compiles one copy of it, yet costs a quick program more to compile than it saves
+    (docs/benchmarks.md)."""
+    return platform == "cpu" and n_seeds > 1 and not quick
 
 
 def jitted_sweep(devices, quick: bool = False):
