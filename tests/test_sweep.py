@@ -1228,9 +1228,10 @@ SHARD_SCRIPT = textwrap.dedent("""
         sweep_module._to_host = to_host
         quick = sweep_module.compiles_quickly
         sweep_module.compiles_quickly = lambda *args: False  # the default program: a loop of seeds
-        looped = jh.sweep(prob, jh.adam, devices=jax.devices(), **kwargs) if d == 5 else sharded
+        looped = jh.sweep(prob, jh.adam, devices=jax.devices(), **kwargs) if d == 5 else None
         sweep_module.compiles_quickly = quick
-        print(json.dumps({"looped_same": bool(np.array_equal(looped.loss, sharded.loss)),"d": d, "devices": sharded.meta["devices"], "chunk": sharded.meta["chunk_size"],
+        looped_same = None if looped is None else bool(np.array_equal(looped.loss, sharded.loss))
+        print(json.dumps({"looped_same": looped_same, "d": d, "devices": sharded.meta["devices"], "chunk": sharded.meta["chunk_size"],
                           "max_diff": diff(sharded, single), "same_shape_diff": diff(sharded, same_shape),
                           "third_diff": diff(third, single), "third_ran_on": sorted({d.id for d in ran_on})}))
 """)
@@ -1263,7 +1264,8 @@ def test_sharded_over_four_devices_equals_one_device(tmp_path):
         # a multiple of 64 configs, so the sums round alike (problems.MIN_PARAMETER_SETS)
         assert report["max_diff"] == 0, report
         assert report["third_ran_on"] == [2] and report["third_diff"] == 0  # the device asked for
-        assert report["looped_same"]  # the default program, its seeds in a loop: same bits
+        # the default program, its seeds in a loop (compiled at d = 5 only): same bits
+        assert report["looped_same"] is (True if report["d"] == 5 else None), report
 
 
 DEVICES_RESUME_SCRIPT = textwrap.dedent("""
