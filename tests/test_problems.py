@@ -353,8 +353,9 @@ def test_mse_batch_values_batched_rule_equals_the_plain_form(d):
     W = jnp.asarray(rng.standard_normal((7, d)), jnp.float32)
     losses, grads, errors = jax.jit(jax.vmap(mse_batch_values, in_axes=(0, None, None)))(W, X, y)
     assert losses.shape == (7,) and grads.shape == (7, d) and errors.shape == (7,)
+    loss_and_grad = jax.jit(jax.value_and_grad(mse_loss))  # one program for all seven
     for w, loss, grad, error in zip(W, losses, grads, errors):
-        want_loss, want_grad = jax.jit(jax.value_and_grad(mse_loss))(w, X, y)
+        want_loss, want_grad = loss_and_grad(w, X, y)
         np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
         np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(error, mean_absolute_error(w, X, y), rtol=1e-5)
@@ -386,9 +387,11 @@ def test_quadratic_measures_equal_autodiff_and_a_float64_reference(d):
     minor = jax.jit(quadratic_measures_minor)(
         jnp.asarray(W.T), prob.aux
     )  # the sets as columns, as in a sweep
+    one_set = jax.jit(quadratic_measures)
+    loss_and_grad = jax.jit(jax.value_and_grad(quadratic_full_loss))  # one program for all six
     for i, w in enumerate(W):
-        plain = jax.jit(quadratic_measures)(jnp.asarray(w), prob.aux)
-        loss, grad = jax.jit(jax.value_and_grad(quadratic_full_loss))(jnp.asarray(w), prob.aux)
+        plain = one_set(jnp.asarray(w), prob.aux)
+        loss, grad = loss_and_grad(jnp.asarray(w), prob.aux)
         residual = X64 @ w.astype(np.float64) - y64
         offset = w.astype(np.float64) - np.asarray(prob.w_star, np.float64)
         want = (
