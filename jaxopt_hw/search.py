@@ -12,9 +12,11 @@ batch position: it ends bitwise where one uninterrupted run of it ends), and the
 :math:`1/\eta` by ``metric`` (mean over seeds; a config that diverged on any seed ranks
 last) go on.
 
-Every rung is one call of the sweep engine per static combination: all its configs and
-seeds in one compiled program (chunked and sharded as a sweep is), so a search costs one
-compile per rung, not one per trial.
+Every rung runs all its configs and seeds through the sweep engine (chunked and sharded
+as a sweep is), one compiled program per static combination, not one per trial. The rungs
+after the first share one program (:func:`shared_call_steps`): each is padded to the
+second rung's configs and runs in calls of the same steps, so a search compiles twice,
+not once a rung.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ __all__ = [
     "SearchResult",
     "sample_configs",
     "halving_rungs",
+    "shared_call_steps",
 ]
 
 
@@ -126,11 +129,19 @@ def _score(piece: dict, metric: str, maximize: bool) -> np.ndarray:
 
 
 def _run_rung(
-    plan: _Plan, alive: np.ndarray, state, first: int, steps: int, keep_state: bool, folder, bar
+    plan: _Plan,
+    alive: np.ndarray,
+    state,
+    first: int,
+    steps: int,
+    keep_state: bool,
+    folder,
+    bar,
+    pad_to: int = 0,
 ) -> dict:
     """The configs ``alive`` trained for ``steps`` more steps from ``state`` (rows aligned
     with ``alive``) at step ``first``: one engine call per static combination among them,
-    merged back in ``alive``'s order."""
+    each padded to at least ``pad_to`` configs, merged back in ``alive``'s order."""
     configs, static_names = plan.configs, plan.static_names
     combos = [tuple(configs[name][i] for name in static_names) for i in alive]
     pieces, order = [], []
@@ -152,6 +163,7 @@ def _run_rung(
                 folder=where,
                 bar=bar,
                 steps=steps,
+                pad_to=pad_to,
             )
         )
         order.append(rows)
@@ -162,6 +174,51 @@ def _run_rung(
         if key != "initial_loss"
     }
     return {**merged, "initial_loss": pieces[0]["initial_loss"]}
+
+
+def shared_call_steps(rungs: list) -> Optional[int]:
+    """Steps of each engine call in the rungs after the first, so that they all share one
+    compiled program (one shape, steps and state kept; a compile costs far more than a
+    call): the greatest common divisor of their steps, if it splits them into at most two
+    calls a rung on average; else ``None``: one call (and program) a rung.
+
+    Example:
+      >>> shared_call_steps(halving_rungs(81, 1000, 250, 3))  # rungs to 250, 750, 1000
+      250
+    """
+    increments = [b.steps - a.steps for a, b in zip(rungs, rungs[1:])]
+    if not increments:
+        return None
+    common = math.gcd(*increments)
+    return common if sum(increments) // common <= 2 * len(increments) else None
+
+
+def _run_in_calls(
+    plan: _Plan, alive, state, first: int, steps: int, call_steps: int, pad_to: int, folder, bar
+) -> dict:
+    """:func:`_run_rung` in calls of ``call_steps`` steps of ``pad_to`` configs or more,
+    each continuing from the state the one before kept (bitwise as one call), their curves
+    joined."""
+    pieces = []
+    starts = range(first, first + steps, call_steps)
+    for k, start in enumerate(starts):
+        where = None if folder is None else (folder[0], f"{folder[1]}_call{k:02d}")
+        counted = bar if k == len(starts) - 1 else None  # each config once a rung
+        pieces.append(
+            _run_rung(plan, alive, state, start, call_steps, True, where, counted, pad_to)
+        )
+        state = _kept_state(pieces[-1])
+    curves = {
+        key: np.concatenate([piece[key] for piece in pieces], axis=-1)
+        for key in pieces[0]
+        if key.startswith("curve_")
+    }
+    return {**pieces[-1], **curves, "initial_loss": pieces[0]["initial_loss"]}
+
+
+def _kept_state(piece: dict) -> list:
+    """The training state a call kept, one array per leaf (configs first)."""
+    return [piece[f"state_{i}"] for i in range(sum(key.startswith("state_") for key in piece))]
 
 
 def search(
@@ -326,6 +383,7 @@ def _halve(plan: _Plan, out, progress: bool, meta: dict) -> SearchResult:
     curves, scores = {}, np.full((num_configs, len(rungs)), np.nan)
     reached, diverged = np.zeros(num_configs, int), np.zeros((num_configs, n_seeds), bool)
     alive, state, first = np.arange(num_configs), None, 0
+    call_steps = shared_call_steps(rungs)
     for r, rung in enumerate(rungs):
         last = r == len(rungs) - 1
         with tqdm(
@@ -334,16 +392,16 @@ def _halve(plan: _Plan, out, progress: bool, meta: dict) -> SearchResult:
             unit="config",
             disable=not progress,
         ) as bar:
-            piece = _run_rung(
-                plan,
-                alive,
-                state,
-                first,
-                rung.steps - first,
-                not last,
-                None if out is None else (out, f"rung_{r:02d}"),
-                bar,
-            )
+            folder = None if out is None else (out, f"rung_{r:02d}")
+            if r == 0 or call_steps is None:
+                piece = _run_rung(
+                    plan, alive, state, first, rung.steps - first, not last, folder, bar
+                )
+            else:
+                piece = _run_in_calls(
+                    plan, alive, state, first, rung.steps - first, call_steps,
+                    0 if plan.static_names else rungs[1].configs, folder, bar,
+                )  # fmt: skip
         columns = slice(first // log_every, rung.steps // log_every)
         for key in (k for k in piece if k.startswith("curve_")):
             curves.setdefault(
@@ -354,9 +412,7 @@ def _halve(plan: _Plan, out, progress: bool, meta: dict) -> SearchResult:
         if not last:
             keep = np.sort(ranked(scores[alive, r], maximize)[: rungs[r + 1].configs])
             alive, first = alive[keep], rung.steps
-            state = [
-                piece[f"state_{i}"][keep] for i in range(sum(k.startswith("state_") for k in piece))
-            ]
+            state = [leaf[keep] for leaf in _kept_state(piece)]
     result = SearchResult(
         configs=configs,
         rung=reached,

@@ -1,13 +1,14 @@
 """Random and successive-halving search over the sweep engine."""
 
 import os
+import sys
 
 import jax
 import numpy as np
 import pytest
 
 import jaxopt_hw as jh
-from jaxopt_hw.search import halving_rungs, sample_configs
+from jaxopt_hw.search import halving_rungs, sample_configs, shared_call_steps
 
 SPACE = {"learning_rate": jh.log_uniform(1e-3, 0.5), "b1": jh.uniform(0.5, 0.99)}
 #: The search the module's tests share: 10 configs, rungs of 10, 30 and 90 steps.
@@ -47,6 +48,33 @@ def test_halving_rungs_equal_the_schedule_written_out(n, steps, min_steps, eta):
     assert ([r.steps for r in rungs], [r.configs for r in rungs]) == _reference_rungs(
         n, steps, min_steps, eta
     )
+
+
+@pytest.mark.parametrize(
+    "n, steps, min_steps, eta, expected",
+    [
+        (10, 90, 10, 3, 20),
+        (81, 1000, 250, 3, 250),
+        (256, 1000, 62, 3, None),
+        (5, 100, 100, 3, None),
+    ],
+)
+def test_later_rungs_share_calls_of_common_steps_when_few(n, steps, min_steps, eta, expected):
+    assert shared_call_steps(halving_rungs(n, steps, min_steps, eta)) == expected
+
+
+def test_the_rungs_after_the_first_share_one_compiled_program(small, monkeypatch):
+    engine = sys.modules["jaxopt_hw.sweep.engine"].Engine
+    compiled, programs = engine._compiled, []
+
+    def recorded(self, static_kwargs, keep_state, steps, quick, args):
+        shapes = tuple(np.shape(leaf) for leaf in jax.tree.leaves(args))
+        programs.append((static_kwargs, keep_state, steps, quick, shapes))
+        return compiled(self, static_kwargs, keep_state, steps, quick, args)
+
+    monkeypatch.setattr(engine, "_compiled", recorded)
+    jh.search(small, jh.adam, SPACE, **HALVING)  # rungs of 10, 20 and 60 more steps
+    assert len(programs) == 1 + 1 + 3 and len(set(programs[1:])) == 1 != len(set(programs))
 
 
 def test_survivors_are_the_best_by_the_recorded_metric(halved):

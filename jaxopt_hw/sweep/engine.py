@@ -237,13 +237,16 @@ class Engine:
         folder=None,
         bar=None,
         steps=None,
+        pad_to=0,
     ) -> dict:
         """Every config ``traced`` lists (``{name: (configs,) values}``, with
         ``static_kwargs``), in chunks; ``resume``: ``(state, first_step)`` with the state's
         leaves ``(configs, seeds, ...)`` (a ``keep_state`` result). ``folder``: ``(path,
-        prefix)`` of the saved chunks. ``steps``: steps of this call (default: the plan's)."""
+        prefix)`` of the saved chunks. ``steps``: steps of this call (default: the plan's).
+        ``pad_to``: configs a chunk is padded to at least, so that calls of fewer configs
+        share the compiled program of one with ``pad_to``."""
         n_configs = len(next(iter(traced.values()))) if traced else 1
-        size = min(self.chunk_size, n_configs)
+        size = min(self.chunk_size, max(n_configs, pad_to))
         keys = None if folder is None else self._saved_keys(static_kwargs, keep_state)
         chunks = math.ceil(n_configs / size)
         quick = self._compiles_quickly(chunks, size, steps or self.options["steps"])
