@@ -41,6 +41,9 @@ N, D, BATCH = 10_000, 5, 32
 SIZES, QUICK_SIZES = (1_024, 16_384, 131_072, 1_048_576), (1_024, 16_384, 131_072)
 STEPS, QUICK_STEPS = 1_000, 50
 EXPERT_MAX = 131_072  # the expert's one call holds every config's state and batch products at once
+#: Seconds of timed calls each method gets at least: the median of three 25 ms calls moves
+#: by a third with the shared machine's phases, that of forty by a few percent.
+TIMED_SECONDS, MAX_REPEATS = 1.0, 50
 
 
 # --------------------------------------------------------------------------- the methods
@@ -104,7 +107,9 @@ def measure(sizes, steps, repeats, one_device):
                     out.meta["n_chunks"],
                 )
                 r[f"{name}_devices"] = out.meta["devices"]
-        medians, outs = interleaved(methods, repeats)
+        warm = max(timed(fn)[0] for fn in methods.values())
+        r["repeats"] = max(repeats, min(MAX_REPEATS, math.ceil(TIMED_SECONDS / warm)))
+        medians, outs = interleaved(methods, r["repeats"])
         r.update(medians)
         if "expert" in outs:
             sweep_losses = np.asarray(outs["sweep_all"].final_loss).reshape(-1)
@@ -124,7 +129,7 @@ def _ratio(value):
     return f"{value:,.2f}×"
 
 
-def report(rows, steps, load):
+def report(rows, steps, repeats, load):
     import jax
 
     out = [titled(SECTION), ""]
@@ -137,8 +142,10 @@ def report(rows, steps, load):
     out.append("")
     out.append(
         "Config-steps per second (configs × steps ÷ seconds of a whole call), steady state (median of "
-        "repeats, the methods of a size timed in turns; the first call's extra time, tracing and "
-        "compilation, apart). `jh.sweep` is called as a user would, without `chunk_size` or "
+        f"repeats, the methods of a size timed in turns, at least {repeats} rounds and enough for "
+        f"{TIMED_SECONDS:g} s of each method's calls, at most {MAX_REPEATS}: "
+        + ", ".join(f"{r['repeats']} at {n:,}" for n, r in rows.items())
+        + "; the first call's extra time, tracing and compilation, apart). `jh.sweep` is called as a user would, without `chunk_size` or "
         "`memory_budget`; its chunk size is the one it derived (configs per chunk × chunks). "
         f"*All devices*: the {len(jax.devices())} device(s) JAX presents"
         + (" (`jh.use_cpu_cores()`: one per core)" if jax.default_backend() == "cpu" else "")
@@ -211,7 +218,7 @@ def main(argv=None):
     repeats = min(args.repeats, 2) if args.quick else args.repeats
     load_before = os.getloadavg()[0]
     rows = measure(sizes, steps, repeats, one_device=not args.no_one_device)
-    text = report(rows, steps, (load_before, os.getloadavg()[0]))
+    text = report(rows, steps, repeats, (load_before, os.getloadavg()[0]))
     print(text)
     if args.write:
         write_section(text, titled(SECTION))
