@@ -13,10 +13,10 @@ batch position: it ends bitwise where one uninterrupted run of it ends), and the
 last) go on.
 
 Every rung runs all its configs and seeds through the sweep engine (chunked and sharded
-as a sweep is), one compiled program per static combination, not one per trial. The rungs
-after the first share one program (:func:`shared_call_steps`): each is padded to the
-second rung's configs and runs in calls of the same steps, so a search compiles twice,
-not once a rung.
+as a sweep is), one compiled program per static combination, not one per trial. Without
+static hyperparameters all the rungs share one program (:func:`shared_call_steps`): they
+run in chunks of the second rung's configs and in calls of the same steps, the first
+from a state that starts each run afresh, so a search compiles once, not once a rung.
 """
 
 from __future__ import annotations
@@ -137,21 +137,17 @@ def _run_rung(
     keep_state: bool,
     folder,
     bar,
-    pad_to: int = 0,
+    chunk: int = 0,
 ) -> dict:
     """The configs ``alive`` trained for ``steps`` more steps from ``state`` (rows aligned
-    with ``alive``) at step ``first``: one engine call per static combination among them,
-    each padded to at least ``pad_to`` configs, merged back in ``alive``'s order."""
+    with ``alive``) at step ``first``: one engine call per static combination among them
+    (in chunks of ``chunk`` configs, if given), merged back in ``alive``'s order."""
     configs, static_names = plan.configs, plan.static_names
     combos = [tuple(configs[name][i] for name in static_names) for i in alive]
     pieces, order = [], []
     for group, combo in enumerate(sorted(set(combos), key=repr)):
         rows = np.array([k for k, c in enumerate(combos) if c == combo])
-        traced = {
-            name: np.asarray(values)[alive[rows]]
-            for name, values in configs.items()
-            if name not in static_names
-        }
+        traced = _traced(plan, alive[rows])
         resume = None if state is None else ([leaf[rows] for leaf in state], first)
         where = None if folder is None else (folder[0], f"{folder[1]}_{group:03d}")
         pieces.append(
@@ -163,7 +159,7 @@ def _run_rung(
                 folder=where,
                 bar=bar,
                 steps=steps,
-                pad_to=pad_to,
+                chunk_to=chunk,
             )
         )
         order.append(rows)
@@ -177,26 +173,26 @@ def _run_rung(
 
 
 def shared_call_steps(rungs: list) -> Optional[int]:
-    """Steps of each engine call in the rungs after the first, so that they all share one
-    compiled program (one shape, steps and state kept; a compile costs far more than a
-    call): the greatest common divisor of their steps, if it splits them into at most two
+    """Steps of each engine call when all the rungs share one compiled program (one chunk
+    shape and step count, the state kept; a compile costs far more than a call): the
+    greatest common divisor of the rungs' steps, if it splits them into at most three
     calls a rung on average; else ``None``: one call (and program) a rung.
 
     Example:
       >>> shared_call_steps(halving_rungs(81, 1000, 250, 3))  # rungs to 250, 750, 1000
       250
     """
-    increments = [b.steps - a.steps for a, b in zip(rungs, rungs[1:])]
-    if not increments:
+    increments = [b - a for a, b in zip([0] + [r.steps for r in rungs], [r.steps for r in rungs])]
+    if len(increments) < 2:
         return None
     common = math.gcd(*increments)
-    return common if sum(increments) // common <= 2 * len(increments) else None
+    return common if sum(increments) // common <= 3 * len(increments) else None
 
 
 def _run_in_calls(
-    plan: _Plan, alive, state, first: int, steps: int, call_steps: int, pad_to: int, folder, bar
+    plan: _Plan, alive, state, first: int, steps: int, call_steps: int, chunk: int, folder, bar
 ) -> dict:
-    """:func:`_run_rung` in calls of ``call_steps`` steps of ``pad_to`` configs or more,
+    """:func:`_run_rung` in calls of ``call_steps`` steps and chunks of ``chunk`` configs,
     each continuing from the state the one before kept (bitwise as one call), their curves
     joined."""
     pieces = []
@@ -204,9 +200,7 @@ def _run_in_calls(
     for k, start in enumerate(starts):
         where = None if folder is None else (folder[0], f"{folder[1]}_call{k:02d}")
         counted = bar if k == len(starts) - 1 else None  # each config once a rung
-        pieces.append(
-            _run_rung(plan, alive, state, start, call_steps, True, where, counted, pad_to)
-        )
+        pieces.append(_run_rung(plan, alive, state, start, call_steps, True, where, counted, chunk))
         state = _kept_state(pieces[-1])
     curves = {
         key: np.concatenate([piece[key] for piece in pieces], axis=-1)
@@ -373,6 +367,26 @@ def _claim(out, spec: dict, problem: Problem, factory, engine) -> None:
     claim_folder(out, fingerprint_of({**spec, **identity}), spec)
 
 
+def _sharing(plan: _Plan) -> tuple:
+    """``(steps a call, configs a chunk)`` when all the rungs share one program
+    (:func:`shared_call_steps`): chunks as many configs as the second rung's, padded as
+    the engine pads them; ``(None, 0)`` for one program a rung, and always with static
+    hyperparameters, whose combinations are programs of their own."""
+    call_steps = None if plan.static_names else shared_call_steps(plan.rungs)
+    if call_steps is None:
+        return None, 0
+    return call_steps, plan.engine.padded_chunk(plan.rungs[1].configs, call_steps)
+
+
+def _traced(plan: _Plan, rows: np.ndarray) -> dict:
+    """The traced hyperparameters of the configs at ``rows``."""
+    return {
+        name: np.asarray(values)[rows]
+        for name, values in plan.configs.items()
+        if name not in plan.static_names
+    }
+
+
 def _halve(plan: _Plan, out, progress: bool, meta: dict) -> SearchResult:
     """The rungs, one after another: train the survivors, score them, keep the best."""
     from tqdm.auto import tqdm
@@ -383,7 +397,9 @@ def _halve(plan: _Plan, out, progress: bool, meta: dict) -> SearchResult:
     curves, scores = {}, np.full((num_configs, len(rungs)), np.nan)
     reached, diverged = np.zeros(num_configs, int), np.zeros((num_configs, n_seeds), bool)
     alive, state, first = np.arange(num_configs), None, 0
-    call_steps = shared_call_steps(rungs)
+    call_steps, chunk = _sharing(plan)
+    if call_steps is not None:
+        state = plan.engine.fresh_state(plan.fixed_static, _traced(plan, alive), call_steps)
     for r, rung in enumerate(rungs):
         last = r == len(rungs) - 1
         with tqdm(
@@ -393,15 +409,14 @@ def _halve(plan: _Plan, out, progress: bool, meta: dict) -> SearchResult:
             disable=not progress,
         ) as bar:
             folder = None if out is None else (out, f"rung_{r:02d}")
-            if r == 0 or call_steps is None:
+            if call_steps is None:
                 piece = _run_rung(
                     plan, alive, state, first, rung.steps - first, not last, folder, bar
                 )
             else:
                 piece = _run_in_calls(
-                    plan, alive, state, first, rung.steps - first, call_steps,
-                    0 if plan.static_names else rungs[1].configs, folder, bar,
-                )  # fmt: skip
+                    plan, alive, state, first, rung.steps - first, call_steps, chunk, folder, bar
+                )
         columns = slice(first // log_every, rung.steps // log_every)
         for key in (k for k in piece if k.startswith("curve_")):
             curves.setdefault(

@@ -53,17 +53,17 @@ def test_halving_rungs_equal_the_schedule_written_out(n, steps, min_steps, eta):
 @pytest.mark.parametrize(
     "n, steps, min_steps, eta, expected",
     [
-        (10, 90, 10, 3, 20),
+        (10, 90, 10, 3, 10),
         (81, 1000, 250, 3, 250),
         (256, 1000, 62, 3, None),
         (5, 100, 100, 3, None),
     ],
 )
-def test_later_rungs_share_calls_of_common_steps_when_few(n, steps, min_steps, eta, expected):
+def test_rungs_share_calls_of_common_steps_when_few(n, steps, min_steps, eta, expected):
     assert shared_call_steps(halving_rungs(n, steps, min_steps, eta)) == expected
 
 
-def test_the_rungs_after_the_first_share_one_compiled_program(small, monkeypatch):
+def test_all_rungs_share_one_compiled_program(small, monkeypatch):
     engine = sys.modules["jaxopt_hw.sweep.engine"].Engine
     compiled, programs = engine._compiled, []
 
@@ -74,7 +74,7 @@ def test_the_rungs_after_the_first_share_one_compiled_program(small, monkeypatch
 
     monkeypatch.setattr(engine, "_compiled", recorded)
     jh.search(small, jh.adam, SPACE, **HALVING)  # rungs of 10, 20 and 60 more steps
-    assert len(programs) == 1 + 1 + 3 and len(set(programs[1:])) == 1 != len(set(programs))
+    assert len(programs) == 1 + 2 + 6 and len(set(programs)) == 1
 
 
 def test_survivors_are_the_best_by_the_recorded_metric(halved):
@@ -109,8 +109,9 @@ def test_a_search_resumes_after_a_kill_between_rungs(small, halved):
     assert last
     for name in last + ["search.npz"]:  # as if killed once rung 1 was saved
         os.remove(out / name)
+    kept = [name for name in os.listdir(out) if name.startswith(("rung_00", "rung_01"))]
     again = jh.search(small, jh.adam, SPACE, out=str(out), **HALVING)
-    assert again.meta["chunks_loaded"] == 2  # rungs 0 and 1 read back, not computed
+    assert again.meta["chunks_loaded"] == len(kept) == 3  # rungs 0 and 1 read back
     for name, curve in found.curves.items():
         np.testing.assert_array_equal(again.curves[name], curve)
     loaded = jh.SearchResult.load(out / "search.npz")

@@ -23,6 +23,7 @@ from jaxopt_hw.sweep.program import (
     global_array,
     initial_points,
     jitted_sweep,
+    kept_state_shapes,
     loops_over_seeds,
     mesh_sharding,
     state_leaf_count,
@@ -74,8 +75,9 @@ def _parts(array):
     return [(..., array)]
 
 
-#: Compiled sweep programs kept for reuse, least recently used first: a study that sweeps
-#: problems of one shape again (held-out seeds, reruns) compiles each program once.
+#: Compiled sweep programs (and the shapes of their kept states) kept for reuse, least
+#: recently used first: a study that sweeps problems of one shape again (held-out seeds,
+#: reruns) compiles each program once.
 _PROGRAMS: collections.OrderedDict = collections.OrderedDict()
 _KEPT_PROGRAMS = 64
 
@@ -237,16 +239,16 @@ class Engine:
         folder=None,
         bar=None,
         steps=None,
-        pad_to=0,
+        chunk_to=0,
     ) -> dict:
         """Every config ``traced`` lists (``{name: (configs,) values}``, with
         ``static_kwargs``), in chunks; ``resume``: ``(state, first_step)`` with the state's
         leaves ``(configs, seeds, ...)`` (a ``keep_state`` result). ``folder``: ``(path,
         prefix)`` of the saved chunks. ``steps``: steps of this call (default: the plan's).
-        ``pad_to``: configs a chunk is padded to at least, so that calls of fewer configs
-        share the compiled program of one with ``pad_to``."""
+        ``chunk_to``: configs a chunk holds (within the plan's chunk size), fewer padded
+        to it, so that calls of any number of configs share one compiled program."""
         n_configs = len(next(iter(traced.values()))) if traced else 1
-        size = min(self.chunk_size, max(n_configs, pad_to))
+        size = min(self.chunk_size, chunk_to or n_configs)
         keys = None if folder is None else self._saved_keys(static_kwargs, keep_state)
         chunks = math.ceil(n_configs / size)
         quick = self._compiles_quickly(chunks, size, steps or self.options["steps"])
@@ -272,6 +274,31 @@ class Engine:
         initial = np.array(pieces[0]["initial_loss"])  # the same in every piece; a copy, not a view
         merged = {k: concatenated([p[k] for p in pieces]) for k in pieces[0] if k != "initial_loss"}
         return {**merged, "initial_loss": initial}
+
+    def padded_chunk(self, n_configs: int, steps: int) -> int:
+        """The configs one call of ``n_configs`` configs (one chunk) computes, padded as
+        :meth:`run` pads them: a ``chunk_to`` that costs such a call nothing."""
+        size = min(self.chunk_size, n_configs)
+        multiple = MIN_PARAMETER_SETS if self._compiles_quickly(1, size, steps) else 1
+        return len(chunk_rows(0, size, size, len(self.devices), multiple)[0])
+
+    def fresh_state(self, static_kwargs: dict, traced: dict, steps: int) -> list:
+        """Zeros shaped as the state a ``keep_state`` call of ``traced``'s configs keeps
+        (host arrays, leaves ``(configs, seeds, ...)``). Passed as ``resume`` at step 0 they
+        start every run afresh, through the program of the calls that continue it."""
+        n_configs = len(next(iter(traced.values()))) if traced else 1
+        names = [*traced, *self.fixed_traced]
+        hyper = {name: np.zeros(n_configs, self.hyper_dtype) for name in names}
+        args = [*self.shared[:4], hyper, *self.shared[4:], None]
+        static = tuple(sorted(static_kwargs.items()))
+        options = self._program_options(False, steps, quick=False)
+        shapes = _remembered(  # a trace costs a search's later calls ~60 ms each
+            ("kept state",) + self._program_key(static, options, False, args),
+            lambda: kept_state_shapes(
+                ProblemFns.of(self.problem), self.factory, static, args, options
+            ),
+        )
+        return [np.zeros(shape.shape, shape.dtype) for shape in shapes]
 
     @property
     def n_seeds(self) -> int:
@@ -332,17 +359,17 @@ class Engine:
         piece["initial_loss"] = initial_loss
         return piece
 
-    def _compiled(self, static_kwargs: tuple, keep_state: bool, steps, quick: bool, args):
-        """The compiled program for these static hyperparameters, steps and argument shapes:
-        compiled once, then reused by every chunk and every later sweep of the same problem
-        kind, factory, devices and shapes (the :data:`_KEPT_PROGRAMS` used last are kept)."""
-        options = {
+    def _program_options(self, keep_state: bool, steps, quick: bool) -> dict:
+        return {
             **self.options,
             "steps": steps or self.options["steps"],
             "keep_state": keep_state,
             "loop_seeds": loops_over_seeds(self.devices[0].platform, self.n_seeds, quick),
         }
-        key = (
+
+    def _program_key(self, static_kwargs: tuple, options: dict, quick: bool, args) -> tuple:
+        """What tells one compiled program from another."""
+        return (
             ProblemFns.of(self.problem),
             self.factory,
             tuple(device.id for device in self.devices),
@@ -352,12 +379,17 @@ class Engine:
             jax.tree.structure(args),
             tuple((np.shape(a), getattr(a, "dtype", type(a))) for a in jax.tree.leaves(args)),
         )
-        if key in _PROGRAMS:
-            _PROGRAMS.move_to_end(key)
-        else:
+
+    def _compiled(self, static_kwargs: tuple, keep_state: bool, steps, quick: bool, args):
+        """The compiled program for these static hyperparameters, steps and argument shapes:
+        compiled once, then reused by every chunk and every later sweep of the same problem
+        kind, factory, devices and shapes (the :data:`_KEPT_PROGRAMS` used last are kept)."""
+        options = self._program_options(keep_state, steps, quick)
+
+        def compiled():
             started = time.perf_counter()
             with matvec_as_product():  # one matrix product over the configs per step
-                _PROGRAMS[key] = with_accepted_options(
+                program = with_accepted_options(
                     self.devices[0].platform,
                     lambda: (
                         jitted_sweep(self.devices, quick)
@@ -373,9 +405,21 @@ class Engine:
                     ),
                 )
             self.timings["compile_seconds"] += time.perf_counter() - started
-            while len(_PROGRAMS) > _KEPT_PROGRAMS:
-                _PROGRAMS.popitem(last=False)
-        return _PROGRAMS[key]
+            return program
+
+        return _remembered(self._program_key(static_kwargs, options, quick, args), compiled)
+
+
+def _remembered(key, make):
+    """``make()``, made once for ``key`` and then reused (the :data:`_KEPT_PROGRAMS` keys
+    used last are kept)."""
+    if key in _PROGRAMS:
+        _PROGRAMS.move_to_end(key)
+    else:
+        _PROGRAMS[key] = make()
+        while len(_PROGRAMS) > _KEPT_PROGRAMS:
+            _PROGRAMS.popitem(last=False)
+    return _PROGRAMS[key]
 
 
 def concatenated(arrays):

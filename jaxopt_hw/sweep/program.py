@@ -132,6 +132,21 @@ def _sweep_body(
     return logs, final.diverged.T, initial_loss[:, 0], kept, state
 
 
+def kept_state_shapes(fns, factory, static_kwargs, args, options: dict) -> list:
+    """The shapes of the training state a ``keep_state`` sweep of these arguments keeps,
+    one ``jax.ShapeDtypeStruct`` a leaf (``(configs, seeds, ...)``), traced, not compiled.
+
+    Args:
+      fns, factory, static_kwargs: as for the sweep program.
+      args: its arguments from ``data`` on, ``resume`` ``None``.
+      options: its keyword options (``steps``, ``batch_size``, …) but ``keep_state``.
+    """
+    body = functools.partial(
+        _sweep_body, fns, factory, static_kwargs, **{**options, "keep_state": True}
+    )
+    return jax.tree.leaves(jax.eval_shape(body, *args)[4])
+
+
 def _example_batch(data, n_seeds: int, batch_size):
     """The shapes of one step's batch: all the data, or ``batch_size`` rows per seed."""
     if batch_size is None:
@@ -170,7 +185,13 @@ def _resumed(sweep: _Sweep, axes: StateAxes, states, cursors: Cursor, resume, da
     saved = jax.tree.unflatten(
         jax.tree.structure(state_configs_first(states, axes, sweep.n_configs)), leaves
     )
-    states = state_laid_out(saved, states, axes)
+    # resuming at step 0 is starting: a first call can share the program of later ones
+    fresh = jnp.asarray(first_step) == 0
+    states = jax.tree.map(
+        lambda started, kept: jnp.where(fresh, started, kept),
+        states,
+        state_laid_out(saved, states, axes),
+    )
     if batch_size is None:  # every step's batch is all the data: no stream to resume
         return states, cursors
     n, n_seeds = jax.tree.leaves(data)[0].shape[0], cursors.epoch.shape[0]
