@@ -73,8 +73,14 @@ def test_all_rungs_share_one_compiled_program(small, monkeypatch):
         return compiled(self, static_kwargs, keep_state, steps, quick, args)
 
     monkeypatch.setattr(engine, "_compiled", recorded)
-    jh.search(small, jh.adam, SPACE, **HALVING)  # rungs of 10, 20 and 60 more steps
+    whole = jh.search(small, jh.adam, SPACE, **HALVING)  # rungs of 10, 20 and 60 more steps
     assert len(programs) == 1 + 2 + 6 and len(set(programs)) == 1
+    # a budget of two configs a chunk: five chunks in the first rung, through the same program
+    chunked = jh.search(small, jh.adam, SPACE, memory_budget=3e3, **HALVING)
+    assert chunked.meta["chunk"] == 2 and len(programs) == 9 + 5 + 2 * 2 + 6
+    assert len(set(programs)) == 1
+    for name, curve in whole.curves.items():
+        np.testing.assert_array_equal(chunked.curves[name], curve, err_msg=name)
 
 
 def test_survivors_are_the_best_by_the_recorded_metric(halved):
