@@ -243,7 +243,8 @@ class Engine:
     ) -> dict:
         """Every config ``traced`` lists (``{name: (configs,) values}``, with
         ``static_kwargs``), in chunks; ``resume``: ``(state, first_step)`` with the state's
-        leaves ``(configs, seeds, ...)`` (a ``keep_state`` result). ``folder``: ``(path,
+        leaves ``(configs, seeds, ...)`` (a ``keep_state`` result; at step 0 the runs start
+        afresh, see :meth:`fresh_state`). ``folder``: ``(path,
         prefix)`` of the saved chunks. ``steps``: steps of this call (default: the plan's).
         ``chunk_to``: configs a chunk holds (within the plan's chunk size), fewer padded
         to it, so that calls of any number of configs share one compiled program."""

@@ -84,7 +84,8 @@ def _sweep_body(
 
     ``hyper`` holds ``(configs,)`` arrays; ``params0``/``words`` have a leading seed axis.
     ``resume``: ``(state, first_step)``, a state kept by an earlier call and the steps it
-    has taken, from which the runs continue (their batches too) instead of starting.
+    has taken, from which the runs continue (their batches too) instead of starting; at
+    ``first_step`` 0 they start, whatever the state holds.
 
     Returns metrics and held-out metrics ``(configs, seeds, logs)``, final divergence flags
     ``(configs, seeds)``, the full loss at each seed's initial point ``(seeds,)``, with
