@@ -33,15 +33,18 @@ def quick_study(quick_report):
 
 @pytest.hookimpl(optionalhook=True)  # xdist's hook: the suite also runs without xdist
 def pytest_xdist_make_scheduler(config, log):
-    """Under ``-n N``: each test its own unit of work, except that the files reading the
-    quick report go whole to one worker, which builds the report once (and first: xdist
-    queues the units largest first, and theirs is the largest)."""
+    """Under ``-n N``: each test function its own unit of work, its parametrized cases
+    together (they share compiled programs and cached runs), except that the files reading
+    the quick report go whole to one worker, which builds the report once (and first:
+    xdist queues the units largest first, and theirs is the largest)."""
     from xdist.scheduler import LoadScopeScheduling
 
     class QuickReportOnOneWorker(LoadScopeScheduling):
         def _split_scope(self, nodeid):
             file = nodeid.split("::", 1)[0]
-            return "quick report" if file in _quick_report_files(config.rootpath) else nodeid
+            if file in _quick_report_files(config.rootpath):
+                return "quick report"
+            return nodeid.split("[", 1)[0]
 
     return QuickReportOnOneWorker(config, log)
 

@@ -103,21 +103,23 @@ def _trajectories(txs, params, grad, steps=STEPS):
     ``update`` (as optax's loops do).
     """
 
-    @jax.jit
-    def run(params):
-        def one(tx):
-            def step(carry, t):
-                w, state = carry
-                updates, state = tx.update(grad(w, t), state, w)
-                w = optax.apply_updates(w, updates)
-                return (w, state), w
+    return jax.jit(lambda params: _scanned(txs, params, grad, steps))(params)
 
-            _, trajectory = jax.lax.scan(step, (params, tx.init(params)), jnp.arange(steps))
-            return trajectory
 
-        return [one(tx) for tx in txs]
+def _scanned(txs, params, grad, steps):
+    """The trajectories of :func:`_trajectories`, traced (to be compiled by the caller)."""
 
-    return run(params)
+    def one(tx):
+        def step(carry, t):
+            w, state = carry
+            updates, state = tx.update(grad(w, t), state, w)
+            w = optax.apply_updates(w, updates)
+            return (w, state), w
+
+        _, trajectory = jax.lax.scan(step, (params, tx.init(params)), jnp.arange(steps))
+        return trajectory
+
+    return [one(tx) for tx in txs]
 
 
 def _assert_close(actual, desired, tols):
@@ -202,6 +204,24 @@ OPTAX_PAIRS = {
 }
 
 
+@functools.cache
+def _optax_pair_runs(dtype) -> dict:
+    """``{name: (params, ours, optax's)}``: every pair of :data:`OPTAX_PAIRS` run from its
+    own problem (seeded by the name's length), all in one compiled program per dtype: one
+    compile instead of one per pair, shared by the parametrized tests below."""
+    problems = {name: _problem(dtype, seed=len(name)) for name in OPTAX_PAIRS}
+
+    @jax.jit
+    def run_all(all_params):
+        return {
+            name: _scanned([ours(), theirs()], all_params[name], problems[name][1], STEPS)
+            for name, (ours, theirs, _) in OPTAX_PAIRS.items()
+        }
+
+    runs = run_all({name: params for name, (params, _) in problems.items()})
+    return {name: (problems[name][0], *runs[name]) for name in OPTAX_PAIRS}
+
+
 @pytest.mark.parametrize("name", list(OPTAX_PAIRS))
 def test_equals_optax_on_nested_pytrees(name, dtype, request):
     if (
@@ -215,9 +235,8 @@ def test_equals_optax_on_nested_pytrees(name, dtype, request):
         request.applymarker(
             pytest.mark.xfail(reason="float32 round-off on GPUs amplified near the optimum")
         )
-    ours, theirs, tolerance = OPTAX_PAIRS[name]
-    params, grad = _problem(dtype, seed=len(name))
-    mine, reference = _trajectories([ours(), theirs()], params, grad)
+    tolerance = OPTAX_PAIRS[name][2]
+    params, mine, reference = _optax_pair_runs(dtype)[name]
     chex.assert_trees_all_equal_dtypes(mine, reference)
     for leaf in jax.tree.leaves(mine):
         assert leaf.dtype == dtype and leaf.shape[0] == STEPS
