@@ -6,6 +6,7 @@ Pure NumPy functions over arrays whose last axis is the logged step (curves) or 
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple, Optional
 
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=None)  # SciPy's ppf is slow, and intervals ask it per cell
 def t_quantile_975(df: int) -> float:
     """The 97.5% quantile of Student's t with ``df`` degrees of freedom (SciPy's, exact
     for every ``df``).
