@@ -535,6 +535,23 @@ def test_guard_through_the_loss_freezes_like_the_direct_check(prob, monkeypatch)
 # --------------------------------------------------------------------------- chunks, storage
 
 
+def test_grid_rows_list_the_configs_in_itertools_order():
+    import itertools
+
+    from jaxopt_hw.sweep.plan import grid_rows
+
+    grids = [
+        {"learning_rate": [1e-3, 0.1, 2], "b1": [0.5, 0.9], "b2": [0.99, 0.999]},
+        {"learning_rate": [3, 1]},  # whole numbers stay integers, as NumPy makes them
+        {},
+    ]
+    for grid in grids:
+        configs = list(itertools.product(*grid.values()))
+        expected = np.array(configs).reshape(len(configs), len(grid))
+        rows = grid_rows(grid, list(grid))
+        assert rows.dtype == expected.dtype and np.array_equal(rows, expected), grid
+
+
 def test_multi_chunk_sweep_compiles_once_and_equals_one_chunk(prob, monkeypatch):
     # 128 configs in one chunk, in the chunks derived for a cache that holds the steps of 64
     # (Adam at d = 5: 64 bytes of state per config) and in chunks of 3

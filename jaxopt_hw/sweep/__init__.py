@@ -50,7 +50,7 @@ import numpy as np
 from jaxopt_hw.checks import check_int, check_number, check_run_args, default_log_every
 from jaxopt_hw.problems import Problem
 from jaxopt_hw.sweep.engine import Engine, concatenated
-from jaxopt_hw.sweep.plan import check_grid, check_seeds, use_cpu_cores
+from jaxopt_hw.sweep.plan import check_grid, check_seeds, grid_rows, use_cpu_cores
 from jaxopt_hw.sweep.result import METRIC_NAMES, SUMMARY_METRICS, SweepResult
 from jaxopt_hw.sweep.store import (
     check_out,
@@ -286,9 +286,7 @@ def _claim(out, call: _Call, engine: Engine) -> str:
 def _run_grid(call: _Call, engine: Engine, out, progress: bool) -> list:
     """Every config of the grid through ``engine``, one run per static combination."""
     combos = list(itertools.product(*(call.grid[name] for name in call.static_names)))
-    traced_values = np.array(list(itertools.product(*(call.grid[n] for n in call.traced)))).reshape(
-        call.n_configs, len(call.traced)
-    )
+    traced_values = grid_rows(call.grid, call.traced)
     fixed_static = {
         name: value for name, value in call.fixed.items() if name not in engine.fixed_traced
     }

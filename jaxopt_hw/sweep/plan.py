@@ -107,6 +107,16 @@ def check_grid(factory, grid, fixed, static) -> tuple:
     return cleaned, fixed, traced
 
 
+def grid_rows(grid: dict, names: Sequence[str]) -> np.ndarray:
+    """Every config of the Cartesian product of ``grid``'s ``names`` axes, one a row, the
+    last axis varying fastest (as :func:`itertools.product`), built without a Python tuple
+    per config (a million-config grid would take seconds)."""
+    axes = [np.asarray(grid[name]) for name in names]
+    if not axes:
+        return np.zeros((1, 0))
+    return np.stack([mesh.reshape(-1) for mesh in np.meshgrid(*axes, indexing="ij")], axis=-1)
+
+
 @functools.lru_cache(maxsize=256)
 def _build_each_value(factory, fixed: tuple, grid: tuple) -> None:
     """Builds each grid value once with Python numbers, so that the factory's own checks
