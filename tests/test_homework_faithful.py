@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from optax_loops import scanned_trajectories
 
 import jaxopt_hw as jh
 import jaxopt_hw.homework_faithful as hf
@@ -42,16 +43,7 @@ def _np_grad(A, s):
 def _trajectory(tx, w0, grad, steps=STEPS):
     """The parameters after each step of ``tx`` (jit, ``params`` passed to ``update``)."""
 
-    @jax.jit
-    def run(w0):
-        def step(carry, t):
-            w, state = carry
-            updates, state = tx.update(grad(w, t), state, w)
-            w = optax.apply_updates(w, updates)
-            return (w, state), w
-
-        return jax.lax.scan(step, (w0, tx.init(w0)), jnp.arange(steps))[1]
-
+    run = jax.jit(lambda w0: scanned_trajectories([tx], w0, grad, steps)[0])
     return np.asarray(run(w0))
 
 

@@ -32,6 +32,7 @@ import optax
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from optax_loops import scanned_trajectories
 
 import jaxopt_hw as jh
 import jaxopt_hw.optimizers as jopt
@@ -102,24 +103,7 @@ def _trajectories(txs, params, grad, steps=STEPS):
     Updates are applied with :func:`optax.apply_updates`, ``params`` are passed to
     ``update`` (as optax's loops do).
     """
-
-    return jax.jit(lambda params: _scanned(txs, params, grad, steps))(params)
-
-
-def _scanned(txs, params, grad, steps):
-    """The trajectories of :func:`_trajectories`, traced (to be compiled by the caller)."""
-
-    def one(tx):
-        def step(carry, t):
-            w, state = carry
-            updates, state = tx.update(grad(w, t), state, w)
-            w = optax.apply_updates(w, updates)
-            return (w, state), w
-
-        _, trajectory = jax.lax.scan(step, (params, tx.init(params)), jnp.arange(steps))
-        return trajectory
-
-    return [one(tx) for tx in txs]
+    return jax.jit(lambda params: scanned_trajectories(txs, params, grad, steps))(params)
 
 
 def _assert_close(actual, desired, tols):
@@ -214,7 +198,9 @@ def _optax_pair_runs(dtype) -> dict:
     @jax.jit
     def run_all(all_params):
         return {
-            name: _scanned([ours(), theirs()], all_params[name], problems[name][1], STEPS)
+            name: scanned_trajectories(
+                [ours(), theirs()], all_params[name], problems[name][1], STEPS
+            )
             for name, (ours, theirs, _) in OPTAX_PAIRS.items()
         }
 
