@@ -109,8 +109,8 @@ def check_grid(factory, grid, fixed, static) -> tuple:
 
 def grid_rows(grid: dict, names: Sequence[str]) -> np.ndarray:
     """Every config of the Cartesian product of ``grid``'s ``names`` axes, one a row, the
-    last axis varying fastest (as :func:`itertools.product`), built without a Python tuple
-    per config (a million-config grid would take seconds)."""
+    last axis varying fastest (as :func:`itertools.product`), built by NumPy: a Python tuple
+    per config would dominate the host work of a sweep of millions."""
     axes = [np.asarray(grid[name]) for name in names]
     if not axes:
         return np.zeros((1, 0))
