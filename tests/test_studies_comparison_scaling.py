@@ -1,6 +1,7 @@
 """The comparison and scaling studies: tuned optimizers on the homework's problems, and how
 their convergence scales with d, n and κ."""
 
+import dataclasses
 import math
 
 import jax
@@ -383,6 +384,25 @@ def test_subset_keeps_the_axes_and_selects_the_values():
         comparison.subset(result, beta=[0.7])
     with pytest.raises(ValueError, match="unknown axes"):
         comparison.subset(result, b1=[0.9])
+
+
+def test_joined_seed_groups_are_the_sweep_over_all_seeds():
+    # the held-out reruns train their seeds in groups of the tuning's count (its programs)
+    result = dataclasses.replace(_fake_result(), diverged=np.arange(12).reshape(3, 2, 2) % 3 == 0)
+    joined = comparison.joined_seeds(
+        [comparison.subset(result, seed=[0]), comparison.subset(result, seed=[1])]
+    )
+    assert joined.axes == result.axes
+    for name in METRIC_NAMES:
+        np.testing.assert_array_equal(joined.curves[name], result.curves[name])
+    np.testing.assert_array_equal(joined.diverged, result.diverged)
+    np.testing.assert_array_equal(joined.initial_loss, result.initial_loss)
+    swapped = comparison.joined_seeds(
+        [comparison.subset(result, seed=[1]), comparison.subset(result, seed=[0])]
+    )
+    assert swapped.axes["seed"] == [1, 0]
+    np.testing.assert_array_equal(swapped.loss[..., 0, :], result.loss[..., 1, :])
+    np.testing.assert_array_equal(swapped.initial_loss, [2.0, 1.0])
 
 
 # --------------------------------------------------------------------------- scaling

@@ -197,7 +197,9 @@ def measure_problem(problem, grid: tuple, seeds, holdout) -> ProblemRuns:
         + ([tuned[name]["fastest_config"]] if math.isfinite(tuned[name]["fastest"]) else [])
         for name in OPTIMIZERS
     }
-    again, rerun_timing = rerun(problem, picks, holdout, steps=STEPS, log_every=LOG_EVERY, tol=tol)
+    again, rerun_timing = rerun(
+        problem, picks, holdout, steps=STEPS, log_every=LOG_EVERY, tol=tol, group=len(seeds)
+    )
     heldout = {
         name: heldout_summary(again[name][0], again[name][1] if len(again[name]) > 1 else None)
         for name in OPTIMIZERS

@@ -192,19 +192,24 @@ def holdout_seeds(seeds, count: int) -> list:
     return list(range(first, first + count))
 
 
-def rerun(problem, picks: dict, seeds, *, steps: int, log_every: int, tol) -> dict:
+def rerun(problem, picks: dict, seeds, *, steps: int, log_every: int, tol, group: int) -> dict:
     """Each optimizer's picked configs rerun on ``seeds``, through the same three compiled
     sweeps as :func:`tuned_sweeps` on the union of the picks' values (so SGD is again
-    Momentum at ``β = 0``).
+    Momentum at ``β = 0``), ``group`` seeds a call.
+
+    A sweep's shapes include its number of seeds: with ``group`` the tuning's seed count,
+    the calls reuse the tuning's compiled programs. Each seed trains on its own, so the
+    results are those of one call over all ``seeds``.
 
     Args:
       problem: the problem.
       picks: ``{optimizer: [config, ...]}`` for the four optimizers.
       seeds, steps, log_every, tol: as in :func:`jaxopt_hw.sweep`.
+      group: the number of seeds a call trains (the last call may train fewer).
 
     Returns:
       ``({optimizer: [SweepResult over seeds alone, one per config]}, timing)``, the
-      timing as in :func:`tuned_sweeps`.
+      timing as in :func:`tuned_sweeps`, summed over the calls.
     """
 
     def values(names, hyper):
@@ -217,12 +222,41 @@ def rerun(problem, picks: dict, seeds, *, steps: int, log_every: int, tol) -> di
     }
     betas = {name: values((name,), BETA[name]) for name in ("momentum", "rmsprop", "adam")}
     b2s = values(("adam",), "b2") if all("b2" in config for config in picks["adam"]) else None
-    results, timing = tuned_sweeps(
-        problem, lrs, betas, b2s, seeds, steps=steps, log_every=log_every, tol=tol
-    )
+    seeds = list(seeds)
+    calls = [
+        tuned_sweeps(
+            problem,
+            lrs,
+            betas,
+            b2s,
+            seeds[i : i + group],
+            steps=steps,
+            log_every=log_every,
+            tol=tol,
+        )
+        for i in range(0, len(seeds), group)
+    ]
+    results = {name: joined_seeds([r[name] for r, _ in calls]) for name in OPTIMIZERS}
+    timing = {
+        name: {key: sum(t[name][key] for _, t in calls) for key in calls[0][1][name]}
+        for name in OPTIMIZERS
+    }
     return {
         name: [results[name].sel(**config) for config in picks[name]] for name in OPTIMIZERS
     }, timing
+
+
+def joined_seeds(results: list) -> jh.SweepResult:
+    """Sweeps of one grid over successive groups of seeds, as one sweep over all of them
+    (the first one's ``meta``)."""
+    first = results[0]
+    return dataclasses.replace(
+        first,
+        axes={**first.axes, "seed": [seed for r in results for seed in r.axes["seed"]]},
+        curves={k: np.concatenate([r.curves[k] for r in results], axis=-2) for k in first.curves},
+        diverged=np.concatenate([r.diverged for r in results], axis=-1),
+        initial_loss=np.concatenate([r.initial_loss for r in results]),
+    )
 
 
 def heldout_summary(best, fastest) -> dict:
