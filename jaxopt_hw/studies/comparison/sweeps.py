@@ -248,7 +248,7 @@ def rerun(problem, picks: dict, seeds, *, steps: int, log_every: int, tol, group
 
 def joined_seeds(results: list) -> jh.SweepResult:
     """Sweeps of one grid over successive groups of seeds, as one sweep over all of them
-    (the first one's ``meta``)."""
+    (the first one's ``meta``; sweeps without kept parameters, as the studies run them)."""
     first = results[0]
     return dataclasses.replace(
         first,
