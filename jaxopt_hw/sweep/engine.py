@@ -248,7 +248,7 @@ class Engine:
         prefix)`` of the saved chunks. ``steps``: steps of this call (default: the plan's).
         ``chunk_to``: configs a chunk holds (within the plan's chunk size), fewer padded
         to it, so that calls of any number of configs share one compiled program."""
-        n_configs = len(next(iter(traced.values()))) if traced else 1
+        n_configs = _config_count(traced)
         size = min(self.chunk_size, chunk_to or n_configs)
         keys = None if folder is None else self._saved_keys(static_kwargs, keep_state)
         chunks = math.ceil(n_configs / size)
@@ -287,7 +287,7 @@ class Engine:
         """Zeros shaped as the state a ``keep_state`` call of ``traced``'s configs keeps
         (host arrays, leaves ``(configs, seeds, ...)``). Passed as ``resume`` at step 0 they
         start every run afresh, through the program of the calls that continue it."""
-        n_configs = len(next(iter(traced.values()))) if traced else 1
+        n_configs = _config_count(traced)
         names = [*traced, *self.fixed_traced]
         hyper = {name: np.zeros(n_configs, self.hyper_dtype) for name in names}
         args = [*self.shared[:4], hyper, *self.shared[4:], None]
@@ -421,6 +421,11 @@ def _remembered(key, make):
         while len(_PROGRAMS) > _KEPT_PROGRAMS:
             _PROGRAMS.popitem(last=False)
     return _PROGRAMS[key]
+
+
+def _config_count(traced: dict) -> int:
+    """The configs ``traced`` lists (``{name: (configs,) values}``); one without axes."""
+    return len(next(iter(traced.values()))) if traced else 1
 
 
 def concatenated(arrays):
