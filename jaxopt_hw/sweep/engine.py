@@ -244,8 +244,8 @@ class Engine:
         """Every config ``traced`` lists (``{name: (configs,) values}``, with
         ``static_kwargs``), in chunks; ``resume``: ``(state, first_step)`` with the state's
         leaves ``(configs, seeds, ...)`` (a ``keep_state`` result; at step 0 the runs start
-        afresh, see :meth:`fresh_state`). ``folder``: ``(path,
-        prefix)`` of the saved chunks. ``steps``: steps of this call (default: the plan's).
+        afresh, see :meth:`fresh_state`). ``folder``: ``(path, prefix)`` of the saved
+        chunks. ``steps``: steps of this call (default: the plan's).
         ``chunk_to``: configs a chunk holds (within the plan's chunk size), fewer padded
         to it, so that calls of any number of configs share one compiled program."""
         n_configs = _config_count(traced)
@@ -293,7 +293,7 @@ class Engine:
         args = [*self.shared[:4], hyper, *self.shared[4:], None]
         static = tuple(sorted(static_kwargs.items()))
         options = self._program_options(False, steps, quick=False)
-        shapes = _remembered(  # a trace costs a search's later calls ~60 ms each
+        shapes = _remembered(  # else each later call of a search traces the program again
             ("kept state",) + self._program_key(static, options, False, args),
             lambda: kept_state_shapes(
                 ProblemFns.of(self.problem), self.factory, static, args, options
