@@ -148,20 +148,21 @@ def _run_rung(
     for group, combo in enumerate(sorted(set(combos), key=repr)):
         rows = np.array([k for k, c in enumerate(combos) if c == combo])
         traced = _traced(plan, alive[rows])
-        resume = None if state is None else ([leaf[rows] for leaf in state], first)
+        # a space of static values only draws one config many times: train it once
+        trained = rows if traced else rows[:1]
+        resume = None if state is None else ([leaf[trained] for leaf in state], first)
         where = None if folder is None else (folder[0], f"{folder[1]}_{group:03d}")
-        pieces.append(
-            plan.engine.run(
-                {**plan.fixed_static, **dict(zip(static_names, combo))},
-                traced,
-                resume=resume,
-                keep_state=keep_state,
-                folder=where,
-                bar=bar,
-                steps=steps,
-                chunk_to=chunk,
-            )
+        piece = plan.engine.run(
+            {**plan.fixed_static, **dict(zip(static_names, combo))},
+            traced,
+            resume=resume,
+            keep_state=keep_state,
+            folder=where,
+            bar=bar,
+            steps=steps,
+            chunk_to=chunk,
         )
+        pieces.append(_repeated(piece, len(rows)) if not traced else piece)
         order.append(rows)
     inverse = np.argsort(np.concatenate(order))
     merged = {
@@ -170,6 +171,14 @@ def _run_rung(
         if key != "initial_loss"
     }
     return {**merged, "initial_loss": pieces[0]["initial_loss"]}
+
+
+def _repeated(piece: dict, copies: int) -> dict:
+    """An engine call's outputs for one config, as those of ``copies`` equal configs."""
+    return {
+        key: value if key == "initial_loss" else np.repeat(value, copies, axis=0)
+        for key, value in piece.items()
+    }
 
 
 def shared_call_steps(rungs: list) -> Optional[int]:

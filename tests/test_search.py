@@ -109,6 +109,21 @@ def test_a_config_continued_across_rungs_is_bitwise_its_uninterrupted_run(small,
         assert np.all(np.isnan(found.curves["loss"][i, 0, steps:]))
 
 
+def test_a_space_of_static_values_only_continues_its_configs_across_rungs(small):
+    # schedules are static: no value of this space is traced, and its 9 configs repeat 2
+    schedules = [jh.exponential_decay(0.05, 0.99), jh.exponential_decay(0.002, 0.9)]
+    options = dict(HALVING, num_configs=9)
+    found = jh.search(small, jh.sgd, {"learning_rate": jh.choice(schedules)}, **options)
+    assert sorted(found.rung.tolist()) == [0] * 6 + [1] * 2 + [2]
+    for i in np.argsort(-found.rung)[:4]:
+        steps = found.rung_steps[found.rung[i]]
+        tx = jh.sgd(found.configs["learning_rate"][i])
+        trace = jh.run(small, tx, steps=steps, batch_size=32, seed=1)
+        np.testing.assert_array_equal(found.curves["loss"][i, 0, :steps], trace.loss)
+    winner = found.configs["learning_rate"][int(np.argmax(found.rung))]
+    assert found.best_config()["learning_rate"] is winner and winner in schedules
+
+
 def test_a_search_resumes_after_a_kill_between_rungs(small, halved):
     found, out = halved
     last = [name for name in os.listdir(out) if name.startswith("rung_02")]

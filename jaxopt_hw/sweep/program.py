@@ -92,8 +92,10 @@ def _sweep_body(
     ``keep_params`` the final parameters ``(configs, seeds, ...)`` and with ``keep_state``
     the final training state (:class:`jaxopt_hw.step.RunState`, leaves ``(configs, seeds,
     ...)``; else ``None`` each). ``loop_seeds``: see :func:`loops_over_seeds`."""
-    # a grid without traced axes has one config per static combination
-    n_configs = jax.tree.leaves(hyper)[0].shape[0] if jax.tree.leaves(hyper) else 1
+    # a grid without traced axes has one config per static combination (a resumed state
+    # holds it repeated, as the engine pads a chunk)
+    counted = jax.tree.leaves(hyper) or ([] if resume is None else jax.tree.leaves(resume[0]))
+    n_configs = counted[0].shape[0] if counted else 1
     check_by_loss = _checks_by_loss(jax.tree.map(lambda leaf: leaf[0], params0))
     sweep = _Sweep(
         fns,
