@@ -64,6 +64,17 @@ def check_number(name: str, value, allow_zero: bool = False) -> float:
     return float(value)
 
 
+def check_metric_names(problem: Problem, hyperparameters) -> None:
+    """Refuses a held-out metric named like one of ``hyperparameters``: a result's
+    ``best()`` reports both in one dict, so one would hide the other."""
+    clash = sorted(set(problem.eval_names) & set(hyperparameters))
+    if clash:
+        raise ValueError(
+            f"the problem's held-out metric {clash[0]!r} has the name of a hyperparameter "
+            "being tuned: rename the metric in its eval_fn"
+        )
+
+
 def check_run_args(problem, optimizer, steps, batch_size, log_every, divergence_factor):
     """Validates the arguments shared by :func:`run` and :func:`~jaxopt_hw.sweep`."""
     if not isinstance(problem, Problem):

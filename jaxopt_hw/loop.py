@@ -17,9 +17,15 @@ import numpy as np
 import optax
 
 from jaxopt_hw._compile import jit_with_options, platform_options, with_accepted_options
-from jaxopt_hw.checks import check_init, check_run_args, check_seed, default_log_every
+from jaxopt_hw.checks import (
+    check_init,
+    check_run_args,
+    check_seed,
+    default_log_every,
+)
 from jaxopt_hw.optimizers import recipe_of
 from jaxopt_hw.problems import Problem
+from jaxopt_hw.problems.core import check_flag
 from jaxopt_hw.shuffle import Cursor, block_target, fetch_block, host_shuffle_words, next_batch
 from jaxopt_hw.step import (
     Metrics,
@@ -439,9 +445,7 @@ def _checked_run_args(
     steps, batch_size, log_every = check_run_args(
         problem, optimizer, steps, batch_size, log_every, divergence_factor
     )
-    if not isinstance(record_params, (bool, np.bool_)):
-        raise TypeError(f"record_params must be True or False, got {type(record_params).__name__}")
-    return steps, batch_size, log_every, bool(record_params)
+    return steps, batch_size, log_every, check_flag("record_params", record_params)
 
 
 @functools.lru_cache(maxsize=16)

@@ -30,8 +30,14 @@ import jax
 import numpy as np
 
 from jaxopt_hw import metrics as metrics_lib
-from jaxopt_hw.checks import check_int, check_run_args, default_log_every
+from jaxopt_hw.checks import (
+    check_int,
+    check_metric_names,
+    check_run_args,
+    default_log_every,
+)
 from jaxopt_hw.problems import Problem
+from jaxopt_hw.problems.core import check_flag
 from jaxopt_hw.search_result import SearchResult, ranked
 from jaxopt_hw.spaces import (
     choice,
@@ -325,6 +331,8 @@ def _planned(
     num_configs = check_int("num_configs", num_configs)
     eta, min_steps = _check_method(method, eta, min_steps, steps, num_configs)
     _check_metric(problem, metric)
+    check_metric_names(problem, space if isinstance(space, dict) else {})
+    maximize = check_flag("maximize", maximize)
     seeds = check_seeds(seeds)
     search_seed = check_int("search_seed", search_seed, minimum=0)
     configs = sample_configs(space, num_configs, search_seed, sampler)

@@ -160,6 +160,17 @@ def _checked_loss(loss, params, data) -> None:
         raise TypeError(f"loss must return a float scalar (the mean over the batch), got {out}")
 
 
+#: Names a held-out metric may not take: the logged metrics, and what a sweep's result
+#: derives from them per config and seed or calls its seed axis (it would be read in their
+#: place).
+RESERVED_NAMES = (
+    *Metrics._fields,
+    *(f"final_{name}" for name in Metrics._fields),
+    "steps_to_tol",
+    "seed",
+)
+
+
 def _checked_eval(eval_fn, params, eval_data) -> tuple:
     """The sorted names of ``eval_fn``'s metrics, or an error if it does not return a
     dict of float scalars under new names."""
@@ -175,12 +186,12 @@ def _checked_eval(eval_fn, params, eval_data) -> tuple:
             f"eval_fn must return a non-empty dict of scalars, got {type(out).__name__}"
         )
     for name, value in out.items():
-        if not isinstance(name, str):
-            raise TypeError(f"eval_fn's metric names must be strings, got {name!r}")
-        if name in Metrics._fields:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"eval_fn's metric names must be non-empty strings, got {name!r}")
+        if name in RESERVED_NAMES:
             raise ValueError(
-                f"eval_fn's metric {name!r} clashes with a built-in metric "
-                f"({', '.join(Metrics._fields)})"
+                f"eval_fn's metric {name!r} clashes with a built-in name "
+                f"({', '.join(RESERVED_NAMES)})"
             )
         if not (isinstance(value, jax.ShapeDtypeStruct) and value.shape == ()):
             raise TypeError(f"eval_fn must return scalars, got {value} for {name!r}")

@@ -195,6 +195,7 @@ def test_random_search_trains_every_config_as_one_sweep(small):
             "unknown hyperparameter",
         ),
         (lambda p: jh.search(p, jh.adam, SPACE, method="grid"), "method must be"),
+        (lambda p: jh.search(p, jh.adam, SPACE, maximize="no"), "maximize must be True or False"),
         (lambda p: jh.search(p, jh.adam, SPACE, metric="accuracy"), "metric must be"),
         (lambda p: jh.search(p, jh.adam, SPACE, steps=90, min_steps=10, log_every=7), "log_every"),
     ],

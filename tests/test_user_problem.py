@@ -9,6 +9,8 @@ import optax
 import pytest
 
 import jaxopt_hw as jh
+from jaxopt_hw.sweep import SUMMARY_METRICS
+from jaxopt_hw.user_problem import RESERVED_NAMES
 
 N, D, HIDDEN, CLASSES = 120, 6, 8, 3
 
@@ -171,6 +173,8 @@ def test_best_ranks_by_a_held_out_metric_and_best_config_rebuilds_the_optimizer(
     assert isinstance(jh.adam(**res.meta["fixed"], **config), optax.GradientTransformation)
     with pytest.raises(ValueError, match="accuracy"):
         res.best("precision")
+    with pytest.raises(TypeError, match="maximize must be True or False"):
+        res.best("accuracy", maximize="no")  # a string would count as true
     table = res.table("accuracy", maximize=True)
     assert "steps to" not in table and table.splitlines()[2].startswith(
         f"| {_cell(config['learning_rate'])} "
@@ -247,8 +251,20 @@ def test_a_bad_loss_init_or_eval_fn_is_refused_before_compiling():
         jh.problem(loss, data, w, eval_fn=lambda w, e: jnp.sum(w), eval_data=data)
     with pytest.raises(TypeError, match="eval_fn must return scalars"):
         jh.problem(loss, data, w, eval_fn=lambda w, e: {"a": e["x"] @ w}, eval_data=data)
-    with pytest.raises(ValueError, match="clashes with a built-in metric"):
-        jh.problem(loss, data, w, eval_fn=lambda w, e: {"loss": jnp.sum(w)}, eval_data=data)
+    assert set(SUMMARY_METRICS) <= set(RESERVED_NAMES)
+    for name in ("loss", "final_loss", "steps_to_tol", "seed"):  # a result reads these itself
+        with pytest.raises(ValueError, match=f"metric '{name}' clashes with a built-in name"):
+            jh.problem(loss, data, w, eval_fn=lambda w, e: {name: jnp.sum(w)}, eval_data=data)
+    with pytest.raises(TypeError, match="metric names must be non-empty strings"):
+        jh.problem(loss, data, w, eval_fn=lambda w, e: {"": jnp.sum(w)}, eval_data=data)
+    named_as_lr = jh.problem(
+        loss, data, w, eval_fn=lambda w, e: {"learning_rate": jnp.sum(w)}, eval_data=data
+    )
+    clash = "held-out metric 'learning_rate' has the name of a hyperparameter"
+    with pytest.raises(ValueError, match=clash):  # best() would report one in the other's place
+        jh.sweep(named_as_lr, jh.sgd, {"learning_rate": [0.1]}, progress=False)
+    with pytest.raises(ValueError, match=clash):
+        jh.search(named_as_lr, jh.sgd, {"learning_rate": jh.log_uniform(0.01, 0.1)}, steps=9)
     with pytest.raises(ValueError, match="eval_data is given without an eval_fn"):
         jh.problem(loss, data, w, eval_data=data)
     with pytest.raises(TypeError, match="keep_params must be True or False"):

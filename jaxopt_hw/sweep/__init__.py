@@ -47,8 +47,15 @@ from typing import Callable, Optional, Sequence
 import jax
 import numpy as np
 
-from jaxopt_hw.checks import check_int, check_number, check_run_args, default_log_every
+from jaxopt_hw.checks import (
+    check_int,
+    check_metric_names,
+    check_number,
+    check_run_args,
+    default_log_every,
+)
 from jaxopt_hw.problems import Problem
+from jaxopt_hw.problems.core import check_flag
 from jaxopt_hw.sweep.engine import Engine, concatenated
 from jaxopt_hw.sweep.plan import check_grid, check_seeds, grid_rows, use_cpu_cores
 from jaxopt_hw.sweep.result import METRIC_NAMES, SUMMARY_METRICS, SweepResult
@@ -216,9 +223,9 @@ def _checked_call(
     steps, batch_size, log_every = check_run_args(
         problem, None, steps, batch_size, log_every, divergence_factor
     )
-    if not isinstance(keep_params, (bool, np.bool_)):
-        raise TypeError(f"keep_params must be True or False, got {type(keep_params).__name__}")
+    keep_params = check_flag("keep_params", keep_params)
     grid, fixed, traced = check_grid(factory, grid, fixed, static)
+    check_metric_names(problem, grid)
     if out is not None:
         check_out(out)
     if tol is None:  # 1% of the optimum's loss where it is positive
@@ -236,7 +243,7 @@ def _checked_call(
         float(check_number("tol", tol, allow_zero=True)),
         check_number("memory_budget", memory_budget),
         None if chunk_size is None else check_int("chunk_size", chunk_size),
-        bool(keep_params),
+        keep_params,
         divergence_factor,
     )
 

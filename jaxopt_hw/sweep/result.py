@@ -15,6 +15,7 @@ import numpy as np
 from jaxopt_hw import metrics as metrics_lib
 from jaxopt_hw._io import atomic_savez, npz_arrays
 from jaxopt_hw.checks import check_int
+from jaxopt_hw.problems.core import check_flag
 from jaxopt_hw.step import Metrics
 from jaxopt_hw.sweep.plan import plain_value, same_value
 
@@ -120,7 +121,7 @@ class SweepResult:
 
         Example: ``res.best("accuracy", maximize=True)``."""
         values = self._per_seed("best", metric)
-        sign = -1.0 if maximize else 1.0
+        sign = -1.0 if check_flag("maximize", maximize) else 1.0
         mean = np.where(self.diverged.any(axis=-1), np.inf, sign * values.mean(axis=-1))
         if not np.isfinite(mean).any():
             raise ValueError(f"no config has a finite mean {metric} without diverging")
