@@ -116,3 +116,35 @@ def npz_arrays(path) -> dict:
         if "pickle" in str(error):  # never advise loading it unsafely
             raise ValueError("it holds pickled objects, which a saved result never does") from None
         raise ValueError(f"{type(error).__name__}: {error}") from error
+
+
+@contextlib.contextmanager
+def reading_saved(path, kind: str, advice: str):
+    """Turns a failure to read a saved ``kind`` at ``path`` (under this block) into one
+    ValueError naming the path, why, and ``advice``; a ``path`` that is no path is a
+    TypeError (NumPy would take an int for an open file descriptor).
+
+    Example:
+      >>> import numpy as np, tempfile, os
+      >>> path = os.path.join(tempfile.mkdtemp(), "x.npz")
+      >>> np.savez(path, a=np.ones(2))
+      >>> try:
+      ...     with reading_saved(path, "Thing", "load another file"):
+      ...         npz_arrays(path)["header_json"]
+      ... except ValueError as error:
+      ...     print(str(error).split(": ", 1)[1])
+      KeyError: 'header_json'; load another file
+    """
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    try:
+        yield
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        reason = (
+            str(error) if type(error) is ValueError else f"{type(error).__name__}: {error}"
+        ).rstrip(".")
+        # from None: the reason is in the message; the chain would end six frames down in zipfile
+        raise ValueError(
+            f"{os.fspath(path)!r} is not a saved {kind} (damaged, or not written by "
+            f"{kind}.save): {reason}; {advice}"
+        ) from None

@@ -8,7 +8,8 @@ from typing import Optional
 
 import numpy as np
 
-from jaxopt_hw._io import atomic_savez
+from jaxopt_hw._io import atomic_savez, npz_arrays, reading_saved
+from jaxopt_hw.checks import check_int
 from jaxopt_hw.spaces import plain_value
 
 __all__ = ["SearchResult", "ranked"]
@@ -81,7 +82,9 @@ class SearchResult:
 
     def table(self, limit: Optional[int] = 20) -> str:
         """A markdown table, best first: each config's hyperparameters, the rung and steps it
-        reached, its ``metric`` there and the seeds that diverged."""
+        reached, its ``metric`` there and the seeds that diverged; at most ``limit`` rows
+        (a positive int, or ``None`` for all)."""
+        limit = None if limit is None else check_int("limit", limit)
         names = list(self.configs)
         header = names + ["rung", "steps", f"{self.metric} (mean over seeds)", "diverged"]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -119,8 +122,19 @@ class SearchResult:
 
     @classmethod
     def load(cls, path) -> "SearchResult":
-        """Reads a result written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as stored:
+        """Reads a result written by :meth:`save`.
+
+        Raises:
+          FileNotFoundError: nothing is at ``path``.
+          ValueError: the file at ``path`` is not a saved search (damaged, or another
+            file), saying why.
+        """
+        advice = (
+            "rerun the search that made it (with out= it reloads its saved rungs) "
+            "or load another file"
+        )
+        with reading_saved(path, "SearchResult", advice):
+            stored = npz_arrays(path)
             header = json.loads(str(stored["header_json"]))
             return cls(
                 configs=header["configs"],
@@ -129,9 +143,7 @@ class SearchResult:
                 scores=stored["scores"],
                 steps=stored["steps"],
                 diverged=stored["diverged"],
-                curves={
-                    k[len("curve_") :]: stored[k] for k in stored.files if k.startswith("curve_")
-                },
+                curves={k[len("curve_") :]: v for k, v in stored.items() if k.startswith("curve_")},
                 metric=header["metric"],
                 maximize=header["maximize"],
                 meta=header["meta"],

@@ -140,6 +140,26 @@ def test_a_search_resumes_after_a_kill_between_rungs(small, halved):
     assert loaded.best_config() == found.best_config() and loaded.table() == found.table()
 
 
+def test_a_file_that_is_no_saved_search_is_refused_naming_it(halved, tmp_path):
+    found, out = halved
+    saved = (out / "search.npz").read_bytes()
+    sweep_file = tmp_path / "sweep.npz"
+    jh.sweep(jh.linear_regression(50, 2), jh.sgd, {"learning_rate": [0.1]}, steps=4,
+             progress=False).save(sweep_file)  # fmt: skip
+    files = {"text.npz": b"not an archive", "cut.npz": saved[: len(saved) // 2]}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    np.savez(tmp_path / "foreign.npz", a=np.ones(2))
+    for name in [*files, "foreign.npz", "sweep.npz"]:
+        path = str(tmp_path / name)
+        with pytest.raises(ValueError, match=f"'{path}' is not a saved SearchResult"):
+            jh.SearchResult.load(path)
+    with pytest.raises(TypeError, match="path must be a str"):
+        jh.SearchResult.load(5)  # NumPy would read file descriptor 5
+    with pytest.raises(ValueError, match="limit must be >= 1"):
+        found.table(limit=0)
+
+
 def test_sampling_is_reproducible_and_balanced():
     space = {
         "learning_rate": jh.log_uniform(1e-4, 1.0),

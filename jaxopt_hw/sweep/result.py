@@ -6,14 +6,13 @@ import dataclasses
 import json
 import math
 import numbers
-import os
 from typing import Any, Optional
 
 import jax
 import numpy as np
 
 from jaxopt_hw import metrics as metrics_lib
-from jaxopt_hw._io import atomic_savez, npz_arrays
+from jaxopt_hw._io import atomic_savez, npz_arrays, reading_saved
 from jaxopt_hw.checks import check_int
 from jaxopt_hw.problems.core import check_flag
 from jaxopt_hw.step import Metrics
@@ -247,7 +246,11 @@ class SweepResult:
           ValueError: the file at ``path`` is not a saved result (damaged, or another
             file), saying why.
         """
-        try:
+        advice = (
+            "rerun the sweep that made it (with out= it reloads its saved chunks) "
+            "or load another file"
+        )
+        with reading_saved(path, "SweepResult", advice):
             stored = npz_arrays(path)
             header = json.loads(str(stored["header_json"]))
             return cls(
@@ -265,16 +268,6 @@ class SweepResult:
                 if "param_paths" not in header
                 else {path: stored[f"param_{i}"] for i, path in enumerate(header["param_paths"])},
             )
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            reason = (
-                str(error) if type(error) is ValueError else f"{type(error).__name__}: {error}"
-            ).rstrip(".")
-            # from None: the reason is in the message; the chain would end six frames down in zipfile
-            raise ValueError(
-                f"{os.fspath(path)!r} is not a saved SweepResult (damaged, or not written by "
-                f"SweepResult.save): {reason}; rerun the sweep that made it (with out= it "
-                "reloads its saved chunks) or load another file"
-            ) from None
 
 
 def _as_tuples(value):
