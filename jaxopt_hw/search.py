@@ -48,7 +48,7 @@ from jaxopt_hw.spaces import (
 )
 from jaxopt_hw.sweep.engine import Engine
 from jaxopt_hw.sweep.plan import check_grid, check_seeds
-from jaxopt_hw.sweep.store import claim_folder, fingerprint_of, problem_signature
+from jaxopt_hw.sweep.store import check_out, claim_folder, fingerprint_of, problem_signature
 
 __all__ = [
     "log_uniform",
@@ -293,6 +293,8 @@ def search(
       >>> sorted(found.best_config())
       ['learning_rate']
     """
+    if out is not None:
+        check_out(out)
     plan = _planned(
         problem, optimizer_factory, space, fixed=fixed, num_configs=num_configs, seeds=seeds,
         search_seed=search_seed, steps=steps, batch_size=batch_size, method=method, eta=eta,

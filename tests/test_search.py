@@ -160,6 +160,16 @@ def test_a_file_that_is_no_saved_search_is_refused_naming_it(halved, tmp_path):
         found.table(limit=0)
 
 
+def test_a_search_folder_is_kept_from_other_searches_and_files(small, halved):
+    _, out = halved
+    other = dict(HALVING, search_seed=5)
+    saved = sum(name.endswith(".npz") for name in os.listdir(out))
+    with pytest.raises(ValueError, match=rf"different sweep .*search_seed.*{saved} saved file"):
+        jh.search(small, jh.adam, SPACE, out=str(out), **other)  # its rungs, not "delete it"
+    with pytest.raises(ValueError, match=r"must be a folder, but it is a file"):
+        jh.search(small, jh.adam, SPACE, out=str(out / "search.npz"), **HALVING)
+
+
 def test_sampling_is_reproducible_and_balanced():
     space = {
         "learning_rate": jh.log_uniform(1e-4, 1.0),

@@ -238,23 +238,22 @@ def claim_folder(out, fingerprint, spec) -> None:
     if stored is not None:
         if stored.get("fingerprint") == fingerprint:
             return
-        saved = _saved_chunk_count(out)
+        saved = _saved_file_count(out)
         held = (
-            f"{saved} saved chunk(s)"
+            f"{saved} saved file(s)"
             if saved
-            else "no saved chunk: if no sweep is running there, delete it"
+            else "nothing saved: if no sweep is running there, delete it"
         )
         raise ValueError(
             f"out={out!r} belongs to a different sweep "
             f"({_what_differs(stored.get('spec', {}), spec)}; "
             f"{held}); use another folder"
         )
-    orphans = _saved_chunk_count(out)
-    if orphans:  # chunks whose manifest is gone: which sweep wrote them cannot be told
+    orphans = _saved_file_count(out)
+    if orphans:  # results whose manifest is gone: which sweep wrote them cannot be told
         raise ValueError(
-            f"out={out!r} holds {orphans} saved chunk(s) but no manifest.json, so which sweep "
-            "wrote "
-            "them cannot be told; use another folder, or delete the chunks"
+            f"out={out!r} holds {orphans} saved file(s) but no manifest.json, so which sweep "
+            "wrote them cannot be told; use another folder, or delete them"
         )
     if jax.process_index() != 0:
         return
@@ -262,9 +261,10 @@ def claim_folder(out, fingerprint, spec) -> None:
         json.dump({"fingerprint": fingerprint, "spec": spec}, file, default=json_default, indent=1)
 
 
-def _saved_chunk_count(out) -> int:
-    """The chunk files in ``out`` (not a ``.tmp`` a killed write left)."""
-    return sum(name.startswith("chunk_") and name.endswith(".npz") for name in os.listdir(out))
+def _saved_file_count(out) -> int:
+    """The results saved in ``out``: a sweep's chunks, a search's rungs and result (not a
+    ``.tmp`` a killed write left)."""
+    return sum(name.endswith(".npz") for name in os.listdir(out))
 
 
 def _what_differs(stored: dict, spec: dict) -> str:
