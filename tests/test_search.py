@@ -115,7 +115,7 @@ def test_a_space_of_static_values_only_continues_its_configs_across_rungs(small)
     options = dict(HALVING, num_configs=9)
     found = jh.search(small, jh.sgd, {"learning_rate": jh.choice(schedules)}, **options)
     assert sorted(found.rung.tolist()) == [0] * 6 + [1] * 2 + [2]
-    for i in np.argsort(-found.rung)[:4]:
+    for i in np.argsort(-found.rung)[:3]:  # the winner and rung 1's: each continued
         steps = found.rung_steps[found.rung[i]]
         tx = jh.sgd(found.configs["learning_rate"][i])
         trace = jh.run(small, tx, steps=steps, batch_size=32, seed=1)
