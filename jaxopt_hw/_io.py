@@ -120,25 +120,30 @@ def npz_arrays(path) -> dict:
 
 @contextlib.contextmanager
 def reading_saved(path, kind: str, advice: str):
-    """Turns a failure to read a saved ``kind`` at ``path`` (under this block) into one
-    ValueError naming the path, why, and ``advice``; a ``path`` that is no path is a
-    TypeError (NumPy would take an int for an open file descriptor).
+    """Yields ``(arrays, header)``: the arrays of the ``.npz`` that ``kind.save`` wrote at
+    ``path`` and its parsed ``header_json``. A failure to read them, or to build the
+    ``kind`` from them under this block, becomes one ValueError naming the path, why, and
+    ``advice``; a ``path`` that is no path is a TypeError (NumPy would take an int for an
+    open file descriptor).
 
     Example:
       >>> import numpy as np, tempfile, os
       >>> path = os.path.join(tempfile.mkdtemp(), "x.npz")
       >>> np.savez(path, a=np.ones(2))
       >>> try:
-      ...     with reading_saved(path, "Thing", "load another file"):
-      ...         npz_arrays(path)["header_json"]
+      ...     with reading_saved(path, "Thing", "load another file") as (arrays, header):
+      ...         pass
       ... except ValueError as error:
       ...     print(str(error).split(": ", 1)[1])
       KeyError: 'header_json'; load another file
     """
+    import json
+
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     try:
-        yield
+        arrays = npz_arrays(path)
+        yield arrays, json.loads(str(arrays["header_json"]))
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         reason = (
             str(error) if type(error) is ValueError else f"{type(error).__name__}: {error}"

@@ -8,7 +8,7 @@ from typing import Optional
 
 import numpy as np
 
-from jaxopt_hw._io import atomic_savez, npz_arrays, reading_saved
+from jaxopt_hw._io import atomic_savez, reading_saved
 from jaxopt_hw.checks import check_int
 from jaxopt_hw.spaces import plain_value
 
@@ -133,9 +133,7 @@ class SearchResult:
             "rerun the search that made it (with out= it reloads its saved rungs) "
             "or load another file"
         )
-        with reading_saved(path, "SearchResult", advice):
-            stored = npz_arrays(path)
-            header = json.loads(str(stored["header_json"]))
+        with reading_saved(path, "SearchResult", advice) as (stored, header):
             return cls(
                 configs=header["configs"],
                 rung=stored["rung"],

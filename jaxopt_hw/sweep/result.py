@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 from jaxopt_hw import metrics as metrics_lib
-from jaxopt_hw._io import atomic_savez, npz_arrays, reading_saved
+from jaxopt_hw._io import atomic_savez, reading_saved
 from jaxopt_hw.checks import check_int
 from jaxopt_hw.problems.core import check_flag
 from jaxopt_hw.step import Metrics
@@ -250,9 +250,7 @@ class SweepResult:
             "rerun the sweep that made it (with out= it reloads its saved chunks) "
             "or load another file"
         )
-        with reading_saved(path, "SweepResult", advice):
-            stored = npz_arrays(path)
-            header = json.loads(str(stored["header_json"]))
+        with reading_saved(path, "SweepResult", advice) as (stored, header):
             return cls(
                 axes={
                     name: [_as_tuples(value) for value in values]
