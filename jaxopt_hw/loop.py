@@ -17,12 +17,7 @@ import numpy as np
 import optax
 
 from jaxopt_hw._compile import jit_with_options, platform_options, with_accepted_options
-from jaxopt_hw.checks import (
-    check_init,
-    check_run_args,
-    check_seed,
-    default_log_every,
-)
+from jaxopt_hw.checks import check_init, check_run_args, check_seed, default_log_every
 from jaxopt_hw.optimizers import recipe_of
 from jaxopt_hw.problems import Problem
 from jaxopt_hw.problems.core import check_flag

@@ -30,12 +30,7 @@ import jax
 import numpy as np
 
 from jaxopt_hw import metrics as metrics_lib
-from jaxopt_hw.checks import (
-    check_int,
-    check_metric_names,
-    check_run_args,
-    default_log_every,
-)
+from jaxopt_hw.checks import check_int, check_metric_names, check_run_args, default_log_every
 from jaxopt_hw.problems import Problem
 from jaxopt_hw.problems.core import check_flag
 from jaxopt_hw.search_result import SearchResult, ranked
