@@ -1034,3 +1034,30 @@ def test_docstring_examples():
     results = doctest.testmod(jopt, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
     assert results.attempted >= 20
     assert results.failed == 0
+
+
+ARRAY_KINDS = [jnp.asarray, np.asarray, np.float32]
+
+
+@pytest.mark.parametrize("as_array", ARRAY_KINDS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "factory, argument, value",
+    [
+        (jh.sgd, "learning_rate", -0.1),
+        (jh.adam, "learning_rate", math.nan),
+        (jh.adam, "b1", 1.5),
+        (jh.rmsprop, "decay", -0.1),
+        (jh.adagrad, "eps", math.inf),
+    ],
+)
+def test_a_bad_value_as_an_array_raises_as_a_number_does(factory, argument, value, as_array):
+    kwargs = {"learning_rate": 0.1, argument: as_array(value)}
+    with pytest.raises(ValueError, match=argument):
+        factory(**kwargs)
+
+
+@pytest.mark.parametrize("argument", ["learning_rate", "b1", "eps"])
+def test_a_hyperparameter_array_of_several_values_raises(argument):
+    kwargs = {"learning_rate": 0.1, argument: jnp.array([0.1, 0.2])}
+    with pytest.raises(TypeError, match=f"{argument} must be a scalar"):
+        jh.adam(**kwargs)

@@ -1,7 +1,7 @@
 """Eager checks of hyperparameters, each error naming the argument and the value.
 
-Python numbers are checked before anything is traced or compiled; a JAX scalar (perhaps
-traced) is only checked for its type, since its value may not be known yet.
+Python numbers and concrete arrays are checked before anything is traced or compiled; a
+traced JAX scalar is only checked for its type and shape, since its value is not known yet.
 """
 
 from __future__ import annotations
@@ -17,6 +17,16 @@ import numpy as np
 def is_python_number(value) -> bool:
     """Whether ``value`` is a real Python (or NumPy scalar) number and not a bool."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def known_value(value):
+    """``value`` as a Python float when it is known before tracing (a number, or a NumPy
+    or JAX scalar array that is not traced); else ``None``."""
+    if is_python_number(value):
+        return float(value)
+    if isinstance(value, jax.core.Tracer) or not isinstance(value, (np.ndarray, jax.Array)):
+        return None
+    return float(value)
 
 
 def check_number_type(name: str, value, what: str = "a number or a JAX scalar") -> None:
@@ -37,6 +47,8 @@ def check_number_type(name: str, value, what: str = "a number or a JAX scalar") 
             else f"{type(value).__name__} of {value.dtype}"
         )
         raise TypeError(f"{name} must be {what}, got {kind}")
+    if np.shape(value) != ():
+        raise TypeError(f"{name} must be a scalar, got an array of shape {np.shape(value)}")
 
 
 def check_learning_rate(learning_rate) -> None:
@@ -44,24 +56,27 @@ def check_learning_rate(learning_rate) -> None:
     if callable(learning_rate):
         return
     check_number_type("learning_rate", learning_rate, "a number, a JAX scalar or a schedule")
-    if is_python_number(learning_rate):
-        if not math.isfinite(learning_rate):
+    known = known_value(learning_rate)
+    if known is not None:
+        if not math.isfinite(known):
             raise ValueError(f"learning_rate must be finite, got {learning_rate!r}")
-        if learning_rate < 0:
+        if known < 0:
             raise ValueError(f"learning_rate must be >= 0, got {learning_rate!r}")
 
 
 def check_decay(name: str, value) -> None:
     """Refuses a decay rate outside ``[0, 1)``."""
     check_number_type(name, value)
-    if is_python_number(value) and not (0.0 <= value < 1.0 and math.isfinite(value)):
+    known = known_value(value)
+    if known is not None and not 0.0 <= known < 1.0:
         raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
 
 
 def check_nonnegative(name: str, value) -> None:
     """Refuses a negative or non-finite number."""
     check_number_type(name, value)
-    if is_python_number(value) and not (value >= 0 and math.isfinite(value)):
+    known = known_value(value)
+    if known is not None and not (known >= 0 and math.isfinite(known)):
         raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
 
 
@@ -77,7 +92,8 @@ def check_adam(learning_rate, b1, b2, eps, eps_root):
 def check_positive_number(name, value):
     """Refuses a number that is not finite and > 0."""
     check_number_type(name, value)
-    if is_python_number(value) and not (value > 0 and math.isfinite(value)):
+    known = known_value(value)
+    if known is not None and not (known > 0 and math.isfinite(known)):
         raise ValueError(f"{name} must be finite and > 0, got {value!r}")
 
 
