@@ -41,13 +41,25 @@ class SeededInit:
     reference: Any
 
     def __call__(self, seed: int):
-        params = _host_params(self.init(seed), f"init({seed})")
+        params = _seeded_point(self.init, seed)
         if _signature(params) != _signature(self.reference):
             raise ValueError(
                 f"init must give parameters of one structure, shapes and dtypes for every seed: "
                 f"init({seed}) gives {_signature(params)}, init(0) {_signature(self.reference)}"
             )
         return params
+
+
+def _seeded_point(init: Callable, seed: int):
+    """``init(seed)`` as host arrays, or an error naming ``init`` if it raises."""
+    try:
+        params = init(seed)
+    except Exception as error:  # noqa: BLE001 - whatever the user's init raises, named
+        raise TypeError(
+            f"init must be init(seed) -> params; init({seed}) raised "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    return _host_params(params, f"init({seed})")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -75,7 +87,7 @@ def _host_params(params, what: str):
 
     def leaf(path, value):
         array = np.asarray(value)
-        if not np.issubdtype(array.dtype, np.floating):
+        if not jnp.issubdtype(array.dtype, jnp.floating):  # bfloat16 is no NumPy float
             raise TypeError(
                 f"{what} must hold float arrays, got dtype {array.dtype} at {_path(path)}"
             )
@@ -105,7 +117,7 @@ def _host_data(data, what: str, same_rows: bool = True):
                 f"{what}{_path(path)} must be array-like, got {type(value).__name__}"
             ) from error
         if not (
-            np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+            jnp.issubdtype(array.dtype, jnp.number) or array.dtype == np.bool_
         ) or np.iscomplexobj(array):
             raise TypeError(f"{what}{_path(path)} must hold real numbers, got dtype {array.dtype}")
         if same_rows and (array.ndim == 0 or array.shape[0] == 0):
@@ -113,7 +125,7 @@ def _host_data(data, what: str, same_rows: bool = True):
                 f"{what}{_path(path)} must have a leading axis of rows (n >= 1), got shape "
                 f"{array.shape}"
             )
-        if np.issubdtype(array.dtype, np.floating):
+        if jnp.issubdtype(array.dtype, jnp.floating):
             bad = (
                 ~np.isfinite(array.reshape(array.shape[0], -1)).all(axis=1)
                 if array.ndim
@@ -134,7 +146,7 @@ def _host_data(data, what: str, same_rows: bool = True):
 
 
 def _placed(host_tree):
-    """The arrays on the default device, floats in JAX's default precision."""
+    """The arrays on the default device (float64 as float32 unless x64 is on)."""
     return jax.tree.map(jnp.asarray, host_tree)
 
 
@@ -144,8 +156,15 @@ def _checked_loss(loss, params, data) -> None:
     batch = jax.tree.map(
         lambda a: jax.ShapeDtypeStruct((min(2, a.shape[0]),) + a.shape[1:], a.dtype), data
     )
+    returned = []
+
+    def recorded(params, batch):
+        value = loss(params, batch)
+        returned.append(value)
+        return value
+
     try:
-        out = jax.eval_shape(loss, params, batch)
+        out = jax.eval_shape(recorded, params, batch)
     except Exception as error:  # noqa: BLE001 - whatever the user's loss raises, named
         raise TypeError(
             "loss must be loss(params, batch) -> scalar, with batch of data's structure; calling "
@@ -158,6 +177,11 @@ def _checked_loss(loss, params, data) -> None:
         and jnp.issubdtype(out.dtype, jnp.floating)
     ):
         raise TypeError(f"loss must return a float scalar (the mean over the batch), got {out}")
+    if not isinstance(returned[0], jax.Array):  # a constant: nothing to differentiate
+        raise TypeError(
+            "loss must compute its value from params and batch with jax.numpy, got the "
+            f"constant {returned[0]!r}"
+        )
 
 
 #: Names a held-out metric may not take: the logged metrics, and what a sweep's result
@@ -195,6 +219,8 @@ def _checked_eval(eval_fn, params, eval_data) -> tuple:
             )
         if not (isinstance(value, jax.ShapeDtypeStruct) and value.shape == ()):
             raise TypeError(f"eval_fn must return scalars, got {value} for {name!r}")
+        if jnp.issubdtype(value.dtype, jnp.complexfloating):
+            raise TypeError(f"eval_fn must return real scalars, got {value.dtype} for {name!r}")
     return tuple(sorted(out))
 
 
@@ -217,7 +243,7 @@ def problem(
       loss: ``loss(params, batch) -> scalar``, the mean loss over a minibatch; ``batch``
         has ``data``'s structure with a leading axis of ``batch_size`` rows.
       data: a pytree of NumPy or JAX arrays sharing one leading axis ``n`` (placed on the
-        device once; floats in JAX's default precision).
+        device once; float64 as float32 unless x64 is on, other floats as given).
       init: the initial parameters (a pytree of float arrays), or ``seed -> params`` so
         that seeds vary the initial point (``lambda s: model.init(jax.random.key(s), x)``).
       eval_fn: ``eval_fn(params, eval_data) -> {name: scalar}``, held-out metrics logged
@@ -253,7 +279,7 @@ def problem(
         raise ValueError("eval_data is given without an eval_fn to read it")
     placed = _placed(_host_data(data, "data"))
     if callable(init):
-        initial = SeededInit(init, _host_params(init(0), "init(0)"))
+        initial = SeededInit(init, _seeded_point(init, 0))
         initial(1)  # a structure that changes with the seed, told before compiling
     else:
         initial = FixedInit(_host_params(init, "init"))

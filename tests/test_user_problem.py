@@ -235,6 +235,17 @@ def test_bad_data_is_refused_naming_the_leaf(data, match):
         jh.problem(lambda w, b: jnp.sum(w), data, np.zeros(2, np.float32))
 
 
+def test_bfloat16_data_and_parameters_train_in_bfloat16():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    data = {"X": jnp.asarray(X, jnp.bfloat16), "y": jnp.asarray(X @ [1.0, -1.0], jnp.bfloat16)}
+    prob = jh.problem(
+        lambda w, b: jnp.mean((b["X"] @ w - b["y"]) ** 2), data, jnp.zeros(2, jnp.bfloat16)
+    )
+    trace = jh.run(prob, jh.sgd(0.1), steps=40, batch_size=8)
+    assert prob.data["X"].dtype == jnp.bfloat16
+    assert trace.loss[-1] < 0.05 * trace.initial_loss
+
+
 def test_a_bad_loss_init_or_eval_fn_is_refused_before_compiling():
     data = {"x": np.ones((6, 2)), "y": np.ones(6)}
     w = np.zeros(2, np.float32)
@@ -242,6 +253,16 @@ def test_a_bad_loss_init_or_eval_fn_is_refused_before_compiling():
         jh.problem(lambda w, x, y: jnp.sum(w), data, w)
     with pytest.raises(TypeError, match="loss must return a float scalar"):
         jh.problem(lambda w, b: b["x"] @ w, data, w)
+    with pytest.raises(TypeError, match="loss must compute its value from params"):
+        jh.problem(lambda w, b: 1.0, data, w)  # a constant: no gradient to follow
+
+    def init_failing_past_seed_0(seed):
+        if seed:
+            raise RuntimeError("no such checkpoint")
+        return w
+
+    with pytest.raises(TypeError, match=r"init\(1\) raised RuntimeError: no such checkpoint"):
+        jh.problem(lambda w, b: jnp.sum(w), data, init_failing_past_seed_0)
     with pytest.raises(ValueError, match="init must give parameters of one structure"):
         jh.problem(lambda p, b: jnp.sum(p["a"]), data, lambda s: {"a": np.zeros(2 + s, np.float32)})
     with pytest.raises(TypeError, match="init must hold float arrays"):
@@ -251,6 +272,8 @@ def test_a_bad_loss_init_or_eval_fn_is_refused_before_compiling():
         jh.problem(loss, data, w, eval_fn=lambda w, e: jnp.sum(w), eval_data=data)
     with pytest.raises(TypeError, match="eval_fn must return scalars"):
         jh.problem(loss, data, w, eval_fn=lambda w, e: {"a": e["x"] @ w}, eval_data=data)
+    with pytest.raises(TypeError, match="eval_fn must return real scalars, got complex64"):
+        jh.problem(loss, data, w, eval_fn=lambda w, e: {"a": jnp.sum(w) * 1j}, eval_data=data)
     assert set(SUMMARY_METRICS) <= set(RESERVED_NAMES)
     for name in ("loss", "final_loss", "steps_to_tol", "seed"):  # a result reads these itself
         with pytest.raises(ValueError, match=f"metric '{name}' clashes with a built-in name"):
