@@ -74,7 +74,7 @@ def read_table(path, target: str) -> tuple:
     """``(X, y, feature names)`` from a ``.csv`` with a header line or an ``.npz`` of 1-D
     columns (a 2-D array ``A`` gives the columns ``A[0]``, ``A[1]``, …); ``y`` is the
     column ``target``, ``X`` every other one. A missing column, a value that is not a
-    number or an empty file: one ``ValueError`` naming the file."""
+    finite number or an empty file: one ``ValueError`` naming the file."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"--data {path}: no such file")
@@ -88,10 +88,24 @@ def read_table(path, target: str) -> tuple:
         )
     if len({len(column) for column in columns.values()}) > 1:
         raise ValueError(f"--data {path}: its columns have different lengths")
+    _check_finite(path, columns)
     y = columns.pop(target)
     if not columns:
         raise ValueError(f"--data {path} has no feature column besides {target!r}")
     return np.column_stack(list(columns.values())), y, list(columns)
+
+
+def _check_finite(path: Path, columns: dict) -> None:
+    """Refuses a NaN or inf, naming its column and line (row of an ``.npz``): standardizing
+    would spread it over every row."""
+    for name, column in columns.items():
+        bad = np.flatnonzero(~np.isfinite(column))
+        if bad.size:
+            where = f"line {bad[0] + 2}" if path.suffix.lower() == ".csv" else f"row {bad[0]}"
+            raise ValueError(
+                f"--data {path}: {where}, column {name!r} holds {column[bad[0]]}, not a finite "
+                "number; drop or fill such rows"
+            )
 
 
 def split_rows(n: int, test_fraction: float, seed: int) -> tuple:

@@ -110,6 +110,8 @@ def test_cli_compare_and_sweep_on_a_csv(tmp_path, capsys):
     [
         ("a,b\n1,2\n", ["--target", "c"], "has no column 'c'"),
         ("a,b\n1,x\n", ["--target", "b"], "line 2, column 'b' holds 'x', not a number"),
+        ("a,b\n1,2\n3,4\nnan,5\n", ["--target", "b"], "line 4, column 'a' holds nan, not a finite"),
+        ("a,b\n1,2\n3,inf\n", ["--target", "b"], "line 3, column 'b' holds inf, not a finite"),
         ("", ["--target", "b"], "has no rows"),
         ("a,b\n1,2\n", [], "--data needs --target"),
         ("a,b\n1,2\n3,4\n", ["--target", "b", "--problem", "small"], "give one of them"),
