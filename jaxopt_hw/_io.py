@@ -25,6 +25,7 @@ def atomic_write(path, binary: bool = False):
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    _check_writable(path, folder)
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path), suffix=".tmp")
     try:
@@ -42,6 +43,18 @@ def atomic_write(path, binary: bool = False):
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def _check_writable(path: str, folder: str) -> None:
+    """Refuses a ``path`` that is a folder, or under a file, naming it (``os.replace``
+    and ``os.makedirs`` would name a temporary file or nothing)."""
+    if os.path.isdir(path):
+        raise ValueError(f"cannot write {path}: it is a folder; give a file's path inside it")
+    above = folder  # the nearest folder above that exists, or a file in its place
+    while not os.path.exists(above) and os.path.dirname(above) != above:
+        above = os.path.dirname(above)
+    if os.path.exists(above) and not os.path.isdir(above):
+        raise ValueError(f"cannot write {path}: {above} is a file, not a folder")
 
 
 def _umask() -> int:

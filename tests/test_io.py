@@ -28,6 +28,18 @@ def test_a_failed_write_leaves_the_old_content_and_no_temporary_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result.txt"]
 
 
+def test_writing_over_a_folder_or_under_a_file_names_the_path(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match=r"results: it is a folder"):
+        with _io.atomic_write(tmp_path / "results"):
+            pass
+    with pytest.raises(ValueError, match=r"notes.txt is a file, not a folder"):
+        with _io.atomic_write(tmp_path / "notes.txt" / "deeper" / "a.npz"):
+            pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "results"]
+
+
 def test_written_files_follow_the_umask(tmp_path):
     previous = os.umask(0o022)
     try:
