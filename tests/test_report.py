@@ -209,6 +209,10 @@ def test_cli_compare_on_a_2d_problem_draws_trajectories(tmp_path, capsys):
         (["sweep", "--grid", "learning_rate=1e-3", "--grid", "learning_rate=1e-2"], "given twice"),
         (["compare", "--problem", "small", "--n", "200", "--d", "3"], "give one of them"),
         (["compare", "--lr", "-0.1"], "--lr"),
+        (
+            ["sweep", "--grid", "learning_rate=1e-3,nan"],
+            "grid['learning_rate'] contains a non-finite value nan",
+        ),
         (["compare", "--optimizers", ","], "--optimizers"),
     ],
 )

@@ -9,7 +9,7 @@ import ast
 def number(text: str):
     """Reads a number or a bool from text, else keeps the text.
 
-    ``"1e-3"`` → 0.001, ``"3"`` → 3, ``"true"`` → True; other text stays text.
+    ``"1e-3"`` → 0.001, ``"3"`` → 3, ``"nan"`` → nan, ``"true"`` → True; other text stays text.
     """
     lowered = text.strip().lower()
     if lowered in ("true", "false"):
@@ -17,7 +17,10 @@ def number(text: str):
     try:
         value = ast.literal_eval(text.strip())
     except (ValueError, SyntaxError):
-        return text.strip()
+        try:  # "nan", "inf": numbers, refused by the name they are given for, not as text
+            return float(text)
+        except ValueError:
+            return text.strip()
     return value if isinstance(value, (int, float)) else text.strip()
 
 
