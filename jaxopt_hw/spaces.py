@@ -67,17 +67,26 @@ class Choice:
         ]
 
 
+def _real_scalar(value):
+    """``value`` as a float if it is a real number or a NumPy or JAX array of one (not a
+    bool); else ``None``."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    array = np.asarray(value) if hasattr(value, "dtype") and hasattr(value, "shape") else None
+    if array is None or array.shape != () or array.dtype.kind not in "iuf":
+        return None
+    return float(array)
+
+
 def _bounds(what: str, low, high) -> tuple:
+    bounds = []
     for name, value in (("low", low), ("high", high)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or not math.isfinite(value)
-        ):
+        bounds.append(_real_scalar(value))
+        if bounds[-1] is None or not math.isfinite(bounds[-1]):
             raise ValueError(f"{what} {name} must be a finite number, got {value!r}")
-    if not low < high:
+    if not bounds[0] < bounds[1]:
         raise ValueError(f"{what} needs low < high, got low={low!r}, high={high!r}")
-    return float(low), float(high)
+    return tuple(bounds)
 
 
 def log_uniform(low: float, high: float) -> LogUniform:

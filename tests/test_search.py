@@ -4,6 +4,7 @@ import os
 import sys
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -209,6 +210,11 @@ def test_random_search_trains_every_config_as_one_sweep(small):
         np.testing.assert_allclose(found.curves["loss"][i, 0], trace.loss, rtol=1e-6)
 
 
+def test_bounds_may_be_numpy_or_jax_scalars():
+    assert jh.log_uniform(np.float32(0.5), jnp.asarray(1.0)) == jh.log_uniform(0.5, 1.0)
+    assert jh.uniform(np.int64(0), np.asarray(2.0)) == jh.uniform(0.0, 2.0)
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
@@ -216,6 +222,9 @@ def test_random_search_trains_every_config_as_one_sweep(small):
         (lambda p: jh.uniform(1.0, 1.0), "low < high"),
         (lambda p: jh.log_uniform(0.0, 1.0), "low > 0"),
         (lambda p: jh.log_uniform(1e-3, float("inf")), "finite"),
+        (lambda p: jh.log_uniform(1e-3, np.array([1.0])), "high must be a finite number"),
+        (lambda p: jh.uniform(True, 2.0), "low must be a finite number"),
+        (lambda p: jh.uniform(jnp.asarray(1.0), np.float32(0.5)), "low < high"),
         (lambda p: jh.choice([]), "at least one value"),
         (lambda p: jh.search(p, jh.adam, SPACE, eta=1), "eta must be an int >= 2"),
         (lambda p: jh.search(p, jh.adam, SPACE, steps=100, min_steps=200), "min_steps"),
