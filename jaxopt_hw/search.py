@@ -35,6 +35,7 @@ from jaxopt_hw.problems import Problem
 from jaxopt_hw.problems.core import check_flag
 from jaxopt_hw.search_result import SearchResult, ranked
 from jaxopt_hw.spaces import (
+    check_space,
     choice,
     ends,
     log_uniform,
@@ -42,7 +43,7 @@ from jaxopt_hw.spaces import (
     uniform,
 )
 from jaxopt_hw.sweep.engine import Engine
-from jaxopt_hw.sweep.plan import check_grid, check_seeds
+from jaxopt_hw.sweep.plan import check_grid, check_results_fit, check_seeds
 from jaxopt_hw.sweep.store import check_out, claim_folder, fingerprint_of, problem_signature
 
 __all__ = [
@@ -332,7 +333,7 @@ def _planned(
     maximize = check_flag("maximize", maximize)
     seeds = check_seeds(seeds)
     search_seed = check_int("search_seed", search_seed, minimum=0)
-    configs = sample_configs(space, num_configs, search_seed, sampler)
+    check_space(space)
     # check the factory on each dimension's ends and choices: one optimizer per draw is slow
     bounds = {name: ends(dimension) for name, dimension in space.items()}
     _, fixed, traced = check_grid(optimizer_factory, bounds, fixed, ())
@@ -343,6 +344,8 @@ def _planned(
     )
     increments = [b.steps - a for a, b in zip([0] + [r.steps for r in rungs], rungs)]
     log_every = _rung_log_every(problem, increments, batch_size, log_every)
+    check_results_fit("num_configs", problem, num_configs, len(seeds), steps // log_every)
+    configs = sample_configs(space, num_configs, search_seed, sampler)
     engine = Engine.plan(
         problem, optimizer_factory, {name: bounds[name] for name in traced}, fixed,
         {**fixed, **{name: values[0] for name, values in bounds.items()}}, seeds, num_configs,

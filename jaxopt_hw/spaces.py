@@ -131,6 +131,20 @@ def choice(values) -> Choice:
     return Choice(values)
 
 
+def check_space(space) -> None:
+    """Refuses what is not a non-empty dict of dimensions, naming the bad entry."""
+    if not isinstance(space, dict) or not space:
+        raise ValueError(
+            "space must be a non-empty dict {name: log_uniform(...) | uniform(...) | choice(...)}"
+        )
+    for name, dimension in space.items():
+        if not isinstance(dimension, (LogUniform, Uniform, Choice)):
+            raise TypeError(
+                f"space[{name!r}] must be jh.log_uniform, jh.uniform or jh.choice, got "
+                f"{dimension!r}"
+            )
+
+
 def sample_configs(space: dict, num_configs: int, seed: int = 0, sampler: str = "sobol") -> dict:
     """``num_configs`` points of ``space`` (``{name: log_uniform(...) | uniform(...) |
     choice(...)}``): ``{name: list of values}``. ``sampler="sobol"``: a scrambled Sobol
@@ -145,16 +159,7 @@ def sample_configs(space: dict, num_configs: int, seed: int = 0, sampler: str = 
     """
     from scipy.stats import qmc
 
-    if not isinstance(space, dict) or not space:
-        raise ValueError(
-            "space must be a non-empty dict {name: log_uniform(...) | uniform(...) | choice(...)}"
-        )
-    for name, dimension in space.items():
-        if not isinstance(dimension, (LogUniform, Uniform, Choice)):
-            raise TypeError(
-                f"space[{name!r}] must be jh.log_uniform, jh.uniform or jh.choice, got "
-                f"{dimension!r}"
-            )
+    check_space(space)
     num_configs = check_int("num_configs", num_configs)
     if sampler == "sobol":
         with warnings.catch_warnings():  # a count other than a power of two is fine for us

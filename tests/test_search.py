@@ -234,6 +234,7 @@ def test_bounds_may_be_numpy_or_jax_scalars():
             "unknown hyperparameter",
         ),
         (lambda p: jh.search(p, jh.adam, SPACE, method="grid"), "method must be"),
+        (lambda p: jh.search(p, jh.adam, SPACE, num_configs=10**12), "num_configs asks for"),
         (lambda p: jh.search(p, jh.adam, SPACE, maximize="no"), "maximize must be True or False"),
         (lambda p: jh.search(p, jh.adam, SPACE, metric="accuracy"), "metric must be"),
         (lambda p: jh.search(p, jh.adam, SPACE, steps=90, min_steps=10, log_every=7), "log_every"),

@@ -397,6 +397,15 @@ def test_unknown_hyperparameter_lists_accepted_names(prob):
         )
 
 
+#: Four axes of 1 000 values: results no host holds, refused before they are listed.
+TEN_TO_THE_TWELVE_CONFIGS = {
+    "learning_rate": np.geomspace(1e-4, 1.0, 1000),
+    "b1": np.linspace(0.0, 0.99, 1000),
+    "b2": np.linspace(0.0, 0.999, 1000),
+    "eps": np.geomspace(1e-8, 1e-4, 1000),
+}
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -429,6 +438,7 @@ def test_unknown_hyperparameter_lists_accepted_names(prob):
         (dict(grid={"learning_rate": [0.1]}, devices=["cpu"]), "devices"),
         (dict(grid={"learning_rate": [0.1]}, devices=jax.devices()[:1] * 2), "devices"),
         (dict(grid={"learning_rate": [0.1]}, seeds=None), "seeds"),
+        (dict(grid=TEN_TO_THE_TWELVE_CONFIGS), "grid asks for 1,000,000,000,000 configs"),
     ],
 )
 def test_bad_sweep_arguments_fail_before_compiling(prob, kwargs, match):

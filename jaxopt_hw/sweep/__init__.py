@@ -57,7 +57,13 @@ from jaxopt_hw.checks import (
 from jaxopt_hw.problems import Problem
 from jaxopt_hw.problems.core import check_flag
 from jaxopt_hw.sweep.engine import Engine, concatenated
-from jaxopt_hw.sweep.plan import check_grid, check_seeds, grid_rows, use_cpu_cores
+from jaxopt_hw.sweep.plan import (
+    check_grid,
+    check_results_fit,
+    check_seeds,
+    grid_rows,
+    use_cpu_cores,
+)
 from jaxopt_hw.sweep.result import METRIC_NAMES, SUMMARY_METRICS, SweepResult
 from jaxopt_hw.sweep.store import (
     check_out,
@@ -226,6 +232,9 @@ def _checked_call(
     keep_params = check_flag("keep_params", keep_params)
     grid, fixed, traced = check_grid(factory, grid, fixed, static)
     check_metric_names(problem, grid)
+    seeds = check_seeds(seeds)
+    n_configs = math.prod(len(values) for values in grid.values())
+    check_results_fit("grid", problem, n_configs, len(seeds), steps // log_every, keep_params)
     if out is not None:
         check_out(out)
     if tol is None:  # 1% of the optimum's loss where it is positive
@@ -236,7 +245,7 @@ def _checked_call(
         grid,
         fixed,
         traced,
-        check_seeds(seeds),
+        seeds,
         steps,
         batch_size,
         log_every,

@@ -400,6 +400,33 @@ def _params_bytes(params) -> int:
     return sum(np.asarray(leaf).nbytes for leaf in jax.tree.leaves(params))
 
 
+def check_results_fit(
+    what: str, problem: Problem, n_configs: int, n_seeds: int, n_logs: int, keep_params=False
+) -> None:
+    """Refuses ``n_configs`` configs whose results would take more than half the host's
+    memory (three axes of 1 000 values are 10⁹ configs), naming ``what`` (the argument
+    that asked for them) before anything is listed, placed or compiled."""
+    kept = _params_bytes(problem.initial_params(0)) if keep_params else 0
+    per_config = _bytes_per_config(
+        n_seeds, n_logs * _metric_count(problem), problem.dtype.itemsize, 0, kept
+    )
+    need, have = n_configs * per_config, _host_memory_bytes()
+    if have and need > have / 2:
+        raise ValueError(
+            f"{what} asks for {n_configs:,} configs, whose results ({n_seeds} seed(s), "
+            f"{n_logs} log(s) each) would take {need / 2**30:,.1f} GiB of the host's "
+            f"{have / 2**30:,.1f} GiB: ask for fewer configs or seeds, or log less often"
+        )
+
+
+def _host_memory_bytes() -> int:
+    """The host's physical memory in bytes; 0 where the platform does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
 #: On a CPU, a step's working set (all devices together: they share the last-level cache)
 #: stays within this fraction of that cache; other cores' work and the data need the rest.
 _CACHE_FRACTION = 0.25
