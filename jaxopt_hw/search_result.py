@@ -11,6 +11,7 @@ import numpy as np
 from jaxopt_hw._io import atomic_savez, reading_saved
 from jaxopt_hw.checks import check_int
 from jaxopt_hw.spaces import plain_value
+from jaxopt_hw.sweep.result import table_cell
 
 __all__ = ["SearchResult", "ranked"]
 
@@ -91,7 +92,7 @@ class SearchResult:
         seeds = self.diverged.shape[-1]
         for index in self.order()[:limit]:
             score = self.scores[index, self.rung[index]]
-            cells = [_cell(self.configs[name][index]) for name in names]
+            cells = [table_cell(self.configs[name][index]) for name in names]
             cells += [
                 str(self.rung[index]),
                 str(self.rung_steps[self.rung[index]]),
@@ -146,7 +147,3 @@ class SearchResult:
                 maximize=header["maximize"],
                 meta=header["meta"],
             )
-
-
-def _cell(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)

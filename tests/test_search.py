@@ -245,6 +245,27 @@ def test_bad_input_is_refused_before_compiling(small, call, match):
         call(small)
 
 
+def test_the_table_names_a_schedule_by_the_call_that_made_it():
+    schedules = [jh.exponential_decay(0.1, 0.99), jh.constant_schedule(0.01)]
+    found = jh.SearchResult(
+        configs={"learning_rate": schedules},
+        rung=np.zeros(2, int),
+        rung_steps=[10],
+        scores=np.array([[0.5], [0.25]]),
+        steps=np.array([10]),
+        curves={},
+        diverged=np.zeros((2, 1), bool),
+        metric="final_loss",
+        maximize=False,
+        meta={},
+    )
+    rows = found.table().splitlines()[2:]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| constant_schedule(0.01)",
+        "| exponential_decay(0.1, 0.99)",
+    ]
+
+
 def test_cli_search_writes_best_json_table_and_figure(tmp_path, capsys):
     import json
 

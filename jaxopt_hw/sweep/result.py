@@ -205,7 +205,7 @@ class SweepResult:
         for index in np.ndindex(*self.shape[:-1]):
             mean = float(interval.mean[index])
             rank = mean if np.isfinite(mean) and not diverged[index] else np.inf
-            cells = [_cell(self.axes[n][i]) for n, i in zip(names, index)] + [
+            cells = [table_cell(self.axes[n][i]) for n, i in zip(names, index)] + [
                 metrics_lib.interval_text(mean, float(interval.half_width[index]), n_seeds),
                 f"{int(diverged[index])}/{n_seeds}",
             ]
@@ -274,7 +274,9 @@ def _as_tuples(value):
     return tuple(_as_tuples(item) for item in value) if isinstance(value, list) else value
 
 
-def _cell(value) -> str:
+def table_cell(value) -> str:
+    """A hyperparameter value as a table shows it: a float to four digits, a function
+    (a schedule) by its name."""
     if isinstance(value, float):
         return f"{value:.4g}"
     return _label(value) if callable(value) else str(value)
